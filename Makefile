@@ -1,0 +1,49 @@
+# Two commands: `make run` and `make test`. Everything they need is installed from here.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := run.py
+PORT ?= 8080
+BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
+
+.PHONY: run test test-sqlite test-postgres migrate babel browser-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+# Compiled catalogs are build output: made from babel/*/LC_MESSAGES/messages.po.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -f -q -d babel
+
+migrate: $(VENV)/.installed translations
+	$(BIN)/flask deploy
+
+run: migrate
+	$(BIN)/flask demo load --if-empty
+	@$(BIN)/flask demo accounts
+	@echo "Serving on http://127.0.0.1:$(PORT)"
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - run:app
+
+# Chromium and CJK fonts for the browser tests, from Debian's packages (never a downloaded browser build).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then \
+		echo "installing $(BROWSER_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
+	fi
+
+test: $(VENV)/.installed translations browser-deps
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+babel: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel/babel.cfg -k lazy_gettext -k _l -o babel/messages.pot --no-location --sort-output --project="首都市民学习之星评选系统" .
+	$(BIN)/pybabel update -N --no-fuzzy-matching -i babel/messages.pot -d babel -l zh
+	$(BIN)/pybabel update -N --no-fuzzy-matching -i babel/messages.pot -d babel -l en
+	$(BIN)/pybabel compile -f -d babel
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,78 @@
+"""首都市民学习之星评选系统: the Flask application factory."""
+import logging
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.extensions import db, migrate
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, connection_record):
+    # SQLite checks foreign keys (and so ON DELETE rules) only when asked, per connection.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_object("config")
+    if config:
+        app.config.update(config)
+    if app.config.get("PROXY_FIX"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
+
+    with app.app_context():
+        db.init_app(app)
+        migrate.init_app(app, db, directory=str(app.config["BASE_DIR"] / "migrations"), render_as_batch=True)
+        appbuilder = AppBuilder()
+        appbuilder.init_app(app, db.session)
+        register_views(appbuilder)
+        from app import audit  # noqa: F401  (installs the audit listener)
+        from app.cli import register_commands
+
+        register_commands(app)
+    return app
+
+
+def register_views(appbuilder: AppBuilder) -> None:
+    from app.api.campaigns import CampaignApi, StageWindowApi
+    from app.api.units import UnitApi
+    from app.views.accounts import UnitAccountView
+    from app.views.audit import AuditEventView
+    from app.views.campaigns import CampaignView, StageWindowView
+    from app.views.home import ContactView
+    from app.views.units import FirstLevelUnitView, SecondLevelUnitView
+
+    campaigns = "Campaigns"
+    appbuilder.add_view(
+        CampaignView, "CampaignList", label=_l("评选批次"), icon="fa-flag", category=campaigns,
+        category_label=_l("评选管理"), category_icon="fa-star",
+    )
+    appbuilder.add_view(StageWindowView, "Schedule", label=_l("时间安排"), icon="fa-calendar", category=campaigns)
+
+    units = "Units"
+    appbuilder.add_view(
+        FirstLevelUnitView, "FirstLevelUnits", label=_l("一级单位"), icon="fa-building", category=units,
+        category_label=_l("单位与账号"), category_icon="fa-sitemap",
+    )
+    appbuilder.add_view(SecondLevelUnitView, "SecondLevelUnits", label=_l("二级单位"), icon="fa-home", category=units)
+    appbuilder.add_view(UnitAccountView, "UnitAccounts", label=_l("单位账号"), icon="fa-id-card", category=units)
+
+    appbuilder.add_view(
+        AuditEventView, "AuditLog", label=_l("审计日志"), icon="fa-history", category="Audit",
+        category_label=_l("审计"), category_icon="fa-eye",
+    )
+    appbuilder.add_view_no_menu(ContactView)
+
+    appbuilder.add_api(UnitApi)
+    appbuilder.add_api(CampaignApi)
+    appbuilder.add_api(StageWindowApi)

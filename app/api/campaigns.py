@@ -1,0 +1,39 @@
+"""/api/v1/campaign/ and /api/v1/stage_window/: campaigns and their schedule."""
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
+
+from app import schedule
+from app.api.base import PortalRestApi, Refused
+from app.models import Campaign, StageWindow
+
+
+class CampaignApi(PortalRestApi):
+    resource_name = "campaign"
+    datamodel = SQLAInterface(Campaign)
+    class_permission_name = "Campaign"
+    base_order = ("year", "desc")
+    list_columns = ["id", "name", "year", "winner_quota", "featured_quota"]
+    show_columns = list_columns + ["windows.id", "windows.stage", "windows.starts_at", "windows.ends_at"]
+    add_columns = ["name", "year", "winner_quota", "featured_quota"]
+    edit_columns = add_columns
+
+    def pre_add(self, item):
+        schedule.ensure_windows(item)
+
+
+class StageWindowApi(PortalRestApi):
+    resource_name = "stage_window"
+    datamodel = SQLAInterface(StageWindow)
+    class_permission_name = "StageWindow"
+    method_permission_name = {k: v for k, v in PortalRestApi.method_permission_name.items() if k not in ("post", "delete")}
+    include_route_methods = {"get", "get_list", "info", "put"}
+    base_order = ("position", "asc")
+    list_columns = ["id", "campaign_id", "stage", "starts_at", "ends_at"]
+    show_columns = list_columns
+    edit_columns = ["starts_at", "ends_at"]
+
+    def pre_update(self, item):
+        if (item.starts_at is None) != (item.ends_at is None):
+            raise Refused(_("开始时间和截止时间须同时填写，或同时留空（未设定）"))
+        if item.starts_at is not None and item.ends_at <= item.starts_at:
+            raise Refused(_("截止时间必须晚于开始时间"))

@@ -1,0 +1,92 @@
+"""Command-line tasks: `flask deploy` (migrate + permissions + roles), `flask campaign ...`, `flask demo ...`."""
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+
+from app import roles, schedule
+from app.extensions import db
+from app.models import Stage
+
+campaign_cli = AppGroup("campaign", help="评选批次与时间安排")
+demo_cli = AppGroup("demo", help="演示数据")
+
+
+def sync_security() -> dict[str, int]:
+    """FAB's permissions for every registered view and menu, FAB's own roles, then ours from roles.yaml."""
+    from flask_appbuilder.security.manager import BaseSecurityManager
+
+    appbuilder = current_app.appbuilder
+    BaseSecurityManager.create_db(appbuilder.sm)  # Admin and Public roles
+    appbuilder.add_permissions(update_perms=True)
+    added = roles.sync_roles(appbuilder.sm)
+    db.session.commit()
+    return added
+
+
+def register_commands(app) -> None:
+    app.cli.add_command(campaign_cli)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(deploy)
+
+
+@click.command("deploy")
+def deploy():
+    """Migrate the database to the newest schema and seed roles and permissions (idempotent; run on every release)."""
+    upgrade()
+    added = sync_security()
+    click.echo("roles: " + ", ".join(f"{name} +{count}" for name, count in added.items()))
+
+
+@campaign_cli.command("open-stage")
+@click.argument("key", type=click.Choice([s.value for s in Stage]))
+def open_stage(key):
+    """Move the current campaign's schedule so that stage KEY is open now and the stages before it have closed."""
+    campaign = schedule.current_campaign()
+    if campaign is None:
+        raise click.ClickException("没有评选批次")
+    schedule.open_stage(campaign, key)
+    db.session.commit()
+    for window in schedule.windows_of(campaign):
+        click.echo(
+            f"{window.stage:15} {schedule.format_time(window.starts_at)} – {schedule.format_time(window.ends_at)}"
+            f"  {'OPEN' if window.is_open() else ''}"
+        )
+
+
+@campaign_cli.command("show")
+def show_campaign():
+    """Print the current campaign's schedule."""
+    campaign = schedule.current_campaign()
+    if campaign is None:
+        raise click.ClickException("没有评选批次")
+    click.echo(f"{campaign.name} ({campaign.year})")
+    for window in schedule.windows_of(campaign):
+        click.echo(f"{window.stage:15} {schedule.format_time(window.starts_at)} – {schedule.format_time(window.ends_at)}")
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has units.")
+def load_demo(if_empty):
+    """Load the demo: Beijing's units, the 第九批 campaign and the demo accounts. Refused in production."""
+    from app.demo import load, is_empty
+
+    if current_app.config.get("APP_ENV") == "production":
+        raise click.ClickException("APP_ENV=production: demo data is never loaded in production")
+    if if_empty and not is_empty():
+        click.echo("database already has data: demo not loaded")
+        return
+    counts = load(current_app.config["DEMO_PASSWORD"])
+    db.session.commit()
+    click.echo("demo loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@demo_cli.command("accounts")
+def demo_accounts():
+    """Print the demo accounts."""
+    from app.demo import DEMO_ACCOUNTS
+
+    password = current_app.config["DEMO_PASSWORD"]
+    click.echo("演示账号（密码均为 DEMO_PASSWORD = %s）:" % password)
+    for username, role, unit in DEMO_ACCOUNTS:
+        click.echo(f"  {username:28} {role:6} {unit or ''}")

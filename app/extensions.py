@@ -1,0 +1,8 @@
+"""The extension objects, created once and wired to each app in create_app()."""
+from flask_appbuilder import Model
+from flask_appbuilder.utils.legacy import get_sqla_class
+from flask_migrate import Migrate
+
+# Built on FAB's Model.metadata so that Alembic sees FAB's ab_* tables as ours and never proposes dropping them.
+db = get_sqla_class()(metadata=Model.metadata)
+migrate = Migrate()

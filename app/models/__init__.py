@@ -1,0 +1,7 @@
+"""The portal's tables. FAB's own (ab_*) share the same metadata."""
+from app.models.account import Account
+from app.models.audit import AuditEvent
+from app.models.campaign import Campaign, Stage, StageWindow
+from app.models.unit import Unit, UnitCategory
+
+__all__ = ["Account", "AuditEvent", "Campaign", "Stage", "StageWindow", "Unit", "UnitCategory"]

@@ -1,0 +1,24 @@
+"""The audit log: one row per state change, account change, password reset and schedule change. Never updated."""
+from flask_appbuilder import Model
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String
+
+from app import clock
+
+
+class AuditEvent(Model):
+    __tablename__ = "audit_event"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=clock.now, index=True)
+    actor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"), index=True)
+    # Kept as text too, so the record stays readable when the account is gone.
+    actor_name = Column(String(128), nullable=False, default="system")
+    ip = Column(String(45))
+    action = Column(String(64), nullable=False, index=True)
+    object_type = Column(String(64), nullable=False)
+    object_id = Column(String(64))
+    object_label = Column(String(200))
+    detail = Column(JSON, nullable=False, default=dict)
+
+    def __repr__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.object_type}#{self.object_id}"

@@ -1,0 +1,55 @@
+"""The portal's roles, and seeding them with their permissions from roles.yaml.
+
+They are ordinary database roles (not FAB_ROLES, which FAB shows read-only), so the city office can still
+adjust them in 安全 → 角色列表. Seeding adds what the file lists and never removes what the city office added.
+"""
+from pathlib import Path
+
+import yaml
+
+CITY_OFFICE = "市学习办"
+L1_CLERK = "一级单位"
+L2_CLERK = "二级单位"
+EXPERT = "专家"
+APPLICANT = "申报人"
+AUDITOR = "审计员"
+ADMIN = "Admin"
+
+ALL_ROLES = (CITY_OFFICE, L1_CLERK, L2_CLERK, EXPERT, APPLICANT, AUDITOR)
+ROLES_FILE = Path(__file__).with_name("roles.yaml")
+
+
+def load_roles_file(path: Path = ROLES_FILE) -> dict[str, list[tuple[str, str]]]:
+    """role name -> [(permission, view or menu)]; a role may include another one's list with `include`."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    resolved: dict[str, list[tuple[str, str]]] = {}
+
+    def resolve(name: str) -> list[tuple[str, str]]:
+        if name not in resolved:
+            spec = raw[name] or {}
+            pairs = []
+            for included in spec.get("include", []):
+                pairs.extend(resolve(included))
+            for view, permissions in (spec.get("permissions") or {}).items():
+                pairs.extend((permission, view) for permission in permissions)
+            resolved[name] = list(dict.fromkeys(pairs))
+        return resolved[name]
+
+    return {name: resolve(name) for name in raw if name in ALL_ROLES}
+
+
+def sync_roles(security_manager, path: Path = ROLES_FILE) -> dict[str, int]:
+    """Create the roles and grant their permissions; idempotent. Returns the number of grants added per role."""
+    added = {}
+    for role_name, pairs in load_roles_file(path).items():
+        role = security_manager.find_role(role_name) or security_manager.add_role(role_name)
+        have = {(pv.permission.name, pv.view_menu.name) for pv in role.permissions}
+        count = 0
+        for permission, view in pairs:
+            if (permission, view) in have:
+                continue
+            pv = security_manager.add_permission_view_menu(permission, view)
+            security_manager.add_permission_role(role, pv)
+            count += 1
+        added[role_name] = count
+    return added

@@ -1,0 +1,86 @@
+"""Which stage of which campaign is open: the one place that answers "过期无效" or not."""
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+
+from app import clock
+from app.extensions import db
+from app.models import Campaign, Stage, StageWindow
+
+
+class StageClosed(Exception):
+    """A stage-bound action was attempted outside its window. str() is the message for the user."""
+
+
+def current_campaign() -> Campaign | None:
+    """The campaign being run: the most recent year's."""
+    return db.session.query(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc()).first()
+
+
+def is_open(stage: Stage | str, campaign: Campaign | None = None, at: datetime | None = None) -> bool:
+    campaign = campaign or current_campaign()
+    if campaign is None:
+        return False
+    window = campaign.window(stage)
+    return window is not None and window.is_open(at or clock.now())
+
+
+def require_open(stage: Stage | str, campaign: Campaign | None = None, at: datetime | None = None) -> None:
+    """Raise StageClosed with a Chinese message unless the stage is open now."""
+    stage = Stage(stage)
+    campaign = campaign or current_campaign()
+    if campaign is None:
+        raise StageClosed(_("当前没有评选批次，请联系市学习办。"))
+    window = campaign.window(stage)
+    at = at or clock.now()
+    if window is None or window.starts_at is None:
+        raise StageClosed(_("「%(stage)s」阶段尚未设定时间。", stage=stage.label))
+    if at < window.starts_at:
+        raise StageClosed(
+            _("「%(stage)s」阶段将于 %(start)s 开始，现在还不能办理。", stage=stage.label, start=format_time(window.starts_at))
+        )
+    if at > window.ends_at:
+        raise StageClosed(
+            _("「%(stage)s」阶段已于 %(end)s 截止，过期无效。", stage=stage.label, end=format_time(window.ends_at))
+        )
+
+
+def format_time(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "—"
+
+
+def open_stage(campaign: Campaign, stage: Stage | str, at: datetime | None = None) -> None:
+    """Shift the whole schedule so that `stage` opened an hour ago and the stages before it have closed.
+
+    For demos and tests. Unscheduled windows (publicity, approval) first get dates after the final review.
+    """
+    stage = Stage(stage)
+    at = at or clock.now()
+    _fill_unscheduled(campaign)
+    target = campaign.window(stage)
+    delta = (at - timedelta(hours=1)) - target.starts_at
+    for window in campaign.windows:
+        window.starts_at += delta
+        window.ends_at += delta
+
+
+def _fill_unscheduled(campaign: Campaign) -> None:
+    previous_end = None
+    for window in sorted(campaign.windows, key=lambda w: w.position):
+        if window.starts_at is None and previous_end is not None:
+            window.starts_at = previous_end + timedelta(seconds=1)
+            window.ends_at = window.starts_at + timedelta(days=10) - timedelta(seconds=1)
+        if window.ends_at is not None:
+            previous_end = window.ends_at
+
+
+def windows_of(campaign: Campaign) -> list[StageWindow]:
+    return sorted(campaign.windows, key=lambda w: w.position)
+
+
+def ensure_windows(campaign: Campaign) -> None:
+    """Give a new campaign the notice's schedule for its year, unless it has one."""
+    from app.models.campaign import default_windows
+
+    if not campaign.windows:
+        campaign.windows = default_windows(campaign.year)

@@ -1,0 +1,115 @@
+"""单位账号: clerks' accounts of first- and second-level units, with the support desk's password reset."""
+from flask import flash, redirect, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.actions import action
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import ValidationError
+
+from app import accounts, scoping, units
+from app.extensions import db
+from app.models import Account
+from app.views.base import PortalModelView
+from app.views.units import valid_contact_phone
+
+
+def valid_new_username(form, field):
+    try:
+        field.data = accounts.validate_username(field.data)
+    except accounts.AccountError as bad:
+        raise ValidationError(str(bad)) from bad
+
+
+def unit_manageable(form, field):
+    if field.data is not None and not scoping.can_manage_unit(current_user, field.data):
+        raise ValidationError(_("只能为本单位的二级单位创建账号"))
+
+
+class UnitAccountView(PortalModelView):
+    route_base = "/accounts"
+    datamodel = SQLAInterface(Account)
+    class_permission_name = "UnitAccount"
+    include_route_methods = {"list", "show", "add", "edit", "action", "action_post"}
+    list_title = _l("单位账号列表")
+    show_title = _l("单位账号详情")
+    add_title = _l("新增单位账号")
+    edit_title = _l("编辑单位账号")
+    base_filters = [["id", scoping.AccountScopeFilter, None]]
+    base_order = ("id", "asc")
+    label_columns = {
+        "username": _l("账号用户名"),
+        "first_name": _l("联系人姓名"),
+        "unit": _l("所属单位"),
+        "phone": _l("联系电话"),
+        "active": _l("启用"),
+        "must_change_password": _l("待修改初始密码"),
+        "last_login": _l("最近登录"),
+        "roles": _l("角色"),
+    }
+    list_columns = ["username", "first_name", "unit", "phone", "active", "must_change_password", "last_login"]
+    show_columns = ["username", "first_name", "unit", "roles", "phone", "active", "must_change_password", "last_login"]
+    add_columns = ["unit", "username", "first_name", "phone"]
+    edit_columns = ["first_name", "phone", "active"]
+    search_columns = ["username", "first_name", "unit"]
+    add_query_rel_fields = {"unit": [["id", scoping.ManageableUnitFilter, None]]}
+    validators_columns = {
+        "username": [valid_new_username],
+        "unit": [unit_manageable],
+        "phone": [valid_contact_phone],
+    }
+
+    def _refuse_outside_window(self):
+        try:
+            units.require_account_window(current_user)
+        except units.UnitError as closed:
+            flash(str(closed), "danger")
+            return redirect(url_for(".list"))
+        return None
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        return self._refuse_outside_window() or super().add()
+
+    def pre_add(self, item):
+        if not scoping.can_manage_unit(current_user, item.unit):
+            raise ValueError(_("只能为本单位的二级单位创建账号"))
+        units.require_account_window(current_user)
+        item._new_password = accounts.prepare_unit_account(self.appbuilder.sm, item)
+
+    def post_add(self, item):
+        flash(
+            _(
+                "账号 %(username)s 已创建，初始密码：%(password)s 。密码只显示这一次，请转交账号使用人；首次登录须修改密码。",
+                username=item.username,
+                password=item._new_password,
+            ),
+            "warning",
+        )
+
+    def pre_update(self, item):
+        if not scoping.can_manage_unit(current_user, item.unit):
+            raise ValueError(_("只能修改本单位二级单位的账号"))
+
+    @action(
+        "reset_password",
+        _l("重置密码"),
+        confirmation=_l("确定为该账号重置密码吗？新密码只显示一次。"),
+        icon="fa-key",
+        multiple=False,
+    )
+    def reset_password(self, item):
+        item = self.in_scope(item)
+        if not scoping.is_city_office(current_user):
+            flash(_("只有市学习办可以重置密码"), "danger")
+            return redirect(url_for(".list"))
+        password = accounts.reset_password(item)
+        db.session.commit()
+        flash(
+            _("账号 %(username)s 的密码已重置为：%(password)s 。新密码只显示这一次；下次登录须修改密码。",
+              username=item.username, password=password),
+            "warning",
+        )
+        return redirect(url_for(".show", pk=item.id))

@@ -1,0 +1,73 @@
+"""评选批次 and their schedule (时间安排): the city office creates campaigns and moves or extends stage windows."""
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import ValidationError
+
+from app import schedule
+from app.models import Campaign, StageWindow
+from app.views.base import PortalModelView
+
+
+def ends_after_start(form, field):
+    starts_at = form.starts_at.data
+    if (starts_at is None) != (field.data is None):
+        raise ValidationError(_("开始时间和截止时间须同时填写，或同时留空（未设定）"))
+    if starts_at is not None and field.data <= starts_at:
+        raise ValidationError(_("截止时间必须晚于开始时间"))
+
+
+class StageWindowView(PortalModelView):
+    route_base = "/campaigns/windows"
+    datamodel = SQLAInterface(StageWindow)
+    class_permission_name = "StageWindow"
+    include_route_methods = {"list", "show", "edit"}
+    list_title = _l("时间安排")
+    show_title = _l("阶段时间")
+    edit_title = _l("调整阶段时间")
+    base_order = ("position", "asc")
+    label_columns = {
+        "campaign": _l("评选批次"),
+        "stage_label": _l("阶段"),
+        "starts_at": _l("开始时间（北京时间）"),
+        "ends_at": _l("截止时间（北京时间）"),
+        "status": _l("状态"),
+    }
+    list_columns = ["campaign", "stage_label", "starts_at", "ends_at", "status"]
+    show_columns = list_columns
+    edit_columns = ["starts_at", "ends_at"]
+    search_columns = ["campaign"]
+    validators_columns = {"ends_at": [ends_after_start]}
+    description_columns = {
+        "ends_at": _l("含该秒：例如 2026-04-27 23:59:59。延期或提前都会记入审计日志。"),
+    }
+
+
+class CampaignView(PortalModelView):
+    route_base = "/campaigns"
+    datamodel = SQLAInterface(Campaign)
+    class_permission_name = "Campaign"
+    include_route_methods = {"list", "show", "add", "edit"}
+    list_title = _l("评选批次列表")
+    show_title = _l("评选批次详情")
+    add_title = _l("新增评选批次")
+    edit_title = _l("编辑评选批次")
+    base_order = ("year", "desc")
+    label_columns = {
+        "name": _l("批次名称"),
+        "year": _l("年度"),
+        "winner_quota": _l("拟评选人数"),
+        "featured_quota": _l("重点宣传人数"),
+        "created_at": _l("创建时间"),
+    }
+    list_columns = ["name", "year", "winner_quota", "featured_quota"]
+    show_columns = list_columns
+    add_columns = list_columns
+    edit_columns = list_columns
+    search_columns = ["name", "year"]
+    related_views = [StageWindowView]
+    show_template = "appbuilder/general/model/show_cascade.html"
+    description_columns = {"year": _l("新批次的时间安排按通知的日期生成到该年度，创建后可逐项调整。")}
+
+    def pre_add(self, item):
+        schedule.ensure_windows(item)

@@ -1,0 +1,38 @@
+"""The front page (schedule of the current campaign) and the contact page: both public."""
+from flask import render_template
+from flask_appbuilder import BaseView, IndexView, expose
+
+from app import clock
+from app.schedule import current_campaign, format_time, windows_of
+
+# The notice's contacts (七(六)).
+CONTACTS = [
+    {"name": "卫宏", "phone": "13911588771"},
+    {"name": "杜秀英", "phone": "13681511737"},
+    {"name": "陈敬文", "phone": "51994718"},
+    {"name": "技术支持", "phone": "82364980"},
+]
+
+
+class HomeView(IndexView):
+    route_base = ""
+
+    @expose("/")
+    def index(self):
+        campaign = current_campaign()
+        return self.render_template(
+            "home.html",
+            campaign=campaign,
+            windows=windows_of(campaign) if campaign else [],
+            now=clock.now(),
+            format_time=format_time,
+        )
+
+
+class ContactView(BaseView):
+    route_base = "/contact"
+    default_view = "index"
+
+    @expose("/")
+    def index(self):
+        return self.render_template("contact.html", contacts=CONTACTS)

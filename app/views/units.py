@@ -1,0 +1,201 @@
+"""Unit screens: 一级单位 (kept by the city office) and 二级单位 (kept by each first-level unit), with bulk import."""
+from flask import Response, flash, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.models.sqla.filters import FilterEqual
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_appbuilder.forms import DynamicForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import SelectField, ValidationError
+from wtforms.validators import DataRequired
+
+from app import scoping, unit_import, units
+from app.extensions import db
+from app.models import Unit, UnitCategory
+from app.phones import PhoneError, normalize_contact_phone
+from app.views.base import PortalModelView
+
+UNIT_LABELS = {
+    "name": _l("单位名称"),
+    "category": _l("类别"),
+    "category_label": _l("类别"),
+    "level_label": _l("级别"),
+    "parent": _l("所属一级单位"),
+    "code": _l("代码"),
+    "contact_name": _l("联系人"),
+    "contact_phone": _l("联系电话"),
+    "children": _l("二级单位"),
+    "accounts": _l("账号"),
+    "created_at": _l("创建时间"),
+}
+
+
+class UniqueNameUnderParent:
+    """WTForms validator: the unit name is free under the chosen (or edited unit's) parent."""
+
+    def __init__(self, parent_of):
+        self.parent_of = parent_of
+
+    def __call__(self, form, field):
+        try:
+            field.data = units.check_name(field.data, self.parent_of(form), exclude_id=getattr(form, "_id", None))
+        except units.UnitError as bad:
+            raise ValidationError(str(bad)) from bad
+
+
+def valid_contact_phone(form, field):
+    if field.data:
+        try:
+            field.data = normalize_contact_phone(field.data)
+        except PhoneError as bad:
+            raise ValidationError(str(bad)) from bad
+
+
+def _edited_parent(form):
+    pk = getattr(form, "_id", None)
+    if pk is not None:
+        return db.session.get(Unit, pk).parent
+    parent = getattr(form, "parent", None)
+    return parent.data if parent is not None else None
+
+
+class ImportForm(DynamicForm):
+    parent_id = SelectField(_l("所属一级单位"), coerce=int, validators=[DataRequired(_l("请选择所属一级单位"))])
+    sheet = FileField(
+        _l("Excel 文件（.xlsx）"),
+        validators=[
+            FileRequired(_l("请选择要上传的 Excel 文件")),
+            FileAllowed(["xlsx"], _l("请上传 .xlsx 格式的 Excel 文件（可先下载模板）")),
+        ],
+    )
+
+
+class FirstLevelUnitView(PortalModelView):
+    route_base = "/units/first-level"
+    datamodel = SQLAInterface(Unit)
+    class_permission_name = "FirstLevelUnit"
+    list_title = _l("一级单位列表")
+    show_title = _l("一级单位详情")
+    add_title = _l("新增一级单位")
+    edit_title = _l("编辑一级单位")
+    base_filters = [["id", scoping.UnitScopeFilter, None], ["level", FilterEqual, 1]]
+    base_order = ("id", "asc")
+    label_columns = UNIT_LABELS
+    list_columns = ["name", "category_label", "contact_name", "contact_phone"]
+    show_columns = ["name", "category_label", "code", "contact_name", "contact_phone", "children", "created_at"]
+    add_columns = ["name", "category", "code", "contact_name", "contact_phone"]
+    edit_columns = add_columns
+    search_columns = ["name", "category", "contact_name"]
+    add_form_extra_fields = edit_form_extra_fields = {
+        "category": SelectField(_l("类别"), choices=UnitCategory.choices(), validators=[DataRequired()]),
+    }
+    validators_columns = {
+        "name": [UniqueNameUnderParent(lambda form: None)],
+        "contact_phone": [valid_contact_phone],
+    }
+
+    def pre_add(self, item):
+        item.level = 1
+        item.sync_parent_level()
+
+    def pre_update(self, item):
+        if item.children and item.category != item.children[0].category:
+            raise ValueError(_("该单位已有二级单位，不能更改类别"))
+
+
+class SecondLevelUnitView(PortalModelView):
+    route_base = "/units/second-level"
+    datamodel = SQLAInterface(Unit)
+    class_permission_name = "SecondLevelUnit"
+    method_permission_name = {
+        **PortalModelView.method_permission_name,
+        "import_sheet": "write",
+        "import_template": "read",
+    }
+    include_route_methods = PortalModelView.include_route_methods | {"import_sheet", "import_template"}
+    list_title = _l("二级单位列表")
+    show_title = _l("二级单位详情")
+    add_title = _l("新增二级单位")
+    edit_title = _l("编辑二级单位")
+    list_template = "units/second_level_list.html"
+    base_filters = [["id", scoping.UnitScopeFilter, None], ["level", FilterEqual, 2]]
+    base_order = ("id", "asc")
+    label_columns = UNIT_LABELS
+    list_columns = ["name", "parent", "category_label", "contact_name", "contact_phone"]
+    show_columns = ["name", "parent", "category_label", "code", "contact_name", "contact_phone", "accounts", "created_at"]
+    add_columns = ["parent", "name", "code", "contact_name", "contact_phone"]
+    edit_columns = ["name", "code", "contact_name", "contact_phone"]
+    search_columns = ["name", "parent", "contact_name"]
+    add_query_rel_fields = {"parent": [["id", scoping.ManageableParentFilter, None]]}
+    validators_columns = {
+        "name": [UniqueNameUnderParent(_edited_parent)],
+        "contact_phone": [valid_contact_phone],
+    }
+
+    def _refuse_outside_window(self):
+        try:
+            units.require_account_window(current_user)
+        except units.UnitError as closed:
+            flash(str(closed), "danger")
+            return redirect(url_for(".list"))
+        return None
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        return self._refuse_outside_window() or super().add()
+
+    @expose("/edit/<pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        return self._refuse_outside_window() or super().edit(pk)
+
+    @expose("/delete/<pk>", methods=["GET", "POST"])
+    @has_access
+    def delete(self, pk):
+        return self._refuse_outside_window() or super().delete(pk)
+
+    def pre_add(self, item):
+        units.prepare_second_level(current_user, item)
+
+    def pre_update(self, item):
+        if not scoping.can_manage_unit(current_user, item):
+            raise ValueError(_("只能修改本单位的二级单位"))
+
+    def pre_delete(self, item):
+        if item.accounts:
+            raise ValueError(_("该二级单位已有账号，不能删除；可停用其账号"))
+
+    @expose("/import", methods=["GET", "POST"])
+    @has_access
+    def import_sheet(self):
+        parents = [
+            unit
+            for unit in db.session.query(Unit).filter(Unit.level == 1, scoping.unit_clause(current_user)).order_by(Unit.id)
+            if scoping.can_add_under(current_user, unit)
+        ]
+        form = ImportForm()
+        form.parent_id.choices = [(p.id, p.name) for p in parents]
+        result = None
+        if form.validate_on_submit():
+            parent = next(p for p in parents if p.id == form.parent_id.data)
+            result = unit_import.import_sheet(self.appbuilder.sm, current_user, parent, form.sheet.data.stream)
+            if result.ok:
+                db.session.commit()
+                flash(_("已导入 %(n)s 个二级单位及其账号", n=len(result.created)), "success")
+            else:
+                db.session.rollback()
+        return self.render_template(
+            "units/import.html", form=form, result=result, columns=unit_import.COLUMNS, title=_("批量导入二级单位")
+        )
+
+    @expose("/import/template.xlsx")
+    @has_access
+    def import_template(self):
+        return Response(
+            unit_import.template_bytes(),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": "attachment; filename*=UTF-8''%E4%BA%8C%E7%BA%A7%E5%8D%95%E4%BD%8D%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"},
+        )

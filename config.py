@@ -1,0 +1,78 @@
+"""Configuration, read from the environment. Defaults give the embedded setup: SQLite and files under instance/."""
+import os
+import secrets
+from pathlib import Path
+
+from flask_appbuilder.const import AUTH_DB
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _dev_secret_key() -> str:
+    """A key generated once into instance/ so sessions survive restarts; never committed."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'app.db'}"
+    # Deployments often hand out postgres:// or postgresql:// URLs; we talk to PostgreSQL through psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+APP_NAME = "首都市民学习之星评选系统"
+APP_ICON = "/static/img/logo.svg"
+APP_THEME = ""
+
+SECRET_KEY = os.environ.get("SECRET_KEY") or _dev_secret_key()
+SQLALCHEMY_DATABASE_URI = _database_url()
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+REDIS_URL = os.environ.get("REDIS_URL") or None
+# Demo data is never loaded when APP_ENV=production.
+APP_ENV = os.environ.get("APP_ENV", "development")
+DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo@2026")
+
+# All dates and times of the campaign are Beijing wall-clock time.
+TIMEZONE = "Asia/Shanghai"
+
+# Flask-AppBuilder
+AUTH_TYPE = AUTH_DB
+AUTH_ROLE_ADMIN = "Admin"
+AUTH_ROLE_PUBLIC = "Public"
+AUTH_USER_REGISTRATION = False
+FAB_SECURITY_MANAGER_CLASS = "app.security.PortalSecurityManager"
+FAB_INDEX_VIEW = "app.views.home.HomeView"
+FAB_BASE_TEMPLATE = "portal_layout.html"
+# Migrations own the schema, and `flask deploy` writes permissions once per release rather than
+# every gunicorn worker racing to do it at boot.
+FAB_CREATE_DB = False
+FAB_UPDATE_PERMS = False
+FAB_API_SWAGGER_UI = True
+FAB_PASSWORD_COMPLEXITY_ENABLED = True
+FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.accounts.password_complexity"
+FAB_ADD_SECURITY_API = False
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = None
+
+# Babel: Chinese by default. "zh" and not "zh-CN": the hyphenated locale crashes FAB at start.
+BABEL_DEFAULT_LOCALE = "zh"
+BABEL_DEFAULT_TIMEZONE = TIMEZONE
+BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "babel")
+LANGUAGES = {
+    "zh": {"flag": "cn", "name": "中文"},
+    "en": {"flag": "gb", "name": "English"},
+}
+
+# Uploads of spreadsheets; the media uploads of the application issue set their own per-route limit.
+MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"

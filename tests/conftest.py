@@ -1,0 +1,92 @@
+"""Test setup: one app per run on a fresh database (SQLite by default, TEST_DATABASE_URL for PostgreSQL),
+migrated with the real Alembic scripts and seeded with the real roles; every test starts from no data."""
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app import clock
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _fresh_database_url(tmp: Path) -> str:
+    if not TEST_DATABASE_URL:
+        return f"sqlite:///{tmp / 'test.db'}"
+    url = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def app():
+    tmp = Path(tempfile.mkdtemp(prefix="portal-test-"))
+    os.environ.setdefault("INSTANCE_DIR", str(tmp / "instance"))
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.cli import sync_security
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": _fresh_database_url(tmp),
+            "WTF_CSRF_ENABLED": False,
+            "UPLOAD_DIR": str(tmp / "uploads"),
+            "SECRET_KEY": "test",
+            "DEMO_PASSWORD": "Demo@2026",
+        }
+    )
+    with app.app_context():
+        upgrade()
+        sync_security()
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _clean(app):
+    """Every test runs in an app context on an empty database (roles and permissions kept)."""
+    from app.extensions import db
+
+    with app.app_context():
+        yield
+        db.session.rollback()
+        clock.freeze(None)
+        for statement in (
+            "DELETE FROM audit_event",
+            "DELETE FROM ab_user_role",
+            "DELETE FROM ab_user_group",
+            "DELETE FROM ab_user",
+            "DELETE FROM stage_window",
+            "DELETE FROM campaign",
+            "DELETE FROM unit WHERE level = 2",
+            "DELETE FROM unit",
+        ):
+            db.session.execute(text(statement))
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def db():
+    from app.extensions import db
+
+    return db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def requires_postgres():
+    return pytest.mark.skipif(
+        not (TEST_DATABASE_URL or "").startswith("postgresql"),
+        reason="needs PostgreSQL: set TEST_DATABASE_URL (.ci/run does)",
+    )
