@@ -60,6 +60,10 @@ FAB_API_SWAGGER_UI = True
 FAB_PASSWORD_COMPLEXITY_ENABLED = True
 FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.accounts.password_complexity"
 FAB_ADD_SECURITY_API = False
+# The raw permission/view-menu screens: the city office edits roles in 角色列表, which is enough.
+FAB_ADD_SECURITY_PERMISSION_VIEW = False
+FAB_ADD_SECURITY_VIEW_MENU_VIEW = False
+FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW = False
 WTF_CSRF_ENABLED = True
 WTF_CSRF_TIME_LIMIT = None
 

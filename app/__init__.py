@@ -36,6 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
         appbuilder = AppBuilder()
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+        from app.errors import register_error_pages
+
+        register_error_pages(app)
         from app import audit  # noqa: F401  (installs the audit listener)
         from app.cli import register_commands
 

@@ -1,5 +1,7 @@
 """Writes the audit log. Changes to audited models are recorded from the session itself, so that a change made
 by a view, the REST API or a CLI command is logged alike; domain actions name themselves via `audit_as`."""
+from contextlib import contextmanager
+
 from flask import g, has_request_context, request
 from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import event, inspect
@@ -17,6 +19,17 @@ AUDITED = {
 }
 # Bookkeeping FAB changes on every login: not an account change.
 IGNORED_ATTRIBUTES = {"last_login", "login_count", "fail_login_count", "changed_on", "changed_by_fk", "created_on"}
+
+
+@contextmanager
+def summarized(session, action: str, object_type: str, **detail):
+    """Log one event for a bulk change (seeding roles) instead of one per row."""
+    session.info["audit_suppressed"] = True
+    try:
+        yield
+    finally:
+        session.info.pop("audit_suppressed", None)
+    record(action, object_type, **detail)
 
 
 def audit_as(obj, action: str, **detail) -> None:
@@ -88,15 +101,22 @@ def _changes(obj, secret: set[str]) -> dict:
 
 def _snapshot(obj, secret: set[str]) -> dict:
     state = inspect(obj)
-    return {
+    snapshot = {
         attr.key: _value(getattr(obj, attr.key))
         for attr in state.mapper.column_attrs
         if attr.key not in secret and attr.key not in IGNORED_ATTRIBUTES and getattr(obj, attr.key) is not None
     }
+    for rel in ("unit", "parent", "roles"):
+        if rel in state.mapper.relationships and getattr(obj, rel):
+            value = getattr(obj, rel)
+            snapshot[rel] = [str(v) for v in value] if isinstance(value, list) else str(value)
+    return snapshot
 
 
 @event.listens_for(Session, "before_flush")
 def _log_changes(session: Session, flush_context, instances) -> None:
+    if session.info.get("audit_suppressed"):
+        return
     events = []
     for kind, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
         for obj in objects:
@@ -122,7 +142,7 @@ def _log_changes(session: Session, flush_context, instances) -> None:
             session.info.setdefault("audit_pending_ids", []).append((event_, obj))
 
 
-@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_flush_postexec")
 def _fill_created_ids(session: Session, flush_context) -> None:
     # Rows created in this flush only get their id now; their events were written before: fill the id in.
     for event_, obj in session.info.pop("audit_pending_ids", []):

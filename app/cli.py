@@ -4,7 +4,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from app import roles, schedule
+from app import audit, roles, schedule
 from app.extensions import db
 from app.models import Stage
 
@@ -17,9 +17,11 @@ def sync_security() -> dict[str, int]:
     from flask_appbuilder.security.manager import BaseSecurityManager
 
     appbuilder = current_app.appbuilder
-    BaseSecurityManager.create_db(appbuilder.sm)  # Admin and Public roles
-    appbuilder.add_permissions(update_perms=True)
-    added = roles.sync_roles(appbuilder.sm)
+    added = {}
+    with audit.summarized(db.session, "roles.sync", "role", added=added):
+        BaseSecurityManager.create_db(appbuilder.sm)  # Admin and Public roles
+        appbuilder.add_permissions(update_perms=True)
+        added.update(roles.sync_roles(appbuilder.sm))
     db.session.commit()
     return added
 

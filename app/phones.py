@@ -21,11 +21,13 @@ def _parse(text: str):
 
 
 def normalize_contact_phone(text: str) -> str:
-    """A mainland mobile or fixed-line number, in national format. Raises PhoneError."""
+    """A mainland mobile (13911588771) or fixed line with its area code (010-82364980). Raises PhoneError."""
     number = _parse(text)
     if number is None:
         raise PhoneError(_("电话号码无效：请填写 11 位手机号或带区号的固定电话"))
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL).replace(" ", "")
+    digits = str(number.national_number)
+    area = phonenumbers.length_of_geographical_area_code(number)
+    return f"0{digits[:area]}-{digits[area:]}" if area else digits
 
 
 def normalize_mobile(text: str) -> str:

@@ -1,12 +1,13 @@
 """The portal's security manager: FAB's, with unit-bound accounts and a forced change of generated passwords."""
 from flask import flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import UserDBModelView
+from flask_appbuilder.security.views import RoleModelView, UserDBModelView, UserGroupModelView
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import generate_password_hash
 
 from app.audit import audit_as
 from app.models import Account
+from app.views.base import ChineseDisplay, StrictActions
 
 # Endpoints a holder of a generated password may still reach before choosing their own.
 _ALLOWED_BEFORE_PASSWORD_CHANGE = {
@@ -21,7 +22,7 @@ _ALLOWED_BEFORE_PASSWORD_CHANGE = {
 }
 
 
-class AccountDBModelView(UserDBModelView):
+class AccountDBModelView(ChineseDisplay, StrictActions, UserDBModelView):
     """FAB's user screen, showing the unit an account belongs to."""
 
     list_columns = ["first_name", "username", "unit", "active", "roles"]
@@ -30,12 +31,24 @@ class AccountDBModelView(UserDBModelView):
         (_l("Personal Info"), {"fields": ["first_name", "last_name", "email"], "expanded": True}),
         (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "created_on", "changed_on"], "expanded": False}),
     ]
-    label_columns = {"unit": _l("所属单位"), "phone": _l("联系电话")}
+    # Added to FAB's labels, not instead of them: a missing label shows the column name in English.
+    label_columns = {**UserDBModelView.label_columns, "unit": _l("所属单位"), "phone": _l("联系电话")}
+
+
+# Subclassed only for StrictActions; they keep FAB's permission names, so roles.yaml and existing roles hold.
+class PortalRoleModelView(StrictActions, RoleModelView):
+    class_permission_name = "RoleModelView"
+
+
+class PortalGroupModelView(StrictActions, UserGroupModelView):
+    class_permission_name = "UserGroupModelView"
 
 
 class PortalSecurityManager(SecurityManager):
     user_model = Account
     userdbmodelview = AccountDBModelView
+    rolemodelview = PortalRoleModelView
+    groupmodelview = PortalGroupModelView
     # Its charts load from Google, which is out of reach where the portal runs.
     userstatschartview = None
 

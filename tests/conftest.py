@@ -5,6 +5,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from app import clock
@@ -22,6 +24,16 @@ def _fresh_database_url(tmp: Path) -> str:
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return url
+
+
+class RequestIsolatingClient(FlaskClient):
+    """Tests run inside an app context, which Flask then reuses for every request, `g` (and the logged-in user
+    Flask-Login caches there) included. In production each request has its own: so clear `g` first."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +55,7 @@ def app():
             "DEMO_PASSWORD": "Demo@2026",
         }
     )
+    app.test_client_class = RequestIsolatingClient
     with app.app_context():
         upgrade()
         sync_security()

@@ -1,9 +1,43 @@
 """审计日志: read-only for everybody; the routes to change it are never registered."""
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.models import AuditEvent
 from app.views.base import PortalModelView
+
+
+# The log stores codes ("unit.create"); the screen shows them in words. An unknown code is shown as stored.
+OBJECT_TYPES = {
+    "unit": _l("单位"),
+    "account": _l("账号"),
+    "campaign": _l("评选批次"),
+    "stage_window": _l("阶段时间"),
+    "role": _l("角色"),
+}
+CHANGES = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
+ACTIONS = {
+    "account.password_reset": _l("重置密码"),
+    "account.password_changed": _l("修改密码"),
+    "roles.sync": _l("同步角色权限"),
+}
+
+
+def object_type_label(code):
+    return OBJECT_TYPES.get(code, code)
+
+
+def action_label(code):
+    if code in ACTIONS:
+        return ACTIONS[code]
+    object_type, _dot, change = (code or "").partition(".")
+    if object_type in OBJECT_TYPES and change in CHANGES:
+        return _("%(change)s%(object)s", change=CHANGES[change], object=OBJECT_TYPES[object_type])
+    return code
+
+
+def actor_label(name):
+    return _("系统") if name == "system" else name
 
 
 class AuditEventView(PortalModelView):
@@ -27,3 +61,4 @@ class AuditEventView(PortalModelView):
     list_columns = ["at", "actor_name", "ip", "action", "object_type", "object_label"]
     show_columns = ["at", "actor_name", "ip", "action", "object_type", "object_id", "object_label", "detail"]
     search_columns = ["at", "actor_name", "action", "object_type", "object_label", "ip"]
+    formatters_columns = {"action": action_label, "object_type": object_type_label, "actor_name": actor_label}

@@ -1,7 +1,9 @@
 """What every portal ModelView shares: read/write permissions, and re-checked scope for FAB's actions."""
-from flask import abort
-from flask_appbuilder import ModelView
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask import abort, request
+from flask_appbuilder import ModelView, expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms.fields.core import UnboundField
 
 # FAB's per-method permissions folded into two, so roles.yaml reads "Unit: [can_read, can_write]".
 READ_WRITE = {
@@ -23,7 +25,53 @@ READ_WRITE = {
 }
 
 
-class PortalModelView(ModelView):
+class StrictActions:
+    """FAB answers an unknown action name with a 500 and a refused one with a redirect: make them 404 and 403."""
+
+    def _check_action(self, name):
+        if name not in self.actions:
+            abort(404)
+        if not self.appbuilder.sm.has_access(self.get_action_permission_name(name), self.class_permission_name):
+            abort(403)
+
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        self._check_action(name)
+        return super().action(name, pk)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        self._check_action(request.form.get("action", ""))
+        return super().action_post()
+
+
+def display_value(value):
+    """How a column value reads on list and show pages: FAB prints the Python value (None, True, False)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    return value
+
+
+class ChineseDisplay:
+    """No English from FAB's rendering of values: empty for None, 是/否 for booleans, 请选择 for no choice."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        shown = dict.fromkeys([*self.list_columns, *self.show_columns], display_value)
+        self.formatters_columns = {**shown, **self.formatters_columns}
+
+    def _init_forms(self):
+        super()._init_forms()
+        # WTForms labels the blank option of an optional relation with its value, "__None".
+        for form in (self.add_form, self.edit_form):
+            for field in vars(form).values():
+                if isinstance(field, UnboundField) and field.kwargs.get("allow_blank") and not field.kwargs.get("blank_text"):
+                    field.kwargs["blank_text"] = _l("请选择")
+
+
+class PortalModelView(ChineseDisplay, StrictActions, ModelView):
     method_permission_name = READ_WRITE
     # FAB's legacy JSON endpoints (/api/read, /api/create...) bypass our forms: not registered at all.
     include_route_methods = {"list", "show", "add", "edit", "delete", "action", "action_post"}
@@ -44,7 +92,3 @@ class PortalModelView(ModelView):
                 abort(404)
             scoped.append(again)
         return scoped[0] if single else scoped
-
-
-def interface(model):
-    return SQLAInterface(model)

@@ -1,5 +1,5 @@
 """Unit screens: 一级单位 (kept by the city office) and 二级单位 (kept by each first-level unit), with bulk import."""
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -134,7 +134,9 @@ class SecondLevelUnitView(PortalModelView):
         "contact_phone": [valid_contact_phone],
     }
 
-    def _refuse_outside_window(self):
+    def _refuse_outside_window(self, pk=None):
+        if pk is not None and self.datamodel.get(pk, self._base_filters) is None:
+            abort(404)  # someone else's row: say nothing about windows
         try:
             units.require_account_window(current_user)
         except units.UnitError as closed:
@@ -150,12 +152,12 @@ class SecondLevelUnitView(PortalModelView):
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk):
-        return self._refuse_outside_window() or super().edit(pk)
+        return self._refuse_outside_window(pk) or super().edit(pk)
 
     @expose("/delete/<pk>", methods=["GET", "POST"])
     @has_access
     def delete(self, pk):
-        return self._refuse_outside_window() or super().delete(pk)
+        return self._refuse_outside_window(pk) or super().delete(pk)
 
     def pre_add(self, item):
         units.prepare_second_level(current_user, item)

@@ -1,0 +1,235 @@
+"""Row-level scoping (R-SEC-1): the functions of app/scoping.py, and the whole matrix of roles × every route that
+takes an id, tried with another unit's ids."""
+import pytest
+
+from app import roles, scoping
+from app.extensions import db
+from app.models import Account, AuditEvent, Unit
+from tests import factories
+
+
+@pytest.fixture
+def world():
+    """Two districts with streets and a clerk for each unit; the actors all belong to district A."""
+    a, (a1, a2) = factories.district_with_streets("海淀区", ("中关村街道", "学院路街道"))
+    b, (b1,) = factories.district_with_streets("朝阳区", ("建外街道",))
+    campaign = factories.campaign()
+    people = {
+        "l1": factories.account(roles.L1_CLERK, unit=a),
+        "l2": factories.account(roles.L2_CLERK, unit=a1),
+        "l2_sibling": factories.account(roles.L2_CLERK, unit=a2),
+        "l1_other": factories.account(roles.L1_CLERK, unit=b),
+        "l2_other": factories.account(roles.L2_CLERK, unit=b1),
+        "expert": factories.account(roles.EXPERT),
+        "applicant": factories.account(roles.APPLICANT),
+        "auditor": factories.account(roles.AUDITOR),
+        "city": factories.account(roles.CITY_OFFICE),
+    }
+    return {"a": a, "a1": a1, "a2": a2, "b": b, "b1": b1, "campaign": campaign, **people}
+
+
+def visible(user):
+    return {u.name for u in db.session.query(Unit).filter(scoping.unit_clause(user))}
+
+
+def test_each_role_sees_its_units(world):
+    assert visible(world["city"]) == {"海淀区", "中关村街道", "学院路街道", "朝阳区", "建外街道"}
+    assert visible(world["auditor"]) == visible(world["city"])
+    assert visible(world["l1"]) == {"海淀区", "中关村街道", "学院路街道"}
+    assert visible(world["l2"]) == {"中关村街道"}
+    assert visible(world["expert"]) == set()
+    assert visible(world["applicant"]) == set()
+
+
+def test_python_and_sql_answers_agree(world):
+    for name in ("city", "auditor", "l1", "l2", "expert", "applicant", "l1_other"):
+        user = world[name]
+        for unit in db.session.query(Unit):
+            assert scoping.can_see_unit(user, unit) == (unit.name in visible(user)), (name, unit.name)
+
+
+def test_who_may_manage_which_unit(world):
+    assert scoping.can_manage_unit(world["l1"], world["a1"])
+    assert not scoping.can_manage_unit(world["l1"], world["a"])  # its own first-level unit: the city office's
+    assert not scoping.can_manage_unit(world["l1"], world["b1"])
+    assert not scoping.can_manage_unit(world["l2"], world["a1"])
+    assert scoping.can_manage_unit(world["city"], world["b"])
+    assert not scoping.can_manage_unit(world["auditor"], world["b"])
+
+
+def test_accounts_in_scope(world):
+    def usernames(user):
+        return {a.username for a in db.session.query(Account).filter(scoping.account_clause(user))}
+
+    assert usernames(world["l1"]) == {world[k].username for k in ("l1", "l2", "l2_sibling")}
+    assert usernames(world["l2"]) == set()
+    assert usernames(world["expert"]) == set()
+    assert world["expert"].username not in usernames(world["city"])  # unit accounts only
+
+
+# --- the HTTP matrix -------------------------------------------------------------------------------------------
+
+# Which object a route's <pk> names, by route prefix. A new route taking an id fails
+# test_every_id_route_is_in_the_matrix until it is listed here.
+RESOURCES = {
+    "/units/first-level/": "unit",
+    "/units/second-level/": "unit",
+    "/api/v1/unit/": "unit",
+    "/accounts/": "account",
+    "/users/": "account",
+    "/campaigns/windows/": "window",
+    "/api/v1/stage_window/": "window",
+    "/campaigns/": "campaign",
+    "/api/v1/campaign/": "campaign",
+    "/audit/": "audit",
+    "/roles/": "role",
+    "/groups/": "role",
+}
+# Routes with arguments that are not row ids.
+NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>"}
+# Objects every signed-in role may read (the campaign and its published schedule); nobody but the city office writes.
+READABLE_BY_ALL = {"campaign", "window"}
+READ_ONLY_ROLES = {"auditor"}
+
+
+def id_routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.endswith("static") or rule.rule in NOT_ID_ROUTES or not rule.arguments:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def resource_of(rule) -> str:
+    return next(kind for prefix, kind in sorted(RESOURCES.items(), key=lambda kv: -len(kv[0])) if rule.rule.startswith(prefix))
+
+
+def test_every_id_route_is_in_the_matrix(app):
+    unknown = [rule.rule for rule, _ in id_routes(app) if not any(rule.rule.startswith(p) for p in RESOURCES)]
+    assert unknown == []
+
+
+def foreign_ids(world, kind):
+    """Ids of rows that belong to district B (朝阳区) or, for global rows, the rows themselves."""
+    from flask_appbuilder.security.sqla.models import PermissionView, Role
+
+    if kind == "unit":
+        return [world["b"].id, world["b1"].id]
+    if kind == "account":
+        return [world["l1_other"].id, world["l2_other"].id]
+    if kind == "campaign":
+        return [world["campaign"].id]
+    if kind == "window":
+        return [world["campaign"].windows[2].id]
+    if kind == "audit":
+        return [db.session.query(AuditEvent.id).order_by(AuditEvent.id).first()[0]]
+    if kind == "role":
+        return [db.session.query(Role.id).filter(Role.name == roles.L1_CLERK).scalar()]
+    return [db.session.query(PermissionView.id).first()[0]]
+
+
+def is_read(rule, method):
+    return method == "GET" and ("/show/" in rule.rule or rule.rule.startswith("/api/"))
+
+
+def expected_refusal(actor, kind, rule, method) -> bool:
+    """Whether actor must be refused on this route for another unit's (or a global) row."""
+    if actor == "auditor":
+        return not (is_read(rule, method) and kind in {"unit", "account", "campaign", "window", "audit"})
+    if kind in READABLE_BY_ALL:
+        return not is_read(rule, method)
+    return True
+
+
+# A real action of each view that has one, so that the scope check and not the name decides.
+ACTION_NAMES = {"UnitAccountView": "reset_password", "AccountDBModelView": "resetpasswords", "PortalRoleModelView": "copyrole"}
+
+
+def call(client, rule, method, pk):
+    url = rule.rule
+    for placeholder in ("<int:pk>", "<pk>"):
+        url = url.replace(placeholder, str(pk))
+    url = url.replace("<string:name>", ACTION_NAMES.get(rule.endpoint.split(".")[0], "no-such-action"))
+    if rule.rule.startswith("/api/"):
+        body = {"name": "被篡改", "contact_name": "x"} if method == "PUT" else None
+        return client.open(url, method=method, json=body)
+    data = {"name": "被篡改", "first_name": "被篡改", "contact_name": "被篡改", "active": "y"}
+    return client.open(url, method=method, data=data if method == "POST" else None)
+
+
+@pytest.mark.parametrize("actor", ["l1", "l2", "expert", "applicant", "auditor"])
+def test_matrix_of_roles_and_id_routes_with_another_units_ids(app, world, actor):
+    client = factories.login(app.test_client(), world[actor])
+    before_units = {u.id: (u.name, u.contact_name) for u in db.session.query(Unit)}
+    before_events = db.session.query(AuditEvent).count()
+    tried, failures = 0, []
+    for rule, method in id_routes(app):
+        kind = resource_of(rule)
+        if not expected_refusal(actor, kind, rule, method):
+            continue
+        for pk in foreign_ids(world, kind):
+            response = call(client, rule, method, pk)
+            tried += 1
+            if response.status_code not in (403, 404):
+                failures.append(f"{actor} {method} {rule.rule} pk={pk} -> {response.status_code}")
+    assert failures == [], "\n".join(failures)
+    assert tried > 40
+    db.session.expire_all()
+    assert {u.id: (u.name, u.contact_name) for u in db.session.query(Unit)} == before_units
+    assert db.session.query(AuditEvent).count() == before_events
+
+
+@pytest.mark.parametrize("actor", ["l1", "l2"])
+def test_lists_and_api_lists_show_no_other_units(app, world, actor):
+    client = factories.login(app.test_client(), world[actor])
+    for url in ("/units/first-level/list/", "/units/second-level/list/", "/accounts/list/"):
+        page = client.get(url)
+        assert "朝阳区" not in page.text and "建外街道" not in page.text, url
+    names = {row["name"] for row in client.get("/api/v1/unit/?q=(page_size:100)").json["result"]}
+    assert names and not names & {"朝阳区", "建外街道"}
+
+
+def test_a_first_level_clerk_cannot_post_a_unit_under_another_district_through_the_api(app, world):
+    client = factories.login(app.test_client(), world["l1"])
+    from app import clock
+    from app.models import Stage
+    from app import schedule
+
+    schedule.open_stage(world["campaign"], Stage.UNIT_ACCOUNTS)
+    db.session.commit()
+    response = client.post("/api/v1/unit/", json={"name": "偷建街道", "parent": world["b"].id})
+    assert response.status_code in (403, 422)
+    assert db.session.query(Unit).filter_by(name="偷建街道").count() == 0
+    response = client.post("/api/v1/unit/", json={"name": "上地街道", "parent": world["a"].id})
+    assert response.status_code == 201, response.json
+    clock.freeze(None)
+
+
+def test_actions_recheck_scope_even_when_a_role_is_granted_the_permission(app, world):
+    """FAB fetches action rows without base filters; our actions fetch them again through them."""
+    sm = app.appbuilder.sm
+    role = sm.find_role(roles.L1_CLERK)
+    pv = sm.add_permission_view_menu("reset_password", "UnitAccount")
+    sm.add_permission_role(role, pv)
+    try:
+        client = factories.login(app.test_client(), world["l1"])
+        response = client.post(f"/accounts/action/reset_password/{world['l2_other'].id}")
+        assert response.status_code == 404
+        response = client.post("/accounts/action_post", data={"action": "reset_password", "rowid": [world["l2_other"].id]})
+        assert response.status_code in (403, 404)
+    finally:
+        sm.del_permission_role(role, pv)
+    db.session.refresh(world["l2_other"])
+    assert not world["l2_other"].must_change_password
+
+
+def test_own_rows_stay_reachable(app, world):
+    """The positive side of the matrix: refusals above are scoping, not a blanket refusal."""
+    client = factories.login(app.test_client(), world["l1"])
+    assert client.get(f"/units/second-level/show/{world['a1'].id}").status_code == 200
+    assert client.get(f"/units/first-level/show/{world['a'].id}").status_code == 200
+    assert client.get(f"/accounts/show/{world['l2'].id}").status_code == 200
+    assert client.get(f"/api/v1/unit/{world['a2'].id}").status_code == 200
+    client = factories.login(app.test_client(), world["l2"])
+    assert client.get(f"/units/second-level/show/{world['a1'].id}").status_code == 200
+    assert client.get(f"/units/second-level/show/{world['a2'].id}").status_code == 404
