@@ -58,7 +58,6 @@ FAB_CREATE_DB = False
 FAB_UPDATE_PERMS = False
 FAB_API_SWAGGER_UI = True
 FAB_PASSWORD_COMPLEXITY_ENABLED = True
-FAB_PASSWORD_COMPLEXITY_VALIDATOR = "app.accounts.password_complexity"
 FAB_ADD_SECURITY_API = False
 # The raw permission/view-menu screens: the city office edits roles in 角色列表, which is enough.
 FAB_ADD_SECURITY_PERMISSION_VIEW = False

@@ -25,6 +25,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object("config")
     if config:
         app.config.update(config)
+    from app.accounts import password_complexity
+
+    app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", password_complexity)
     if app.config.get("PROXY_FIX"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -4,7 +4,7 @@ from contextlib import contextmanager
 
 from flask import g, has_request_context, request
 from flask_appbuilder.security.sqla.models import Role
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from app.models import Account, AuditEvent, Campaign, StageWindow, Unit
@@ -76,17 +76,28 @@ def _value(value):
     return str(value)
 
 
-def _changes(obj, secret: set[str]) -> dict:
+def _stored_values(session, obj, keys) -> dict:
+    """Values of keys as the database has them: an attribute set after a commit expired it has no old value."""
+    mapper = inspect(obj).mapper
+    columns = [mapper.column_attrs[key].columns[0] for key in keys]
+    pk = mapper.primary_key[0]
+    row = session.connection().execute(select(*columns).where(pk == inspect(obj).identity[0])).first()
+    return dict(zip(keys, row)) if row is not None else {}
+
+
+def _changes(session, obj, secret: set[str]) -> dict:
     changes = {}
     state = inspect(obj)
-    for attr in state.mapper.column_attrs:
-        key = attr.key
-        if key in IGNORED_ATTRIBUTES:
-            continue
+    changed = [
+        attr.key
+        for attr in state.mapper.column_attrs
+        if attr.key not in IGNORED_ATTRIBUTES and state.attrs[attr.key].history.has_changes()
+    ]
+    unknown = [key for key in changed if not state.attrs[key].history.deleted]
+    stored = _stored_values(session, obj, unknown) if unknown and state.identity else {}
+    for key in changed:
         history = state.attrs[key].history
-        if not history.has_changes():
-            continue
-        old = history.deleted[0] if history.deleted else None
+        old = history.deleted[0] if history.deleted else stored.get(key)
         new = history.added[0] if history.added else None
         if old == new:
             continue
@@ -125,7 +136,7 @@ def _log_changes(session: Session, flush_context, instances) -> None:
                 continue
             object_type, secret = spec
             if kind == "update":
-                detail = _changes(obj, secret)
+                detail = _changes(session, obj, secret)
                 if not detail:
                     continue
             elif kind == "create":

@@ -38,6 +38,8 @@ class AccountDBModelView(ChineseDisplay, StrictActions, UserDBModelView):
 # Subclassed only for StrictActions; they keep FAB's permission names, so roles.yaml and existing roles hold.
 class PortalRoleModelView(StrictActions, RoleModelView):
     class_permission_name = "RoleModelView"
+    # FAB labels only name and permissions; its search offers "User" and "Groups" too, unlabelled.
+    label_columns = {**RoleModelView.label_columns, "user": _l("用户"), "groups": _l("Groups")}
 
 
 class PortalGroupModelView(StrictActions, UserGroupModelView):

@@ -30,7 +30,9 @@ def check_name(name: str, parent: Unit | None, exclude_id: int | None = None) ->
     query = query.filter(Unit.parent_id == parent.id) if parent is not None else query.filter(Unit.parent_id.is_(None))
     if exclude_id is not None:
         query = query.filter(Unit.id != exclude_id)
-    if query.first():
+    with db.session.no_autoflush:  # the unit being edited may already carry the new name
+        taken = query.first() is not None
+    if taken:
         where = parent.name if parent is not None else _("一级单位")
         raise UnitError(_("%(where)s下已有名为「%(name)s」的单位", where=where, name=name), field="name")
     return name

@@ -27,7 +27,9 @@ class PortalRestApi(ModelRestApi):
 
     def _answer_refusal(self, call, *args):
         try:
-            return call(*args)
+            # No autoflush: the checks in pre_* query the database while the item already carries the new values.
+            with db.session.no_autoflush:
+                return call(*args)
         except Refused as refused:
             db.session.rollback()
             return self.response(refused.status, message=str(refused))

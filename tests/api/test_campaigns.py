@@ -1,0 +1,39 @@
+from datetime import datetime
+
+from app import roles
+from app.extensions import db
+from app.models import AuditEvent, Stage
+from tests import factories
+
+
+def test_city_office_creates_a_campaign_with_the_notice_schedule(client):
+    factories.login(client, factories.account(roles.CITY_OFFICE))
+    response = client.post("/api/v1/campaign/", json={"name": "第十批", "year": 2027})
+    assert response.status_code == 201, response.json
+    detail = client.get(f"/api/v1/campaign/{response.json['id']}").json["result"]
+    windows = {w["stage"]: w for w in detail["windows"]}
+    assert windows["apply"]["starts_at"].startswith("2027-04-04T00:00:00")
+    assert (detail["winner_quota"], detail["featured_quota"]) == (100, 10)
+
+
+def test_moving_a_window_is_audited_and_bad_dates_refused(client):
+    campaign = factories.campaign(year=2027)
+    window = campaign.window(Stage.APPLY)
+    factories.login(client, factories.account(roles.CITY_OFFICE, username="desk"))
+    response = client.put(f"/api/v1/stage_window/{window.id}", json={"ends_at": "2027-04-30T23:59:59"})
+    assert response.status_code == 200, response.json
+    event = db.session.query(AuditEvent).filter_by(action="stage_window.update").one()
+    assert event.actor_name == "desk"
+    assert event.detail["ends_at"] == ["2027-04-27 23:59:59", "2027-04-30 23:59:59"]
+    response = client.put(f"/api/v1/stage_window/{window.id}", json={"ends_at": "2027-04-01T00:00:00"})
+    assert response.status_code == 422 and "截止时间必须晚于开始时间" in response.json["message"]
+
+
+def test_other_roles_read_but_do_not_change_the_schedule(client):
+    campaign = factories.campaign(year=2027)
+    window = campaign.window(Stage.APPLY)
+    factories.login(client, factories.account(roles.L1_CLERK, unit=factories.unit()))
+    assert client.get(f"/api/v1/campaign/{campaign.id}").status_code == 200
+    assert client.put(f"/api/v1/stage_window/{window.id}", json={"ends_at": "2027-05-30T00:00:00"}).status_code == 403
+    db.session.refresh(window)
+    assert window.ends_at == datetime(2027, 4, 27, 23, 59, 59)

@@ -1,0 +1,68 @@
+"""The demo data: Beijing's real structure and one account per role, loaded once, never in production."""
+from app import demo, roles
+from app.extensions import db
+from app.models import Account, Campaign, Unit, UnitCategory
+from tests import factories
+
+
+def test_demo_has_the_real_structure_and_accounts(app):
+    demo.load("Demo@2026")
+    db.session.commit()
+    districts = db.session.query(Unit).filter_by(level=1, category=UnitCategory.DISTRICT.value).all()
+    assert len(districts) == 16
+    haidian = db.session.query(Unit).filter_by(name="海淀区").one()
+    assert {"中关村街道", "学院路街道", "海淀街道"} <= {c.name for c in haidian.children}
+    assert len(db.session.query(Unit).filter_by(name="朝阳区").one().children) > 20
+    assert len(db.session.query(Unit).filter_by(name="东城区").one().children) >= 17
+    for name in ("北京大学", "清华大学", "中国人民大学", "北京师范大学"):
+        assert db.session.query(Unit).filter_by(name=name, category=UnitCategory.UNIVERSITY.value).one().children
+    for category in UnitCategory:
+        assert db.session.query(Unit).filter_by(level=1, category=category.value).count() >= 4
+    assert db.session.query(Campaign).one().name == "第九批"
+
+    account = db.session.query(Account).filter_by(username="l2-chaoyang-jianwai").one()
+    assert account.unit.name == "建外街道" and account.unit.parent.name == "朝阳区"
+    assert db.session.query(Account).filter_by(username="l2-haidian-zhongguancun").one().unit.name == "中关村街道"
+    assert {a.username for a in db.session.query(Account)} >= {"city", "auditor", "l1-haidian", "expert6"}
+    factories.login(app.test_client(), "city", "Demo@2026")
+
+
+def test_cli_loads_once_and_never_in_production(app):
+    runner = app.test_cli_runner()
+    assert "demo loaded" in runner.invoke(args=["demo", "load", "--if-empty"]).output
+    assert "not loaded" in runner.invoke(args=["demo", "load", "--if-empty"]).output
+    out = runner.invoke(args=["demo", "accounts"]).output
+    assert "l2-haidian-zhongguancun" in out and "Demo@2026" in out
+    app.config["APP_ENV"] = "production"
+    try:
+        result = runner.invoke(args=["demo", "load"])
+        assert result.exit_code != 0 and "production" in result.output
+    finally:
+        app.config["APP_ENV"] = "development"
+
+
+def test_cli_open_stage_moves_the_current_campaign(app):
+    campaign = factories.campaign(year=2026)
+    result = app.test_cli_runner().invoke(args=["campaign", "open-stage", "l2_review"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    from app import schedule
+    from app.models import Stage
+
+    assert schedule.is_open(Stage.L2_REVIEW, campaign)
+    assert not schedule.is_open(Stage.APPLY, campaign)
+    assert db.session.query(Campaign).count() == 1
+
+
+def test_roles_file_seeding_is_idempotent_and_keeps_manual_grants(app):
+    from app.cli import sync_security
+
+    sm = app.appbuilder.sm
+    role = sm.find_role(roles.EXPERT)
+    extra = sm.add_permission_view_menu("can_read", "AuditEvent")
+    sm.add_permission_role(role, extra)
+    try:
+        assert set(sync_security().values()) == {0}
+        assert extra in sm.find_role(roles.EXPERT).permissions
+    finally:
+        sm.del_permission_role(role, extra)
