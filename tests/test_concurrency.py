@@ -1,0 +1,60 @@
+"""Races that only a real server shows: PostgreSQL, several connections at once."""
+import threading
+from datetime import datetime
+
+import pytest
+
+from app import clock, roles
+from app.extensions import db
+from app.models import Account, Stage, Unit
+from tests import factories
+from tests.conftest import requires_postgres
+
+NOW = datetime(2026, 3, 30, 10, 0)
+pytestmark = requires_postgres()
+
+
+def race(app, n, request):
+    """Run request(client) in n threads released together; returns their responses."""
+    barrier = threading.Barrier(n)
+    responses = [None] * n
+
+    def worker(i):
+        with app.app_context():
+            barrier.wait()
+            responses[i] = request(i)
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return responses
+
+
+def test_two_clerks_creating_the_same_street_at_once_get_one_unit(app):
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.UNIT_ACCOUNTS, at=NOW)
+    district = factories.unit(name="海淀区")
+    clerks = [factories.account(roles.L1_CLERK, unit=district) for _ in range(2)]
+    clients = [factories.login(app.test_client(), clerk) for clerk in clerks]
+
+    responses = race(app, 2, lambda i: clients[i].post("/api/v1/unit/", json={"name": "上地街道", "parent": district.id}))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses[0] == 201 and statuses[1] in (409, 422), [r.json for r in responses]
+    db.session.expire_all()
+    assert db.session.query(Unit).filter_by(name="上地街道").count() == 1
+
+
+def test_two_accounts_with_one_username_at_once_get_one_account(app):
+    district, (street,) = factories.district_with_streets("海淀区", ("中关村街道",))
+    city = [factories.account(roles.CITY_OFFICE) for _ in range(2)]
+    clients = [factories.login(app.test_client(), c) for c in city]
+
+    def create(i):
+        return clients[i].post("/accounts/add", data={"unit": street.id, "username": "l2-same", "first_name": f"甲{i}"})
+
+    race(app, 2, create)
+    db.session.expire_all()
+    assert db.session.query(Account).filter_by(username="l2-same").count() == 1
