@@ -18,7 +18,7 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 
 # Compiled catalogs are build output: made from babel/*/LC_MESSAGES/messages.po.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -f -q -d babel
+	$(BIN)/pybabel -q compile -f -d babel
 
 migrate: $(VENV)/.installed translations
 	$(BIN)/flask deploy
