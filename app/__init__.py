@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.extensions import db, migrate
+from app.extensions import csrf, db, migrate
 
 
 @event.listens_for(Engine, "connect")
@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     with app.app_context():
         db.init_app(app)
+        csrf.init_app(app)
         migrate.init_app(app, db, directory=str(app.config["BASE_DIR"] / "migrations"), render_as_batch=True)
         appbuilder = AppBuilder()
         appbuilder.init_app(app, db.session)
@@ -53,6 +54,10 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.api.campaigns import CampaignApi, StageWindowApi
     from app.api.units import UnitApi
     from app.views.accounts import UnitAccountView
+    from app.views.applications import ApplicationView
+    from app.views.apply import ApplicationFileView, CitizenApplicationView
+    from app.views.citizens import CitizenRegisterView
+    from app.views.past_winners import PastWinnerView
     from app.views.audit import AuditEventView
     from app.views.campaigns import CampaignView, StageWindowView
     from app.views.home import ContactView
@@ -64,6 +69,16 @@ def register_views(appbuilder: AppBuilder) -> None:
         category_label=_l("评选管理"), category_icon="fa-star",
     )
     appbuilder.add_view(StageWindowView, "Schedule", label=_l("时间安排"), icon="fa-calendar", category=campaigns)
+    appbuilder.add_view(PastWinnerView, "PastWinners", label=_l("历届学习之星"), icon="fa-trophy", category=campaigns)
+
+    appbuilder.add_view(
+        CitizenApplicationView, "MyApplication", label=_l("我的报名"), icon="fa-edit", category="Apply",
+        category_label=_l("在线报名"), category_icon="fa-user",
+    )
+    appbuilder.add_view(
+        ApplicationView, "Applications", label=_l("报名信息"), icon="fa-list", category="Review",
+        category_label=_l("评审推荐"), category_icon="fa-check-square-o",
+    )
 
     units = "Units"
     appbuilder.add_view(
@@ -78,6 +93,8 @@ def register_views(appbuilder: AppBuilder) -> None:
         category_label=_l("审计"), category_icon="fa-eye",
     )
     appbuilder.add_view_no_menu(ContactView)
+    appbuilder.add_view_no_menu(CitizenRegisterView)
+    appbuilder.add_view_no_menu(ApplicationFileView)
 
     appbuilder.add_api(UnitApi)
     appbuilder.add_api(CampaignApi)

@@ -6,6 +6,7 @@ from flask_migrate import upgrade
 
 from app import audit, roles, schedule
 from app.extensions import db
+from app.media.cli import media_cli
 from app.models import Stage
 
 campaign_cli = AppGroup("campaign", help="评选批次与时间安排")
@@ -30,6 +31,7 @@ def register_commands(app) -> None:
     app.cli.add_command(campaign_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(deploy)
+    app.cli.add_command(media_cli)
 
 
 @click.command("deploy")
@@ -87,8 +89,11 @@ def load_demo(if_empty):
 def demo_accounts():
     """Print the demo accounts."""
     from app.demo import DEMO_ACCOUNTS
+    from app.models import Account
 
     password = current_app.config["DEMO_PASSWORD"]
     click.echo("演示账号（密码均为 DEMO_PASSWORD = %s）:" % password)
-    for username, role, unit in DEMO_ACCOUNTS:
-        click.echo(f"  {username:28} {role:6} {unit or ''}")
+    for username, role, _unit in DEMO_ACCOUNTS:
+        account = db.session.query(Account).filter_by(username=username).first()
+        unit = account.unit.full_name if account is not None and account.unit is not None else ""
+        click.echo(f"  {username:26} {role:5} {unit}")

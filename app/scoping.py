@@ -5,7 +5,7 @@ office, the auditor and the system administrator everything; everybody else no u
 """
 from flask_appbuilder.models.filters import BaseFilter
 from flask_login import current_user
-from sqlalchemy import false, or_, true
+from sqlalchemy import and_, false, or_, true
 
 from app import roles
 from app.models import Account, Unit
@@ -131,3 +131,43 @@ class ManageableUnitFilter(BaseFilter):
         if roles.L1_CLERK in role_names(current_user) and current_user.unit_id is not None:
             return query.filter(Unit.level == 2, Unit.parent_id == current_user.unit_id)
         return query.filter(false())
+
+
+def application_clause(user):
+    """SQL condition on Application: a citizen's own; for units and the city office, never a draft."""
+    from app.models import Application, ApplicationStatus
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return false()
+    names = role_names(user)
+    not_draft = Application.status != ApplicationStatus.DRAFT.value
+    if names & SEES_EVERYTHING:
+        return not_draft
+    clauses = []
+    if roles.APPLICANT in names:
+        clauses.append(Application.applicant_id == user.id)
+    if names & {roles.L1_CLERK, roles.L2_CLERK} and getattr(user, "unit_id", None) is not None:
+        clauses.append(and_(not_draft, Application.unit.has(unit_clause(user))))
+    return or_(*clauses) if clauses else false()
+
+
+def can_see_application(user, application) -> bool:
+    from app.models import ApplicationStatus
+
+    if application is None or user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if application.applicant_id == user.id:
+        return True
+    if application.status == ApplicationStatus.DRAFT.value:
+        return False
+    return sees_everything(user) or (
+        bool(role_names(user) & {roles.L1_CLERK, roles.L2_CLERK}) and can_see_unit(user, application.unit)
+    )
+
+
+class ApplicationScopeFilter(BaseFilter):
+    name = "application scope"
+    arg_name = None
+
+    def apply(self, query, value):
+        return query.filter(application_clause(current_user))

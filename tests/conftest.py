@@ -73,6 +73,9 @@ def _clean(app):
         clock.freeze(None)
         for statement in (
             "DELETE FROM audit_event",
+            "DELETE FROM application_event",
+            "DELETE FROM application",
+            "DELETE FROM past_winner",
             "DELETE FROM ab_user_role",
             "DELETE FROM ab_user_group",
             "DELETE FROM ab_user",

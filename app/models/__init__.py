@@ -1,7 +1,20 @@
 """The portal's tables. FAB's own (ab_*) share the same metadata."""
 from app.models.account import Account
+from app.models.application import Application, ApplicationEvent, ApplicationStatus, PastWinner
 from app.models.audit import AuditEvent
 from app.models.campaign import Campaign, Stage, StageWindow
 from app.models.unit import Unit, UnitCategory
 
-__all__ = ["Account", "AuditEvent", "Campaign", "Stage", "StageWindow", "Unit", "UnitCategory"]
+__all__ = [
+    "Account",
+    "Application",
+    "ApplicationEvent",
+    "ApplicationStatus",
+    "AuditEvent",
+    "Campaign",
+    "PastWinner",
+    "Stage",
+    "StageWindow",
+    "Unit",
+    "UnitCategory",
+]

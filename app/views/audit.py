@@ -14,6 +14,7 @@ OBJECT_TYPES = {
     "campaign": _l("评选批次"),
     "stage_window": _l("阶段时间"),
     "role": _l("角色"),
+    "past_winner": _l("历届学习之星"),
 }
 CHANGES = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 ACTIONS = {

@@ -65,10 +65,10 @@ class ChineseDisplay:
     def _init_forms(self):
         super()._init_forms()
         # WTForms labels the blank option of an optional relation with its value, "__None".
-        for form in (self.add_form, self.edit_form):
+        for form in (self.add_form, self.edit_form, self.search_form):
             for field in vars(form).values():
-                if isinstance(field, UnboundField) and field.kwargs.get("allow_blank") and not field.kwargs.get("blank_text"):
-                    field.kwargs["blank_text"] = _l("请选择")
+                if isinstance(field, UnboundField) and field.kwargs.get("allow_blank"):
+                    field.kwargs.setdefault("blank_text", _l("请选择"))
 
 
 class PortalModelView(ChineseDisplay, StrictActions, ModelView):

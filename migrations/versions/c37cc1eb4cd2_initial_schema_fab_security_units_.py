@@ -137,7 +137,7 @@ def upgrade():
     sa.Column('created_by_fk', sa.Integer(), nullable=True),
     sa.Column('changed_by_fk', sa.Integer(), nullable=True),
     sa.Column('unit_id', sa.Integer(), nullable=True),
-    sa.Column('must_change_password', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('phone', sa.String(length=20), nullable=True),
     sa.ForeignKeyConstraint(['changed_by_fk'], ['ab_user.id'], ),
     sa.ForeignKeyConstraint(['created_by_fk'], ['ab_user.id'], ),

@@ -1,0 +1,178 @@
+"""R-APP-4: the application photo is a 1-inch colour photo on a white background (一寸白底彩色), JPG or PNG, at most
+2 MB. Judged by content with Pillow; an accepted photo is stored re-encoded as a JPEG without EXIF (phones put GPS
+there) or other metadata.
+
+Transparency: a PNG with a transparent background (a cut-out from a photo app) is composited onto white and judged
+as it would be printed, not refused: white is what the background must be anyway.
+"""
+import io
+import math
+import warnings
+from dataclasses import dataclass, field
+
+from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
+
+PHOTO_MAX_BYTES = 2 * 1024 * 1024
+# A 1-inch photo needs ~0.12 MP; 40 MP allows any phone photo and bounds what a small file may decode to (~120 MB).
+MAX_PIXELS = 40_000_000
+# 295×413 px is 25×35 mm at 300 dpi; a photo somewhat below that still prints acceptably.
+MIN_WIDTH, MIN_HEIGHT = 200, 280
+# Height / width: 35/25 = 1.4 for the 1-inch photo; a 3:4 phone portrait (1.33) and 33×48 mm (1.45) pass.
+MIN_RATIO, MAX_RATIO = 1.25, 1.6
+STORED_QUALITY = 90
+
+# The pixel judgements run on a copy this wide: enough for proportions of colour, cheap on a 12 MP photo.
+_SAMPLE_WIDTH = 100
+# A pixel counts as coloured when its channels differ by at least this much; a greyscale JPEG saved as RGB stays
+# within a few levels (chroma rounding), skin and clothes are far above.
+_COLOUR_SPREAD = 24
+# ...and a photo is in colour when at least this share of it is coloured: a face alone covers far more, while on a
+# white background the mean spread of a colour portrait can be small, which is why a mean is not used.
+_COLOUR_SHARE = 0.01
+# Near white: every channel at least this bright and the channels within this spread (warm light passes, a pale
+# blue backdrop does not).
+_WHITE_MIN, _WHITE_SPREAD = 200, 40
+# The background is judged on the outer 5% of the top edge and of the left and right edges down to 60% of the height:
+# the head stays clear of those, the shoulders reach the sides lower down.
+_BORDER, _BORDER_DEPTH, _WHITE_SHARE = 0.05, 0.6, 0.8
+
+_GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+_ALPHA_MODES = {"RGBA", "RGBa", "PA"}
+
+
+@dataclass(frozen=True)
+class PhotoVerdict:
+    ok: bool
+    message: str = ""  # '' when ok; otherwise what the citizen should fix
+    format: str | None = None  # 'JPEG' | 'PNG' as read from the content
+    width: int | None = None  # as displayed, after the EXIF orientation
+    height: int | None = None
+    stored: bytes | None = field(default=None, repr=False)  # when ok: JPEG, no EXIF/XMP/comments
+
+
+def _refuse(message: str, fmt: str | None = None, size: tuple[int, int] | None = None) -> PhotoVerdict:
+    width, height = size or (None, None)
+    return PhotoVerdict(ok=False, message=message, format=fmt, width=width, height=height)
+
+
+def check_photo(data: bytes) -> PhotoVerdict:
+    """Judge an uploaded photo; on success the verdict carries the bytes to store."""
+    if not data:
+        return _refuse("照片文件为空，请重新选择照片上传")
+    if len(data) > PHOTO_MAX_BYTES:
+        return _refuse(f"照片文件大小为 {_megabytes(len(data))} MB，超过 2 MB 上限，请压缩后重新上传")
+
+    try:
+        # Pillow warns between 89 and 179 MP and raises above; both are far over our own cap, so the warning is
+        # made an error here to stop before anything is decoded.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=("JPEG", "PNG"))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return _refuse("照片像素尺寸过大，不是有效的一寸照片，请上传正常拍摄的 JPG 或 PNG 照片")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return _refuse("照片须为 JPG 或 PNG 格式，请用相机或相册导出为 JPG 后重新上传（不支持 GIF、WEBP、HEIC、BMP 等）")
+
+    # A JPEG carrying extra pictures (MPF, as some phones write) is opened as 'MPO': it is still a JPEG file.
+    fmt = "JPEG" if image.format in ("JPEG", "MPO") else image.format
+    width, height = image.size
+    if width * height > MAX_PIXELS:  # from the header alone: nothing decoded yet
+        return _refuse(
+            f"照片像素尺寸过大（{width}×{height}），请缩小到 4000 万像素以内后重新上传", fmt, image.size
+        )
+
+    # Pillow's verify() passes a truncated JPEG; a full decode does not (ImageFile.LOAD_TRUNCATED_IMAGES is False,
+    # Pillow's default, which this portal never changes).
+    try:
+        image.load()
+    except Exception:  # whatever a damaged file makes a decoder raise
+        return _refuse("照片文件已损坏或不完整，无法打开，请重新导出后上传", fmt, image.size)
+
+    try:
+        image = ImageOps.exif_transpose(image)
+    except Exception:  # a malformed EXIF block: judge the picture as stored rather than refuse it
+        pass
+    size = image.size
+    width, height = size
+
+    if image.mode in _GREY_MODES:
+        return _refuse("照片须为彩色照片，不能是黑白（灰度）照片，请上传彩色照片", fmt, size)
+    rgb = _on_white(image)
+
+    if width < MIN_WIDTH or height < MIN_HEIGHT:
+        return _refuse(
+            f"照片分辨率过低（{width}×{height} 像素），一寸照至少需 {MIN_WIDTH}×{MIN_HEIGHT} 像素"
+            f"（标准为 295×413），请上传更清晰的照片",
+            fmt,
+            size,
+        )
+    ratio = height / width
+    if not MIN_RATIO <= ratio <= MAX_RATIO:
+        return _refuse(
+            f"照片须为竖版一寸照，宽高比例约 25:35（当前 {width}×{height} 像素），请按一寸照比例裁剪后重新上传",
+            fmt,
+            size,
+        )
+
+    sample = rgb.resize((_SAMPLE_WIDTH, max(1, round(_SAMPLE_WIDTH * ratio))), Image.Resampling.BOX)
+    _, darkest, spread = _channel_extremes(sample)
+    if _share(spread.point(lambda v: 255 if v >= _COLOUR_SPREAD else 0)) < _COLOUR_SHARE:
+        return _refuse("照片须为彩色照片，不能是黑白（灰度）照片，请上传彩色照片", fmt, size)
+    white = ImageChops.multiply(
+        darkest.point(lambda v: 255 if v >= _WHITE_MIN else 0),
+        spread.point(lambda v: 255 if v <= _WHITE_SPREAD else 0),
+    )
+    if _border_share(white) < _WHITE_SHARE:
+        return _refuse("照片背景须为白色，请在白色背景前拍摄，或更换为白底一寸照后重新上传", fmt, size)
+
+    return PhotoVerdict(ok=True, format=fmt, width=width, height=height, stored=_reencode(rgb, image.info))
+
+
+def _megabytes(size: int) -> float:
+    """Rounded up, so that a file just over the limit does not read as exactly the limit."""
+    return math.ceil(size * 10 / 1024 / 1024) / 10
+
+
+def _on_white(image: Image.Image) -> Image.Image:
+    if image.mode in _ALPHA_MODES or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        canvas.alpha_composite(rgba)
+        return canvas.convert("RGB")
+    return image.convert("RGB")
+
+
+def _channel_extremes(image: Image.Image):
+    red, green, blue = image.split()
+    lightest = ImageChops.lighter(ImageChops.lighter(red, green), blue)
+    darkest = ImageChops.darker(ImageChops.darker(red, green), blue)
+    return lightest, darkest, ImageChops.subtract(lightest, darkest)
+
+
+def _share(mask: Image.Image) -> float:
+    """Share of the pixels of a 0/255 mask that are 255."""
+    histogram = mask.histogram()
+    return histogram[255] / max(1, sum(histogram))
+
+
+def _border_share(mask: Image.Image) -> float:
+    width, height = mask.size
+    side = max(1, round(width * _BORDER))
+    top = max(1, round(height * _BORDER))
+    depth = max(top + 1, round(height * _BORDER_DEPTH))
+    strips = [(0, 0, width, top), (0, top, side, depth), (width - side, top, width, depth)]
+    counts = [mask.crop(box).histogram() for box in strips]
+    return sum(c[255] for c in counts) / max(1, sum(sum(c) for c in counts))
+
+
+def _reencode(rgb: Image.Image, info: dict) -> bytes:
+    # A fresh image carries none of the original's info (EXIF, XMP, comments); only the colour profile is kept,
+    # since without it a phone's Display P3 photo would look washed out.
+    clean = Image.new("RGB", rgb.size)
+    clean.paste(rgb)
+    out = io.BytesIO()
+    options = {"quality": STORED_QUALITY}
+    if info.get("icc_profile"):
+        options["icc_profile"] = info["icc_profile"]
+    clean.save(out, "JPEG", **options)
+    return out.getvalue()

@@ -1,0 +1,59 @@
+"""Taking a citizen's photo or video in: size limit while streaming, the content check of app/media, storage."""
+from pathlib import Path, PurePath
+
+from flask_babel import gettext as _
+
+from app import storage
+from app.media.photo import PHOTO_MAX_BYTES, check_photo
+from app.media.video import VIDEO_MAX_BYTES, check_video
+from app.models import Application
+
+# The whole application form may carry both files.
+FORM_MAX_BYTES = PHOTO_MAX_BYTES + VIDEO_MAX_BYTES + 1024 * 1024
+
+
+class MediaRefused(ValueError):
+    """str() is the Chinese message for the citizen."""
+
+
+def limit_for(kind: str) -> int:
+    return PHOTO_MAX_BYTES if kind == "photo" else VIDEO_MAX_BYTES
+
+
+def display_name(filename: str) -> str:
+    """The client's file name, for display only: no path parts, bounded length."""
+    name = PurePath((filename or "").replace("\\", "/")).name.strip()
+    return name[-120:] or "未命名"
+
+
+def attach(application: Application, kind: str, stream, filename: str) -> None:
+    """Check and store the file and point the application at it (caller commits; the replaced file goes after)."""
+    if kind == "photo":
+        data = stream.read(PHOTO_MAX_BYTES + 1)
+        if len(data) > PHOTO_MAX_BYTES:
+            raise MediaRefused(_("照片不能超过 2MB，请压缩或换一张后重新上传"))
+        verdict = check_photo(data)
+        if not verdict.ok:
+            raise MediaRefused(verdict.message)
+        stored = storage.store_bytes(verdict.stored, "photo", "jpg")
+        storage.discard_after_commit(application.photo_file)
+        application.photo_file = stored
+        application.photo_original_name = display_name(filename)
+        return
+    try:
+        temporary = storage.spool(stream, VIDEO_MAX_BYTES, suffix=".upload")
+    except storage.TooLarge as too_large:
+        raise MediaRefused(_("视频不能超过 50MB，请压缩或剪短后重新上传")) from too_large
+    try:
+        verdict = check_video(temporary)
+        if not verdict.ok:
+            raise MediaRefused(verdict.message)
+        size = temporary.stat().st_size
+        stored = storage.keep(temporary, "video", "mp4")
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+    storage.discard_after_commit(application.video_file)
+    application.video_file = stored
+    application.video_original_name = display_name(filename)
+    application.video_size = size
+    application.video_duration = round(verdict.duration_seconds or 0)

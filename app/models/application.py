@@ -1,0 +1,167 @@
+"""Citizens' applications (在线报名), their history, and the register of past winners (R-APP-6)."""
+import enum
+
+from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
+from sqlalchemy.orm import relationship
+
+from app import clock
+
+
+class ApplicationStatus(str, enum.Enum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+
+    @property
+    def label(self):
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS = {
+    ApplicationStatus.DRAFT: _l("草稿"),
+    ApplicationStatus.SUBMITTED: _l("已提交"),
+    ApplicationStatus.RETURNED: _l("退回修改"),
+}
+GENDER_LABELS = {"male": _l("男"), "female": _l("女")}
+DEEDS_MAX_CHARS = 2000
+_STATUS_VALUES = ", ".join(f"'{s.value}'" for s in ApplicationStatus)
+
+
+class Application(Model):
+    """One citizen's application to one campaign. Personal data may be incomplete while it is a draft."""
+
+    __tablename__ = "application"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "applicant_id", name="uq_application_campaign_applicant"),
+        # One application per ID number per campaign, counted from submission: a draft holding someone else's
+        # number must not lock its owner out (R-APP-6).
+        Index(
+            "uq_application_campaign_id_number",
+            "campaign_id",
+            "id_number",
+            unique=True,
+            sqlite_where=text("status <> 'draft'"),
+            postgresql_where=text("status <> 'draft'"),
+        ),
+        CheckConstraint(f"status IN ({_STATUS_VALUES})", name="ck_application_status"),
+        # Anything past a draft was submitted once, by a resident who declared the data true.
+        CheckConstraint(
+            "status = 'draft' OR (submitted_at IS NOT NULL AND is_permanent_resident AND declaration_confirmed"
+            " AND id_number IS NOT NULL AND unit_id IS NOT NULL)",
+            name="ck_application_submitted_complete",
+        ),
+        CheckConstraint("gender IS NULL OR gender IN ('male', 'female')", name="ck_application_gender"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    campaign_id = Column(Integer, ForeignKey("campaign.id", ondelete="RESTRICT"), nullable=False, index=True)
+    applicant_id = Column(Integer, ForeignKey("ab_user.id", ondelete="RESTRICT"), nullable=False, index=True)
+    status = Column(String(20), nullable=False, default=ApplicationStatus.DRAFT.value, index=True)
+
+    name = Column(String(50))
+    gender = Column(String(10))
+    birth_date = Column(Date)
+    id_number = Column(String(18))
+    mobile = Column(String(20))
+    work_unit = Column(String(100))
+    position = Column(String(50))
+    address = Column(String(200))
+    is_permanent_resident = Column(Boolean, nullable=False, default=False, server_default=false())
+    # The second-level unit chosen (组织选择); its parent is the first-level unit, its category the category.
+    unit_id = Column(Integer, ForeignKey("unit.id", ondelete="RESTRICT"), index=True)
+    deeds = Column(Text)
+    declaration_confirmed = Column(Boolean, nullable=False, default=False, server_default=false())
+
+    photo_file = Column(String(100))
+    photo_original_name = Column(String(255))
+    video_file = Column(String(100))
+    video_original_name = Column(String(255))
+    video_size = Column(Integer)
+    video_duration = Column(Integer)
+
+    created_at = Column(DateTime, nullable=False, default=clock.now)
+    updated_at = Column(DateTime, nullable=False, default=clock.now, onupdate=clock.now)
+    submitted_at = Column(DateTime)
+
+    campaign = relationship("Campaign")
+    applicant = relationship("Account")
+    unit = relationship("Unit")
+    events = relationship(
+        "ApplicationEvent", back_populates="application", order_by="ApplicationEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def status_enum(self) -> ApplicationStatus:
+        return ApplicationStatus(self.status)
+
+    @property
+    def status_label(self):
+        return ApplicationStatus(self.status).label
+
+    @property
+    def gender_label(self):
+        return GENDER_LABELS.get(self.gender, "")
+
+    @property
+    def first_level_unit(self):
+        return self.unit.parent if self.unit is not None else None
+
+    @property
+    def editable_by_applicant(self) -> bool:
+        return self.status in (ApplicationStatus.DRAFT.value, ApplicationStatus.RETURNED.value)
+
+    def __repr__(self):
+        return f"{self.name or '（未填姓名）'} · {self.campaign.name if self.campaign else ''}"
+
+
+class ApplicationEvent(Model):
+    """The application's history: every transition with who, which unit, when, and the opinion given."""
+
+    __tablename__ = "application_event"
+
+    id = Column(Integer, primary_key=True)
+    application_id = Column(Integer, ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True)
+    at = Column(DateTime, nullable=False, default=clock.now)
+    actor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
+    actor_name = Column(String(128), nullable=False)
+    unit_id = Column(Integer, ForeignKey("unit.id", ondelete="SET NULL"))
+    action = Column(String(30), nullable=False)
+    from_status = Column(String(20), nullable=False)
+    to_status = Column(String(20), nullable=False)
+    opinion = Column(Text)
+
+    application = relationship("Application", back_populates="events")
+    unit = relationship("Unit")
+
+
+class PastWinner(Model):
+    """A 首都市民学习之星 of an earlier batch, kept by ID number: may not apply again (R-APP-6)."""
+
+    __tablename__ = "past_winner"
+    __table_args__ = (UniqueConstraint("id_number", "batch", name="uq_past_winner_id_number_batch"),)
+
+    id = Column(Integer, primary_key=True)
+    id_number = Column(String(18), nullable=False, index=True)
+    name = Column(String(50), nullable=False)
+    batch = Column(String(50), nullable=False)
+    year = Column(Integer)
+    created_at = Column(DateTime, nullable=False, default=clock.now)
+
+    def __repr__(self):
+        return f"{self.name}（{self.batch}）"

@@ -1,0 +1,121 @@
+// 在线报名 page: organisation cascade, live character counter, photo/video upload with checks and progress.
+(function () {
+  "use strict";
+  var form = document.getElementById("apply-form");
+  if (!form) return;
+
+  // --- cascade: category → first-level unit → second-level unit -----------------------------------------------
+  var category = document.getElementById("category");
+  var firstLevel = document.getElementById("first_level");
+  var unit = document.getElementById("unit_id");
+  var unitsUrl = category.getAttribute("data-units-url");
+
+  function fill(select, units) {
+    select.innerHTML = "";
+    var blank = document.createElement("option");
+    blank.value = ""; blank.textContent = "请选择";
+    select.appendChild(blank);
+    units.forEach(function (u) {
+      var option = document.createElement("option");
+      option.value = String(u.id); option.textContent = u.name;
+      select.appendChild(option);
+    });
+  }
+  function load(query, select) {
+    return fetch(unitsUrl + "?" + query, {credentials: "same-origin"})
+      .then(function (r) { return r.json(); })
+      .then(function (data) { fill(select, data.units); });
+  }
+  category.addEventListener("change", function () {
+    fill(unit, []);
+    if (!category.value) { fill(firstLevel, []); return; }
+    load("category=" + encodeURIComponent(category.value), firstLevel);
+  });
+  firstLevel.addEventListener("change", function () {
+    if (!firstLevel.value) { fill(unit, []); return; }
+    load("parent=" + encodeURIComponent(firstLevel.value), unit);
+  });
+
+  // --- deeds: characters, not bytes (Array.from counts code points, as Python's len does) ------------------------
+  var deeds = document.getElementById("deeds");
+  var counter = document.getElementById("deeds-counter");
+  var max = parseInt(deeds.getAttribute("data-max"), 10);
+  function count() {
+    var n = Array.from(deeds.value.replace(/\r\n/g, "\n").trim()).length;
+    counter.textContent = String(n);
+    counter.classList.toggle("over", n > max);
+  }
+  deeds.addEventListener("input", count);
+  count();
+
+  // --- ID number: birth date and gender follow from it ------------------------------------------------------------
+  var idNumber = document.getElementById("id_number");
+  idNumber.addEventListener("change", function () {
+    var v = idNumber.value.trim().toUpperCase();
+    if (!/^\d{17}[\dX]$/.test(v)) return;
+    var birth = v.substr(6, 4) + "-" + v.substr(10, 2) + "-" + v.substr(12, 2);
+    document.getElementById("birth_date").value = birth;
+    document.getElementById("gender").value = parseInt(v.charAt(16), 10) % 2 ? "male" : "female";
+  });
+
+  // --- uploads: checked in the browser first, sent on their own, with progress for the video -----------------
+  function human(bytes) { return (bytes / 1024 / 1024).toFixed(1) + "MB"; }
+
+  function upload(kind, accept, label) {
+    var box = document.getElementById(kind + "-box");
+    var input = document.getElementById(kind);
+    var status = document.getElementById(kind + "-status");
+    var progress = document.getElementById(kind + "-progress");
+    var bar = progress ? progress.querySelector(".progress-bar") : null;
+    var limit = parseInt(box.getAttribute("data-max"), 10);
+
+    function say(text, ok) {
+      status.textContent = text;
+      status.className = "help-block upload-status " + (ok ? "ok" : "bad");
+    }
+    input.addEventListener("change", function () {
+      var file = input.files[0];
+      if (!file) return;
+      if (file.size > limit) {
+        say(label + "为 " + human(file.size) + "，超过 " + human(limit) + " 的上限，请压缩后重新选择", false);
+        input.value = ""; return;
+      }
+      if (accept.indexOf(file.type) < 0 && !(kind === "video" && /\.mp4$/i.test(file.name))) {
+        say(kind === "photo" ? "照片须为 JPG 或 PNG 格式" : "视频须为 mp4 格式（H.264 编码）", false);
+        input.value = ""; return;
+      }
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", box.getAttribute("data-url"));
+      xhr.setRequestHeader("X-CSRFToken", (form.querySelector("input[name=csrf_token]") || {}).value || "");
+      xhr.setRequestHeader("X-File-Name", encodeURIComponent(file.name));
+      xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      if (progress) {
+        progress.hidden = false;
+        xhr.upload.addEventListener("progress", function (e) {
+          if (!e.lengthComputable) return;
+          var pct = Math.floor(e.loaded * 100 / e.total);
+          bar.style.width = pct + "%"; bar.textContent = pct + "%"; bar.setAttribute("aria-valuenow", pct);
+        });
+      }
+      say(kind === "video" ? "正在上传并检查视频，请稍候…" : "正在上传并检查照片…", true);
+      xhr.onload = function () {
+        var data = {};
+        try { data = JSON.parse(xhr.responseText); } catch (e) { data = {}; }
+        if (xhr.status === 200) {
+          say(label + "已上传：" + (data.name || file.name), true);
+          var preview = document.getElementById(kind === "photo" ? "photo-preview" : "video-player");
+          preview.src = data.url; preview.hidden = false;
+        } else if (xhr.status === 413) {
+          say(label + "太大，超过上限", false);
+        } else {
+          say(data.message || "上传失败，请稍后重试", false);
+        }
+        input.value = "";
+      };
+      xhr.onerror = function () { say("网络中断，上传失败，请重试", false); };
+      xhr.send(file);
+    });
+  }
+  upload("photo", ["image/jpeg", "image/png"], "照片");
+  upload("video", ["video/mp4"], "视频");
+})();

@@ -1,0 +1,102 @@
+"""Uploaded files on local disk under UPLOAD_DIR, outside static/, under names the server chooses.
+
+A new file is written under a temporary name and moved into place; the database row names it; an old file is
+removed only after the commit that stops naming it, and a new one is removed if that commit fails.
+"""
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+
+CHUNK = 1024 * 1024
+
+
+class TooLarge(Exception):
+    pass
+
+
+def root() -> Path:
+    path = Path(current_app.config["UPLOAD_DIR"])
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def path_of(name: str) -> Path:
+    """The file a stored name refers to; names are ours (kind/uuid.ext), never a client's path."""
+    if not name or "/" not in name or ".." in name or name.startswith("/"):
+        raise ValueError("bad stored name")
+    return root() / name
+
+
+def spool(stream, limit: int, suffix: str = "") -> Path:
+    """Copy a stream to a temporary file under UPLOAD_DIR in chunks, refusing more than limit bytes."""
+    tmp_dir = root() / "tmp"
+    tmp_dir.mkdir(exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=tmp_dir, suffix=suffix)
+    written = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while True:
+                chunk = stream.read(CHUNK)
+                if not chunk:
+                    break
+                written += len(chunk)
+                if written > limit:
+                    raise TooLarge()
+                out.write(chunk)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
+
+
+def keep(temporary: Path, kind: str, extension: str) -> str:
+    """Move a checked temporary file to its permanent place; returns the stored name. Removed again on rollback."""
+    name = f"{kind}/{uuid.uuid4().hex}.{extension}"
+    target = path_of(name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(temporary), target)
+    db.session.info.setdefault("storage_new", []).append(name)
+    return name
+
+
+def store_bytes(data: bytes, kind: str, extension: str) -> str:
+    tmp_dir = root() / "tmp"
+    tmp_dir.mkdir(exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=tmp_dir)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    return keep(Path(name), kind, extension)
+
+
+def discard_after_commit(name: str | None) -> None:
+    """Remove a replaced file once the commit that replaced it has succeeded."""
+    if name:
+        db.session.info.setdefault("storage_old", []).append(name)
+
+
+def _remove(names):
+    for name in names:
+        try:
+            path_of(name).unlink(missing_ok=True)
+        except (ValueError, OSError):
+            pass
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session):
+    session.info.pop("storage_new", None)
+    _remove(session.info.pop("storage_old", []))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session, previous_transaction):
+    _remove(session.info.pop("storage_new", []))
+    session.info.pop("storage_old", None)

@@ -1,0 +1,232 @@
+"""在线报名: the citizen's own application — form, photo and video upload, submit, print — and scoped file serving."""
+from flask import abort, flash, jsonify, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.forms import DynamicForm
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from app import applications, media_intake, schedule, scoping, storage, workflow
+from app.extensions import db
+from app.models import Application, Stage, Unit, UnitCategory
+from app.models.application import DEEDS_MAX_CHARS
+
+READ_WRITE = {"edit": "read", "save": "write", "upload_photo": "write", "upload_video": "write", "units": "read"}
+
+
+class ApplicationForm(DynamicForm):
+    name = StringField(_l("姓名"))
+    gender = SelectField(_l("性别"), choices=[("", _l("请选择")), ("male", _l("男")), ("female", _l("女"))])
+    birth_date = DateField(_l("出生日期"), validators=[Optional()], description=_l("按身份证号自动填写"))
+    id_number = StringField(_l("居民身份证号"), description=_l("18 位，最后一位可以是 X"))
+    mobile = StringField(_l("手机号码"))
+    work_unit = StringField(_l("工作单位"))
+    position = StringField(_l("职务"))
+    address = StringField(_l("住址"), description=_l("北京市内的常住地址"))
+    is_permanent_resident = BooleanField(_l("本人是北京市辖区内的常住居民"))
+    category = SelectField(_l("单位类别"), choices=[])
+    first_level = SelectField(_l("一级单位"), choices=[])
+    unit_id = SelectField(_l("二级单位（推荐单位）"), choices=[])
+    deeds = TextAreaField(
+        _l("个人先进事迹"), description=_l("突出以学习为主要内容，%(n)s 字以内", n=DEEDS_MAX_CHARS)
+    )
+    declaration_confirmed = BooleanField(_l("本人承诺以上信息及上传材料真实、准确"))
+    photo = FileField(_l("一寸白底彩色照片"), description=_l("jpg 或 png，不超过 2MB，白色背景、彩色、竖版"))
+    video = FileField(_l("视频"), description=_l("mp4 格式，H.264(AVC) 编码，5 分钟以内，不超过 50MB"))
+
+    def fill_unit_choices(self, unit: Unit | None):
+        """The cascade's three selects, filled for what is chosen (the page's script refills them live)."""
+        chosen_category = self.category.data or (unit.category if unit else "")
+        chosen_parent = self.first_level.data or (str(unit.parent_id) if unit else "")
+        self.category.choices = [("", _("请选择"))] + [(c.value, c.label) for c in UnitCategory]
+        parents = db.session.query(Unit).filter_by(level=1, category=chosen_category).order_by(Unit.id).all()
+        self.first_level.choices = [("", _("请选择"))] + [(str(u.id), u.name) for u in parents]
+        children = (
+            db.session.query(Unit).filter_by(level=2, parent_id=int(chosen_parent)).order_by(Unit.id).all()
+            if str(chosen_parent).isdigit()
+            else []
+        )
+        self.unit_id.choices = [("", _("请选择"))] + [(str(u.id), u.name) for u in children]
+        self.category.data, self.first_level.data = chosen_category, chosen_parent
+
+
+FIELDS = ["name", "gender", "birth_date", "id_number", "mobile", "work_unit", "position", "address",
+          "is_permanent_resident", "unit_id", "deeds", "declaration_confirmed"]
+
+
+class CitizenApplicationView(BaseView):
+    route_base = "/apply"
+    default_view = "edit"
+    class_permission_name = "MyApplication"
+    method_permission_name = READ_WRITE
+
+    def _campaign(self):
+        campaign = schedule.current_campaign()
+        if campaign is None:
+            abort(404)
+        return campaign
+
+    def _mine(self, create=False) -> Application | None:
+        campaign = self._campaign()
+        application = applications.application_of(current_user, campaign)
+        if application is None and create:
+            application = applications.new_draft(current_user, campaign)
+        return application
+
+    def _render(self, form, application):
+        campaign = self._campaign()
+        form.fill_unit_choices(application.unit if application else None)
+        return self.render_template(
+            "citizen/apply.html",
+            form=form,
+            application=application,
+            campaign=campaign,
+            apply_window=campaign.window(Stage.APPLY),
+            can_submit=application is not None and workflow.allowed(current_user, application, "submit"),
+            deeds_max=DEEDS_MAX_CHARS,
+            photo_max=media_intake.PHOTO_MAX_BYTES,
+            video_max=media_intake.VIDEO_MAX_BYTES,
+        )
+
+    @expose("/", methods=["GET"])
+    @has_access
+    def edit(self):
+        application = self._mine()
+        if application is not None and not application.editable_by_applicant:
+            return self.render_template(
+                "citizen/application_detail.html", application=application, event_labels=workflow.labels()
+            )
+        form = ApplicationForm(obj=application, formdata=None)
+        if application is not None:
+            form.unit_id.data = str(application.unit_id or "")
+        return self._render(form, application)
+
+    @expose("/", methods=["POST"])
+    @has_access
+    def save(self):
+        request.max_content_length = media_intake.FORM_MAX_BYTES
+        form = ApplicationForm()
+        application = self._mine(create=True)
+        if not application.editable_by_applicant:
+            flash(_("报名已提交，不能再修改"), "warning")
+            return redirect(url_for(".edit"))
+        form.validate()  # only to parse types (date); our own checks follow
+        data = {name: getattr(form, name).data for name in FIELDS}
+        if form.birth_date.raw_data and form.birth_date.raw_data[0] and data["birth_date"] is None:
+            form.birth_date.errors = [_("出生日期格式应为 YYYY-MM-DD")]
+        form_ok = True
+        for kind in ("photo", "video"):
+            upload = request.files.get(kind)
+            if upload and upload.filename:
+                try:
+                    media_intake.attach(application, kind, upload.stream, upload.filename)
+                except media_intake.MediaRefused as refused:
+                    getattr(form, kind).errors = [str(refused)]
+                    form_ok = False
+        try:
+            applications.apply_fields(application, data)
+        except applications.FieldErrors as bad:
+            for field, message in bad.errors.items():
+                getattr(form, field).errors = list(getattr(form, field).errors or []) + [message]
+            form_ok = False
+        db.session.commit()  # a good upload is kept even when a field needs fixing
+        if not form_ok:
+            flash(_("有内容需要修改，请看标红的栏目；已上传的文件已保存"), "danger")
+            return self._render(form, application)
+        if request.form.get("intent") != "submit":
+            flash(_("草稿已保存。截止时间前请记得提交。"), "success")
+            return redirect(url_for(".edit"))
+        try:
+            workflow.perform(current_user, application.id, "submit")
+        except workflow.WorkflowError as refused:
+            for field, message in refused.errors.items():
+                target = getattr(form, field if field not in ("photo_file", "video_file") else field[:-5], None)
+                if target is not None:
+                    target.errors = list(target.errors or []) + [str(message)]
+            flash(str(refused), "danger")
+            application = db.session.get(Application, application.id)
+            return self._render(form, application)
+        flash(_("报名已提交。提交后不能再修改；可以随时查看和打印申报表。"), "success")
+        return redirect(url_for(".edit"))
+
+    @expose("/photo", methods=["POST"])
+    @has_access
+    def upload_photo(self):
+        return self._upload("photo")
+
+    @expose("/video", methods=["POST"])
+    @has_access
+    def upload_video(self):
+        return self._upload("video")
+
+    def _upload(self, kind):
+        """XHR upload of one file (multipart field `file`, or the raw body with X-File-Name); JSON answer."""
+        request.max_content_length = media_intake.limit_for(kind) + 64 * 1024
+        application = self._mine(create=True)
+        if not application.editable_by_applicant:
+            return jsonify(message=_("报名已提交，不能再修改")), 409
+        if request.files.get("file"):
+            stream, filename = request.files["file"].stream, request.files["file"].filename
+        else:
+            stream, filename = request.stream, request.headers.get("X-File-Name", "")
+        try:
+            media_intake.attach(application, kind, stream, filename)
+        except media_intake.MediaRefused as refused:
+            db.session.rollback()
+            return jsonify(message=str(refused)), 422
+        db.session.commit()
+        return jsonify(
+            message=_("已上传"),
+            url=url_for("ApplicationFileView.file", application_id=application.id, kind=kind, v=getattr(application, f"{kind}_file")[-12:]),
+            name=getattr(application, f"{kind}_original_name"),
+        )
+
+    @expose("/units")
+    @has_access
+    def units(self):
+        """The cascade: ?category=district → first-level units; ?parent=ID → its second-level units."""
+        query = db.session.query(Unit.id, Unit.name).order_by(Unit.id)
+        if request.args.get("parent", "").isdigit():
+            rows = query.filter(Unit.level == 2, Unit.parent_id == int(request.args["parent"]))
+        else:
+            rows = query.filter(Unit.level == 1, Unit.category == request.args.get("category", ""))
+        return jsonify(units=[{"id": row.id, "name": row.name} for row in rows])
+
+
+class ApplicationFileView(BaseView):
+    """An application's photo, video and printable form, for whoever may see the application (scoping decides)."""
+
+    route_base = "/application-files"
+    class_permission_name = "ApplicationFile"
+    method_permission_name = {"file": "read", "print_form": "read"}
+
+    @expose("/<int:application_id>/<kind>")
+    @has_access
+    def file(self, application_id, kind):
+        application = db.session.get(Application, application_id)
+        if kind not in ("photo", "video") or not scoping.can_see_application(current_user, application):
+            abort(404)
+        stored = getattr(application, f"{kind}_file")
+        if not stored:
+            abort(404)
+        response = send_file(
+            storage.path_of(stored),
+            mimetype="image/jpeg" if kind == "photo" else "video/mp4",
+            conditional=True,  # HTTP range requests, so the video seeks
+            download_name=getattr(application, f"{kind}_original_name") or stored.rsplit("/", 1)[-1],
+            max_age=0,
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    @expose("/print/<int:application_id>")
+    @has_access
+    def print_form(self, application_id):
+        application = db.session.get(Application, application_id)
+        if not scoping.can_see_application(current_user, application):
+            abort(404)
+        return self.render_template("citizen/print.html", application=application)

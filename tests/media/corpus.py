@@ -1,0 +1,305 @@
+"""The media test corpus, generated on the fly (no binary files in the repository): each case is a file its maker
+writes, and the verdict the checks must reach with the words the refusal must mention.
+
+Pictures are drawn with Pillow; clips are encoded with PyAV's bundled FFmpeg (libx264, libx265, libvpx-vp9, mpeg4),
+tiny and short so the whole corpus builds in about a second. Large files are sparse: a valid MP4 padded with a
+`free` box costs no disk and no time, and is still a real file of that size.
+"""
+import io
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable
+
+import av
+from PIL import Image, ImageDraw
+
+from app.media.photo import PHOTO_MAX_BYTES
+from app.media.video import VIDEO_MAX_BYTES
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    make: Callable[[Path], None]  # writes the case's file at the path given
+    ok: bool
+    mentions: tuple[str, ...] = ()  # words a refusal's message must contain
+    suffix: str = ""
+
+    @property
+    def filename(self) -> str:
+        return self.name + self.suffix
+
+
+def build(cases: list[Case], directory: Path) -> dict[str, Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for case in cases:
+        path = directory / case.filename
+        case.make(path)
+        paths[case.name] = path
+    return paths
+
+
+# ---------------------------------------------------------------- photos
+
+WHITE, GREY, BLUE, RED = (255, 255, 255), (150, 150, 150), (67, 142, 219), (220, 20, 30)
+
+
+def portrait(size=(300, 420), background=WHITE) -> Image.Image:
+    """A 1-inch style portrait: hair, face and shoulders in colour on a plain background."""
+    width, height = size
+    image = Image.new("RGB", size, background)
+    draw = ImageDraw.Draw(image)
+    w, h = width / 100, height / 100
+    draw.polygon([(0, height), (0, 85 * h), (25 * w, 72 * h), (75 * w, 72 * h), (width, 85 * h), (width, height)],
+                 fill=(30, 50, 120))  # jacket reaching the sides low down, as shoulders do
+    draw.rectangle((42 * w, 55 * h, 58 * w, 75 * h), fill=(225, 180, 150))  # neck
+    draw.ellipse((27 * w, 12 * h, 73 * w, 40 * h), fill=(40, 30, 25))  # hair
+    draw.ellipse((30 * w, 18 * h, 70 * w, 62 * h), fill=(235, 195, 165))  # face
+    draw.ellipse((40 * w, 35 * h, 45 * w, 38 * h), fill=(40, 30, 25))
+    draw.ellipse((55 * w, 35 * h, 60 * w, 38 * h), fill=(40, 30, 25))
+    draw.rectangle((45 * w, 50 * h, 55 * w, 52 * h), fill=(190, 60, 60))  # mouth
+    return image
+
+
+def encoded(image: Image.Image, fmt: str, **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def _writes(data_of: Callable[[], bytes]) -> Callable[[Path], None]:
+    return lambda path: path.write_bytes(data_of())
+
+
+def _exif_with_gps(orientation: int) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "PhoneMaker"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (39.0, 54.0, 27.0), "E", (116.0, 23.0, 17.0)
+    return exif
+
+
+def rotated_for_exif() -> bytes:
+    """Stored landscape, as a phone held upright writes it, with Orientation 6 (rotate 90° clockwise to show)."""
+    return encoded(portrait().transpose(Image.Transpose.ROTATE_90), "JPEG", exif=_exif_with_gps(6))
+
+
+def portrait_turned_by_exif() -> bytes:
+    """Stored portrait, but Orientation 6 makes it display landscape."""
+    return encoded(portrait(), "JPEG", exif=_exif_with_gps(6))
+
+
+def transparent_png() -> bytes:
+    """A cut-out: the person opaque, the background fully transparent over black pixels."""
+    person = portrait()
+    mask = Image.new("L", person.size, 0)
+    width, height = person.size
+    ImageDraw.Draw(mask).rectangle((0, int(height * 0.1), width, height), fill=255)
+    ImageDraw.Draw(mask).rectangle((0, int(height * 0.1), width // 5, int(height * 0.7)), fill=0)
+    ImageDraw.Draw(mask).rectangle((width - width // 5, int(height * 0.1), width, int(height * 0.7)), fill=0)
+    cut = Image.new("RGBA", person.size, (0, 0, 0, 0))
+    cut.paste(person, mask=mask)
+    return encoded(cut, "PNG")
+
+
+def mpo_jpeg() -> bytes:
+    """A JPEG with a second picture in MPF, as some phones write (Pillow opens it as 'MPO')."""
+    return encoded(portrait(), "MPO", save_all=True, append_images=[portrait((150, 210))])
+
+
+def padded_to(data: bytes, total: int) -> bytes:
+    """Trailing bytes after the JPEG's end marker: readers ignore them."""
+    return data + bytes(total - len(data))
+
+
+def noisy_png() -> bytes:
+    """A valid-looking photo whose noise makes the PNG larger than 2 MB."""
+    size = (1000, 1400)
+    noise = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+    data = encoded(noise, "PNG", compress_level=1)
+    assert len(data) > PHOTO_MAX_BYTES
+    return data
+
+
+def png_of_zeros(width: int, height: int) -> bytes:
+    """A 1-bit greyscale PNG of width×height black pixels: a few KB that decode to width×height bytes or more."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    row = bytes(1 + (width + 7) // 8)  # filter byte + packed bits
+    compressor = zlib.compressobj(9)
+    idat = []
+    rows_per_block = max(1, 4_000_000 // len(row))
+    for start in range(0, height, rows_per_block):
+        idat.append(compressor.compress(row * min(rows_per_block, height - start)))
+    idat.append(compressor.flush())
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(idat)) + chunk(b"IEND", b"")
+
+
+def _truncated(data: bytes, share: float = 0.6) -> bytes:
+    return data[: int(len(data) * share)]
+
+
+PHOTO_CASES = [
+    Case("white_jpeg", _writes(lambda: encoded(portrait(), "JPEG", quality=92)), True, suffix=".jpg"),
+    Case("white_png", _writes(lambda: encoded(portrait(), "PNG")), True, suffix=".png"),
+    Case("white_standard_295x413", _writes(lambda: encoded(portrait((295, 413)), "JPEG")), True, suffix=".jpg"),
+    Case("white_phone_3x4", _writes(lambda: encoded(portrait((900, 1200)), "JPEG")), True, suffix=".jpg"),
+    Case("white_palette_png", _writes(lambda: encoded(portrait().quantize(64), "PNG")), True, suffix=".png"),
+    Case("white_mpo_jpeg", _writes(mpo_jpeg), True, suffix=".jpg"),
+    Case("transparent_png_on_white", _writes(transparent_png), True, suffix=".png"),
+    Case("exif_rotated_to_portrait", _writes(rotated_for_exif), True, suffix=".jpg"),
+    Case("exactly_2mib", _writes(lambda: padded_to(encoded(portrait(), "JPEG"), PHOTO_MAX_BYTES)), True,
+         suffix=".jpg"),
+    Case("grey_background", _writes(lambda: encoded(portrait(background=GREY), "JPEG")), False, ("背景", "白色"),
+         ".jpg"),
+    Case("light_grey_background", _writes(lambda: encoded(portrait(background=(185, 185, 185)), "JPEG")), False,
+         ("背景",), ".jpg"),
+    Case("blue_background", _writes(lambda: encoded(portrait(background=BLUE), "JPEG")), False, ("背景", "白色"),
+         ".jpg"),
+    Case("red_background", _writes(lambda: encoded(portrait(background=RED), "PNG")), False, ("背景",), ".png"),
+    Case("greyscale_mode_l", _writes(lambda: encoded(portrait().convert("L"), "JPEG")), False, ("彩色",), ".jpg"),
+    Case("greyscale_16bit_png", _writes(lambda: encoded(portrait().convert("L").convert("I;16"), "PNG")), False,
+         ("彩色",), ".png"),
+    Case("greyscale_as_rgb", _writes(lambda: encoded(portrait().convert("L").convert("RGB"), "JPEG")), False,
+         ("彩色",), ".jpg"),
+    Case("square", _writes(lambda: encoded(portrait((400, 400)), "JPEG")), False, ("竖版", "25:35"), ".jpg"),
+    Case("landscape", _writes(lambda: encoded(portrait((420, 300)), "PNG")), False, ("竖版",), ".png"),
+    Case("exif_turned_to_landscape", _writes(portrait_turned_by_exif), False, ("竖版",), ".jpg"),
+    Case("too_small", _writes(lambda: encoded(portrait((150, 210)), "JPEG")), False, ("分辨率", "200×280"), ".jpg"),
+    Case("bomb_png_400mp", _writes(lambda: png_of_zeros(20000, 20000)), False, ("像素",), ".png"),
+    Case("bomb_png_100mp", _writes(lambda: png_of_zeros(10000, 10000)), False, ("像素",), ".png"),
+    Case("over_pixel_cap_49mp", _writes(lambda: png_of_zeros(7000, 7000)), False, ("像素",), ".png"),
+    Case("truncated_jpeg", _writes(lambda: _truncated(encoded(portrait(), "JPEG"))), False, ("不完整",), ".jpg"),
+    Case("truncated_png", _writes(lambda: _truncated(encoded(portrait(), "PNG"))), False, ("不完整",), ".png"),
+    Case("renamed_gif", _writes(lambda: encoded(portrait(), "GIF")), False, ("JPG", "PNG"), ".jpg"),
+    Case("renamed_webp", _writes(lambda: encoded(portrait(), "WEBP")), False, ("JPG", "PNG"), ".jpg"),
+    Case("renamed_bmp", _writes(lambda: encoded(portrait(), "BMP")), False, ("JPG", "PNG"), ".png"),
+    Case("text_file", _writes(lambda: "这不是照片\n".encode()), False, ("JPG", "PNG"), ".jpg"),
+    Case("html_file", _writes(lambda: b"<!doctype html><html><body><img src=x></body></html>"), False,
+         ("JPG", "PNG"), ".png"),
+    Case("empty", _writes(lambda: b""), False, ("为空",), ".jpg"),
+    Case("over_2mb", _writes(noisy_png), False, ("2 MB",), ".png"),
+]
+
+
+# ---------------------------------------------------------------- videos
+
+_ENCODER_OPTIONS = {"libx265": {"x265-params": "log-level=none"}}
+
+
+def clip(path: Path, codec: str = "libx264", *, container: str = "mp4", seconds: float = 1, fps: int = 10,
+         size=(160, 120), audio: bool = False, movflags: str | None = None, gop: int | None = None) -> None:
+    """Encode a tiny clip of coloured frames (and silent AAC) into path."""
+    options = {"movflags": movflags} if movflags else {}
+    encoder_options = dict(_ENCODER_OPTIONS.get(codec, {}), **({"g": str(gop)} if gop else {}))
+    with av.open(str(path), "w", format=container, options=options) as out:
+        video = out.add_stream(codec, rate=fps, options=encoder_options)
+        video.width, video.height = size
+        video.pix_fmt = "yuv420p"
+        sound = out.add_stream("aac", rate=8000, layout="mono") if audio else None
+        frames = round(seconds * fps)
+        for index in range(frames):
+            picture = portrait(size, background=((index * 37) % 256, 200, 120))
+            for packet in video.encode(av.VideoFrame.from_image(picture)):
+                out.mux(packet)
+        for packet in video.encode():
+            out.mux(packet)
+        if sound:
+            samples, pts = sound.codec_context.frame_size or 1024, 0
+            while pts < seconds * 8000:
+                frame = av.AudioFrame(format="fltp", layout="mono", samples=samples)
+                frame.planes[0].update(bytes(frame.planes[0].buffer_size))
+                frame.sample_rate, frame.pts, frame.time_base = 8000, pts, Fraction(1, 8000)
+                pts += samples
+                for packet in sound.encode(frame):
+                    out.mux(packet)
+            for packet in sound.encode():
+                out.mux(packet)
+
+
+def boxes(data: bytes) -> list[tuple[bytes, int, int]]:
+    """The top-level boxes of an MP4: (type, offset, size)."""
+    found, offset = [], 0
+    while offset + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[offset: offset + 8])
+        if size < 8:
+            break
+        found.append((kind, offset, size))
+        offset += size
+    return found
+
+
+def truncated_clip(inside: bytes, keep: float = 0.5, **clip_options) -> Callable[[Path], None]:
+    """A clip cut inside its last `inside` box (b'moov', b'mdat'), keeping that share of the box."""
+    def make(path: Path) -> None:
+        clip(path, **clip_options)
+        data = path.read_bytes()
+        kind, offset, size = [box for box in boxes(data) if box[0] == inside][-1]
+        path.write_bytes(data[: offset + int(size * keep)])
+    return make
+
+
+def padded_clip(total: int) -> Callable[[Path], None]:
+    """A valid clip followed by a `free` box up to total bytes; the file is sparse, so this is instant."""
+    def make(path: Path) -> None:
+        clip(path)
+        used = path.stat().st_size
+        with path.open("ab") as out:
+            out.write(struct.pack(">I4s", total - used, b"free"))
+        os.truncate(path, total)
+    return make
+
+
+def audio_only(path: Path) -> None:
+    with av.open(str(path), "w", format="mp4") as out:
+        sound = out.add_stream("aac", rate=8000, layout="mono")
+        for index in range(8):
+            frame = av.AudioFrame(format="fltp", layout="mono", samples=1024)
+            frame.planes[0].update(bytes(frame.planes[0].buffer_size))
+            frame.sample_rate, frame.pts, frame.time_base = 8000, index * 1024, Fraction(1, 8000)
+            for packet in sound.encode(frame):
+                out.mux(packet)
+        for packet in sound.encode():
+            out.mux(packet)
+
+
+_FRAGMENTED = "frag_keyframe+empty_moov+default_base_moof"
+
+VIDEO_CASES = [
+    Case("h264_moov_at_end", lambda p: clip(p), True, suffix=".mp4"),
+    Case("h264_faststart", lambda p: clip(p, movflags="faststart"), True, suffix=".mp4"),
+    Case("h264_aac", lambda p: clip(p, audio=True), True, suffix=".mp4"),
+    Case("h264_aac_faststart", lambda p: clip(p, audio=True, movflags="faststart"), True, suffix=".mp4"),
+    Case("h264_fragmented", lambda p: clip(p, seconds=2, movflags=_FRAGMENTED, gop=5), True, suffix=".mp4"),
+    Case("h264_300s", lambda p: clip(p, seconds=300, fps=1, size=(32, 32)), True, suffix=".mp4"),
+    Case("h264_exactly_50mib", padded_clip(VIDEO_MAX_BYTES), True, suffix=".mp4"),
+    Case("h264_mov", lambda p: clip(p, container="mov"), False, ("MOV", "MP4"), ".mov"),
+    Case("h264_mov_renamed", lambda p: clip(p, container="mov"), False, ("MOV", "MP4"), ".mp4"),
+    Case("h264_mkv_renamed", lambda p: clip(p, container="matroska"), False, ("MP4", "Matroska"), ".mp4"),
+    Case("mpeg4_part2", lambda p: clip(p, "mpeg4"), False, ("MPEG-4 Part 2", "H.264"), ".mp4"),
+    Case("hevc", lambda p: clip(p, "libx265"), False, ("HEVC", "H.264"), ".mp4"),
+    Case("vp9", lambda p: clip(p, "libvpx-vp9"), False, ("VP9", "H.264"), ".mp4"),
+    Case("audio_only", audio_only, False, ("没有视频",), ".mp4"),
+    Case("h264_301s", lambda p: clip(p, seconds=301, fps=1, size=(32, 32)), False, ("5 分 1 秒", "5 分钟"), ".mp4"),
+    Case("empty", _writes(lambda: b""), False, ("为空",), ".mp4"),
+    Case("renamed_text", _writes(lambda: "这不是视频\n".encode()), False, ("MP4",), ".mp4"),
+    Case("renamed_jpeg", _writes(lambda: encoded(portrait(), "JPEG")), False, ("MP4",), ".mp4"),
+    Case("truncated_moov_at_end", truncated_clip(b"moov", audio=True), False, ("不完整",), ".mp4"),
+    Case("truncated_moov_at_end_moov_lost", truncated_clip(b"mdat", audio=True), False, ("不完整",), ".mp4"),
+    Case("truncated_faststart", truncated_clip(b"mdat", audio=True, movflags="faststart"), False, ("不完整",),
+         ".mp4"),
+    # MediaInfo misses this one (its sample table is whole); PyAV's index shows the samples lie past the end.
+    Case("truncated_faststart_at_mdat", truncated_clip(b"mdat", 0, movflags="faststart"), False,
+         ("不完整",), ".mp4"),
+    Case("truncated_fragmented", truncated_clip(b"mdat", seconds=2, movflags=_FRAGMENTED, gop=5), False, ("不完整",),
+         ".mp4"),
+    Case("over_50mib", padded_clip(VIDEO_MAX_BYTES + 1), False, ("50 MB",), ".mp4"),
+]

@@ -1,0 +1,74 @@
+import io
+
+import pytest
+from PIL import Image
+
+from app.media.photo import PHOTO_MAX_BYTES, check_photo
+from tests.media.corpus import PHOTO_CASES
+
+ACCEPTED = [case for case in PHOTO_CASES if case.ok]
+
+
+def verdict_of(corpus, name):
+    return check_photo(corpus[name].read_bytes())
+
+
+@pytest.mark.parametrize("case", PHOTO_CASES, ids=lambda case: case.name)
+def test_corpus_photo_is_classified_as_expected(case, photo_corpus):
+    verdict = verdict_of(photo_corpus, case.name)
+    assert verdict.ok is case.ok, verdict.message
+    if case.ok:
+        assert verdict.message == ""
+        assert verdict.format in ("JPEG", "PNG")
+        assert verdict.stored
+    else:
+        assert verdict.stored is None
+        for word in case.mentions:
+            assert word in verdict.message
+
+
+@pytest.mark.parametrize("case", ACCEPTED, ids=lambda case: case.name)
+def test_stored_photo_is_a_jpeg_without_exif_or_other_metadata(case, photo_corpus):
+    verdict = verdict_of(photo_corpus, case.name)
+    stored = Image.open(io.BytesIO(verdict.stored))
+    assert stored.format == "JPEG"
+    assert stored.size == (verdict.width, verdict.height)
+    assert not stored.getexif()
+    assert not {"exif", "xmp", "comment"} & set(stored.info)
+    assert b"Exif\x00\x00" not in verdict.stored
+    assert b"PhoneMaker" not in verdict.stored
+
+
+def test_exif_orientation_is_applied_before_judging_and_storing(photo_corpus):
+    path = photo_corpus["exif_rotated_to_portrait"]
+    raw = Image.open(path)
+    assert raw.size == (420, 300) and raw.getexif()[0x0112] == 6
+    assert raw.getexif().get_ifd(0x8825), "the corpus photo carries a GPS position"
+
+    verdict = check_photo(path.read_bytes())
+    assert verdict.ok and (verdict.width, verdict.height) == (300, 420)
+    stored = Image.open(io.BytesIO(verdict.stored)).convert("RGB")
+    hair, jacket = stored.getpixel((150, 63)), stored.getpixel((150, 410))
+    assert max(hair) < 90, "the head is at the top once turned upright"
+    assert jacket[2] > jacket[0] + 40
+
+
+def test_transparent_background_is_judged_and_stored_on_white(photo_corpus):
+    verdict = verdict_of(photo_corpus, "transparent_png_on_white")
+    corner = Image.open(io.BytesIO(verdict.stored)).convert("RGB").getpixel((2, 2))
+    assert min(corner) > 245
+
+
+def test_a_phone_jpeg_with_extra_pictures_counts_as_jpeg(photo_corpus):
+    assert Image.open(photo_corpus["white_mpo_jpeg"]).format == "MPO"
+    assert verdict_of(photo_corpus, "white_mpo_jpeg").format == "JPEG"
+
+
+def test_size_is_checked_before_anything_is_decoded():
+    verdict = check_photo(b"\xff\xd8" + bytes(PHOTO_MAX_BYTES))
+    assert not verdict.ok and "2 MB" in verdict.message and "2.1 MB" in verdict.message
+
+
+def test_a_bomb_is_refused_from_its_header_before_decoding(photo_corpus):
+    verdict = verdict_of(photo_corpus, "over_pixel_cap_49mp")
+    assert (verdict.width, verdict.height) == (7000, 7000) and "7000×7000" in verdict.message

@@ -1,0 +1,91 @@
+"""申报人注册 through HTTP: local captcha, immediate activation, sign-in by mobile number, the register window."""
+from datetime import datetime
+
+from app import citizens, clock, roles
+from app.extensions import db
+from app.models import Account, Stage
+from tests import factories
+
+NOW = datetime(2026, 4, 10, 9, 0)
+
+
+def _captcha(client, answer="ABCD"):
+    """Ask for an image as a browser would, then pin its answer so the test can type it."""
+    assert client.get("/register/captcha.png").headers["Content-Type"] == "image/png"
+    with client.session_transaction() as session:
+        session["captcha_digest"] = citizens._digest(answer)
+    return answer
+
+
+def _form(**overrides):
+    data = {"mobile": "13911588771", "name": "张学习", "password": "Study#2026", "conf_password": "Study#2026",
+            "captcha": "ABCD"}
+    data.update(overrides)
+    return data
+
+
+def test_citizen_registers_and_is_signed_in_as_applicant(client):
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.APPLY, at=NOW)
+    _captcha(client)
+    response = client.post("/register/", data=_form())
+    assert response.status_code == 302 and response.location.endswith("/apply/")
+    account = db.session.query(Account).filter_by(username="13911588771").one()
+    assert account.role_names == {roles.APPLICANT} and account.active and not account.must_change_password
+    assert client.get("/apply/").status_code == 200
+    factories.login(factories_client := client.application.test_client(), "13911588771", "Study#2026")
+    assert factories_client.get("/apply/").status_code == 200
+
+
+def test_wrong_captcha_keeps_what_was_typed_but_the_passwords(client):
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.APPLY, at=NOW)
+    _captcha(client, "ABCD")
+    response = client.post("/register/", data=_form(captcha="WXYZ"))
+    assert "验证码不正确" in response.text
+    assert 'value="13911588771"' in response.text and 'value="张学习"' in response.text
+    assert db.session.query(Account).count() == 0
+
+
+def test_captcha_is_good_for_one_try_only(client):
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.APPLY, at=NOW)
+    _captcha(client)
+    client.post("/register/", data=_form(mobile="12"))  # fails on the mobile, uses up the captcha
+    response = client.post("/register/", data=_form())
+    assert "验证码不正确" in response.text
+
+
+def test_bad_fields_are_reported_at_the_field(client):
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.APPLY, at=NOW)
+    _captcha(client)
+    response = client.post("/register/", data=_form(mobile="010-82364980", password="weak", conf_password="other"))
+    assert "请填写有效的 11 位中国大陆手机号码" in response.text
+    assert "密码至少 8 位" in response.text
+    assert "两次输入的密码不一致" in response.text
+
+
+def test_a_registered_mobile_number_is_refused(client):
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.APPLY, at=NOW)
+    factories.account(roles.APPLICANT, username="13911588771")
+    _captcha(client)
+    assert "该手机号已注册" in client.post("/register/", data=_form()).text
+
+
+def test_registration_is_closed_outside_its_window(client):
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.L2_REVIEW, at=NOW)
+    _captcha(client)
+    response = client.post("/register/", data=_form())
+    assert "系统开放注册" in response.text and "过期无效" in response.text
+    assert db.session.query(Account).count() == 0
+
+
+def test_the_register_page_uses_no_outside_service(client):
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.APPLY, at=NOW)
+    page = client.get("/register/").text
+    assert "recaptcha" not in page.lower() and "google" not in page.lower()
+    assert "/register/captcha.png" in page
