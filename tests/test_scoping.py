@@ -99,7 +99,8 @@ RESOURCES = {
     "/groups/": "role",
 }
 # Routes with arguments that are not row ids.
-NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>"}
+NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>",
+                 "/api/v1/my_application/<kind>"}  # photo or video of the caller's own application
 
 
 def id_routes(app):

@@ -64,7 +64,8 @@ def check_photo(data: bytes) -> PhotoVerdict:
 
     try:
         # Pillow warns between 89 and 179 MP and raises above; both are far over our own cap, so the warning is
-        # made an error here to stop before anything is decoded.
+        # made an error here to stop before anything is decoded. (catch_warnings is process-wide: at worst another
+        # thread sees this one filter for a moment, which only ever refuses a bomb.)
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=("JPEG", "PNG"))

@@ -1,0 +1,70 @@
+"""/api/v1/my_application/: the citizen's own application over REST, with the page's checks."""
+import io
+from datetime import datetime
+
+import pytest
+
+from app import clock, roles
+from app.models import Stage
+from tests import factories
+from tests.media import corpus
+
+NOW = datetime(2026, 4, 10, 9, 0)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("api-media") / "ok.mp4"
+    corpus.clip(path)
+    return path.read_bytes()
+
+
+@pytest.fixture
+def setup(client):
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.APPLY, at=NOW)
+    district, (street, _) = factories.district_with_streets()
+    factories.login(client, factories.account(roles.APPLICANT, username="13911588771"))
+    return client, street
+
+
+def test_the_whole_flow_over_rest(setup, clip):
+    client, street = setup
+    assert client.get("/api/v1/my_application/").status_code == 404
+    response = client.put("/api/v1/my_application/", json={"id_number": "110108198506151234", "mobile": "123"})
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"id_number", "mobile"}
+    response = client.put("/api/v1/my_application/", json={
+        "name": "张学习", "id_number": factories.id_number("19850615", 123), "mobile": "13911588771",
+        "work_unit": "北京某研究院", "position": "工程师", "address": "北京市海淀区", "unit_id": street.id,
+        "deeds": "学习", "is_permanent_resident": True, "declaration_confirmed": True,
+    })
+    assert response.status_code == 200 and response.json["result"]["gender"] == "male"
+    response = client.post("/api/v1/my_application/submit")
+    assert response.status_code == 422 and set(response.json["errors"]) == {"photo_file", "video_file"}
+    photo = corpus.encoded(corpus.portrait(), "PNG")
+    response = client.post("/api/v1/my_application/photo", data={"file": (io.BytesIO(photo), "me.png")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 200, response.json
+    response = client.post("/api/v1/my_application/video", data={"file": (io.BytesIO(b"GIF89a" * 10), "v.mp4")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    response = client.post("/api/v1/my_application/video", data={"file": (io.BytesIO(clip), "v.mp4")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 200, response.json
+    response = client.post("/api/v1/my_application/submit")
+    assert response.status_code == 200 and response.json["result"]["status"] == "submitted"
+    assert client.put("/api/v1/my_application/", json={"name": "改"}).status_code == 409
+
+
+def test_submit_after_the_deadline_is_refused(setup):
+    client, street = setup
+    client.put("/api/v1/my_application/", json={"name": "张学习"})
+    clock.freeze(datetime(2026, 12, 1))
+    response = client.post("/api/v1/my_application/submit")
+    assert response.status_code == 403 and "过期无效" in response.json["message"]
+
+
+def test_other_roles_have_no_application_api(client):
+    factories.login(client, factories.account(roles.L2_CLERK, unit=factories.unit()))
+    assert client.get("/api/v1/my_application/").status_code == 403
