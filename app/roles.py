@@ -1,7 +1,7 @@
 """The portal's roles, and seeding them with their permissions from roles.yaml.
 
 They are ordinary database roles (not FAB_ROLES, which FAB shows read-only), so the city office can still
-adjust them in 安全 → 角色列表. Seeding adds what the file lists and never removes what the city office added.
+adjust them in 用户权限 → 角色列表. Seeding adds what the file lists and never removes what the city office added.
 """
 from pathlib import Path
 

@@ -1,0 +1,70 @@
+"""Smoke test in a real browser: log in as the city office, open the unit lists and the home page.
+
+Checks that the pages are in Chinese (none of FAB's English left) and that every request stays on our own
+server: the portal runs where CDNs and Google are out of reach.
+"""
+import re
+from urllib.parse import urlsplit
+
+from app import roles
+from tests import factories
+
+SCREENSHOT = "/tmp/smoke-units.png"
+
+# FAB's English words, which a missing translation (or FAB's hard-coded modal buttons, or an empty cell shown as
+# None) leaves on the page.
+ENGLISH = re.compile(
+    r"\b(Add|Edit|Show|Delete|Search|List|Back|Actions?|Refresh|Record Count|Filters?|Home|Log ?in|Log ?out|Sign In"
+    r"|Username|Password|Security|Save|Submit|Cancel|OK|Yes|No|None)\b"
+)
+
+# Every text node of the document (hidden ones too: menus, modals, screen-reader labels) and the attributes
+# shown to users, without scripts and styles.
+_TEXTS_JS = """() => {
+  const out = [document.title];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const tag = node.parentElement && node.parentElement.tagName;
+    if (tag !== 'SCRIPT' && tag !== 'STYLE' && node.textContent.trim()) out.push(node.textContent.trim());
+  }
+  for (const el of document.querySelectorAll('[title], [placeholder], [aria-label], [alt], input[type=submit], input[type=button]')) {
+    for (const name of ['title', 'placeholder', 'aria-label', 'alt']) if (el.getAttribute(name)) out.push(el.getAttribute(name));
+    if (el.type === 'submit' || el.type === 'button') out.push(el.value);
+  }
+  return out;
+}"""
+
+
+def assert_chinese_page(page, *expected):
+    visible = page.inner_text("body")
+    for words in (*expected, "单位与账号"):  # and the menu
+        assert words in visible, f"{words!r} not shown on {page.url}"
+    english = sorted({match.group(0) for text in page.evaluate(_TEXTS_JS) for match in ENGLISH.finditer(text)})
+    assert not english, f"English left on {page.url}: {english}"
+
+
+def test_city_office_sees_units_in_chinese_and_nothing_external(page, live_server, requested_urls):
+    district, streets = factories.district_with_streets("海淀区", ("中关村街道", "学院路街道"))
+    factories.campaign(year=2026, name="2026年度首都市民学习之星")
+    clerk = factories.account(role=roles.CITY_OFFICE, username="cityoffice")
+
+    page.goto("/login/")
+    page.fill("#username", clerk.username)
+    page.fill("#password", factories.PASSWORD)
+    with page.expect_navigation():
+        page.click("input[type=submit]")
+    assert urlsplit(page.url).path != "/login/", "login failed"
+
+    page.goto("/units/first-level/list/")
+    page.screenshot(path=SCREENSHOT, full_page=True)  # before the checks: to look at when they fail
+    assert_chinese_page(page, "一级单位列表", district.name)
+
+    page.goto("/units/second-level/list/")
+    assert_chinese_page(page, "二级单位列表", district.name, *(street.name for street in streets))
+
+    page.goto("/")
+    assert_chinese_page(page, "2026年度首都市民学习之星", "时间安排")
+
+    assert any(urlsplit(url).path.endswith(".css") for url in requested_urls), requested_urls
+    elsewhere = sorted({url for url in requested_urls if urlsplit(url).netloc != live_server.netloc})
+    assert not elsewhere, f"requests to other hosts than the live server {live_server.netloc}: {elsewhere}"
