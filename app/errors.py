@@ -1,6 +1,8 @@
 """Error pages in Chinese (JSON under /api/): refusals and missing rows look the same to every role."""
-from flask import jsonify, render_template, request
+from flask import g, jsonify, render_template, request
+from flask_login import current_user
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 
@@ -13,6 +15,7 @@ def register_error_pages(app) -> None:
     }
 
     def render(error: HTTPException):
+        _ensure_user()
         title, message = messages[error.code]()
         if request.path.startswith("/api/"):
             return jsonify(message=message), error.code
@@ -20,3 +23,18 @@ def register_error_pages(app) -> None:
 
     for code in messages:
         app.register_error_handler(code, render)
+
+    def csrf_failed(error: CSRFError):
+        _ensure_user()
+        message = _("页面已过期或来源不明（缺少安全令牌），请刷新页面后重试。")
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json" or request.is_json:
+            return jsonify(message=message), 400
+        return render_template("error.html", title=_("请刷新页面"), message=message, appbuilder=app.appbuilder), 400
+
+    app.register_error_handler(CSRFError, csrf_failed)
+
+
+def _ensure_user():
+    # Refusals raised before FAB's own before_request (CSRF is checked first) still render the layout, which reads g.user.
+    if "user" not in g:
+        g.user = current_user
