@@ -1,6 +1,7 @@
 """What every portal REST API shares: read/write permissions and refusals answered with a status and a message."""
 from flask_appbuilder.api import ModelRestApi
 
+from app.datamodel import Conflict
 from app.extensions import db
 
 READ_WRITE = {
@@ -33,6 +34,8 @@ class PortalRestApi(ModelRestApi):
         except Refused as refused:
             db.session.rollback()
             return self.response(refused.status, message=str(refused))
+        except Conflict as conflict:
+            return self.response(409, message=str(conflict))
 
     def post_headless(self):
         return self._answer_refusal(super().post_headless)

@@ -1,5 +1,5 @@
 """/api/v1/campaign/ and /api/v1/stage_window/: campaigns and their schedule."""
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from app.datamodel import PortalInterface
 from flask_babel import gettext as _
 
 from app import schedule
@@ -9,7 +9,7 @@ from app.models import Campaign, StageWindow
 
 class CampaignApi(PortalRestApi):
     resource_name = "campaign"
-    datamodel = SQLAInterface(Campaign)
+    datamodel = PortalInterface(Campaign)
     class_permission_name = "Campaign"
     base_order = ("year", "desc")
     list_columns = ["id", "name", "year", "winner_quota", "featured_quota"]
@@ -23,7 +23,7 @@ class CampaignApi(PortalRestApi):
 
 class StageWindowApi(PortalRestApi):
     resource_name = "stage_window"
-    datamodel = SQLAInterface(StageWindow)
+    datamodel = PortalInterface(StageWindow)
     class_permission_name = "StageWindow"
     method_permission_name = {k: v for k, v in PortalRestApi.method_permission_name.items() if k not in ("post", "delete")}
     include_route_methods = {"get", "get_list", "info", "put"}

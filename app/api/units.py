@@ -6,12 +6,12 @@ from app import scoping, units
 from app.api.base import PortalRestApi, Refused
 from app.extensions import db
 from app.models import Unit, UnitCategory
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from app.datamodel import PortalInterface
 
 
 class UnitApi(PortalRestApi):
     resource_name = "unit"
-    datamodel = SQLAInterface(Unit)
+    datamodel = PortalInterface(Unit)
     class_permission_name = "Unit"
     base_filters = [["id", scoping.UnitScopeFilter, None]]
     base_order = ("id", "asc")

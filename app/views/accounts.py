@@ -2,7 +2,7 @@
 from flask import flash, redirect, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from app.datamodel import PortalInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -29,7 +29,7 @@ def unit_manageable(form, field):
 
 class UnitAccountView(PortalModelView):
     route_base = "/accounts"
-    datamodel = SQLAInterface(Account)
+    datamodel = PortalInterface(Account)
     class_permission_name = "UnitAccount"
     include_route_methods = {"list", "show", "add", "edit", "action", "action_post"}
     list_title = _l("单位账号列表")

@@ -1,7 +1,7 @@
 """报名信息 for the units and the city office: submitted applications in the user's scope (never drafts)."""
 from flask import abort
 from flask_appbuilder import expose, has_access
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from app.datamodel import PortalInterface
 from flask_babel import lazy_gettext as _l
 
 from app import scoping, workflow
@@ -11,7 +11,7 @@ from app.views.base import PortalModelView
 
 class ApplicationView(PortalModelView):
     route_base = "/applications"
-    datamodel = SQLAInterface(Application)
+    datamodel = PortalInterface(Application)
     class_permission_name = "Application"
     include_route_methods = {"list", "show"}
     list_title = _l("报名信息列表")

@@ -1,4 +1,6 @@
 """在线报名: the citizen's own application — form, photo and video upload, submit, print — and scoped file serving."""
+from urllib.parse import unquote
+
 from flask import abort, flash, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.forms import DynamicForm
@@ -27,9 +29,10 @@ class ApplicationForm(DynamicForm):
     position = StringField(_l("职务"))
     address = StringField(_l("住址"), description=_l("北京市内的常住地址"))
     is_permanent_resident = BooleanField(_l("本人是北京市辖区内的常住居民"))
-    category = SelectField(_l("单位类别"), choices=[])
-    first_level = SelectField(_l("一级单位"), choices=[])
-    unit_id = SelectField(_l("二级单位（推荐单位）"), choices=[])
+    # The cascade's choices are filled only to render (fill_unit_choices); apply_fields checks the unit chosen.
+    category = SelectField(_l("单位类别"), choices=[], validate_choice=False)
+    first_level = SelectField(_l("一级单位"), choices=[], validate_choice=False)
+    unit_id = SelectField(_l("二级单位（推荐单位）"), choices=[], validate_choice=False)
     deeds = TextAreaField(
         _l("个人先进事迹"), description=_l("突出以学习为主要内容，%(n)s 字以内", n=DEEDS_MAX_CHARS)
     )
@@ -171,7 +174,8 @@ class CitizenApplicationView(BaseView):
         if request.files.get("file"):
             stream, filename = request.files["file"].stream, request.files["file"].filename
         else:
-            stream, filename = request.stream, request.headers.get("X-File-Name", "")
+            # The page's script percent-encodes the name (a header carries no 汉字 as such): decode it back.
+            stream, filename = request.stream, unquote(request.headers.get("X-File-Name", ""))
         try:
             media_intake.attach(application, kind, stream, filename)
         except media_intake.MediaRefused as refused:

@@ -1,5 +1,5 @@
 """审计日志: read-only for everybody; the routes to change it are never registered."""
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from app.datamodel import PortalInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -43,7 +43,7 @@ def actor_label(name):
 
 class AuditEventView(PortalModelView):
     route_base = "/audit"
-    datamodel = SQLAInterface(AuditEvent)
+    datamodel = PortalInterface(AuditEvent)
     class_permission_name = "AuditEvent"
     include_route_methods = {"list", "show"}
     list_title = _l("审计日志")

@@ -1,5 +1,5 @@
 """评选批次 and their schedule (时间安排): the city office creates campaigns and moves or extends stage windows."""
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from app.datamodel import PortalInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import ValidationError
@@ -19,7 +19,7 @@ def ends_after_start(form, field):
 
 class StageWindowView(PortalModelView):
     route_base = "/campaigns/windows"
-    datamodel = SQLAInterface(StageWindow)
+    datamodel = PortalInterface(StageWindow)
     class_permission_name = "StageWindow"
     include_route_methods = {"list", "show", "edit"}
     list_title = _l("时间安排")
@@ -45,7 +45,7 @@ class StageWindowView(PortalModelView):
 
 class CampaignView(PortalModelView):
     route_base = "/campaigns"
-    datamodel = SQLAInterface(Campaign)
+    datamodel = PortalInterface(Campaign)
     class_permission_name = "Campaign"
     include_route_methods = {"list", "show", "add", "edit"}
     list_title = _l("评选批次列表")

@@ -2,7 +2,7 @@
 from flask import Response, flash, redirect, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.forms import DynamicForm
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from app.datamodel import PortalInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -22,7 +22,7 @@ class PastWinnerImportForm(DynamicForm):
 
 class PastWinnerView(PortalModelView):
     route_base = "/past-winners"
-    datamodel = SQLAInterface(PastWinner)
+    datamodel = PortalInterface(PastWinner)
     class_permission_name = "PastWinner"
     method_permission_name = {**PortalModelView.method_permission_name, "import_sheet": "write", "template": "read"}
     include_route_methods = {"list", "show", "delete", "import_sheet", "template"}

@@ -2,7 +2,7 @@
 from flask import Response, abort, flash, redirect, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from app.datamodel import PortalInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -74,7 +74,7 @@ class ImportForm(DynamicForm):
 
 class FirstLevelUnitView(PortalModelView):
     route_base = "/units/first-level"
-    datamodel = SQLAInterface(Unit)
+    datamodel = PortalInterface(Unit)
     class_permission_name = "FirstLevelUnit"
     list_title = _l("一级单位列表")
     show_title = _l("一级单位详情")
@@ -107,7 +107,7 @@ class FirstLevelUnitView(PortalModelView):
 
 class SecondLevelUnitView(PortalModelView):
     route_base = "/units/second-level"
-    datamodel = SQLAInterface(Unit)
+    datamodel = PortalInterface(Unit)
     class_permission_name = "SecondLevelUnit"
     method_permission_name = {
         **PortalModelView.method_permission_name,

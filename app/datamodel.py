@@ -1,0 +1,36 @@
+"""FAB's SQLAlchemy interface, answering a constraint violation (two clerks adding one name at once) in Chinese."""
+from flask_appbuilder.exceptions import DatabaseException
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+
+class Conflict(Exception):
+    """A write the database refused; str() is the message for the user. The REST API answers it with 409."""
+
+
+def _integrity_error(error: Exception) -> bool:
+    # FAB 5.3 re-raises add()'s error as it is and wraps edit()'s and delete()'s in DatabaseException.
+    return isinstance(error, IntegrityError) or (
+        isinstance(error, DatabaseException) and isinstance(error.__cause__, IntegrityError)
+    )
+
+
+class PortalInterface(SQLAInterface):
+    def _guarded(self, write, message, item, *args, **kwargs):
+        try:
+            return write(item, *args, **kwargs)
+        except (IntegrityError, DatabaseException) as error:
+            if not _integrity_error(error):
+                raise
+            self.session.rollback()
+            raise Conflict(message) from error
+
+    def add(self, item, *args, **kwargs):
+        return self._guarded(super().add, _("保存失败：与已有记录冲突（例如名称或账号重复），请刷新后检查"), item, *args, **kwargs)
+
+    def edit(self, item, *args, **kwargs):
+        return self._guarded(super().edit, _("保存失败：与已有记录冲突（例如名称或账号重复），请刷新后检查"), item, *args, **kwargs)
+
+    def delete(self, item, *args, **kwargs):
+        return self._guarded(super().delete, _("不能删除：仍有其他记录引用它"), item, *args, **kwargs)
