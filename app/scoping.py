@@ -136,6 +136,7 @@ class ManageableUnitFilter(BaseFilter):
 def application_clause(user):
     """SQL condition on Application: a citizen's own; for units and the city office, never a draft."""
     from app.models import Application, ApplicationStatus
+    from app.models.application import L1_VISIBLE
 
     if user is None or not getattr(user, "is_authenticated", False):
         return false()
@@ -144,24 +145,38 @@ def application_clause(user):
     if names & SEES_EVERYTHING:
         return not_draft
     clauses = []
+    unit_id = getattr(user, "unit_id", None)
     if roles.APPLICANT in names:
         clauses.append(Application.applicant_id == user.id)
-    if names & {roles.L1_CLERK, roles.L2_CLERK} and getattr(user, "unit_id", None) is not None:
-        clauses.append(and_(not_draft, Application.unit.has(unit_clause(user))))
+    if roles.L2_CLERK in names and unit_id is not None:
+        clauses.append(and_(not_draft, Application.unit_id == unit_id))
+    if roles.L1_CLERK in names and unit_id is not None:
+        # Only what its second-level units recommended and submitted reaches a first-level unit (R-REV-2).
+        clauses.append(
+            and_(Application.status.in_([s.value for s in L1_VISIBLE]), Application.unit.has(Unit.parent_id == unit_id))
+        )
     return or_(*clauses) if clauses else false()
 
 
 def can_see_application(user, application) -> bool:
     from app.models import ApplicationStatus
+    from app.models.application import L1_VISIBLE
 
     if application is None or user is None or not getattr(user, "is_authenticated", False):
         return False
     if application.applicant_id == user.id:
         return True
-    if application.status == ApplicationStatus.DRAFT.value:
+    if application.status == ApplicationStatus.DRAFT.value or application.unit is None:
         return False
-    return sees_everything(user) or (
-        bool(role_names(user) & {roles.L1_CLERK, roles.L2_CLERK}) and can_see_unit(user, application.unit)
+    names, unit_id = role_names(user), getattr(user, "unit_id", None)
+    if names & SEES_EVERYTHING:
+        return True
+    if roles.L2_CLERK in names and application.unit_id == unit_id:
+        return True
+    return (
+        roles.L1_CLERK in names
+        and application.unit.parent_id == unit_id
+        and application.status_enum in L1_VISIBLE
     )
 
 

@@ -1,6 +1,13 @@
 """The portal's tables. FAB's own (ab_*) share the same metadata."""
 from app.models.account import Account
-from app.models.application import Application, ApplicationEvent, ApplicationStatus, PastWinner
+from app.models.application import (
+    Application,
+    ApplicationEvent,
+    ApplicationStatus,
+    PastWinner,
+    RecommendationQuota,
+    UnitSubmission,
+)
 from app.models.audit import AuditEvent
 from app.models.campaign import Campaign, Stage, StageWindow
 from app.models.unit import Unit, UnitCategory
@@ -13,8 +20,10 @@ __all__ = [
     "AuditEvent",
     "Campaign",
     "PastWinner",
+    "RecommendationQuota",
     "Stage",
     "StageWindow",
     "Unit",
     "UnitCategory",
+    "UnitSubmission",
 ]

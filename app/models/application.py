@@ -24,9 +24,19 @@ from app import clock
 
 
 class ApplicationStatus(str, enum.Enum):
+    """Where an application stands in the chain 申报人 → 二级单位 → 一级单位 → 市学习办 (transitions: app/workflow.py)."""
+
     DRAFT = "draft"
-    SUBMITTED = "submitted"
-    RETURNED = "returned"
+    SUBMITTED = "submitted"  # waiting for its second-level unit
+    RETURNED = "returned"  # 退回修改: back with the citizen while 在线报名 is open
+    L2_RECOMMENDED = "l2_recommended"  # decided by the second-level unit, still changeable until it submits
+    L2_NOT_RECOMMENDED = "l2_not_recommended"
+    L2_FORWARDED = "l2_forwarded"  # the second-level unit submitted its recommendation: with the first-level unit
+    L2_REJECTED = "l2_rejected"  # not recommended, submitted: final
+    L1_RECOMMENDED = "l1_recommended"  # decided by the first-level unit, changeable until it reports
+    L1_NOT_RECOMMENDED = "l1_not_recommended"
+    REPORTED = "reported"  # 上报: on the city office's desk
+    L1_REJECTED = "l1_rejected"
 
     @property
     def label(self):
@@ -35,9 +45,25 @@ class ApplicationStatus(str, enum.Enum):
 
 STATUS_LABELS = {
     ApplicationStatus.DRAFT: _l("草稿"),
-    ApplicationStatus.SUBMITTED: _l("已提交"),
+    ApplicationStatus.SUBMITTED: _l("已提交，待二级单位评审"),
     ApplicationStatus.RETURNED: _l("退回修改"),
+    ApplicationStatus.L2_RECOMMENDED: _l("二级单位拟推荐（未提交）"),
+    ApplicationStatus.L2_NOT_RECOMMENDED: _l("二级单位拟不推荐（未提交）"),
+    ApplicationStatus.L2_FORWARDED: _l("二级单位已推荐，待一级单位评审"),
+    ApplicationStatus.L2_REJECTED: _l("二级单位不推荐"),
+    ApplicationStatus.L1_RECOMMENDED: _l("一级单位拟推荐（未上报）"),
+    ApplicationStatus.L1_NOT_RECOMMENDED: _l("一级单位拟不推荐（未上报）"),
+    ApplicationStatus.REPORTED: _l("一级单位已上报市学习办"),
+    ApplicationStatus.L1_REJECTED: _l("一级单位不推荐"),
 }
+# What a first-level unit sees: only what its second-level units recommended and submitted (R-REV-2).
+L1_VISIBLE = (
+    ApplicationStatus.L2_FORWARDED,
+    ApplicationStatus.L1_RECOMMENDED,
+    ApplicationStatus.L1_NOT_RECOMMENDED,
+    ApplicationStatus.REPORTED,
+    ApplicationStatus.L1_REJECTED,
+)
 GENDER_LABELS = {"male": _l("男"), "female": _l("女")}
 DEEDS_MAX_CHARS = 2000
 _STATUS_VALUES = ", ".join(f"'{s.value}'" for s in ApplicationStatus)
@@ -130,10 +156,20 @@ class Application(Model):
         return f"{self.name or '（未填姓名）'} · {self.campaign.name if self.campaign else ''}"
 
 
+OPINION_ACTIONS = ("return", "l2_recommend", "l2_reject", "l1_recommend", "l1_reject")
+
+
 class ApplicationEvent(Model):
     """The application's history: every transition with who, which unit, when, and the opinion given."""
 
     __tablename__ = "application_event"
+    __table_args__ = (
+        # A unit's decision or a return always carries its written opinion (推荐意见 / 退回理由).
+        CheckConstraint(
+            "action NOT IN (" + ", ".join(f"'{a}'" for a in OPINION_ACTIONS) + ") OR opinion IS NOT NULL",
+            name="ck_application_event_opinion",
+        ),
+    )
 
     id = Column(Integer, primary_key=True)
     application_id = Column(Integer, ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -165,3 +201,48 @@ class PastWinner(Model):
 
     def __repr__(self):
         return f"{self.name}（{self.batch}）"
+
+
+class UnitSubmission(Model):
+    """A unit's 提交 (second level) or 上报 (first level) of its decisions in one campaign: once, then locked."""
+
+    __tablename__ = "unit_submission"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "unit_id", name="uq_unit_submission_campaign_unit"),
+        CheckConstraint("level IN (1, 2)", name="ck_unit_submission_level"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    campaign_id = Column(Integer, ForeignKey("campaign.id", ondelete="CASCADE"), nullable=False, index=True)
+    unit_id = Column(Integer, ForeignKey("unit.id", ondelete="RESTRICT"), nullable=False, index=True)
+    level = Column(Integer, nullable=False)
+    at = Column(DateTime, nullable=False, default=clock.now)
+    actor_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
+    actor_name = Column(String(128), nullable=False)
+    recommended = Column(Integer, nullable=False, default=0)
+    not_recommended = Column(Integer, nullable=False, default=0)
+
+    campaign = relationship("Campaign")
+    unit = relationship("Unit")
+
+
+class RecommendationQuota(Model):
+    """Optional cap on how many applications each unit of a level may recommend in a campaign (e.g. 0–1)."""
+
+    __tablename__ = "recommendation_quota"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "level", name="uq_recommendation_quota_campaign_level"),
+        CheckConstraint("level IN (1, 2)", name="ck_recommendation_quota_level"),
+        CheckConstraint("max_recommended >= 0", name="ck_recommendation_quota_max"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    campaign_id = Column(Integer, ForeignKey("campaign.id", ondelete="CASCADE"), nullable=False)
+    level = Column(Integer, nullable=False)
+    max_recommended = Column(Integer, nullable=False)
+
+    campaign = relationship("Campaign")
+
+    @property
+    def level_label(self):
+        return _l("一级单位") if self.level == 1 else _l("二级单位")

@@ -81,8 +81,21 @@ def browser():
 
 @pytest.fixture
 def requested_urls():
-    """Every URL the `page` requested (documents, styles, scripts, fonts, images, XHR...), in order."""
+    """Every URL the `page` or `phone_page` requested (documents, styles, scripts, fonts, images, XHR...), in order."""
     return []
+
+
+# A phone held upright (an iPhone 12-14's CSS size): most citizens apply from their phones.
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+
+
+def _open_page(browser, live_server, requested_urls, **options):
+    """A new browser context (own cookies) and its page, recording the page's requests into `requested_urls`."""
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.on("request", lambda request: requested_urls.append(request.url))
+    return context, page
 
 
 @pytest.fixture
@@ -92,10 +105,17 @@ def page(live_server, browser, requested_urls):
     live_server comes first so that, at the end of the session, the browser (and its keep-alive connections)
     is closed before the server stops.
     """
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.on("request", lambda request: requested_urls.append(request.url))
+    context, page = _open_page(browser, live_server, requested_urls, viewport={"width": 1280, "height": 900})
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def phone_page(live_server, browser, requested_urls):
+    """Like `page`, on a phone-sized touch screen (PHONE)."""
+    context, page = _open_page(browser, live_server, requested_urls, **PHONE)
     try:
         yield page
     finally:

@@ -90,11 +90,13 @@
       xhr.setRequestHeader("X-File-Name", encodeURIComponent(file.name));
       xhr.setRequestHeader("Content-Type", "application/octet-stream");
       if (progress) {
+        var show = function (pct) {
+          bar.style.width = pct + "%"; bar.textContent = pct + "%"; bar.setAttribute("aria-valuenow", pct);
+        };
+        show(0);  // from 0 again: not the previous file's 100% while this one has barely started
         progress.hidden = false;
         xhr.upload.addEventListener("progress", function (e) {
-          if (!e.lengthComputable) return;
-          var pct = Math.floor(e.loaded * 100 / e.total);
-          bar.style.width = pct + "%"; bar.textContent = pct + "%"; bar.setAttribute("aria-valuenow", pct);
+          if (e.lengthComputable) show(Math.floor(e.loaded * 100 / e.total));
         });
       }
       say(kind === "video" ? "正在上传并检查视频，请稍候…" : "正在上传并检查照片…", true);

@@ -1,0 +1,220 @@
+"""在线报名 in a real browser, as a citizen does it on a phone: the unit cascade, the ID number filling birth date
+and gender, the deeds counter, photo and video uploads with their checks and progress, submission.
+
+The HTTP side of the same flow is tests/views/test_apply.py; here it is the page's script and layout that count.
+"""
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import pytest
+
+from app import clock, roles
+from app.media.photo import PHOTO_MAX_BYTES
+from app.models import Stage
+from tests import factories
+from tests.media import corpus
+
+NOW = datetime(2026, 4, 10, 9, 0)
+SCREENSHOT = "/tmp/apply-mobile.png"
+SCREENSHOT_SUBMITTED = "/tmp/apply-mobile-submitted.png"
+ID_NUMBER = factories.id_number("19850615", 123)  # born 1985-06-15; sequence 123, odd: male
+DEEDS = "坚持每天学习两小时，带动社区读书会。\n每周为邻居讲一次课。"
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory):
+    """Files as a phone's picker offers them, under the names a citizen's files have."""
+    folder = tmp_path_factory.mktemp("apply-browser-media")
+    photo = corpus.encoded(corpus.portrait(), "JPEG")
+    paths = {"photo": folder / "我的照片.jpg", "big_photo": folder / "大照片.jpg",
+             "video": folder / "学习视频.mp4", "hevc": folder / "手机录像.mp4"}
+    paths["photo"].write_bytes(photo)
+    paths["big_photo"].write_bytes(corpus.padded_to(photo, int(2.1 * 1024 * 1024)))
+    corpus.clip(paths["video"])
+    corpus.clip(paths["hevc"], "libx265")
+    return paths
+
+
+@pytest.fixture
+def citizen():
+    clock.freeze(NOW)  # the live server runs in this process: its clock is frozen too
+    campaign = factories.campaign(open_stage=Stage.APPLY, at=NOW)
+    district, streets = factories.district_with_streets("海淀区", ("中关村街道", "学院路街道"))
+    other_district = factories.unit(name="朝阳区")
+    account = factories.account(roles.APPLICANT, username="13911588771", first_name="张学习")
+    return {"campaign": campaign, "district": district, "streets": streets, "other_district": other_district,
+            "account": account}
+
+
+def log_in(page, account):
+    page.goto("/login/")
+    page.fill("#username", account.username)
+    page.fill("#password", factories.PASSWORD)
+    with page.expect_navigation():
+        page.click("input[type=submit]")
+    assert urlsplit(page.url).path != "/login/", "login failed"
+
+
+def options(page, select):
+    return page.eval_on_selector_all(f"{select} option", "els => els.map(e => [e.value, e.textContent.trim()])")
+
+
+def assert_no_horizontal_scroll(page):
+    # A phone's Chromium zooms a page wider than the screen out to fit, and window.innerWidth then grows to the
+    # page's width: so the screen's width is the layout viewport's (clientWidth), and both must stay within it.
+    scroll, inner, client = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth, document.documentElement.clientWidth]")
+    assert max(scroll, inner) <= client + 1, f"wider than the phone ({client}px): {scroll}px at {page.url}"
+
+
+def assert_only_live_server(requested_urls, live_server):
+    elsewhere = sorted({url for url in requested_urls if urlsplit(url).netloc != live_server.netloc})
+    assert not elsewhere, f"requests to other hosts than the live server {live_server.netloc}: {elsewhere}"
+
+
+def test_a_citizen_applies_on_a_phone(phone_page, live_server, requested_urls, citizen, media):
+    page = phone_page
+    district, (street, other_street) = citizen["district"], citizen["streets"]
+    log_in(page, citizen["account"])
+    page.goto("/apply/")
+    assert "在线报名" in page.inner_text("h2")
+
+    # The cascade: 单位类别 → 一级单位 (from /apply/units) → 二级单位.
+    with page.expect_response(lambda r: "/apply/units?category=district" in r.url):
+        page.select_option("#category", label="区")
+    page.wait_for_function("() => document.querySelectorAll('#first_level option').length > 1")
+    assert options(page, "#first_level") == [
+        ["", "请选择"], [str(district.id), "海淀区"], [str(citizen["other_district"].id), "朝阳区"]]
+    with page.expect_response(lambda r: f"/apply/units?parent={district.id}" in r.url):
+        page.select_option("#first_level", label="海淀区")
+    page.wait_for_function("() => document.querySelectorAll('#unit_id option').length > 1")
+    assert options(page, "#unit_id") == [["", "请选择"], [str(street.id), "中关村街道"], [str(other_street.id), "学院路街道"]]
+    page.select_option("#unit_id", label="中关村街道")
+
+    # The ID number fills in birth date and gender when the citizen moves on.
+    page.fill("#id_number", ID_NUMBER)
+    page.locator("#id_number").blur()
+    assert page.input_value("#birth_date") == "1985-06-15"
+    assert page.input_value("#gender") == "male"
+    assert page.eval_on_selector("#gender", "el => el.options[el.selectedIndex].text") == "男"
+
+    # The deeds counter counts characters, as the server does: a 汉字 is 1, and so is an emoji.
+    counter = page.locator("#deeds-counter")
+    page.fill("#deeds", "学" * 10)
+    assert counter.inner_text() == "10" and "over" not in (counter.get_attribute("class") or "")
+    page.fill("#deeds", "读书📚")
+    assert counter.inner_text() == "3"
+    page.fill("#deeds", "学" * 2001)
+    assert counter.inner_text() == "2001" and "over" in counter.get_attribute("class")
+    page.fill("#deeds", DEEDS)
+    assert counter.inner_text() == "29" and "over" not in counter.get_attribute("class")  # the line break is 1
+
+    # The photo: sent on its own as soon as it is chosen, checked, then shown.
+    page.set_input_files("#photo", media["photo"])
+    status = page.locator("#photo-status")
+    page.wait_for_function("() => document.getElementById('photo-status').textContent.includes('已上传')")
+    assert status.inner_text() == "照片已上传：我的照片.jpg" and "ok" in status.get_attribute("class")
+    preview = page.locator("#photo-preview")
+    assert preview.is_visible() and "/application-files/" in preview.get_attribute("src")
+    page.wait_for_function("() => document.getElementById('photo-preview').naturalWidth > 0")
+
+    # The video: an HEVC clip is refused at the field, naming the codec and what to use instead...
+    video_status = page.locator("#video-status")
+    page.set_input_files("#video", media["hevc"])
+    page.wait_for_function("() => document.getElementById('video-status').classList.contains('bad')")
+    refusal = video_status.inner_text()
+    assert "HEVC" in refusal and "H.264" in refusal, refusal
+    assert page.locator("#video-box .upload-status.bad").is_visible()
+    assert page.get_attribute("#video-player", "src") is None
+
+    # ...an H.264 one goes through: the bar starts from 0 again, reaches 100%, and the player plays it.
+    page.evaluate("""() => {
+      const bar = document.querySelector('#video-progress .progress-bar');
+      window.barValues = [];
+      new MutationObserver(() => window.barValues.push(bar.getAttribute('aria-valuenow')))
+        .observe(bar, {attributes: true, attributeFilter: ['aria-valuenow']});
+    }""")
+    page.set_input_files("#video", media["video"])
+    page.wait_for_function("() => document.getElementById('video-status').textContent.includes('已上传')")
+    assert video_status.inner_text() == "视频已上传：学习视频.mp4" and "ok" in video_status.get_attribute("class")
+    bar = page.locator("#video-progress .progress-bar")
+    assert bar.get_attribute("aria-valuenow") == "100" and bar.inner_text() == "100%"
+    values = page.evaluate("window.barValues")
+    assert values[0] == "0" and values[-1] == "100", values
+    player = page.locator("#video-player")
+    assert player.is_visible() and "/application-files/" in player.get_attribute("src")
+    page.wait_for_function("() => document.getElementById('video-player').readyState >= 1")
+    assert page.evaluate("document.getElementById('video-player').duration") == pytest.approx(1, abs=0.2)
+
+    # The rest of the form, the two confirmations, and submission.
+    page.fill("#name", "张学习")
+    page.fill("#mobile", "13911588771")
+    page.fill("#work_unit", "北京某研究院")
+    page.fill("#position", "工程师")
+    page.fill("#address", "北京市海淀区中关村大街 1 号")
+    page.check("#is_permanent_resident")
+    page.check("#declaration_confirmed")
+    assert_no_horizontal_scroll(page)
+    page.screenshot(path=SCREENSHOT, full_page=True)
+
+    with page.expect_navigation():
+        page.click("button[name=intent][value=submit]")
+    body = page.inner_text("body")
+    assert "报名已提交" in body and "已提交" in page.inner_text(".apply-page .label")
+    for shown in ("张学习", "1985-06-15", ID_NUMBER, "北京某研究院", "海淀区 · 中关村街道", DEEDS):  # its line break too
+        assert shown in body, f"{shown!r} not on the read-only page"
+    assert page.locator("#apply-form").count() == 0  # read-only now
+    page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
+    assert_no_horizontal_scroll(page)
+    page.screenshot(path=SCREENSHOT_SUBMITTED, full_page=True)
+
+    assert any("/apply/photo" in url for url in requested_urls) and any("/apply/video" in url for url in requested_urls)
+    assert_only_live_server(requested_urls, live_server)
+
+
+def test_an_oversized_photo_is_refused_in_the_browser_without_sending_it(page, live_server, requested_urls,
+                                                                        citizen, media):
+    assert media["big_photo"].stat().st_size > PHOTO_MAX_BYTES
+    log_in(page, citizen["account"])
+    page.goto("/apply/")
+    page.set_input_files("#photo", media["big_photo"])
+    status = page.locator("#photo-status")
+    assert status.inner_text() == "照片为 2.1MB，超过 2.0MB 的上限，请压缩后重新选择"
+    assert "bad" in status.get_attribute("class")
+    assert page.input_value("#photo") == ""  # cleared: the same file may be chosen again after compressing
+    assert page.get_attribute("#photo-preview", "src") is None
+    page.wait_for_timeout(200)  # a request, if one were sent, would show by now
+    assert not [url for url in requested_urls if "/apply/photo" in url], requested_urls
+    assert_only_live_server(requested_urls, live_server)
+
+
+def test_a_bad_id_number_is_shown_at_the_field_and_nothing_typed_is_lost(page, citizen):
+    street = citizen["streets"][1]
+    log_in(page, citizen["account"])
+    page.goto("/apply/")
+    page.fill("#name", "张学习")
+    page.fill("#id_number", "110108198506151234")  # a wrong check digit
+    page.fill("#work_unit", "北京某研究院")
+    page.fill("#position", "工程师")
+    page.select_option("#category", label="区")
+    page.wait_for_function("() => document.querySelectorAll('#first_level option').length > 1")
+    page.select_option("#first_level", label="海淀区")
+    page.wait_for_function("() => document.querySelectorAll('#unit_id option').length > 1")
+    page.select_option("#unit_id", label="学院路街道")
+    page.fill("#deeds", "坚持终身学习。")
+    with page.expect_navigation():
+        page.click("button[name=intent][value=save]")
+
+    assert "有内容需要修改" in page.inner_text("body")
+    group = page.locator(".form-group", has=page.locator("#id_number"))
+    assert "has-error" in group.get_attribute("class")
+    assert "身份证号校验位不正确" in group.locator(".field-error").inner_text()
+    assert page.locator(".field-error").count() == 1  # only that field is marked
+    assert page.input_value("#id_number") == "110108198506151234"
+    assert page.input_value("#name") == "张学习"
+    assert page.input_value("#work_unit") == "北京某研究院"
+    assert page.input_value("#position") == "工程师"
+    assert page.input_value("#deeds") == "坚持终身学习。" and page.inner_text("#deeds-counter") == "7"
+    assert (page.input_value("#category"), page.input_value("#first_level"), page.input_value("#unit_id")) == (
+        "district", str(citizen["district"].id), str(street.id))
+    assert page.eval_on_selector("#unit_id", "el => el.options[el.selectedIndex].text") == "学院路街道"
