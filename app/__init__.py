@@ -59,6 +59,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.apply import ApplicationFileView, CitizenApplicationView
     from app.views.citizens import CitizenRegisterView
     from app.views.past_winners import PastWinnerView
+    from app.views.review_settings import RecommendationQuotaView, UnitSubmissionView
     from app.views.audit import AuditEventView
     from app.views.campaigns import CampaignView, StageWindowView
     from app.views.home import ContactView
@@ -71,6 +72,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view(StageWindowView, "Schedule", label=_l("时间安排"), icon="fa-calendar", category=campaigns)
     appbuilder.add_view(PastWinnerView, "PastWinners", label=_l("历届学习之星"), icon="fa-trophy", category=campaigns)
+    appbuilder.add_view(RecommendationQuotaView, "Quotas", label=_l("推荐名额"), icon="fa-sliders", category=campaigns)
 
     appbuilder.add_view(
         CitizenApplicationView, "MyApplication", label=_l("我的报名"), icon="fa-edit", category="Apply",
@@ -80,6 +82,7 @@ def register_views(appbuilder: AppBuilder) -> None:
         ApplicationView, "Applications", label=_l("报名信息"), icon="fa-list", category="Review",
         category_label=_l("评审推荐"), category_icon="fa-check-square-o",
     )
+    appbuilder.add_view(UnitSubmissionView, "UnitSubmissions", label=_l("提交情况"), icon="fa-inbox", category="Review")
 
     units = "Units"
     appbuilder.add_view(

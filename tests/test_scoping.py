@@ -29,13 +29,15 @@ def world():
     # A submitted application of district B, and a draft in the actors' own street: drafts reach no reviewer.
     submitted_b = factories.application(unit=b1, applicant=people["applicant_other"], campaign=campaign)
     draft_a = factories.application(unit=a1, campaign=campaign, status="draft")
-    from app.models import PastWinner
+    from app.models import PastWinner, RecommendationQuota, UnitSubmission
 
     winner = PastWinner(name="往届", id_number=factories.id_number(), batch="第八批")
-    db.session.add(winner)
+    quota = RecommendationQuota(campaign=campaign, level=2, max_recommended=1)
+    submission_b = UnitSubmission(campaign=campaign, unit=b1, level=2, actor_name="l2-other")
+    db.session.add_all([winner, quota, submission_b])
     db.session.commit()
     return {"a": a, "a1": a1, "a2": a2, "b": b, "b1": b1, "campaign": campaign, "submitted_b": submitted_b,
-            "draft_a": draft_a, "winner": winner, **people}
+            "draft_a": draft_a, "winner": winner, "quota": quota, "submission_b": submission_b, **people}
 
 
 def visible(user):
@@ -95,6 +97,8 @@ RESOURCES = {
     "/applications/": "application",
     "/application-files/": "application",
     "/past-winners/": "past_winner",
+    "/quotas/": "quota",
+    "/submissions/": "submission",
     "/roles/": "role",
     "/groups/": "role",
 }
@@ -139,6 +143,10 @@ def targets(world, kind):
         return [(world["submitted_b"].id, auditor), (world["draft_a"].id, set())]
     if kind == "past_winner":
         return [(world["winner"].id, auditor)]
+    if kind == "quota":
+        return [(world["quota"].id, set())]
+    if kind == "submission":
+        return [(world["submission_b"].id, auditor)]
     return [(db.session.query(Role.id).filter(Role.name == roles.L1_CLERK).scalar(), set())]
 
 
@@ -147,7 +155,8 @@ def is_read(rule, method):
 
 
 # A real action of each view that has one, so that the scope check and not the name decides.
-ACTION_NAMES = {"UnitAccountView": "reset_password", "AccountDBModelView": "resetpasswords", "PortalRoleModelView": "copyrole"}
+ACTION_NAMES = {"UnitAccountView": "reset_password", "AccountDBModelView": "resetpasswords",
+                "PortalRoleModelView": "copyrole", "ApplicationView": "recommend"}
 
 
 def call(client, rule, method, pk):
@@ -238,3 +247,15 @@ def test_own_rows_stay_reachable(app, world):
     client = factories.login(app.test_client(), world["l2"])
     assert client.get(f"/units/second-level/show/{world['a1'].id}").status_code == 200
     assert client.get(f"/units/second-level/show/{world['a2'].id}").status_code == 404
+
+
+@pytest.mark.parametrize("actor", ["l1", "l2"])
+def test_decisions_on_another_units_application_are_refused(app, world, actor):
+    client = factories.login(app.test_client(), world[actor])
+    for application in (world["submitted_b"], world["draft_a"]):
+        url = f"/applications/decide?decision=recommend&ids={application.id}"
+        assert client.get(url).status_code == 404
+        assert client.post(url, data={"opinion": "越权"}).status_code == 404
+        assert client.post("/applications/action_post", data={"action": "recommend", "rowid": [application.id]}).status_code == 404
+    db.session.expire_all()
+    assert world["submitted_b"].status == "submitted" and world["draft_a"].status == "draft"

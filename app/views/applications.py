@@ -1,35 +1,160 @@
-"""报名信息 for the units and the city office: submitted applications in the user's scope (never drafts)."""
-from flask import abort
-from flask_appbuilder import expose, has_access
-from app.datamodel import PortalInterface
-from flask_babel import lazy_gettext as _l
+"""评审推荐: submitted applications in the user's scope (never drafts), and the units' decisions on them.
 
-from app import scoping, workflow
+A second-level unit decides 推荐/不推荐 with a written opinion, singly or for several at once, can return an
+application while 在线报名 is open, and finally 提交 to its first-level unit; the first-level unit does the same and
+上报 to the city office. Every step is app/workflow.py's; this view only collects the opinion and shows results.
+"""
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.actions import action
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app import clock, scoping, workflow
+from app.datamodel import PortalInterface
+from app.extensions import db
 from app.models import Application
 from app.views.base import PortalModelView
+
+# The generic decision a clerk picks -> the workflow action for the clerk's unit level.
+DECISIONS = {
+    "recommend": {2: "l2_recommend", 1: "l1_recommend"},
+    "reject": {2: "l2_reject", 1: "l1_reject"},
+    "return": {2: "return"},
+}
+DECISION_LABELS = {"recommend": _l("推荐"), "reject": _l("不推荐"), "return": _l("退回修改")}
+
+
+def workflow_action(decision: str) -> str | None:
+    return DECISIONS.get(decision, {}).get(workflow.unit_level(current_user))
 
 
 class ApplicationView(PortalModelView):
     route_base = "/applications"
     datamodel = PortalInterface(Application)
     class_permission_name = "Application"
-    include_route_methods = {"list", "show"}
+    method_permission_name = {
+        **PortalModelView.method_permission_name,
+        "recommend": "decide",
+        "reject": "decide",
+        "return_for_changes": "decide",
+        "decide": "decide",
+        "submit_unit": "decide",
+    }
+    include_route_methods = {"list", "show", "action", "action_post", "decide", "submit_unit"}
     list_title = _l("报名信息列表")
     show_title = _l("报名信息")
+    list_template = "review/list.html"
     base_filters = [["id", scoping.ApplicationScopeFilter, None]]
     base_order = ("submitted_at", "desc")
     label_columns = {
         "name": _l("姓名"),
         "gender_label": _l("性别"),
         "unit": _l("推荐单位"),
+        "first_level_unit": _l("一级单位"),
         "work_unit": _l("工作单位"),
-        "status_label": _l("状态"),
+        "status_display": _l("状态"),
         "status": _l("状态"),
         "submitted_at": _l("提交时间"),
         "campaign": _l("评选批次"),
     }
-    list_columns = ["name", "gender_label", "work_unit", "unit", "status_label", "submitted_at", "campaign"]
+    list_columns = ["name", "gender_label", "work_unit", "unit", "status_display", "submitted_at"]
     search_columns = ["name", "work_unit", "unit", "status", "campaign"]
+
+    def _progress(self):
+        return workflow.unit_progress(current_user)
+
+    def _list(self, **kwargs):
+        widgets = super()._list(**kwargs)
+        widgets["progress"] = self._progress()
+        return widgets
+
+    def render_template(self, template, **kwargs):
+        kwargs.setdefault("progress", self._progress() if current_user.is_authenticated else None)
+        kwargs.setdefault("now", clock.now())
+        return super().render_template(template, **kwargs)
+
+    # FAB actions hand over rows fetched without base filters: only their ids are used, and the decision page
+    # re-reads them through the scope.
+    def _to_decision(self, items, decision):
+        items = self.in_scope(items)
+        ids = ",".join(str(item.id) for item in items)
+        return redirect(url_for(".decide", decision=decision, ids=ids))
+
+    @action("recommend", _l("推荐"), icon="fa-thumbs-up", single=True, multiple=True)
+    def recommend(self, items):
+        return self._to_decision(items, "recommend")
+
+    @action("reject", _l("不推荐"), icon="fa-thumbs-down", single=True, multiple=True)
+    def reject(self, items):
+        return self._to_decision(items, "reject")
+
+    @action("return_for_changes", _l("退回修改"), icon="fa-undo", single=True, multiple=False)
+    def return_for_changes(self, items):
+        return self._to_decision(items, "return")
+
+    def _scoped(self, ids):
+        rows = []
+        for raw in ids:
+            if not str(raw).isdigit():
+                abort(404)
+            row = self.datamodel.get(int(raw), self._base_filters)
+            if row is None:
+                abort(404)
+            rows.append(row)
+        return rows
+
+    @expose("/decide", methods=["GET", "POST"])
+    @has_access
+    def decide(self):
+        """The decision form: the chosen applications, the decision and the required written opinion."""
+        decision = request.values.get("decision", "")
+        action_name = workflow_action(decision)
+        if action_name is None:
+            abort(404)
+        ids = [i for i in request.values.get("ids", "").split(",") if i]
+        applications = self._scoped(ids)
+        if not applications:
+            flash(_("请先勾选要办理的报名"), "warning")
+            return redirect(url_for(".list"))
+        opinion, error = request.form.get("opinion", ""), None
+        if request.method == "POST":
+            if not opinion.strip():
+                error = _("请填写退回理由") if decision == "return" else _("请填写推荐意见")
+            else:
+                done, refused = workflow.perform_many(current_user, [a.id for a in applications], action_name, opinion)
+                if done:
+                    flash(_("已办理 %(n)s 份：%(d)s", n=len(done), d=DECISION_LABELS[decision]), "success")
+                for application_id, message in refused.items():
+                    name = next(a.name for a in applications if a.id == application_id)
+                    flash(_("%(name)s 未办理：%(m)s", name=name, m=message), "danger")
+                if len(applications) == 1 and done:
+                    return redirect(url_for(".show", pk=applications[0].id))
+                return redirect(url_for(".list"))
+        return self.render_template(
+            "review/decide.html",
+            applications=applications,
+            decision=decision,
+            decision_label=DECISION_LABELS[decision],
+            opinion=opinion,
+            error=error,
+            ids=",".join(str(a.id) for a in applications),
+        )
+
+    @expose("/submit-unit", methods=["POST"])
+    @has_access
+    def submit_unit(self):
+        try:
+            submission = workflow.submit_unit(current_user)
+        except workflow.WorkflowError as refused:
+            flash(str(refused), "danger")
+        else:
+            flash(
+                _("已提交：推荐 %(r)s 人，不推荐 %(n)s 人。评审结果已锁定。", r=submission.recommended, n=submission.not_recommended),
+                "success",
+            )
+        return redirect(url_for(".list"))
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access
@@ -37,6 +162,15 @@ class ApplicationView(PortalModelView):
         application = self.datamodel.get(pk, self._base_filters)
         if application is None:
             abort(404)
+        level = workflow.unit_level(current_user)
+        choices = [
+            (decision, DECISION_LABELS[decision])
+            for decision, by_level in DECISIONS.items()
+            if level in by_level and workflow.allowed(current_user, application, by_level[level])
+        ]
         return self.render_template(
-            "citizen/application_detail.html", application=application, event_labels=workflow.labels()
+            "review/show.html",
+            application=application,
+            event_labels=workflow.labels(),
+            choices=choices,
         )

@@ -34,7 +34,8 @@ class StrictActions:
         if not self.appbuilder.sm.has_access(self.get_action_permission_name(name), self.class_permission_name):
             abort(403)
 
-    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    # POST only: FAB also accepts GET here, refusing it with a redirect whenever CSRF protection is on (always).
+    @expose("/action/<string:name>/<pk>", methods=["POST"])
     def action(self, name, pk):
         self._check_action(name)
         return super().action(name, pk)
