@@ -160,7 +160,11 @@ def _may_act(actor, application: Application, transition: Transition) -> bool:
     if transition.level is None:
         return application.applicant_id == actor.id
     unit_id = getattr(actor, "unit_id", None)
-    return unit_id is not None and application.unit is not None and acting_unit(application, transition.level).id == unit_id
+    return (
+        unit_id is not None
+        and scoping.can_see_application(actor, application)
+        and acting_unit(application, transition.level).id == unit_id
+    )
 
 
 def _check(actor, application: Application, transition: Transition) -> None:
@@ -200,8 +204,13 @@ def perform(actor, application_id: int, action: str, opinion: str | None = None)
     if transition is None:
         raise WorkflowError(_("未知的操作"), status=400)
     try:
+        # populate_existing: the caller may hold this row already, read before the lock; what counts is now.
         application = (
-            db.session.query(Application).filter(Application.id == application_id).with_for_update().one_or_none()
+            db.session.query(Application)
+            .filter(Application.id == application_id)
+            .with_for_update()
+            .populate_existing()
+            .one_or_none()
         )
         if application is None:
             raise WorkflowError(_("找不到该报名，或者您无权办理它"), status=404)
@@ -303,7 +312,7 @@ def submit_unit(actor, campaign=None) -> UnitSubmission:
     step = UNIT_STEPS[level]
     campaign = campaign or schedule.current_campaign()
     try:
-        unit = db.session.query(Unit).filter(Unit.id == actor.unit_id).with_for_update().one()
+        unit = db.session.query(Unit).filter(Unit.id == actor.unit_id).with_for_update().populate_existing().one()
         try:
             schedule.require_open(step.stage, campaign)
         except schedule.StageClosed as closed:
@@ -314,6 +323,7 @@ def submit_unit(actor, campaign=None) -> UnitSubmission:
             _unit_applications(campaign.id, unit.id, level)
             .filter(Application.status.in_([s.value for s in step.moves]))
             .with_for_update()
+            .populate_existing()
             .all()
         )
         counts = {"recommended": 0, "not_recommended": 0}

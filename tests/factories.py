@@ -94,6 +94,8 @@ def application(unit=None, applicant=None, campaign=None, status="submitted", **
         is_permanent_resident=True,
         declaration_confirmed=True,
         deeds="坚持终身学习。",
+        photo_file="photo/none.jpg",  # names only: tests that serve files upload real ones
+        video_file="video/none.mp4",
         unit=unit,
         status=status,
         submitted_at=None if status == "draft" else clock.now(),

@@ -58,3 +58,47 @@ def test_two_accounts_with_one_username_at_once_get_one_account(app):
     race(app, 2, create)
     db.session.expire_all()
     assert db.session.query(Account).filter_by(username="l2-same").count() == 1
+
+
+def test_fifty_parallel_recommendations_make_one_decision_and_one_audit_event(app):
+    from app.models import ApplicationEvent, AuditEvent
+
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.L2_REVIEW, at=NOW)
+    district, (street,) = factories.district_with_streets("海淀区", ("中关村街道",))
+    application = factories.application(unit=street)
+    clerk = factories.account(roles.L2_CLERK, unit=street)
+    clients = [factories.login(app.test_client(), clerk) for _ in range(50)]
+
+    def recommend(i):
+        return clients[i].post(
+            "/applications/decide", data={"decision": "recommend", "ids": application.id, "opinion": f"同意{i}"}
+        )
+
+    responses = race(app, 50, recommend)
+    assert all(r is not None and r.status_code == 302 for r in responses)
+    db.session.expire_all()
+    assert db.session.query(ApplicationEvent).filter_by(application_id=application.id).count() == 1
+    assert db.session.query(AuditEvent).filter_by(action="application.l2_recommend").count() == 1
+
+
+def test_two_clerks_racing_for_the_last_quota_place_one_wins(app):
+    from app.models import Application, RecommendationQuota
+
+    clock.freeze(NOW)
+    campaign = factories.campaign(open_stage=Stage.L2_REVIEW, at=NOW)
+    district, (street,) = factories.district_with_streets("海淀区", ("中关村街道",))
+    db.session.add(RecommendationQuota(campaign=campaign, level=2, max_recommended=1))
+    db.session.commit()
+    applications = [factories.application(unit=street) for _ in range(2)]
+    clients = [factories.login(app.test_client(), factories.account(roles.L2_CLERK, unit=street)) for _ in range(2)]
+
+    def recommend(i):
+        return clients[i].post(
+            "/applications/decide", data={"decision": "recommend", "ids": applications[i].id, "opinion": "同意"}
+        )
+
+    race(app, 2, recommend)
+    db.session.expire_all()
+    statuses = sorted(db.session.get(Application, a.id).status for a in applications)
+    assert statuses == ["l2_recommended", "submitted"]
