@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_views(appbuilder: AppBuilder) -> None:
     from app.api.campaigns import CampaignApi, StageWindowApi
+    from app.api.applications import ApplicationApi
     from app.api.my_application import MyApplicationApi
     from app.api.units import UnitApi
     from app.views.accounts import UnitAccountView
@@ -104,3 +105,4 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(CampaignApi)
     appbuilder.add_api(StageWindowApi)
     appbuilder.add_api(MyApplicationApi)
+    appbuilder.add_api(ApplicationApi)

@@ -95,6 +95,7 @@ RESOURCES = {
     "/api/v1/campaign/": "campaign",
     "/audit/": "audit",
     "/applications/": "application",
+    "/api/v1/application/": "application",
     "/application-files/": "application",
     "/past-winners/": "past_winner",
     "/quotas/": "quota",

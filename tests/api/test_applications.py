@@ -1,0 +1,57 @@
+"""/api/v1/application/: reading in scope and deciding over REST, with the workflow's checks."""
+from datetime import datetime
+
+from app import clock, roles
+from app.models import Stage
+from tests import factories
+
+NOW = datetime(2026, 5, 1, 10, 0)
+
+
+def setup(app):
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.L2_REVIEW, at=NOW)
+    district, (street, sibling) = factories.district_with_streets()
+    mine = factories.application(unit=street, name="甲")
+    theirs = factories.application(unit=sibling, name="乙")
+    client = factories.login(app.test_client(), factories.account(roles.L2_CLERK, unit=street))
+    return client, mine, theirs
+
+
+def test_list_is_scoped_and_hides_id_numbers(app):
+    client, mine, theirs = setup(app)
+    rows = client.get("/api/v1/application/").json["result"]
+    assert [r["name"] for r in rows] == ["甲"]
+    assert "id_number" not in rows[0] and "mobile" not in rows[0]
+    assert client.get(f"/api/v1/application/{theirs.id}").status_code == 404
+
+
+def test_decide_and_submit_over_rest(app):
+    client, mine, theirs = setup(app)
+    response = client.post(f"/api/v1/application/{mine.id}/decision", json={"decision": "recommend"})
+    assert response.status_code == 422 and response.json["message"] == "请填写意见"
+    response = client.post(f"/api/v1/application/{mine.id}/decision", json={"decision": "recommend", "opinion": "同意"})
+    assert response.status_code == 200 and response.json["status"] == "l2_recommended"
+    assert client.post(f"/api/v1/application/{theirs.id}/decision",
+                       json={"decision": "recommend", "opinion": "越权"}).status_code == 404
+    progress = client.get("/api/v1/application/progress").json
+    assert progress["decided"] == 1 and progress["window_open"] and progress["submitted_at"] is None
+    response = client.post("/api/v1/application/submit")
+    assert response.status_code == 200 and response.json["recommended"] == 1
+    assert client.post("/api/v1/application/submit").status_code == 409
+    response = client.post(f"/api/v1/application/{mine.id}/decision", json={"decision": "reject", "opinion": "改"})
+    assert response.status_code == 409
+
+
+def test_outside_the_window_the_api_refuses_with_the_reason(app):
+    client, mine, _ = setup(app)
+    clock.freeze(datetime(2026, 12, 1))
+    response = client.post(f"/api/v1/application/{mine.id}/decision", json={"decision": "recommend", "opinion": "晚"})
+    assert response.status_code == 403 and "过期无效" in response.json["message"]
+
+
+def test_citizens_and_experts_have_no_decisions(app):
+    client, mine, _ = setup(app)
+    expert = factories.login(app.test_client(), factories.account(roles.EXPERT))
+    assert expert.get("/api/v1/application/").status_code == 403
+    assert expert.post(f"/api/v1/application/{mine.id}/decision", json={"decision": "recommend"}).status_code == 403
