@@ -63,6 +63,11 @@ class PortalSecurityManager(SecurityManager):
         audit_as(user, "account.password_changed" if own else "account.password_reset")
         self.update_user(user)
 
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """A token of an account still on its generated password is refused: the API offers no way to change it."""
+        user = super().load_user_jwt(_jwt_header, jwt_data)
+        return None if user is not None and user.must_change_password else user
+
     @staticmethod
     def before_request():
         SecurityManager.before_request()

@@ -56,3 +56,17 @@ def test_openapi_and_swagger_are_served(client):
     spec = client.get("/api/v1/_openapi").json
     assert "/api/v1/unit/" in spec["paths"] and "/api/v1/campaign/" in spec["paths"]
     assert client.get("/swagger/v1").status_code == 200
+
+
+def test_jwt_sign_in_works_and_a_generated_password_must_be_changed_first(client):
+    account = factories.account(roles.CITY_OFFICE, username="desk")
+    token = client.post("/api/v1/security/login",
+                        json={"username": "desk", "password": factories.PASSWORD, "provider": "db"}).json["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    fresh = client.application.test_client()
+    assert fresh.get("/api/v1/unit/", headers=bearer).status_code == 200
+    account.must_change_password = True
+    from app.extensions import db
+
+    db.session.commit()
+    assert fresh.get("/api/v1/unit/", headers=bearer).status_code == 401
