@@ -82,3 +82,12 @@ def test_audit_log_is_read_only_for_everybody(app, client):
 def test_only_the_auditor_and_the_city_office_read_the_log(client):
     factories.login(client, factories.account(roles.L1_CLERK, unit=factories.unit()))
     assert client.get("/audit/list/").status_code == 403
+
+
+def test_workflow_steps_read_in_words_in_the_log(client):
+    from app.views.audit import action_label
+
+    assert str(action_label("application.l2_recommend")) == "报名：推荐"
+    assert str(action_label("unit.l2_submit")) == "单位：提交至一级单位"
+    assert str(action_label("unit.create")) == "新增单位"
+    assert action_label("something.unknown") == "something.unknown"

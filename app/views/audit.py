@@ -3,6 +3,7 @@ from app.datamodel import PortalInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app import workflow
 from app.models import AuditEvent
 from app.views.base import PortalModelView
 
@@ -15,12 +16,14 @@ OBJECT_TYPES = {
     "stage_window": _l("阶段时间"),
     "role": _l("角色"),
     "past_winner": _l("历届学习之星"),
+    "application": _l("报名"),
 }
 CHANGES = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 ACTIONS = {
     "account.password_reset": _l("重置密码"),
     "account.password_changed": _l("修改密码"),
     "roles.sync": _l("同步角色权限"),
+    "export.applications": _l("导出报名信息"),
 }
 
 
@@ -32,6 +35,9 @@ def action_label(code):
     if code in ACTIONS:
         return ACTIONS[code]
     object_type, _dot, change = (code or "").partition(".")
+    workflow_labels = workflow.labels()  # application.l2_recommend, unit.l2_submit, ...
+    if object_type in ("application", "unit") and change in workflow_labels:
+        return _("%(object)s：%(action)s", object=OBJECT_TYPES[object_type], action=workflow_labels[change])
     if object_type in OBJECT_TYPES and change in CHANGES:
         return _("%(change)s%(object)s", change=CHANGES[change], object=OBJECT_TYPES[object_type])
     return code
