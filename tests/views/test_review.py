@@ -92,7 +92,7 @@ def test_return_for_changes_while_applications_are_open(app):
     assert status(application) == "returned"
     citizen = factories.login(app.test_client(), application.applicant)
     page = citizen.get("/apply/").text
-    assert "退回修改" in page and "<form" in page
+    assert "退回修改" in page and "<form" in page and "请补充证明材料" in page
 
 
 def test_no_decision_buttons_outside_the_window(app):
