@@ -5,6 +5,7 @@ action's own guard, moves the state, writes the history and the audit log, and c
 unit's 提交/上报 of all its decisions at once, under the same rules. HTML views, bulk actions, REST endpoints and
 CLI commands call these two; nothing else sets Application.status.
 """
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
@@ -199,11 +200,36 @@ def _event(application, actor, action, source, opinion=None) -> None:
     )
 
 
+@contextmanager
+def _atomic(conflict: Callable[[IntegrityError], WorkflowError | None]):
+    """Commit what the block did, or roll all of it back; a constraint the database enforced becomes conflict()'s
+    WorkflowError (or is raised as it is when conflict() has nothing to say about it)."""
+    try:
+        yield
+        db.session.commit()
+    except WorkflowError:
+        db.session.rollback()
+        raise
+    except IntegrityError as clash:
+        db.session.rollback()
+        refusal = conflict(clash)
+        if refusal is None:
+            raise
+        raise refusal from clash
+
+
+def _duplicate_id_number(clash: IntegrityError) -> WorkflowError | None:
+    if "id_number" not in str(clash.orig):
+        return None
+    message = _("该身份证号已在本批次提交过报名，每人每批次只能报名一次")
+    return WorkflowError(message, errors={"id_number": message})
+
+
 def perform(actor, application_id: int, action: str, opinion: str | None = None) -> Application:
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise WorkflowError(_("未知的操作"), status=400)
-    try:
+    with _atomic(_duplicate_id_number):
         # populate_existing: the caller may hold this row already, read before the lock; what counts is now.
         application = (
             db.session.query(Application)
@@ -228,16 +254,6 @@ def perform(actor, application_id: int, action: str, opinion: str | None = None)
         _event(application, actor, action, source, opinion)
         audit.record(f"application.{action}", "application", application.id, repr(application),
                      from_status=source, to_status=application.status, opinion=opinion)
-        db.session.commit()
-    except WorkflowError:
-        db.session.rollback()
-        raise
-    except IntegrityError as clash:
-        db.session.rollback()
-        if "id_number" in str(clash.orig):
-            message = _("该身份证号已在本批次提交过报名，每人每批次只能报名一次")
-            raise WorkflowError(message, errors={"id_number": message}) from clash
-        raise
     return application
 
 
@@ -311,7 +327,7 @@ def submit_unit(actor, campaign=None) -> UnitSubmission:
         raise WorkflowError(_("只有二级单位和一级单位可以提交评审结果"), status=403)
     step = UNIT_STEPS[level]
     campaign = campaign or schedule.current_campaign()
-    try:
+    with _atomic(lambda clash: WorkflowError(_("本单位已经提交过，不能重复提交"))):
         unit = db.session.query(Unit).filter(Unit.id == actor.unit_id).with_for_update().populate_existing().one()
         try:
             schedule.require_open(step.stage, campaign)
@@ -336,13 +352,6 @@ def submit_unit(actor, campaign=None) -> UnitSubmission:
                                     actor_id=actor.id, actor_name=actor.username, **counts)
         db.session.add(submission)
         audit.record(f"unit.{step.action}", "unit", unit.id, unit.full_name, **counts)
-        db.session.commit()
-    except WorkflowError:
-        db.session.rollback()
-        raise
-    except IntegrityError as clash:
-        db.session.rollback()
-        raise WorkflowError(_("本单位已经提交过，不能重复提交")) from clash
     return submission
 
 
