@@ -30,3 +30,17 @@ def test_a_valid_number_gives_birth_date_and_gender():
 def test_bad_numbers_are_explained(number, message):
     with pytest.raises(IdNumberError, match=message):
         parse_id_number(number, TODAY)
+
+
+def test_an_area_code_newer_than_its_holder_is_accepted():
+    # 370102 (历下区) dates from 1985 in stdnum's table; a card issued there to someone born in 1970 is genuine.
+    assert parse_id_number("370102197005234978", TODAY).birth_date == date(1970, 5, 23)
+
+
+def test_an_unknown_province_is_refused():
+    from stdnum.cn import ric
+
+    body = "991234198001010010"
+    number = body[:-1] + ric.calc_check_digit(body)
+    with pytest.raises(IdNumberError, match="地区码"):
+        parse_id_number(number, TODAY)

@@ -72,4 +72,7 @@ def load(password: str) -> dict[str, int]:
                 roles=[sm.find_role(role_name)],
             )
         )
-    return {"units": len(by_path), "campaigns": 1, "accounts": len(DEMO_ACCOUNTS)}
+    from app.demo.applications import load_applications
+
+    applications = load_applications(campaign, by_path, password)
+    return {"units": len(by_path), "campaigns": 1, "accounts": len(DEMO_ACCOUNTS), "applications": applications}
