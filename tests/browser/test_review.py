@@ -1,0 +1,220 @@
+"""评审推荐 in a real browser: a street decides in bulk from FAB's list actions with a written opinion and submits
+to its district; the district recommends one from the detail page and reports to the city office, who reads both.
+
+The HTTP side of the same flow is tests/views/test_review.py; here it is the pages' controls that count: the row
+checkboxes and the 操作 dropdown, the decision form, the 提交/上报 button's confirm() dialog.
+"""
+import re
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import pytest
+
+from app import clock, roles, schedule
+from app.extensions import db
+from app.models import Stage
+from tests import factories
+from tests.browser.test_smoke import _TEXTS_JS, ENGLISH
+
+NOW = datetime(2026, 5, 1, 10, 0)
+SCREENSHOT = "/tmp/review-decide.png"
+STREET_OPINION = "坚持学习二十年，带动社区读书会，同意推荐。"
+DISTRICT_OPINION = "事迹突出，区学习办同意上报。"
+
+
+@pytest.fixture
+def csrf_on(app):
+    """CSRF protection on, as in production: every form of the flow (FAB's action form too) must carry its token."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
+def review():
+    clock.freeze(NOW)  # the live server runs in this process: its clock is frozen too
+    campaign = factories.campaign(open_stage=Stage.L2_REVIEW, at=NOW)
+    district, (street, _other) = factories.district_with_streets()
+    apps = [factories.application(unit=street, name=name) for name in ("王学习", "李读书", "赵终身")]
+    return {
+        "campaign": campaign,
+        "district": district,
+        "street": street,
+        "apps": apps,
+        "l2": factories.account(roles.L2_CLERK, unit=street, username="street_clerk"),
+        "l1": factories.account(roles.L1_CLERK, unit=district, username="district_clerk"),
+        "city": factories.account(roles.CITY_OFFICE, username="cityoffice"),
+    }
+
+
+class Flow:
+    """The page, and every page of the flow checked for English UI words as it is reached."""
+
+    def __init__(self, page):
+        self.page = page
+        self.checked = []
+
+    def check(self):
+        page = self.page
+        english = sorted({m.group(0) for text in page.evaluate(_TEXTS_JS) for m in ENGLISH.finditer(text)})
+        assert not english, f"English left on {page.url}: {english}"
+        self.checked.append(urlsplit(page.url).path)
+
+    def body(self):
+        return self.page.inner_text("body")
+
+    def log_in(self, account):
+        page = self.page
+        page.goto("/logout/")
+        page.goto("/login/")
+        self.check()
+        page.fill("#username", account.username)
+        page.fill("#password", factories.PASSWORD)
+        with page.expect_navigation():
+            page.click("input[type=submit]")
+        assert urlsplit(page.url).path != "/login/", f"login of {account.username} failed"
+        self.check()  # where the login lands
+
+    def open_review_list(self):
+        """评审推荐 → 报名信息, through the navbar."""
+        page = self.page
+        page.click(".navbar >> text=评审推荐")
+        with page.expect_navigation():
+            page.click(".navbar .dropdown-menu >> text=报名信息")
+        assert urlsplit(page.url).path == "/applications/list/"
+        self.check()
+
+    def listed_names(self):
+        return self.page.eval_on_selector_all(
+            "table.table-hover tbody tr", "rows => rows.map(r => r.cells[2].textContent.trim())")
+
+    def open_detail(self, name):
+        page = self.page
+        with page.expect_navigation():
+            page.locator("table.table-hover tbody tr", has_text=name).locator("a[href*='/applications/show/']").click()
+        assert urlsplit(page.url).path.startswith("/applications/show/")
+        self.check()
+
+    def submit_unit(self, label):
+        """The progress panel's 提交/上报 button, accepting its confirm(); returns the dialog's message."""
+        page = self.page
+        messages = []
+
+        def accept(dialog):
+            messages.append((dialog.type, dialog.message))
+            dialog.accept()
+
+        page.once("dialog", accept)
+        button = page.locator("#submit-unit-form button[type=submit]")
+        assert button.inner_text().strip() == label
+        with page.expect_navigation():
+            button.click()
+        assert len(messages) == 1 and messages[0][0] == "confirm", messages
+        self.check()
+        return messages[0][1]
+
+
+def history(page):
+    """The detail page's 办理记录: [(操作, 意见)]."""
+    return page.eval_on_selector_all(
+        "table.history tbody tr", "rows => rows.map(r => [r.cells[3].textContent.trim(), r.cells[4].textContent.trim()])")
+
+
+def test_street_and_district_review_and_the_city_office_reads_both(page, live_server, requested_urls, review, csrf_on):
+    flow = Flow(page)
+    first, second, undecided = review["apps"]
+
+    # --- The street's clerk: bulk 推荐 from the list, with one opinion for both. ---------------------------------
+    flow.log_in(review["l2"])
+    flow.open_review_list()
+    panel = page.inner_text(".review-progress")
+    assert "「提交至一级单位」截止时间" in panel and "待评审 3 份" in panel and "过期无效" in panel, panel
+    assert sorted(flow.listed_names()) == sorted(a.name for a in review["apps"])
+
+    for application in (first, second):
+        page.locator(f"input.action_check[name=rowid][value='{application.id}']").check()
+    actions = page.locator(".btn-group", has=page.locator(".recommend_menu_item"))
+    toggle = actions.locator("button.dropdown-toggle")
+    assert toggle.inner_text().strip() == "操作"
+    toggle.click()
+    items = actions.locator(".dropdown-menu li a")
+    # 退回修改 is a single-row action (multiple=False): the detail page offers it, not the bulk menu.
+    assert [text.strip() for text in items.all_inner_texts()] == ["推荐", "不推荐"]
+    with page.expect_navigation(url=re.compile(r"/applications/decide\?")):
+        with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/applications/action_post")):
+            actions.locator(".recommend_menu_item").click()
+    flow.check()
+    assert page.inner_text("h2") == "推荐"
+    decided_rows = page.eval_on_selector_all("table tbody tr td:first-child", "cells => cells.map(c => c.textContent.trim())")
+    assert sorted(decided_rows) == sorted([first.name, second.name])
+    assert "这条意见将记录在所选的 2 份报名上" in flow.body()
+
+    confirm = page.locator("#decision-form button[type=submit]")
+    assert confirm.inner_text().strip() == "确认推荐"
+    with page.expect_navigation():
+        confirm.click()  # no opinion yet
+    flow.check()
+    group = page.locator("#decision-form .form-group", has=page.locator("#opinion"))
+    assert "has-error" in group.get_attribute("class")
+    assert group.locator(".help-block").first.inner_text() == "请填写推荐意见"
+    page.fill("#opinion", STREET_OPINION)
+    page.screenshot(path=SCREENSHOT, full_page=True)
+    with page.expect_navigation():
+        confirm.click()
+    assert urlsplit(page.url).path == "/applications/list/"
+    flow.check()
+    assert "已办理 2 份：推荐" in page.inner_text(".alert-success")
+    assert "待评审 1 份，已评审未提交 2 份" in page.inner_text(".review-progress")
+
+    flow.open_detail(first.name)
+    assert ["推荐", STREET_OPINION] in history(page)
+    assert page.inner_text(".apply-page .label").strip() == "二级单位拟推荐（未提交）"
+
+    message = flow.submit_unit("提交至一级单位")
+    assert "提交后评审结果将锁定" in message and "还有 1 份未评审" in message, message
+    assert urlsplit(page.url).path == "/applications/list/"
+    assert "已提交：推荐 2 人，不推荐 0 人。评审结果已锁定。" in page.inner_text(".alert-success")
+    panel = page.inner_text(".review-progress")
+    assert "提交至一级单位：推荐 2 人，不推荐 0 人。评审结果已锁定。" in panel, panel
+    assert page.locator("#submit-unit-form").count() == 0
+    flow.open_detail(second.name)  # locked: nothing left to decide
+    assert page.locator("#decide-choice").count() == 0
+
+    # --- The district's clerk: only what the street forwarded; 推荐 one from its page, then 上报. ---------------
+    schedule.open_stage(review["campaign"], Stage.L1_REVIEW, at=NOW)
+    db.session.commit()
+    flow.log_in(review["l1"])
+    flow.open_review_list()
+    assert sorted(flow.listed_names()) == sorted([first.name, second.name])
+    assert undecided.name not in flow.body()
+    assert "待评审 2 份" in page.inner_text(".review-progress")
+
+    flow.open_detail(first.name)
+    with page.expect_navigation(url=re.compile(r"/applications/decide\?")):
+        page.click("#decide-choice button[value=recommend]")
+    flow.check()
+    page.fill("#opinion", DISTRICT_OPINION)
+    with page.expect_navigation(url=re.compile(rf"/applications/show/{first.id}$")):
+        page.click("#decision-form button[type=submit]")
+    flow.check()
+    assert "已办理 1 份：推荐" in page.inner_text(".alert-success")
+    assert ["推荐", DISTRICT_OPINION] in history(page)
+
+    message = flow.submit_unit("上报市学习办")
+    assert "还有 1 份未评审" in message, message
+    assert "已提交：推荐 1 人，不推荐 0 人。评审结果已锁定。" in page.inner_text(".alert-success")
+    assert "上报市学习办：推荐 1 人，不推荐 0 人。评审结果已锁定。" in page.inner_text(".review-progress")
+    assert page.locator("#submit-unit-form").count() == 0
+
+    # --- The city office reads both opinions and the status. ---------------------------------------------------
+    flow.log_in(review["city"])
+    flow.open_review_list()
+    flow.open_detail(first.name)
+    assert page.inner_text(".apply-page .label").strip() == "一级单位已上报市学习办"
+    steps = history(page)
+    assert ["推荐", STREET_OPINION] in steps and ["推荐", DISTRICT_OPINION] in steps, steps
+    assert [step for step, _opinion in steps][-1] == "上报市学习办", steps
+
+    assert "/applications/decide" in flow.checked and "/login/" in flow.checked
+    elsewhere = sorted({url for url in requested_urls if urlsplit(url).netloc != live_server.netloc})
+    assert not elsewhere, f"requests to other hosts than the live server {live_server.netloc}: {elsewhere}"
