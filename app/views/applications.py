@@ -4,17 +4,20 @@ A second-level unit decides 推荐/不推荐 with a written opinion, singly or f
 application while 在线报名 is open, and finally 提交 to its first-level unit; the first-level unit does the same and
 上报 to the city office. Every step is app/workflow.py's; this view only collects the opinion and shows results.
 """
-from flask import abort, flash, redirect, request, url_for
+import re
+from urllib.parse import quote
+
+from flask import abort, flash, redirect, request, send_file, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app import clock, scoping, workflow
+from app import audit, clock, exports, schedule, scoping, workflow
 from app.datamodel import PortalInterface
 from app.extensions import db
-from app.models import Application
+from app.models import Application, Campaign
 from app.views.base import PortalModelView
 
 # The generic decision a clerk picks -> the workflow action for the clerk's unit level.
@@ -41,8 +44,12 @@ class ApplicationView(PortalModelView):
         "return_for_changes": "decide",
         "decide": "decide",
         "submit_unit": "decide",
+        "export": "read",
+        "print_recommendation": "read",
     }
-    include_route_methods = {"list", "show", "action", "action_post", "decide", "submit_unit"}
+    include_route_methods = {
+        "list", "show", "action", "action_post", "decide", "submit_unit", "export", "print_recommendation"
+    }
     list_title = _l("报名信息列表")
     show_title = _l("报名信息")
     list_template = "review/list.html"
@@ -173,4 +180,63 @@ class ApplicationView(PortalModelView):
             application=application,
             event_labels=workflow.labels(),
             choices=choices,
+        )
+
+    # --- exports (R-OPS-3): the Excel list and the printable 推荐表; see app/exports.py ----------------------
+
+    @expose("/export.xlsx")
+    @has_access
+    def export(self):
+        """The review list as Excel: ?status=<value> (repeatable), ?stage=pending|l2|l1|reported, ?campaign=<id>,
+        ?unit=<id>; the current campaign unless one is named. Numbers masked unless the city office asks."""
+        try:
+            statuses = exports.statuses_for(
+                request.args.getlist("status"), request.args.get("stage"), workflow.unit_level(current_user)
+            )
+        except exports.BadFilter:
+            abort(400)
+        campaign_arg, unit_arg = request.args.get("campaign", ""), request.args.get("unit", "")
+        if (campaign_arg and not campaign_arg.isdigit()) or (unit_arg and not unit_arg.isdigit()):
+            abort(400)
+        campaign = db.session.get(Campaign, int(campaign_arg)) if campaign_arg else schedule.current_campaign()
+        if campaign_arg and campaign is None:
+            abort(404)
+        full_numbers = exports.full_numbers_for(current_user)
+        stmt = exports.export_query(
+            current_user, campaign=campaign, statuses=statuses, unit_id=int(unit_arg) if unit_arg else None
+        )
+        out, rows, size = exports.spooled_workbook(exports.entries(stmt), full_numbers=full_numbers)
+        filters = {
+            "campaign": campaign.name if campaign is not None else None,
+            "status": sorted(statuses) if statuses is not None else None,
+            "stage": request.args.get("stage") or None,
+            "unit": int(unit_arg) if unit_arg else None,
+            "full_numbers": full_numbers,
+        }
+        audit.record("export.applications", "application", None, "", rows=rows, filters=filters)
+        db.session.commit()
+        today = clock.now().strftime("%Y-%m-%d")
+        campaign_name = re.sub(r'[\\/:*?"<>|\s]+', "_", campaign.name) if campaign is not None else _("全部")
+        name = _("报名信息-%(campaign)s-%(date)s.xlsx", campaign=campaign_name, date=today)
+        response = send_file(out, mimetype=exports.XLSX_MIMETYPE, as_attachment=True, download_name=name, max_age=0)
+        # RFC 5987 / 6266: the Chinese name for browsers, an ASCII one for the rest.
+        response.headers.set(
+            "Content-Disposition",
+            "attachment",
+            filename=f"applications-{today}.xlsx",
+            **{"filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")},
+        )
+        response.content_length = size
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    @expose("/print/<pk>")
+    @has_access
+    def print_recommendation(self, pk):
+        """The printable 推荐表: the applicant's data, then each level's opinion, with room for stamp and date."""
+        application = self.datamodel.get(pk, self._base_filters) if str(pk).isdigit() else None
+        if application is None:
+            abort(404)
+        return self.render_template(
+            "review/print.html", application=application, sections=exports.level_sections(application)
         )

