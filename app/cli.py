@@ -97,3 +97,15 @@ def demo_accounts():
         account = db.session.query(Account).filter_by(username=username).first()
         unit = account.unit.full_name if account is not None and account.unit is not None else ""
         click.echo(f"  {username:26} {role:5} {unit}")
+    from app.models import Application, ApplicationStatus
+
+    samples = []
+    for status in (ApplicationStatus.DRAFT, ApplicationStatus.RETURNED, ApplicationStatus.SUBMITTED):
+        application = db.session.query(Application).filter_by(status=status.value).order_by(Application.id).first()
+        if application is not None:
+            samples.append(application)
+    if samples:
+        click.echo("  申报人（用手机号登录，示例）:")
+        for application in samples:
+            click.echo(f"  {application.applicant.username:26} {roles.APPLICANT:5} "
+                       f"{application.name}（{application.status_label}）")

@@ -66,3 +66,10 @@ def test_roles_file_seeding_is_idempotent_and_keeps_manual_grants(app):
         assert extra in sm.find_role(roles.EXPERT).permissions
     finally:
         sm.del_permission_role(role, extra)
+
+
+def test_demo_accounts_list_sample_applicants(app):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["demo", "load"])
+    out = runner.invoke(args=["demo", "accounts"]).output
+    assert "申报人（用手机号登录，示例）" in out and "退回修改" in out
