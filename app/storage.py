@@ -63,6 +63,7 @@ def keep(temporary: Path, kind: str, extension: str) -> str:
     target = path_of(name)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(temporary), target)
+    db.session.connection()  # begin the transaction now if need be: only a begun one reports its rollback
     db.session.info.setdefault("storage_new", []).append(name)
     return name
 
