@@ -3,6 +3,7 @@ the ID-number rules of R-APP-6. No state changes here: those are app/workflow.py
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app import clock
 from app.extensions import db
@@ -106,24 +107,24 @@ def apply_fields(application: Application, data: dict) -> None:
 
 
 REQUIRED = {
-    "name": "请填写姓名",
-    "gender": "请选择性别",
-    "birth_date": "请填写出生日期",
-    "id_number": "请填写身份证号",
-    "mobile": "请填写手机号码",
-    "work_unit": "请填写工作单位",
-    "position": "请填写职务",
-    "address": "请填写住址",
-    "unit_id": "请选择推荐单位（单位类别 → 一级单位 → 二级单位）",
-    "deeds": "请填写个人先进事迹",
-    "photo_file": "请上传一寸白底彩色照片",
-    "video_file": "请上传 5 分钟以内的视频",
+    "name": _l("请填写姓名"),
+    "gender": _l("请选择性别"),
+    "birth_date": _l("请填写出生日期"),
+    "id_number": _l("请填写身份证号"),
+    "mobile": _l("请填写手机号码"),
+    "work_unit": _l("请填写工作单位"),
+    "position": _l("请填写职务"),
+    "address": _l("请填写住址"),
+    "unit_id": _l("请选择推荐单位（单位类别 → 一级单位 → 二级单位）"),
+    "deeds": _l("请填写个人先进事迹"),
+    "photo_file": _l("请上传一寸白底彩色照片"),
+    "video_file": _l("请上传 5 分钟以内的视频"),
 }
 
 
 def completeness_errors(application: Application) -> dict[str, str]:
     """Everything a submission needs (R-APP-1..5, R-APP-6), as field -> message; empty when it may be submitted."""
-    errors = {field: _(message) for field, message in REQUIRED.items() if not getattr(application, field)}
+    errors = {field: str(message) for field, message in REQUIRED.items() if not getattr(application, field)}
     if not application.is_permanent_resident:
         errors["is_permanent_resident"] = _("评选范围为北京市辖区内的常住居民，请确认")
     if not application.declaration_confirmed:

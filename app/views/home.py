@@ -1,6 +1,7 @@
 """The front page (schedule of the current campaign) and the contact page: both public."""
 from flask import render_template
 from flask_appbuilder import BaseView, IndexView, expose
+from flask_babel import lazy_gettext as _l
 
 from app import clock
 from app.schedule import current_campaign, format_time, windows_of
@@ -10,7 +11,7 @@ CONTACTS = [
     {"name": "卫宏", "phone": "13911588771"},
     {"name": "杜秀英", "phone": "13681511737"},
     {"name": "陈敬文", "phone": "51994718"},
-    {"name": "技术支持", "phone": "82364980"},
+    {"name": _l("技术支持"), "phone": "82364980"},
 ]
 
 
