@@ -79,3 +79,11 @@ LANGUAGES = {
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = APP_ENV == "production"  # production is served over HTTPS
+
+# Sign-in and registration are rate limited per client address. Several gunicorn workers share the count through
+# Redis when REDIS_URL is set; without it each worker counts on its own (fine for the embedded setup).
+RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
+RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+AUTH_RATE_LIMITED = True
+AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")

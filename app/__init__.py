@@ -1,7 +1,7 @@
 """首都市民学习之星评选系统: the Flask application factory."""
 import logging
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
@@ -98,7 +98,9 @@ def register_views(appbuilder: AppBuilder) -> None:
         category_label=_l("审计"), category_icon="fa-eye",
     )
     appbuilder.add_view_no_menu(ContactView)
-    appbuilder.add_view_no_menu(CitizenRegisterView)
+    register = appbuilder.add_view_no_menu(CitizenRegisterView)
+    # The captcha slows a person down; the limit stops a script trying numbers or flooding registrations.
+    appbuilder.sm.limiter.limit(lambda: current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])(register.blueprint)
     appbuilder.add_view_no_menu(ApplicationFileView)
 
     appbuilder.add_api(UnitApi)

@@ -58,6 +58,7 @@ def app():
             "UPLOAD_DIR": str(tmp / "uploads"),
             "SECRET_KEY": "test",
             "DEMO_PASSWORD": "Demo@2026",
+            "RATELIMIT_ENABLED": False,  # hundreds of sign-ins from 127.0.0.1; tests/test_rate_limit.py turns it on
         }
     )
     app.test_client_class = RequestIsolatingClient
