@@ -146,7 +146,7 @@ class CitizenApplicationView(BaseView):
             workflow.perform(current_user, application.id, "submit")
         except workflow.WorkflowError as refused:
             for field, message in refused.errors.items():
-                target = getattr(form, field if field not in ("photo_file", "video_file") else field[:-5], None)
+                target = getattr(form, {"photo_file": "photo", "video_file": "video"}.get(field, field), None)
                 if target is not None:
                     target.errors = list(target.errors or []) + [str(message)]
             flash(str(refused), "danger")

@@ -3,6 +3,11 @@
   "use strict";
   var form = document.getElementById("apply-form");
   if (!form) return;
+  // The page's words come from the server's catalog, so the script speaks the page's language.
+  var T = JSON.parse(document.getElementById("apply-messages").textContent);
+  function t(key, values) {
+    return T[key].replace(/\{(\w+)\}/g, function (_, name) { return values[name]; });
+  }
 
   // --- cascade: category → first-level unit → second-level unit -----------------------------------------------
   var category = document.getElementById("category");
@@ -13,7 +18,7 @@
   function fill(select, units) {
     select.innerHTML = "";
     var blank = document.createElement("option");
-    blank.value = ""; blank.textContent = "请选择";
+    blank.value = ""; blank.textContent = T.choose;
     select.appendChild(blank);
     units.forEach(function (u) {
       var option = document.createElement("option");
@@ -77,11 +82,11 @@
       var file = input.files[0];
       if (!file) return;
       if (file.size > limit) {
-        say(label + "为 " + human(file.size) + "，超过 " + human(limit) + " 的上限，请压缩后重新选择", false);
+        say(t("too_big", {label: label, size: human(file.size), limit: human(limit)}), false);
         input.value = ""; return;
       }
       if (accept.indexOf(file.type) < 0 && !(kind === "video" && /\.mp4$/i.test(file.name))) {
-        say(kind === "photo" ? "照片须为 JPG 或 PNG 格式" : "视频须为 mp4 格式（H.264 编码）", false);
+        say(kind === "photo" ? T.photo_type : T.video_type, false);
         input.value = ""; return;
       }
       var xhr = new XMLHttpRequest();
@@ -99,25 +104,25 @@
           if (e.lengthComputable) show(Math.floor(e.loaded * 100 / e.total));
         });
       }
-      say(kind === "video" ? "正在上传并检查视频，请稍候…" : "正在上传并检查照片…", true);
+      say(kind === "video" ? T.video_checking : T.photo_checking, true);
       xhr.onload = function () {
         var data = {};
         try { data = JSON.parse(xhr.responseText); } catch (e) { data = {}; }
         if (xhr.status === 200) {
-          say(label + "已上传：" + (data.name || file.name), true);
+          say(t("uploaded", {label: label, name: data.name || file.name}), true);
           var preview = document.getElementById(kind === "photo" ? "photo-preview" : "video-player");
           preview.src = data.url; preview.hidden = false;
         } else if (xhr.status === 413) {
-          say(label + "太大，超过上限", false);
+          say(t("too_large", {label: label}), false);
         } else {
-          say(data.message || "上传失败，请稍后重试", false);
+          say(data.message || T.failed, false);
         }
         input.value = "";
       };
-      xhr.onerror = function () { say("网络中断，上传失败，请重试", false); };
+      xhr.onerror = function () { say(T.network, false); };
       xhr.send(file);
     });
   }
-  upload("photo", ["image/jpeg", "image/png"], "照片");
-  upload("video", ["video/mp4"], "视频");
+  upload("photo", ["image/jpeg", "image/png"], T.photo);
+  upload("video", ["video/mp4"], T.video);
 })();
