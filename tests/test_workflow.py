@@ -50,7 +50,7 @@ def test_second_level_decides_with_an_opinion_and_may_change_its_mind(chain):
     assert application.status == "l2_recommended"
     workflow.perform(chain["l2"], application.id, "l2_reject", "名额有限")
     assert application.status == "l2_not_recommended"
-    events = db.session.query(ApplicationEvent).filter_by(application_id=application.id).all()
+    events = db.session.query(ApplicationEvent).filter_by(application_id=application.id).order_by(ApplicationEvent.id).all()
     assert [(e.action, e.opinion, e.unit_id) for e in events] == [
         ("l2_recommend", "学习成效显著，同意推荐", chain["street"].id),
         ("l2_reject", "名额有限", chain["street"].id),

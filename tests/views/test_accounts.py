@@ -44,7 +44,8 @@ def test_first_level_clerk_creates_a_street_account_and_its_holder_must_change_t
     db.session.refresh(account)
     assert not account.must_change_password
     assert holder.get("/units/second-level/list/").status_code == 200
-    actions = [e.action for e in db.session.query(AuditEvent).filter_by(object_type="account", object_id=str(account.id))]
+    events = db.session.query(AuditEvent).filter_by(object_type="account", object_id=str(account.id))
+    actions = [e.action for e in events.order_by(AuditEvent.id)]
     assert actions == ["account.create", "account.password_changed"]
 
 
