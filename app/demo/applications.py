@@ -23,6 +23,7 @@ from stdnum.cn import ric
 from app import clock, roles, storage
 from app.accounts import placeholder_email
 from app.extensions import db
+from app.demo.pictures import portrait
 from app.identity import parse_id_number
 from app.media.photo import check_photo
 from app.media.video import check_video
@@ -232,21 +233,7 @@ ROADS = {
 
 def portrait_jpeg(size=(300, 420)) -> bytes:
     """A 1-inch style colour portrait on white, as the portal stores it (checked and re-encoded by check_photo)."""
-    from PIL import Image, ImageDraw
-
-    width, height = size
-    w, h = width / 100, height / 100
-    image = Image.new("RGB", size, (255, 255, 255))
-    draw = ImageDraw.Draw(image)
-    draw.polygon([(0, height), (0, 86 * h), (24 * w, 72 * h), (76 * w, 72 * h), (width, 86 * h), (width, height)],
-                 fill=(28, 52, 118))  # jacket
-    draw.polygon([(42 * w, 72 * h), (50 * w, 86 * h), (58 * w, 72 * h)], fill=(245, 245, 245))  # shirt collar
-    draw.rectangle((42 * w, 55 * h, 58 * w, 73 * h), fill=(224, 180, 150))  # neck
-    draw.ellipse((27 * w, 11 * h, 73 * w, 42 * h), fill=(38, 28, 24))  # hair
-    draw.ellipse((30 * w, 18 * h, 70 * w, 62 * h), fill=(236, 196, 166))  # face
-    draw.ellipse((40 * w, 35 * h, 45 * w, 38 * h), fill=(38, 28, 24))
-    draw.ellipse((55 * w, 35 * h, 60 * w, 38 * h), fill=(38, 28, 24))
-    draw.rectangle((45 * w, 50 * h, 55 * w, 52 * h), fill=(188, 62, 62))  # mouth
+    image = portrait(size)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=90)
     verdict = check_photo(out.getvalue())
