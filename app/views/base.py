@@ -1,5 +1,7 @@
 """What every portal ModelView shares: read/write permissions, and re-checked scope for FAB's actions."""
-from flask import abort, request
+from urllib.parse import quote
+
+from flask import Response, abort, request
 from flask_appbuilder import ModelView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,6 +25,16 @@ READ_WRITE = {
     "api_delete": "write",
     "api": "read",
 }
+
+
+def xlsx_download(data: bytes, filename: str) -> Response:
+    """An .xlsx attachment under a Chinese file name (RFC 5987), with an ASCII fallback for old clients."""
+    from app.exports import XLSX_MIMETYPE
+
+    response = Response(data, mimetype=XLSX_MIMETYPE)
+    response.headers.set("Content-Disposition", "attachment", filename="download.xlsx",
+                         **{"filename*": "UTF-8''" + quote(filename)})
+    return response
 
 
 class StrictActions:

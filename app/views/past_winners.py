@@ -1,5 +1,5 @@
 """历届学习之星: the register the online application checks so that a past winner cannot apply again."""
-from flask import Response, flash, redirect, url_for
+from flask import flash, redirect, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.forms import DynamicForm
 from app.datamodel import PortalInterface
@@ -10,7 +10,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from app import past_winners
 from app.extensions import db
 from app.models import PastWinner
-from app.views.base import PortalModelView
+from app.views.base import PortalModelView, xlsx_download
 
 
 class PastWinnerImportForm(DynamicForm):
@@ -50,8 +50,4 @@ class PastWinnerView(PortalModelView):
     @expose("/import/template.xlsx")
     @has_access
     def template(self):
-        return Response(
-            past_winners.template_bytes(),
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": "attachment; filename=past-winners.xlsx"},
-        )
+        return xlsx_download(past_winners.template_bytes(), _("历届首都市民学习之星导入模板.xlsx"))

@@ -1,5 +1,5 @@
 """Unit screens: 一级单位 (kept by the city office) and 二级单位 (kept by each first-level unit), with bulk import."""
-from flask import Response, abort, flash, redirect, url_for
+from flask import abort, flash, redirect, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from app.datamodel import PortalInterface
@@ -15,7 +15,7 @@ from app import scoping, unit_import, units
 from app.extensions import db
 from app.models import Unit, UnitCategory
 from app.phones import PhoneError, normalize_contact_phone
-from app.views.base import PortalModelView
+from app.views.base import PortalModelView, xlsx_download
 
 UNIT_LABELS = {
     "name": _l("单位名称"),
@@ -196,8 +196,4 @@ class SecondLevelUnitView(PortalModelView):
     @expose("/import/template.xlsx")
     @has_access
     def import_template(self):
-        return Response(
-            unit_import.template_bytes(),
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": "attachment; filename*=UTF-8''%E4%BA%8C%E7%BA%A7%E5%8D%95%E4%BD%8D%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"},
-        )
+        return xlsx_download(unit_import.template_bytes(), _("二级单位导入模板.xlsx"))
