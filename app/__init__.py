@@ -99,8 +99,13 @@ def register_views(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view_no_menu(ContactView)
     register = appbuilder.add_view_no_menu(CitizenRegisterView)
-    # The captcha slows a person down; the limit stops a script trying numbers or flooding registrations.
-    appbuilder.sm.limiter.limit(lambda: current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])(register.blueprint)
+    # FAB limits its sign-in form; the same limit covers registration (the captcha slows a person, not a script)
+    # and the REST sign-in, which would otherwise take unlimited password guesses.
+    limit = appbuilder.sm.limiter.limit(lambda: current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])
+    limit(register.blueprint)
+    for view in appbuilder.baseviews:
+        if type(view).__name__ == "SecurityApi":
+            limit(view.blueprint)
     appbuilder.add_view_no_menu(ApplicationFileView)
 
     appbuilder.add_api(UnitApi)

@@ -55,3 +55,11 @@ def test_the_fourth_sign_in_within_a_minute_is_refused_in_chinese(app, storage):
     assert response.status_code in (200, 429)
     refused = workers[1].post("/login/", data={"username": "desk", "password": factories.PASSWORD})
     assert refused.status_code == 429 and "操作过于频繁" in refused.text
+
+
+def test_the_rest_sign_in_is_limited_too(app):
+    factories.account(roles.CITY_OFFICE, username="desk")
+    client = limited_app(app, "memory://", f"portal-test-{uuid.uuid4().hex}").test_client()
+    body = {"username": "desk", "password": "wrong", "provider": "db"}
+    codes = [client.post("/api/v1/security/login", json=body).status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
