@@ -82,12 +82,18 @@ class CitizenApplicationView(BaseView):
     def _render(self, form, application):
         campaign = self._campaign()
         form.fill_unit_choices(application.unit if application else None)
+        try:
+            schedule.require_open(Stage.APPLY, campaign)
+            closed = None
+        except schedule.StageClosed as refused:
+            closed = str(refused)
         return self.render_template(
             "citizen/apply.html",
             form=form,
             application=application,
             campaign=campaign,
             apply_window=campaign.window(Stage.APPLY),
+            apply_closed=closed,
             can_submit=application is not None and workflow.allowed(current_user, application, "submit"),
             deeds_max=DEEDS_MAX_CHARS,
             photo_max=media_intake.PHOTO_MAX_BYTES,

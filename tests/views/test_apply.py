@@ -236,3 +236,10 @@ def test_two_parallel_submissions_with_one_id_number_one_succeeds(app, media):
     db.session.expire_all()
     statuses = sorted(a.status for a in db.session.query(Application))
     assert statuses == ["draft", "submitted"]
+
+
+def test_the_page_says_when_applications_are_closed(citizen):
+    assert 'id="apply-closed"' not in citizen["client"].get("/apply/").text
+    clock.freeze(citizen["campaign"].window(Stage.APPLY).ends_at + timedelta(seconds=1))
+    page = citizen["client"].get("/apply/").text
+    assert 'id="apply-closed"' in page and "过期无效" in page and "不能提交" in page
