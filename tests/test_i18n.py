@@ -185,6 +185,9 @@ def _world():
     district, streets = factories.district_with_streets()
     l1_clerk = factories.account(roles.L1_CLERK, unit=district, username="district-clerk")
     l2_clerk = factories.account(roles.L2_CLERK, unit=streets[0], username="street-clerk")
+    # Applications at the street and forwarded to the district, so the review lists and detail pages have rows.
+    factories.application(unit=streets[0], name="甲申报人")
+    factories.application(unit=streets[0], name="乙申报人", status="l2_forwarded")
     return district, streets, l1_clerk, l2_clerk
 
 
