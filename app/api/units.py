@@ -4,7 +4,6 @@ from flask_login import current_user
 
 from app import scoping, units
 from app.api.base import PortalRestApi, Refused
-from app.extensions import db
 from app.models import Unit, UnitCategory
 from app.datamodel import PortalInterface
 

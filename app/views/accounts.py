@@ -12,7 +12,7 @@ from app import accounts, scoping, units
 from app.extensions import db
 from app.models import Account
 from app.views.base import PortalModelView
-from app.views.units import valid_contact_phone
+from app.views.units import AccountWindowGate, valid_contact_phone
 
 
 def valid_new_username(form, field):
@@ -27,7 +27,7 @@ def unit_manageable(form, field):
         raise ValidationError(_("只能为本单位的二级单位创建账号"))
 
 
-class UnitAccountView(PortalModelView):
+class UnitAccountView(AccountWindowGate, PortalModelView):
     route_base = "/accounts"
     datamodel = PortalInterface(Account)
     class_permission_name = "UnitAccount"
@@ -59,14 +59,6 @@ class UnitAccountView(PortalModelView):
         "unit": [unit_manageable],
         "phone": [valid_contact_phone],
     }
-
-    def _refuse_outside_window(self):
-        try:
-            units.require_account_window(current_user)
-        except units.UnitError as closed:
-            flash(str(closed), "danger")
-            return redirect(url_for(".list"))
-        return None
 
     @expose("/add", methods=["GET", "POST"])
     @has_access

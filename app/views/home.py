@@ -1,5 +1,4 @@
 """The front page (schedule of the current campaign) and the contact page: both public."""
-from flask import render_template
 from flask_appbuilder import BaseView, IndexView, expose
 from flask_babel import lazy_gettext as _l
 

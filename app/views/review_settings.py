@@ -1,16 +1,15 @@
 """推荐名额 (quota per unit level, set by the city office per campaign) and 提交情况 (who submitted, when, how many)."""
+from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
 from app import scoping
 from app.datamodel import PortalInterface
-from app.models import RecommendationQuota, Unit, UnitSubmission
+from app.models import RecommendationQuota, UnitSubmission
 from app.views.base import PortalModelView
-from flask_appbuilder.models.filters import BaseFilter
-from flask_login import current_user
-from sqlalchemy import or_
 
 
 class RecommendationQuotaView(PortalModelView):

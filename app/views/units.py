@@ -72,6 +72,20 @@ class ImportForm(DynamicForm):
     )
 
 
+class AccountWindowGate:
+    """Second-level units and their accounts are created only in 一级单位创建二级单位账号 (the city office any time)."""
+
+    def _refuse_outside_window(self, pk=None):
+        if pk is not None and self.datamodel.get(pk, self._base_filters) is None:
+            abort(404)  # someone else's row: say nothing about windows
+        try:
+            units.require_account_window(current_user)
+        except units.UnitError as closed:
+            flash(str(closed), "danger")
+            return redirect(url_for(".list"))
+        return None
+
+
 class FirstLevelUnitView(PortalModelView):
     route_base = "/units/first-level"
     datamodel = PortalInterface(Unit)
@@ -105,7 +119,7 @@ class FirstLevelUnitView(PortalModelView):
             raise ValueError(_("该单位已有二级单位，不能更改类别"))
 
 
-class SecondLevelUnitView(PortalModelView):
+class SecondLevelUnitView(AccountWindowGate, PortalModelView):
     route_base = "/units/second-level"
     datamodel = PortalInterface(Unit)
     class_permission_name = "SecondLevelUnit"
@@ -133,16 +147,6 @@ class SecondLevelUnitView(PortalModelView):
         "name": [UniqueNameUnderParent(_edited_parent)],
         "contact_phone": [valid_contact_phone],
     }
-
-    def _refuse_outside_window(self, pk=None):
-        if pk is not None and self.datamodel.get(pk, self._base_filters) is None:
-            abort(404)  # someone else's row: say nothing about windows
-        try:
-            units.require_account_window(current_user)
-        except units.UnitError as closed:
-            flash(str(closed), "danger")
-            return redirect(url_for(".list"))
-        return None
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
