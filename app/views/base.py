@@ -1,11 +1,14 @@
 """What every portal ModelView shares: read/write permissions, and re-checked scope for FAB's actions."""
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from flask import Response, abort, request
+from flask import Response, abort, redirect, request, session, url_for
 from flask_appbuilder import ModelView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms import DateTimeField
 from wtforms.fields.core import UnboundField
+
+from app.views.fields import BeijingDateTimeField
 
 # FAB's per-method permissions folded into two, so roles.yaml reads "Unit: [can_read, can_write]".
 READ_WRITE = {
@@ -68,7 +71,8 @@ def display_value(value):
 
 
 class ChineseDisplay:
-    """No English from FAB's rendering of values: empty for None, 是/否 for booleans, 请选择 for no choice."""
+    """No English from FAB's rendering of values: empty for None, 是/否 for booleans, 请选择 for no choice;
+    date-times typed or picked in Chinese to the second (app/views/fields.py) instead of FAB's English date picker."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -82,6 +86,28 @@ class ChineseDisplay:
             for field in vars(form).values():
                 if isinstance(field, UnboundField) and field.kwargs.get("allow_blank"):
                     field.kwargs.setdefault("blank_text", _l("请选择"))
+        for form in (self.add_form, self.edit_form):
+            for name, field in list(vars(form).items()):
+                if isinstance(field, UnboundField) and issubclass(field.field_class, DateTimeField):
+                    setattr(form, name, BeijingDateTimeField(*field.args, **field.kwargs))
+
+
+class ReturnsToList:
+    """After saving, back to the list the user came from (its filters and page kept), not FAB's "previous page",
+    which is the home page whenever the edit form was the first page of the session's short history."""
+
+    def _list_url(self):
+        list_path = url_for(f"{self.__class__.__name__}.list")
+        for url in reversed(session.get("page_history", [])):
+            if urlsplit(url).path == list_path:
+                return url
+        return list_path
+
+    def post_add_redirect(self):
+        return redirect(self._list_url())
+
+    def post_edit_redirect(self):
+        return redirect(self._list_url())
 
 
 class PortalModelView(ChineseDisplay, StrictActions, ModelView):
