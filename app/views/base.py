@@ -86,7 +86,7 @@ class ChineseDisplay:
             for field in vars(form).values():
                 if isinstance(field, UnboundField) and field.kwargs.get("allow_blank"):
                     field.kwargs.setdefault("blank_text", _l("请选择"))
-        for form in (self.add_form, self.edit_form):
+        for form in (self.add_form, self.edit_form, self.search_form):
             for name, field in list(vars(form).items()):
                 if isinstance(field, UnboundField) and issubclass(field.field_class, DateTimeField):
                     setattr(form, name, BeijingDateTimeField(*field.args, **field.kwargs))

@@ -62,7 +62,7 @@ class DateTimePickerWidget:
 
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
-        kwargs.setdefault("name", field.name)
+        kwargs["name"] = kwargs.pop("name_", None) or kwargs.get("name") or field.name  # FAB's search form: name_
         text = field._value()
         params = html_params(
             type="text",
@@ -72,7 +72,12 @@ class DateTimePickerWidget:
             maxlength=30,
             **{"class": "form-control", "aria-invalid": "true" if field.errors else "false", **kwargs},
         )
-        button = html_params(type="button", title=_("选择日期和时间"), **{"class": "btn btn-default dt-open"})
+        button = html_params(
+            type="button",
+            title=_("选择日期和时间"),
+            **{"class": "btn btn-default dt-open", "aria-label": _("选择日期和时间"), "aria-haspopup": "dialog",
+               "aria-expanded": "false"},
+        )
         texts = html_params(**{"data-texts": json.dumps(picker_texts(), ensure_ascii=False)})
         return Markup(
             f'<div class="input-group dt-field" data-dt-field {texts}>'

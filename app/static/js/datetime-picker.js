@@ -50,13 +50,6 @@
     this.texts = JSON.parse(root.getAttribute("data-texts"));
     this.panel = null;
     var self = this;
-    this.button.setAttribute("aria-label", this.texts.open);
-    this.button.setAttribute("aria-haspopup", "dialog");
-    this.button.setAttribute("aria-expanded", "false");
-    this.button.addEventListener("click", function () {
-      if (self.panel) self.close(true);
-      else self.open();
-    });
     this.onOutside = function (event) {
       if (self.panel && !self.root.contains(event.target)) self.close(false);
     };
@@ -289,25 +282,33 @@
   function hint(root) {
     var input = root.querySelector("input");
     var texts = JSON.parse(root.getAttribute("data-texts"));
-    var note = el("span", {"class": "help-block dt-hint", role: "alert"});
-    input.addEventListener("blur", function () {
-      var bad = input.value.trim() !== "" && parse(input.value) === null;
-      note.textContent = bad ? texts.invalid : "";
-      root.parentNode.classList.toggle("has-error", bad);
-      if (bad && !note.parentNode) root.parentNode.insertBefore(note, root.nextSibling);
-      if (!bad && note.parentNode) note.parentNode.removeChild(note);
-    });
+    var note = root.parentNode.querySelector(".dt-hint");
+    var bad = input.value.trim() !== "" && parse(input.value) === null;
+    root.parentNode.classList.toggle("has-error", bad);
+    input.setAttribute("aria-invalid", bad ? "true" : "false");
+    if (bad && !note) {
+      note = el("span", {"class": "help-block dt-hint", role: "alert"}, texts.invalid);
+      root.parentNode.insertBefore(note, root.nextSibling);
+    }
+    if (!bad && note) note.parentNode.removeChild(note);
   }
 
-  function init() {
-    Array.prototype.forEach.call(document.querySelectorAll("[data-dt-field]"), function (root) {
-      if (root.getAttribute("data-dt-ready")) return;
-      root.setAttribute("data-dt-ready", "1");
-      new Picker(root);
-      hint(root);
-    });
+  // Delegated, so that fields added later work too (FAB's search filters copy the widget into the page on demand).
+  function fieldOf(node, selector) {
+    var hit = node && node.closest ? node.closest(selector) : null;
+    return hit ? hit.closest("[data-dt-field]") : null;
   }
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
-  else init();
+  document.addEventListener("click", function (event) {
+    var root = fieldOf(event.target, ".dt-open");
+    if (!root) return;
+    var picker = root.dtPicker || (root.dtPicker = new Picker(root));
+    if (picker.panel) picker.close(true);
+    else picker.open();
+  });
+
+  document.addEventListener("focusout", function (event) {
+    var root = fieldOf(event.target, "[data-dt-field] > input");
+    if (root) hint(root);
+  });
 })();
