@@ -93,14 +93,16 @@ class ChineseDisplay:
 
 
 class ReturnsToList:
-    """After saving, back to the list the user came from (its filters and page kept), not FAB's "previous page",
-    which is the home page whenever the edit form was the first page of the session's short history."""
+    """After saving, back to the list the user came from (its filters and page kept). FAB goes back through the
+    session's short page history instead, which is the home page when the form was the first page seen (opened from
+    a link or after signing in) and any other page the user passed on the way."""
 
     def _list_url(self):
         list_path = url_for(f"{self.__class__.__name__}.list")
         for url in reversed(session.get("page_history", [])):
-            if urlsplit(url).path == list_path:
-                return url
+            parts = urlsplit(url)
+            if parts.path == list_path:
+                return list_path + (f"?{parts.query}" if parts.query else "")  # this site's path, never a host
         return list_path
 
     def post_add_redirect(self):
