@@ -11,6 +11,8 @@ from app.views.base import PortalModelView, ReturnsToList
 
 def ends_after_start(form, field):
     starts_at = form.starts_at.data
+    if starts_at is None and (form.starts_at.raw_data or [""])[0].strip():
+        return  # the start could not be read: its own field says so, not this one
     if (starts_at is None) != (field.data is None):
         raise ValidationError(_("开始时间和截止时间须同时填写，或同时留空（未设定）"))
     if starts_at is not None and field.data <= starts_at:

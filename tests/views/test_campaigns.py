@@ -96,6 +96,15 @@ def test_a_value_that_is_no_date_and_time_is_refused_at_its_field_as_typed(clien
     assert window.ends_at == datetime(2027, 4, 27, 23, 59, 59)
 
 
+def test_a_bad_start_is_refused_at_the_start_only(client, window):
+    response = client.post(
+        f"/campaigns/windows/edit/{window.id}", data={"starts_at": "2027-04-31 00:00:00", "ends_at": "2027-05-06 23:59:59"}
+    )
+    assert "请按“年-月-日 时:分:秒”填写" in _error_at(response.text, "starts_at")
+    assert _error_at(response.text, "ends_at") == ""
+    assert 'value="2027-04-31 00:00:00"' in _input(response.text, "starts_at")
+
+
 def test_an_end_before_the_start_is_refused_at_the_end(client, window):
     response = client.post(
         f"/campaigns/windows/edit/{window.id}", data={"starts_at": "2027-04-04 00:00:00", "ends_at": "2027-04-04 00:00:00"}
