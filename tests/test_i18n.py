@@ -69,6 +69,8 @@ class VisibleText(HTMLParser):
                 self.chunks.append(attrs[name])
         if tag == "input" and (attrs.get("type") or "text").lower() in BUTTON_INPUT_TYPES and attrs.get("value"):
             self.chunks.append(attrs["value"])
+        if attrs.get("data-texts"):  # the words a widget's script shows (the date-time calendar's)
+            self.chunks += _strings_in(json.loads(attrs["data-texts"]))
         if tag == "form" and attrs.get("action"):
             self.form_actions.append(attrs["action"])
         if tag == "a" and attrs.get("href"):
@@ -123,6 +125,14 @@ class VisibleText(HTMLParser):
             for call in re.finditer(r"adminAction\.execute_\w+\((.*?)\);", script):
                 strings += [s for s in re.findall(r"'([^']*)'", call.group(1)) if not s.startswith("/")]
         return strings
+
+
+def _strings_in(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [s for item in value for s in _strings_in(item)] if isinstance(value, list) else []
 
 
 def parse(html: str) -> VisibleText:
@@ -286,6 +296,7 @@ def english_on_pages(role_name: str, pages: dict[str, str]) -> list[str]:
 
 
 def test_checker_catches_the_fab_words():
+    assert english_words(parse('<div data-texts=\'{"ok": "OK", "days": ["Mon"]}\'></div>').chunks) == ["OK", "Mon"]
     html = (
         "<html><head><title>List Users</title><script>var x = 'Add';</script><style>.Edit{}</style></head>"
         '<body><a href="/users/list/" title="Show record">详情</a><input type="submit" value="Save">'
@@ -306,6 +317,10 @@ def test_menus_are_collected(client):
                      "/audit/list/", "/users/list/", "/roles/list/", "/users/userinfo/"):
         assert expected in pages, sorted(pages)
     assert any(re.search(r"/units/second-level/edit/\d+$", p) for p in pages), sorted(pages)
+    # 时间安排's edit form, with its date-time fields and their calendar's words.
+    window_form = next((p for p in pages if re.search(r"/campaigns/windows/edit/\d+$", p)), None)
+    assert window_form, sorted(pages)
+    assert "周一" in parse(pages[window_form]).chunks and "/quotas/add" in pages, sorted(pages)
     assert any("resetmypassword" in p for p in pages), sorted(pages)
     assert not any("logout" in p or p.startswith("/lang/") for p in pages)
 

@@ -1,11 +1,14 @@
 """What every portal ModelView shares: read/write permissions, and re-checked scope for FAB's actions."""
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from flask import Response, abort, request
+from flask import Response, abort, redirect, request, session, url_for
 from flask_appbuilder import ModelView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms import DateTimeField
 from wtforms.fields.core import UnboundField
+
+from app.views.fields import BeijingDateTimeField
 
 # FAB's per-method permissions folded into two, so roles.yaml reads "Unit: [can_read, can_write]".
 READ_WRITE = {
@@ -68,7 +71,8 @@ def display_value(value):
 
 
 class ChineseDisplay:
-    """No English from FAB's rendering of values: empty for None, 是/否 for booleans, 请选择 for no choice."""
+    """No English from FAB's rendering of values: empty for None, 是/否 for booleans, 请选择 for no choice;
+    date-times typed or picked in Chinese to the second (app/views/fields.py) instead of FAB's English date picker."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -82,6 +86,30 @@ class ChineseDisplay:
             for field in vars(form).values():
                 if isinstance(field, UnboundField) and field.kwargs.get("allow_blank"):
                     field.kwargs.setdefault("blank_text", _l("请选择"))
+        for form in (self.add_form, self.edit_form, self.search_form):
+            for name, field in list(vars(form).items()):
+                if isinstance(field, UnboundField) and issubclass(field.field_class, DateTimeField):
+                    setattr(form, name, BeijingDateTimeField(*field.args, **field.kwargs))
+
+
+class ReturnsToList:
+    """After saving, back to the list the user came from (its filters and page kept). FAB goes back through the
+    session's short page history instead, which is the home page when the form was the first page seen (opened from
+    a link or after signing in) and any other page the user passed on the way."""
+
+    def _list_url(self):
+        list_path = url_for(f"{self.__class__.__name__}.list")
+        for url in reversed(session.get("page_history", [])):
+            parts = urlsplit(url)
+            if parts.path == list_path:
+                return list_path + (f"?{parts.query}" if parts.query else "")  # this site's path, never a host
+        return list_path
+
+    def post_add_redirect(self):
+        return redirect(self._list_url())
+
+    def post_edit_redirect(self):
+        return redirect(self._list_url())
 
 
 class PortalModelView(ChineseDisplay, StrictActions, ModelView):

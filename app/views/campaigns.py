@@ -6,18 +6,20 @@ from wtforms import ValidationError
 
 from app import schedule
 from app.models import Campaign, StageWindow
-from app.views.base import PortalModelView
+from app.views.base import PortalModelView, ReturnsToList
 
 
 def ends_after_start(form, field):
     starts_at = form.starts_at.data
+    if starts_at is None and (form.starts_at.raw_data or [""])[0].strip():
+        return  # the start could not be read: its own field says so, not this one
     if (starts_at is None) != (field.data is None):
         raise ValidationError(_("开始时间和截止时间须同时填写，或同时留空（未设定）"))
     if starts_at is not None and field.data <= starts_at:
         raise ValidationError(_("截止时间必须晚于开始时间"))
 
 
-class StageWindowView(PortalModelView):
+class StageWindowView(ReturnsToList, PortalModelView):
     route_base = "/campaigns/windows"
     datamodel = PortalInterface(StageWindow)
     class_permission_name = "StageWindow"
@@ -39,6 +41,7 @@ class StageWindowView(PortalModelView):
     search_columns = ["campaign"]
     validators_columns = {"ends_at": [ends_after_start]}
     description_columns = {
+        "starts_at": _l("按“年-月-日 时:分:秒”填写，或点日历按钮选择。"),
         "ends_at": _l("含该秒：例如 2026-04-27 23:59:59。延期或提前都会记入审计日志。"),
     }
 

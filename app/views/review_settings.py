@@ -9,10 +9,10 @@ from wtforms.validators import DataRequired
 from app import scoping
 from app.datamodel import PortalInterface
 from app.models import RecommendationQuota, UnitSubmission
-from app.views.base import PortalModelView
+from app.views.base import PortalModelView, ReturnsToList
 
 
-class RecommendationQuotaView(PortalModelView):
+class RecommendationQuotaView(ReturnsToList, PortalModelView):
     route_base = "/quotas"
     datamodel = PortalInterface(RecommendationQuota)
     class_permission_name = "RecommendationQuota"

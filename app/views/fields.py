@@ -1,0 +1,114 @@
+"""Form fields the portal's forms share: a date-time typed as 2027-01-06 23:59:59 or picked from a Chinese calendar.
+
+FAB renders DateTime columns with bootstrap-datepicker, which is English, picks days without a time and overwrites
+what was typed on Tab, Esc or Enter. Every DateTime column in a portal form gets this field instead (see
+`app.views.base.ChineseDisplay`): a plain text box, so typing and pasting always work, plus a calendar button
+(app/static/js/datetime-picker.js) that writes the same text. Values are Beijing wall-clock time, stored naive to the
+second, like every campaign date (app/clock.py).
+"""
+import json
+import re
+from datetime import datetime
+
+from flask_babel import gettext as _
+from markupsafe import Markup
+from wtforms import Field
+from wtforms.widgets import html_params
+
+FORMAT = "%Y-%m-%d %H:%M:%S"
+EXAMPLE = "2027-01-06 23:59:59"
+
+# What people type besides the canonical form: full-width digits and punctuation from a Chinese input method,
+# slashes or dots between date parts, "T" as datetime-local and ISO write it.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９：－／．　", "0123456789:-/. ")
+_DATE_SEPARATORS = re.compile(r"(?<=\d)[/.](?=\d)")
+_CANONICAL = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2}):(\d{1,2}):(\d{1,2})$")
+
+
+def parse(text: str) -> datetime | None:
+    """The moment in text, or None when it is not a full date and time to the second."""
+    text = _DATE_SEPARATORS.sub("-", text.translate(_FULL_WIDTH).strip())
+    match = _CANONICAL.match(" ".join(text.split()))
+    if match is None:
+        return None
+    try:
+        return datetime(*(int(part) for part in match.groups()))
+    except ValueError:  # 2027-02-30, 24:00:00 ...
+        return None
+
+
+def picker_texts() -> dict:
+    """The calendar's words, from the catalogs (the language the page is shown in)."""
+    return {
+        "open": _("选择日期和时间"),
+        "previous": _("上一月"),
+        "next": _("下一月"),
+        "year": _("年份"),
+        "month": _("月份"),
+        "months": [_("%(month)d月", month=month) for month in range(1, 13)],
+        "yearSuffix": _("年"),
+        "weekdays": [_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日")],
+        "hour": _("时"),
+        "minute": _("分"),
+        "second": _("秒"),
+        "ok": _("确定"),
+        "cancel": _("取消"),
+        "invalid": _("请按“年-月-日 时:分:秒”填写，例如 %(example)s", example=EXAMPLE),
+    }
+
+
+class DateTimePickerWidget:
+    """A text box with the value as 2027-01-06 23:59:59 and a button that opens the calendar."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        kwargs["name"] = kwargs.pop("name_", None) or kwargs.get("name") or field.name  # FAB's search form: name_
+        text = field._value()
+        params = html_params(
+            type="text",
+            value=text,
+            placeholder=_("例如 %(example)s", example=EXAMPLE),
+            autocomplete="off",
+            maxlength=30,
+            **{"class": "form-control", "aria-invalid": "true" if field.errors else "false", **kwargs},
+        )
+        button = html_params(
+            type="button",
+            title=_("选择日期和时间"),
+            **{"class": "btn btn-default dt-open", "aria-label": _("选择日期和时间"), "aria-haspopup": "dialog",
+               "aria-expanded": "false"},
+        )
+        texts = html_params(**{"data-texts": json.dumps(picker_texts(), ensure_ascii=False)})
+        return Markup(
+            f'<div class="input-group dt-field" data-dt-field {texts}>'
+            f"<input {params}>"
+            f'<span class="input-group-btn"><button {button}><i class="fa fa-calendar"></i></button></span>'
+            "</div>"
+        )
+
+
+class BeijingDateTimeField(Field):
+    """Beijing time to the second. A value that does not read as one keeps what was typed and says how to write it."""
+
+    widget = DateTimePickerWidget()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.pop("format", None)  # what FAB's DateTimeField was given: the format here is FORMAT
+        kwargs.pop("widget", None)
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return self.data.strftime(FORMAT) if self.data else ""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = " ".join(valuelist).strip()
+        if not text:
+            self.data = None
+            return
+        self.data = parse(text)
+        if self.data is None:
+            raise ValueError(_("请按“年-月-日 时:分:秒”填写，例如 %(example)s", example=EXAMPLE))

@@ -1,0 +1,129 @@
+"""评选管理 → 时间安排 and 推荐名额 over HTTP: the window form reads and writes Beijing time to the second, refuses
+what is not a date and time at the field keeping what was typed, and saving returns to the list.
+
+The same form in Chromium (typing, the calendar) is tests/browser/test_schedule.py.
+"""
+import re
+from datetime import datetime
+
+import pytest
+
+from app import roles
+from app.extensions import db
+from app.models import AuditEvent, RecommendationQuota, Stage
+from tests import factories
+
+
+@pytest.fixture
+def window(client):
+    window = factories.campaign(year=2027).window(Stage.APPLY)
+    factories.login(client, factories.account(roles.CITY_OFFICE, username="desk"))
+    return window
+
+
+def _input(html: str, name: str) -> str:
+    """The <input> tag of the field, as the page has it."""
+    match = re.search(rf'<input[^>]*\bname="{name}"[^>]*>', html)
+    assert match, f"no input {name}"
+    return match.group(0)
+
+
+def _error_at(html: str, name: str) -> str:
+    """The error block FAB renders right after the field's input."""
+    after = html[html.index(_input(html, name)):]
+    match = re.search(r'<div class="alert alert-danger">(.*?)</div>', after.split("<tr>")[0], re.S)
+    return " ".join(match.group(1).split()) if match else ""
+
+
+def test_edit_form_shows_the_current_times_to_the_second_in_the_portal_picker(client, window):
+    html = client.get(f"/campaigns/windows/edit/{window.id}").text
+    assert 'value="2027-04-04 00:00:00"' in _input(html, "starts_at")
+    assert 'value="2027-04-27 23:59:59"' in _input(html, "ends_at")
+    # The portal's Chinese calendar, not FAB's English bootstrap-datepicker (which drops the time).
+    assert "data-dt-field" in html and "appbuilder_datetime" not in html
+    assert "选择日期和时间" in html and "周一" in html
+    assert "/static/js/datetime-picker.js" in html
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["2027-05-06 23:59:59", "2027-05-06T23:59:59", "２０２７－０５－０６　２３：５９：５９", "2027/5/6 23:59:59"],
+    ids=["canonical", "iso", "full-width", "slashes"],
+)
+def test_typed_end_is_saved_to_the_second_and_the_user_returns_to_the_list(client, window, typed):
+    response = client.post(
+        f"/campaigns/windows/edit/{window.id}", data={"starts_at": "2027-04-04 00:00:00", "ends_at": typed}
+    )
+    assert response.status_code == 302
+    assert response.location.endswith("/campaigns/windows/list/")
+    db.session.refresh(window)
+    assert window.ends_at == datetime(2027, 5, 6, 23, 59, 59)
+
+
+def test_after_saving_the_list_comes_back_with_its_filters(client, window):
+    listed = f"/campaigns/windows/list/?_flt_0_campaign={window.campaign_id}"
+    assert client.get(listed).status_code == 200
+    client.get(f"/campaigns/windows/edit/{window.id}")
+    response = client.post(
+        f"/campaigns/windows/edit/{window.id}",
+        data={"starts_at": "2027-04-04 00:00:00", "ends_at": "2027-05-06 23:59:59"},
+    )
+    assert response.status_code == 302 and response.location.endswith(listed)
+
+
+def test_change_of_a_window_is_audited_with_old_and_new_end(client, window):
+    client.post(
+        f"/campaigns/windows/edit/{window.id}", data={"starts_at": "2027-04-04 00:00:00", "ends_at": "2027-05-06 23:59:59"}
+    )
+    event = db.session.query(AuditEvent).filter_by(action="stage_window.update").one()
+    assert event.actor_name == "desk" and event.object_id == str(window.id)
+    assert event.detail["ends_at"] == ["2027-04-27 23:59:59", "2027-05-06 23:59:59"]
+
+
+@pytest.mark.parametrize("typed", ["2027-13-06 23:59:59", "2027-01-06", "2027-01-06 23:59", "明天"])
+def test_a_value_that_is_no_date_and_time_is_refused_at_its_field_as_typed(client, window, typed):
+    response = client.post(
+        f"/campaigns/windows/edit/{window.id}", data={"starts_at": "2027-04-04 00:00:00", "ends_at": typed}
+    )
+    assert response.status_code == 200
+    html = response.text
+    assert 'value="' + typed + '"' in _input(html, "ends_at")  # kept as typed
+    assert 'value="2027-04-04 00:00:00"' in _input(html, "starts_at")
+    assert "请按“年-月-日 时:分:秒”填写，例如 2027-01-06 23:59:59" in _error_at(html, "ends_at")
+    assert _error_at(html, "starts_at") == ""
+    assert "Not a valid" not in html
+    db.session.refresh(window)
+    assert window.ends_at == datetime(2027, 4, 27, 23, 59, 59)
+
+
+def test_a_bad_start_is_refused_at_the_start_only(client, window):
+    response = client.post(
+        f"/campaigns/windows/edit/{window.id}", data={"starts_at": "2027-04-31 00:00:00", "ends_at": "2027-05-06 23:59:59"}
+    )
+    assert "请按“年-月-日 时:分:秒”填写" in _error_at(response.text, "starts_at")
+    assert _error_at(response.text, "ends_at") == ""
+    assert 'value="2027-04-31 00:00:00"' in _input(response.text, "starts_at")
+
+
+def test_an_end_before_the_start_is_refused_at_the_end(client, window):
+    response = client.post(
+        f"/campaigns/windows/edit/{window.id}", data={"starts_at": "2027-04-04 00:00:00", "ends_at": "2027-04-04 00:00:00"}
+    )
+    assert "截止时间必须晚于开始时间" in _error_at(response.text, "ends_at")
+    assert 'value="2027-04-04 00:00:00"' in _input(response.text, "ends_at")
+    db.session.refresh(window)
+    assert window.ends_at == datetime(2027, 4, 27, 23, 59, 59)
+
+
+def test_quota_form_returns_to_the_quota_list(client):
+    campaign = factories.campaign(year=2027)
+    factories.login(client, factories.account(roles.CITY_OFFICE))
+    client.get("/quotas/list/")
+    response = client.post("/quotas/add", data={"campaign": campaign.id, "level": 2, "max_recommended": 1})
+    assert response.status_code == 302 and response.location.endswith("/quotas/list/")
+    quota = db.session.query(RecommendationQuota).one()
+    client.get(f"/quotas/edit/{quota.id}")
+    response = client.post(f"/quotas/edit/{quota.id}", data={"max_recommended": 2})
+    assert response.status_code == 302 and response.location.endswith("/quotas/list/")
+    db.session.refresh(quota)
+    assert quota.max_recommended == 2
