@@ -56,12 +56,12 @@ def bearer_token_request(request_) -> bool:
 
 
 class TokenRequestsGetNoCookie(SecureCookieSessionInterface):
-    """A request authenticated by `Authorization: Bearer` is answered without a session cookie: a REST client does
-    not keep one, and one would authenticate requests the token no longer covers. (FAB writes the locale into the
-    session on every request, so without this every answer would carry one.)"""
+    """A request that carries `Authorization: Bearer` and no signed-in session is answered without a session cookie:
+    a REST client does not keep one, and one would authenticate requests the token no longer covers. (FAB writes the
+    locale into the session on every request, so without this every answer would carry one.)"""
 
     def save_session(self, app, session, response):
-        if bearer_token_request(request):
+        if bearer_token_request(request) and "_user_id" not in session:
             return None
         return super().save_session(app, session, response)
 
