@@ -90,6 +90,7 @@ class PortalSecurityManager(SecurityManager):
 
     def create_login_manager(self, app):
         login_manager = super().create_login_manager(app)
+        # The two ways in, resolved here alike: the session (FAB's user_loader) and a Bearer token (below).
         login_manager.request_loader(self.load_user_from_bearer_token)
         app.session_interface = TokenRequestsGetNoCookie()
         return login_manager

@@ -41,6 +41,8 @@ def test_info_list_and_show_answer_chinese_labels(app):
         fields = {f"{kind}.{field['name']}": field["label"] for kind in ("add_columns", "edit_columns")
                   for field in info.get(kind, [])}
         assert not_chinese(fields) == {}, (resource, fields)
+        descriptions = [field["description"] for kind in ("add_columns", "edit_columns") for field in info.get(kind, [])]
+        assert not any("Project-Id-Version" in text for text in descriptions), resource  # gettext("") is the header
         assert not_chinese({"add_title": info["add_title"], "edit_title": info["edit_title"]}) == {}, resource
         listed = city.get(f"/api/v1/{resource}/").json
         assert listed["count"] >= 1 and set(listed["label_columns"]) == set(listed["list_columns"]), resource
