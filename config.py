@@ -19,6 +19,23 @@ def _dev_secret_key() -> str:
     return path.read_text().strip()
 
 
+def _secret_key(app_env: str) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if app_env == "production":
+        # A key generated per machine would sign sessions no other app server accepts: refuse to start instead.
+        raise SystemExit(
+            "SECRET_KEY is not set. APP_ENV=production needs the same SECRET_KEY on every app server and worker, e.g.\n"
+            "  export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    return _dev_secret_key()
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'app.db'}"
     # Deployments often hand out postgres:// or postgresql:// URLs; we talk to PostgreSQL through psycopg 3.
@@ -32,13 +49,16 @@ APP_NAME = "首都市民学习之星评选系统"
 APP_ICON = "/static/img/logo.svg"
 APP_THEME = ""
 
-SECRET_KEY = os.environ.get("SECRET_KEY") or _dev_secret_key()
+# Demo data is never loaded when APP_ENV=production, and production does not start without SECRET_KEY.
+APP_ENV = os.environ.get("APP_ENV", "development")
+SECRET_KEY = _secret_key(APP_ENV)
 SQLALCHEMY_DATABASE_URI = _database_url()
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
 REDIS_URL = os.environ.get("REDIS_URL") or None
-# Demo data is never loaded when APP_ENV=production.
-APP_ENV = os.environ.get("APP_ENV", "development")
+# Behind a reverse proxy (nginx) the client's address is the proxy's last X-Forwarded-For entry: the audit log's
+# address and the sign-in rate limit's key. Set PROXY_FIX=1 only there: otherwise anyone could choose their address.
+PROXY_FIX = _flag("PROXY_FIX")
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "Demo@2026")
 
 # All dates and times of the campaign are Beijing wall-clock time.

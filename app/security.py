@@ -1,8 +1,13 @@
 """The portal's security manager: FAB's, with unit-bound accounts and a forced change of generated passwords."""
 from flask import flash, g, jsonify, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.views import RoleModelView, UserDBModelView, UserGroupModelView
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_jwt_extended import get_current_user, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt.exceptions import PyJWTError
 from werkzeug.security import generate_password_hash
 
 from app.audit import audit_as
@@ -46,6 +51,21 @@ class PortalGroupModelView(StrictActions, UserGroupModelView):
     class_permission_name = "UserGroupModelView"
 
 
+def bearer_token_request(request_) -> bool:
+    return request_.headers.get("Authorization", "").startswith("Bearer ")
+
+
+class TokenRequestsGetNoCookie(SecureCookieSessionInterface):
+    """A request that carries `Authorization: Bearer` and no signed-in session is answered without a session cookie:
+    a REST client does not keep one, and one would authenticate requests the token no longer covers. (FAB writes the
+    locale into the session on every request, so without this every answer would carry one.)"""
+
+    def save_session(self, app, session, response):
+        if bearer_token_request(request) and "_user_id" not in session:
+            return None
+        return super().save_session(app, session, response)
+
+
 class PortalSecurityManager(SecurityManager):
     user_model = Account
     userdbmodelview = AccountDBModelView
@@ -67,6 +87,46 @@ class PortalSecurityManager(SecurityManager):
         """A token of an account still on its generated password is refused: the API offers no way to change it."""
         user = super().load_user_jwt(_jwt_header, jwt_data)
         return None if user is not None and user.must_change_password else user
+
+    def create_login_manager(self, app):
+        login_manager = super().create_login_manager(app)
+        # The two ways in, resolved here alike: the session (FAB's user_loader) and a Bearer token (below).
+        login_manager.request_loader(self.load_user_from_bearer_token)
+        app.session_interface = TokenRequestsGetNoCookie()
+        return login_manager
+
+    @staticmethod
+    def load_user_from_bearer_token(request_):
+        """The acting user of a request without a session user but with `Authorization: Bearer <access token>`.
+
+        Flask-Login asks this only when the session names nobody, so flask_login's `current_user`, FAB's `g.user`
+        and `sm.current_user` are the token's user everywhere (scoping, workflow, the audit log) and the session
+        stays empty: no cookie is set. A bad, expired or refused token leaves the request anonymous; FAB's
+        `protect()` then verifies the token itself and answers 401 with the reason.
+        """
+        if not bearer_token_request(request_):
+            return None
+        try:
+            verify_jwt_in_request(optional=True, locations="headers")
+        except (JWTExtendedException, PyJWTError):
+            return None
+        # load_user_jwt (above) has refused inactive accounts and generated passwords.
+        return get_current_user()
+
+    def create_jwt_manager(self, app):
+        """Token refusals answer 401 in Chinese (flask_jwt_extended answers a malformed token with 422, in English)."""
+        jwt_manager = super().create_jwt_manager(app)
+
+        def refused(message):
+            return jsonify(message=message), 401
+
+        jwt_manager.unauthorized_loader(lambda _reason: refused(_("请先登录：请求须带有效的登录令牌")))
+        jwt_manager.invalid_token_loader(lambda _reason: refused(_("登录令牌无效，请重新登录")))
+        jwt_manager.expired_token_loader(lambda _header, _data: refused(_("登录令牌已过期，请重新登录")))
+        jwt_manager.user_lookup_error_loader(
+            lambda _header, _data: refused(_("该账号已停用，或须先在网页上修改初始密码，令牌不能使用"))
+        )
+        return jwt_manager
 
     @staticmethod
     def before_request():

@@ -35,10 +35,17 @@ class RequestIsolatingClient(FlaskClient):
     """Tests run inside an app context, which Flask then reuses for every request, `g` (and the logged-in user
     Flask-Login caches there) included. In production each request has its own: so clear `g` first."""
 
+    # Set by factories.api_client: a token client must never be handed a cookie (its session would authenticate
+    # the next request and hide a token that does not work).
+    refuses_cookies = False
+
     def open(self, *args, **kwargs):
         if has_app_context():
             g.__dict__.clear()
-        return super().open(*args, **kwargs)
+        response = super().open(*args, **kwargs)
+        if self.refuses_cookies:
+            assert "Set-Cookie" not in response.headers, f"{response.request.path} set {response.headers['Set-Cookie']}"
+        return response
 
 
 @pytest.fixture(scope="session")

@@ -67,6 +67,19 @@ def login(client, user_or_name, password=PASSWORD):
     return client
 
 
+def api_client(app, user_or_name, password=PASSWORD):
+    """A REST client as README documents it: a Bearer token from /api/v1/security/login on every request, no cookie.
+
+    It never signs in through /login/ and fails the test if any response tries to set a cookie."""
+    username = getattr(user_or_name, "username", user_or_name)
+    client = app.test_client(use_cookies=False)
+    client.refuses_cookies = True
+    response = client.post("/api/v1/security/login", json={"username": username, "password": password, "provider": "db"})
+    assert response.status_code == 200, f"token for {username}: {response.status_code} {response.json}"
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {response.json['access_token']}"
+    return client
+
+
 def id_number(birth: str = "19800101", sequence: int | None = None) -> str:
     """A valid 18-digit resident ID number (海淀区 area code) with a checksum stdnum accepts."""
     from stdnum.cn import ric

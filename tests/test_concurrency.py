@@ -38,7 +38,7 @@ def test_two_clerks_creating_the_same_street_at_once_get_one_unit(app):
     factories.campaign(open_stage=Stage.UNIT_ACCOUNTS, at=NOW)
     district = factories.unit(name="海淀区")
     clerks = [factories.account(roles.L1_CLERK, unit=district) for _ in range(2)]
-    clients = [factories.login(app.test_client(), clerk) for clerk in clerks]
+    clients = [factories.api_client(app, clerk) for clerk in clerks]
 
     responses = race(app, 2, lambda i: clients[i].post("/api/v1/unit/", json={"name": "上地街道", "parent": district.id}))
     statuses = sorted(r.status_code for r in responses)

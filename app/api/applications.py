@@ -6,9 +6,10 @@ screens do, so the same role, scope, state, window and quota checks answer with 
 from flask import request
 from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app import scoping, workflow
+from app import labels, scoping, workflow
 from app.api.base import PortalRestApi
 from app.datamodel import PortalInterface
 from app.models import Application
@@ -24,6 +25,8 @@ class ApplicationApi(PortalRestApi):
     include_route_methods = {"get", "get_list", "info", "decision", "submit_unit", "progress"}
     base_filters = [["id", scoping.ApplicationScopeFilter, None]]
     base_order = ("id", "asc")
+    label_columns = {**labels.APPLICATION, **labels.nested("events", labels.APPLICATION_EVENT)}
+    list_title = show_title = add_title = edit_title = _l("报名信息")  # read-only: FAB fills in all four
     # No ID or phone numbers here: deciding does not need them (the city office's export has them).
     list_columns = ["id", "name", "gender", "work_unit", "position", "unit_id", "status", "submitted_at"]
     show_columns = list_columns + ["address", "deeds", "campaign_id", "events.action", "events.opinion",

@@ -37,6 +37,13 @@ class PortalRestApi(ModelRestApi):
         except Conflict as conflict:
             return self.response(409, message=str(conflict))
 
+    def _get_field_info(self, field, filter_rel_field, page=None, page_size=None):
+        info = super()._get_field_info(field, filter_rel_field, page=page, page_size=page_size)
+        # FAB translates a missing description as gettext(""), which is the catalog's header ("Project-Id-Version…").
+        if not self.description_columns.get(field.name):
+            info["description"] = ""
+        return info
+
     def post_headless(self):
         return self._answer_refusal(super().post_headless)
 

@@ -1,8 +1,9 @@
 """/api/v1/campaign/ and /api/v1/stage_window/: campaigns and their schedule."""
 from app.datamodel import PortalInterface
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from app import schedule
+from app import labels, schedule
 from app.api.base import PortalRestApi, Refused
 from app.models import Campaign, StageWindow
 
@@ -12,6 +13,8 @@ class CampaignApi(PortalRestApi):
     datamodel = PortalInterface(Campaign)
     class_permission_name = "Campaign"
     base_order = ("year", "desc")
+    label_columns = {**labels.CAMPAIGN, **labels.nested("windows", labels.STAGE_WINDOW)}
+    list_title, show_title, add_title, edit_title = _l("评选批次列表"), _l("评选批次"), _l("新增评选批次"), _l("编辑评选批次")
     list_columns = ["id", "name", "year", "winner_quota", "featured_quota"]
     show_columns = list_columns + ["windows.id", "windows.stage", "windows.starts_at", "windows.ends_at"]
     add_columns = ["name", "year", "winner_quota", "featured_quota"]
@@ -28,6 +31,9 @@ class StageWindowApi(PortalRestApi):
     method_permission_name = {k: v for k, v in PortalRestApi.method_permission_name.items() if k not in ("post", "delete")}
     include_route_methods = {"get", "get_list", "info", "put"}
     base_order = ("position", "asc")
+    label_columns = {**labels.STAGE_WINDOW}
+    list_title, show_title, edit_title = _l("时间安排"), _l("阶段时间"), _l("调整阶段时间")
+    add_title = _l("阶段时间")  # FAB fills it in even without POST
     list_columns = ["id", "campaign_id", "stage", "starts_at", "ends_at"]
     show_columns = list_columns
     edit_columns = ["starts_at", "ends_at"]

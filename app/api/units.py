@@ -1,8 +1,9 @@
 """/api/v1/unit/: units, scoped like 一级单位/二级单位 screens."""
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app import scoping, units
+from app import labels, scoping, units
 from app.api.base import PortalRestApi, Refused
 from app.models import Unit, UnitCategory
 from app.datamodel import PortalInterface
@@ -14,6 +15,8 @@ class UnitApi(PortalRestApi):
     class_permission_name = "Unit"
     base_filters = [["id", scoping.UnitScopeFilter, None]]
     base_order = ("id", "asc")
+    label_columns = {**labels.UNIT}
+    list_title, show_title, add_title, edit_title = _l("单位列表"), _l("单位"), _l("新增单位"), _l("修改单位")
     list_columns = ["id", "name", "category", "level", "parent_id", "code", "contact_name", "contact_phone"]
     show_columns = list_columns
     add_columns = ["name", "category", "parent", "code", "contact_name", "contact_phone"]

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app import audit, clock, exports, schedule, scoping, workflow
+from app import audit, clock, exports, labels, schedule, scoping, workflow
 from app.datamodel import PortalInterface
 from app.extensions import db
 from app.models import Application, Campaign
@@ -55,17 +55,7 @@ class ApplicationView(PortalModelView):
     list_template = "review/list.html"
     base_filters = [["id", scoping.ApplicationScopeFilter, None]]
     base_order = ("submitted_at", "desc")
-    label_columns = {
-        "name": _l("姓名"),
-        "gender_label": _l("性别"),
-        "unit": _l("推荐单位"),
-        "first_level_unit": _l("一级单位"),
-        "work_unit": _l("工作单位"),
-        "status_display": _l("状态"),
-        "status": _l("状态"),
-        "submitted_at": _l("提交时间"),
-        "campaign": _l("评选批次"),
-    }
+    label_columns = {**labels.APPLICATION}
     list_columns = ["name", "gender_label", "work_unit", "unit", "status_display", "submitted_at"]
     search_columns = ["name", "work_unit", "unit", "status", "campaign"]
 

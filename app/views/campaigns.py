@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import ValidationError
 
-from app import schedule
+from app import labels, schedule
 from app.models import Campaign, StageWindow
 from app.views.base import PortalModelView, ReturnsToList
 
@@ -28,13 +28,7 @@ class StageWindowView(ReturnsToList, PortalModelView):
     show_title = _l("阶段时间")
     edit_title = _l("调整阶段时间")
     base_order = ("position", "asc")
-    label_columns = {
-        "campaign": _l("评选批次"),
-        "stage_label": _l("阶段"),
-        "starts_at": _l("开始时间（北京时间）"),
-        "ends_at": _l("截止时间（北京时间）"),
-        "status": _l("状态"),
-    }
+    label_columns = {**labels.STAGE_WINDOW}
     list_columns = ["campaign", "stage_label", "starts_at", "ends_at", "status"]
     show_columns = list_columns
     edit_columns = ["starts_at", "ends_at"]
@@ -56,13 +50,7 @@ class CampaignView(PortalModelView):
     add_title = _l("新增评选批次")
     edit_title = _l("编辑评选批次")
     base_order = ("year", "desc")
-    label_columns = {
-        "name": _l("批次名称"),
-        "year": _l("年度"),
-        "winner_quota": _l("拟评选人数"),
-        "featured_quota": _l("重点宣传人数"),
-        "created_at": _l("创建时间"),
-    }
+    label_columns = {**labels.CAMPAIGN}
     list_columns = ["name", "year", "winner_quota", "featured_quota"]
     show_columns = list_columns
     add_columns = list_columns

@@ -11,26 +11,11 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SelectField, ValidationError
 from wtforms.validators import DataRequired
 
-from app import scoping, unit_import, units
+from app import labels, scoping, unit_import, units
 from app.extensions import db
 from app.models import Unit, UnitCategory
 from app.phones import PhoneError, normalize_contact_phone
 from app.views.base import PortalModelView, xlsx_download
-
-UNIT_LABELS = {
-    "name": _l("单位名称"),
-    "category": _l("类别"),
-    "category_label": _l("类别"),
-    "level_label": _l("级别"),
-    "parent": _l("所属一级单位"),
-    "code": _l("代码"),
-    "contact_name": _l("联系人"),
-    "contact_phone": _l("联系电话"),
-    "children": _l("二级单位"),
-    "accounts": _l("账号"),
-    "created_at": _l("创建时间"),
-}
-
 
 class UniqueNameUnderParent:
     """WTForms validator: the unit name is free under the chosen (or edited unit's) parent."""
@@ -96,7 +81,7 @@ class FirstLevelUnitView(PortalModelView):
     edit_title = _l("编辑一级单位")
     base_filters = [["id", scoping.UnitScopeFilter, None], ["level", FilterEqual, 1]]
     base_order = ("id", "asc")
-    label_columns = UNIT_LABELS
+    label_columns = {**labels.UNIT}
     list_columns = ["name", "category_label", "contact_name", "contact_phone"]
     show_columns = ["name", "category_label", "code", "contact_name", "contact_phone", "children", "created_at"]
     add_columns = ["name", "category", "code", "contact_name", "contact_phone"]
@@ -136,7 +121,7 @@ class SecondLevelUnitView(AccountWindowGate, PortalModelView):
     list_template = "units/second_level_list.html"
     base_filters = [["id", scoping.UnitScopeFilter, None], ["level", FilterEqual, 2]]
     base_order = ("id", "asc")
-    label_columns = UNIT_LABELS
+    label_columns = {**labels.UNIT}
     list_columns = ["name", "parent", "category_label", "contact_name", "contact_phone"]
     show_columns = ["name", "parent", "category_label", "code", "contact_name", "contact_phone", "accounts", "created_at"]
     add_columns = ["parent", "name", "code", "contact_name", "contact_phone"]

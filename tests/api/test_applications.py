@@ -14,7 +14,7 @@ def setup(app):
     district, (street, sibling) = factories.district_with_streets()
     mine = factories.application(unit=street, name="甲")
     theirs = factories.application(unit=sibling, name="乙")
-    client = factories.login(app.test_client(), factories.account(roles.L2_CLERK, unit=street))
+    client = factories.api_client(app, factories.account(roles.L2_CLERK, unit=street))
     return client, mine, theirs
 
 
@@ -52,6 +52,6 @@ def test_outside_the_window_the_api_refuses_with_the_reason(app):
 
 def test_citizens_and_experts_have_no_decisions(app):
     client, mine, _ = setup(app)
-    expert = factories.login(app.test_client(), factories.account(roles.EXPERT))
+    expert = factories.api_client(app, factories.account(roles.EXPERT))
     assert expert.get("/api/v1/application/").status_code == 403
     assert expert.post(f"/api/v1/application/{mine.id}/decision", json={"decision": "recommend"}).status_code == 403

@@ -6,8 +6,8 @@ from app.models import AuditEvent, Stage
 from tests import factories
 
 
-def test_city_office_creates_a_campaign_with_the_notice_schedule(client):
-    factories.login(client, factories.account(roles.CITY_OFFICE))
+def test_city_office_creates_a_campaign_with_the_notice_schedule(app):
+    client = factories.api_client(app, factories.account(roles.CITY_OFFICE))
     response = client.post("/api/v1/campaign/", json={"name": "第十批", "year": 2027})
     assert response.status_code == 201, response.json
     detail = client.get(f"/api/v1/campaign/{response.json['id']}").json["result"]
@@ -16,10 +16,10 @@ def test_city_office_creates_a_campaign_with_the_notice_schedule(client):
     assert (detail["winner_quota"], detail["featured_quota"]) == (100, 10)
 
 
-def test_moving_a_window_is_audited_and_bad_dates_refused(client):
+def test_moving_a_window_is_audited_and_bad_dates_refused(app):
     campaign = factories.campaign(year=2027)
     window = campaign.window(Stage.APPLY)
-    factories.login(client, factories.account(roles.CITY_OFFICE, username="desk"))
+    client = factories.api_client(app, factories.account(roles.CITY_OFFICE, username="desk"))
     response = client.put(f"/api/v1/stage_window/{window.id}", json={"ends_at": "2027-04-30T23:59:59"})
     assert response.status_code == 200, response.json
     event = db.session.query(AuditEvent).filter_by(action="stage_window.update").one()
@@ -29,10 +29,10 @@ def test_moving_a_window_is_audited_and_bad_dates_refused(client):
     assert response.status_code == 422 and "截止时间必须晚于开始时间" in response.json["message"]
 
 
-def test_other_roles_read_but_do_not_change_the_schedule(client):
+def test_other_roles_read_but_do_not_change_the_schedule(app):
     campaign = factories.campaign(year=2027)
     window = campaign.window(Stage.APPLY)
-    factories.login(client, factories.account(roles.L1_CLERK, unit=factories.unit()))
+    client = factories.api_client(app, factories.account(roles.L1_CLERK, unit=factories.unit()))
     assert client.get(f"/api/v1/campaign/{campaign.id}").status_code == 200
     assert client.put(f"/api/v1/stage_window/{window.id}", json={"ends_at": "2027-05-30T00:00:00"}).status_code == 403
     db.session.refresh(window)

@@ -20,11 +20,11 @@ def clip(tmp_path_factory):
 
 
 @pytest.fixture
-def setup(client):
+def setup(app):
     clock.freeze(NOW)
     factories.campaign(open_stage=Stage.APPLY, at=NOW)
     district, (street, _) = factories.district_with_streets()
-    factories.login(client, factories.account(roles.APPLICANT, username="13911588771"))
+    client = factories.api_client(app, factories.account(roles.APPLICANT, username="13911588771"))
     return client, street
 
 
@@ -65,6 +65,6 @@ def test_submit_after_the_deadline_is_refused(setup):
     assert response.status_code == 403 and "过期无效" in response.json["message"]
 
 
-def test_other_roles_have_no_application_api(client):
-    factories.login(client, factories.account(roles.L2_CLERK, unit=factories.unit()))
+def test_other_roles_have_no_application_api(app):
+    client = factories.api_client(app, factories.account(roles.L2_CLERK, unit=factories.unit()))
     assert client.get("/api/v1/my_application/").status_code == 403

@@ -9,8 +9,8 @@ from tests import factories
 NOW = datetime(2026, 3, 30, 10, 0)
 
 
-def test_city_office_creates_and_lists_first_level_units(client):
-    factories.login(client, factories.account(roles.CITY_OFFICE))
+def test_city_office_creates_and_lists_first_level_units(app):
+    client = factories.api_client(app, factories.account(roles.CITY_OFFICE))
     response = client.post("/api/v1/unit/", json={"name": "通州区", "category": "district"})
     assert response.status_code == 201, response.json
     response = client.post("/api/v1/unit/", json={"name": "通州区", "category": "district"})
@@ -21,28 +21,28 @@ def test_city_office_creates_and_lists_first_level_units(client):
     assert names == ["通州区"]
 
 
-def test_first_level_clerk_may_not_create_first_level_units(client):
-    factories.login(client, factories.account(roles.L1_CLERK, unit=factories.unit()))
+def test_first_level_clerk_may_not_create_first_level_units(app):
+    client = factories.api_client(app, factories.account(roles.L1_CLERK, unit=factories.unit()))
     response = client.post("/api/v1/unit/", json={"name": "通州区", "category": "district"})
     assert response.status_code == 403 and response.json["message"] == "一级单位由市学习办创建"
 
 
-def test_window_applies_to_the_api_too(client):
+def test_window_applies_to_the_api_too(app):
     clock.freeze(NOW)
     factories.campaign(open_stage=Stage.APPLY, at=NOW)
     district = factories.unit(name="海淀区")
-    factories.login(client, factories.account(roles.L1_CLERK, unit=district))
+    client = factories.api_client(app, factories.account(roles.L1_CLERK, unit=district))
     response = client.post("/api/v1/unit/", json={"name": "上地街道", "parent": district.id})
     assert response.status_code == 403 and "过期无效" in response.json["message"]
     assert db.session.query(Unit).filter_by(name="上地街道").count() == 0
 
 
-def test_update_keeps_names_unique_and_delete_keeps_accounts(client):
+def test_update_keeps_names_unique_and_delete_keeps_accounts(app):
     clock.freeze(NOW)
     factories.campaign(open_stage=Stage.UNIT_ACCOUNTS, at=NOW)
     district, (a, b) = factories.district_with_streets()
     factories.account(roles.L2_CLERK, unit=a)
-    factories.login(client, factories.account(roles.L1_CLERK, unit=district))
+    client = factories.api_client(app, factories.account(roles.L1_CLERK, unit=district))
     response = client.put(f"/api/v1/unit/{b.id}", json={"name": a.name})
     assert response.status_code == 422
     assert client.put(f"/api/v1/unit/{b.id}", json={"name": "学院路街道（新）"}).status_code == 200
@@ -51,8 +51,8 @@ def test_update_keeps_names_unique_and_delete_keeps_accounts(client):
     assert client.delete(f"/api/v1/unit/{b.id}").status_code == 200
 
 
-def test_openapi_and_swagger_are_served(client):
-    factories.login(client, factories.account(roles.CITY_OFFICE))
+def test_openapi_and_swagger_are_served(app):
+    client = factories.api_client(app, factories.account(roles.CITY_OFFICE))
     spec = client.get("/api/v1/_openapi").json
     assert "/api/v1/unit/" in spec["paths"] and "/api/v1/campaign/" in spec["paths"]
     assert client.get("/swagger/v1").status_code == 200

@@ -1,0 +1,92 @@
+"""The Chinese names of the models' fields, one dict per model, shared by the screens (app/views/) and the REST API
+(app/api/), so a column is called the same on a page, in `/api/v1/…/_info` and in a list's `label_columns`."""
+from flask_babel import lazy_gettext as _l
+
+UNIT = {
+    "id": _l("编号"),
+    "name": _l("单位名称"),
+    "category": _l("类别"),
+    "category_label": _l("类别"),
+    "level": _l("级别"),
+    "level_label": _l("级别"),
+    "parent": _l("所属一级单位"),
+    "parent_id": _l("所属一级单位编号"),
+    "parent_level": _l("所属一级单位级别"),
+    "code": _l("代码"),
+    "contact_name": _l("联系人"),
+    "contact_phone": _l("联系电话"),
+    "children": _l("二级单位"),
+    "accounts": _l("账号"),
+    "created_at": _l("创建时间"),
+}
+
+CAMPAIGN = {
+    "id": _l("编号"),
+    "name": _l("批次名称"),
+    "year": _l("年度"),
+    "winner_quota": _l("拟评选人数"),
+    "featured_quota": _l("重点宣传人数"),
+    "created_at": _l("创建时间"),
+    "windows": _l("时间安排"),
+}
+
+STAGE_WINDOW = {
+    "id": _l("编号"),
+    "campaign": _l("评选批次"),
+    "campaign_id": _l("评选批次编号"),
+    "stage": _l("阶段"),
+    "stage_label": _l("阶段"),
+    "position": _l("顺序"),
+    "starts_at": _l("开始时间（北京时间）"),
+    "ends_at": _l("截止时间（北京时间）"),
+    "status": _l("状态"),
+}
+
+APPLICATION = {
+    "id": _l("编号"),
+    "campaign": _l("评选批次"),
+    "campaign_id": _l("评选批次编号"),
+    "applicant": _l("申报人账号"),
+    "applicant_id": _l("申报人账号编号"),
+    "name": _l("姓名"),
+    "gender": _l("性别"),
+    "gender_label": _l("性别"),
+    "birth_date": _l("出生日期"),
+    "id_number": _l("居民身份证号"),
+    "mobile": _l("手机号码"),
+    "work_unit": _l("工作单位"),
+    "position": _l("职务"),
+    "address": _l("住址"),
+    "is_permanent_resident": _l("北京市常住居民"),
+    "unit": _l("推荐单位"),
+    "unit_id": _l("推荐单位编号"),
+    "first_level_unit": _l("一级单位"),
+    "deeds": _l("个人先进事迹"),
+    "declaration_confirmed": _l("已承诺信息真实"),
+    "photo_file": _l("照片"),
+    "photo_original_name": _l("照片文件名"),
+    "video_file": _l("视频"),
+    "video_original_name": _l("视频文件名"),
+    "video_size": _l("视频大小（字节）"),
+    "video_duration": _l("视频时长（秒）"),
+    "status": _l("状态"),
+    "status_display": _l("状态"),
+    "submitted_at": _l("提交时间"),
+    "created_at": _l("创建时间"),
+    "updated_at": _l("修改时间"),
+    "events": _l("办理记录"),
+}
+
+# An application's history rows (application_event), as the history table on the pages heads them.
+APPLICATION_EVENT = {
+    "at": _l("时间"),
+    "actor_name": _l("办理人"),
+    "unit": _l("单位"),
+    "action": _l("操作"),
+    "opinion": _l("意见"),
+}
+
+
+def nested(prefix: str, labels: dict) -> dict:
+    """Labels of a related model's columns as a REST API names them: `events.opinion`."""
+    return {f"{prefix}.{key}": value for key, value in labels.items()}
