@@ -64,6 +64,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.audit import AuditEventView
     from app.views.campaigns import CampaignView, StageWindowView
     from app.views.home import ContactView
+    from app.views.role_permissions import RolePermissionView
     from app.views.units import FirstLevelUnitView, SecondLevelUnitView
 
     campaigns = "Campaigns"
@@ -97,6 +98,8 @@ def register_views(appbuilder: AppBuilder) -> None:
         AuditEventView, "AuditLog", label=_l("审计日志"), icon="fa-history", category="Audit",
         category_label=_l("审计"), category_icon="fa-eye",
     )
+    # FAB's 用户权限 category: the city office's Chinese editor of the six roles' permissions.
+    appbuilder.add_view(RolePermissionView, "RolePermissions", label=_l("角色权限"), icon="fa-key", category="Security")
     appbuilder.add_view_no_menu(ContactView)
     register = appbuilder.add_view_no_menu(CitizenRegisterView)
     # FAB limits its sign-in form; the same limit covers registration (the captcha slows a person, not a script)

@@ -1,7 +1,8 @@
 """The portal's roles, and seeding them with their permissions from roles.yaml.
 
-They are ordinary database roles (not FAB_ROLES, which FAB shows read-only), so the city office can still
-adjust them in 用户权限 → 角色列表. Seeding adds what the file lists and never removes what the city office added.
+They are ordinary database roles (not FAB_ROLES, which FAB shows read-only), so the city office can adjust them
+in 用户权限 → 角色权限 (app/permissions.py). Seeding adds what the file lists, never removes what the city office
+added, and does not give back what the city office took away there.
 """
 from pathlib import Path
 
@@ -39,11 +40,14 @@ def load_roles_file(path: Path = ROLES_FILE) -> dict[str, list[tuple[str, str]]]
 
 
 def sync_roles(security_manager, path: Path = ROLES_FILE) -> dict[str, int]:
-    """Create the roles and grant their permissions; idempotent. Returns the number of grants added per role."""
+    """Create the roles and grant their permissions, except those the city office withdrew in the editor;
+    idempotent. Returns the number of grants added per role."""
+    from app.permissions import withdrawn_pairs
+
     added = {}
     for role_name, pairs in load_roles_file(path).items():
         role = security_manager.find_role(role_name) or security_manager.add_role(role_name)
-        have = {(pv.permission.name, pv.view_menu.name) for pv in role.permissions}
+        have = {(pv.permission.name, pv.view_menu.name) for pv in role.permissions} | withdrawn_pairs(role)
         count = 0
         for permission, view in pairs:
             if (permission, view) in have:

@@ -86,6 +86,7 @@ def _clean(app):
         clock.freeze(None)
         for statement in (
             "DELETE FROM audit_event",
+            "DELETE FROM withdrawn_grant",
             "DELETE FROM application_event",
             "DELETE FROM application",
             "DELETE FROM past_winner",
@@ -100,6 +101,21 @@ def _clean(app):
             db.session.execute(text(statement))
         db.session.commit()
         db.session.remove()
+
+
+@pytest.fixture
+def roles_restored(app):
+    """For tests that change roles' permissions (the editor): every role's grants are put back afterwards."""
+    from app.extensions import db
+
+    sm = app.appbuilder.sm
+    before = {role.id: [pv.id for pv in role.permissions] for role in sm.get_all_roles()}
+    yield
+    db.session.rollback()
+    for role in sm.get_all_roles():
+        role.permissions = [db.session.get(sm.permissionview_model, pv_id) for pv_id in before.get(role.id, [])]
+    db.session.execute(text("DELETE FROM withdrawn_grant"))
+    db.session.commit()
 
 
 @pytest.fixture

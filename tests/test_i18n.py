@@ -314,7 +314,7 @@ def test_menus_are_collected(client):
     factories.login(client, user)
     pages = walk(client)
     for expected in ("/campaigns/list/", "/units/first-level/list/", "/units/second-level/list/", "/accounts/list/",
-                     "/audit/list/", "/users/list/", "/roles/list/", "/users/userinfo/"):
+                     "/audit/list/", "/users/list/", "/role-permissions/", "/users/userinfo/"):
         assert expected in pages, sorted(pages)
     assert any(re.search(r"/units/second-level/edit/\d+$", p) for p in pages), sorted(pages)
     # 时间安排's edit form, with its date-time fields and their calendar's words.
@@ -332,6 +332,28 @@ def test_pages_of_each_role_have_no_english(client, role):
     pages = walk(client)
     assert len(pages) >= 3, sorted(pages)
     failures = english_on_pages(role, pages)
+    assert not failures, "English on Chinese pages:\n" + "\n".join(failures)
+
+
+def test_the_permission_editor_has_no_english_for_any_role(client):
+    """角色权限 as the city office reaches it (the crawl opens its first role): every role's tab and a refusal."""
+    factories.login(client, _user_for(roles.CITY_OFFICE))
+    pages = {f"/role-permissions/?role={name}": client.get("/role-permissions/", query_string={"role": name}).text
+             for name in roles.ALL_ROLES}
+    pages["refused"] = client.post(
+        "/role-permissions/save", data={"role": roles.AUDITOR, "grant": ["AuditLog:menu_access"]}
+    ).text
+    failures = english_on_pages(roles.CITY_OFFICE, pages)
+    assert not failures, "English on Chinese pages:\n" + "\n".join(failures)
+
+
+def test_fabs_role_screens_of_the_system_administrator_have_no_english(client):
+    """FAB's 角色列表 stays for role Admin; permission and role names on it are data (see data_strings)."""
+    factories.login(client, factories.account(roles.ADMIN))
+    role = current_app.appbuilder.sm.find_role(roles.AUDITOR)
+    pages = {path: client.get(path, follow_redirects=True).text
+             for path in ("/roles/list/", f"/roles/show/{role.id}", f"/roles/edit/{role.id}", "/roles/add")}
+    failures = english_on_pages("Admin", pages)
     assert not failures, "English on Chinese pages:\n" + "\n".join(failures)
 
 

@@ -10,6 +10,7 @@ from app.models.application import (
 )
 from app.models.audit import AuditEvent
 from app.models.campaign import Campaign, Stage, StageWindow
+from app.models.permission import WithdrawnGrant
 from app.models.unit import Unit, UnitCategory
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "Unit",
     "UnitCategory",
     "UnitSubmission",
+    "WithdrawnGrant",
 ]

@@ -23,6 +23,7 @@ ACTIONS = {
     "account.password_reset": _l("重置密码"),
     "account.password_changed": _l("修改密码"),
     "roles.sync": _l("同步角色权限"),
+    "role.permissions_edited": _l("修改角色权限"),  # detail: role, granted / withdrawn (the editor's cell labels)
     "export.applications": _l("导出报名信息"),
 }
 
