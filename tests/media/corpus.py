@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 import av
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from app.demo.pictures import portrait  # noqa: F401  (re-exported: tests draw with corpus.portrait)
 from app.media.photo import PHOTO_MAX_BYTES
@@ -48,6 +48,7 @@ def build(cases: list[Case], directory: Path) -> dict[str, Path]:
 # ---------------------------------------------------------------- photos
 
 WHITE, GREY, BLUE, RED = (255, 255, 255), (150, 150, 150), (67, 142, 219), (220, 20, 30)
+STUDIO_GREY, LIGHT_BLUE = (200, 200, 200), (180, 210, 240)
 
 
 def encoded(image: Image.Image, fmt: str, **options) -> bytes:
@@ -127,6 +128,32 @@ def png_of_zeros(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(idat)) + chunk(b"IEND", b"")
 
 
+def phone_photo(wall=(248, 241, 228), corners: float = 0.88, size=(900, 1200), noise: float = 5.0,
+                shadow: float = 0.12, quality: int = 85) -> bytes:
+    """A phone photo of a person against a wall: the wall's colour (its cast from the phone's white balance) at the
+    centre, darker towards the corners (vignetting and uneven room light, to `corners` of the centre's brightness),
+    a soft shadow of the person on the wall, sensor noise and JPEG compression."""
+    width, height = size
+    backdrop = (0, 255, 0)  # drawn behind the person, then replaced by the wall
+    person = portrait(size, background=backdrop)
+    silhouette = ImageChops.difference(person, Image.new("RGB", size, backdrop)).convert("L").point(
+        lambda v: 255 if v else 0)
+    # 0 at the centre, ~200 at the middle of the edges, 255 in the corners
+    falloff = Image.radial_gradient("L").crop((28, 28, 228, 228)).resize(size)
+    light = falloff.point(lambda v: round(255 * (1 - (1 - corners) * v / 255)))
+    if shadow:  # cast down and to the right, blurred: it falls on the wall beside the shoulders and the head
+        cast = Image.new("L", size, 0)
+        cast.paste(silhouette, (width // 25, height // 60))
+        cast = cast.filter(ImageFilter.GaussianBlur(width / 30))
+        light = ImageChops.multiply(light, cast.point(lambda v: round(255 * (1 - shadow * v / 255))))
+    picture = ImageChops.multiply(Image.new("RGB", size, wall), Image.merge("RGB", (light, light, light)))
+    picture.paste(person, mask=silhouette)
+    if noise:
+        grain = Image.merge("RGB", [Image.effect_noise(size, noise) for _ in range(3)])
+        picture = ImageChops.add(picture, grain, offset=-128)
+    return encoded(picture, "JPEG", quality=quality)
+
+
 def _truncated(data: bytes, share: float = 0.6) -> bytes:
     return data[: int(len(data) * share)]
 
@@ -142,13 +169,33 @@ PHOTO_CASES = [
     Case("exif_rotated_to_portrait", _writes(rotated_for_exif), True, suffix=".jpg"),
     Case("exactly_2mib", _writes(lambda: padded_to(encoded(portrait(), "JPEG"), PHOTO_MAX_BYTES)), True,
          suffix=".jpg"),
-    Case("grey_background", _writes(lambda: encoded(portrait(background=GREY), "JPEG")), False, ("背景", "白色"),
+    # Phone photos against a white wall in ordinary light: a warm or cool cast, brightness 215-250, noise, a shadow.
+    Case("phone_warm_white_wall", _writes(lambda: phone_photo((248, 241, 228))), True, suffix=".jpg"),
+    Case("phone_cool_white_wall", _writes(lambda: phone_photo((234, 240, 248))), True, suffix=".jpg"),
+    Case("phone_white_wall_dim_corners", _writes(lambda: phone_photo((250, 248, 244), corners=0.85)), True,
+         suffix=".jpg"),
+    Case("phone_bright_white_wall", _writes(lambda: phone_photo((255, 255, 255), corners=0.96, shadow=0.2)), True,
+         suffix=".jpg"),
+    Case("grey_background", _writes(lambda: encoded(portrait(background=GREY), "JPEG")), False, ("背景", "偏灰"),
          ".jpg"),
+    # A studio's light-grey backdrop: uniform, neutral, RGB 200 (it used to pass as white).
+    Case("studio_grey_200", _writes(lambda: phone_photo(STUDIO_GREY, corners=1, shadow=0, noise=2, quality=92)),
+         False, ("背景", "偏灰", "请在白色背景前"), ".jpg"),
+    Case("studio_grey_200_png", _writes(lambda: encoded(portrait(background=STUDIO_GREY), "PNG")), False,
+         ("偏灰",), ".png"),
+    Case("phone_grey_wall_dim_room", _writes(lambda: phone_photo((205, 203, 200), corners=0.9)), False,
+         ("偏灰", "光线充足"), ".jpg"),
+    Case("light_blue_backdrop", _writes(lambda: phone_photo(LIGHT_BLUE, corners=1, shadow=0, noise=2)), False,
+         ("背景", "颜色", "请在白色背景前"), ".jpg"),
+    Case("palest_blue_backdrop", _writes(lambda: encoded(portrait(background=(200, 220, 245)), "JPEG")), False,
+         ("颜色",), ".jpg"),
+    Case("warm_yellow_wall", _writes(lambda: phone_photo((250, 230, 195))), False, ("颜色",), ".jpg"),
     Case("light_grey_background", _writes(lambda: encoded(portrait(background=(185, 185, 185)), "JPEG")), False,
          ("背景",), ".jpg"),
     Case("blue_background", _writes(lambda: encoded(portrait(background=BLUE), "JPEG")), False, ("背景", "白色"),
          ".jpg"),
-    Case("red_background", _writes(lambda: encoded(portrait(background=RED), "PNG")), False, ("背景",), ".png"),
+    Case("red_background", _writes(lambda: encoded(portrait(background=RED), "PNG")), False, ("背景", "颜色"), ".png"),
+    Case("red_backdrop_phone", _writes(lambda: phone_photo(RED, corners=0.95)), False, ("背景", "颜色"), ".jpg"),
     Case("greyscale_mode_l", _writes(lambda: encoded(portrait().convert("L"), "JPEG")), False, ("彩色",), ".jpg"),
     Case("greyscale_16bit_png", _writes(lambda: encoded(portrait().convert("L").convert("I;16"), "PNG")), False,
          ("彩色",), ".png"),
