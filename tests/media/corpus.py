@@ -6,9 +6,12 @@ tiny and short so the whole corpus builds in about a second. Large files are spa
 `free` box costs no disk and no time, and is still a real file of that size.
 """
 import io
+import math
 import os
+import random
 import struct
 import zlib
+from array import array
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -27,8 +30,9 @@ class Case:
     name: str
     make: Callable[[Path], None]  # writes the case's file at the path given
     ok: bool
-    mentions: tuple[str, ...] = ()  # words a refusal's message must contain
+    mentions: tuple[str, ...] = ()  # words a refusal's message (or an accepted file's warning) must contain
     suffix: str = ""
+    warns: bool = False  # accepted with a warning the citizen sees before submitting
 
     @property
     def filename(self) -> str:
@@ -223,32 +227,57 @@ PHOTO_CASES = [
 
 # ---------------------------------------------------------------- videos
 
-_ENCODER_OPTIONS = {"libx265": {"x265-params": "log-level=none"}}
+_ENCODER_OPTIONS = {"libx265": {"x265-params": "log-level=none"}, "libx264": {"preset": "veryfast"}}
+_TONE_HZ = 500
 
 
-def clip(path: Path, codec: str = "libx264", *, container: str = "mp4", seconds: float = 1, fps: int = 10,
-         size=(160, 120), audio: bool = False, movflags: str | None = None, gop: int | None = None) -> None:
-    """Encode a tiny clip of coloured frames (and silent AAC) into path."""
+def _sound_frame(kind: str, dbfs: float, rate: int, samples: int) -> bytes:
+    """One frame of float samples: a sine near 500 Hz that tiles the frame exactly, hiss, or digital silence."""
+    amplitude = 10 ** (dbfs / 20)
+    if kind == "tone":  # RMS of a sine is amplitude/√2: scaled so that the frame's RMS is `dbfs`
+        cycles = max(1, round(_TONE_HZ * samples / rate))
+        values = [amplitude * math.sqrt(2) * math.sin(2 * math.pi * cycles * i / samples) for i in range(samples)]
+    elif kind == "hiss":  # uniform noise of that RMS (a uniform's RMS is its half-width/√3)
+        noise = random.Random(7)
+        values = [amplitude * math.sqrt(3) * noise.uniform(-1, 1) for _ in range(samples)]
+    else:
+        values = [0.0] * samples
+    return array("f", values).tobytes()
+
+
+def clip(path: Path, codec: str = "libx264", *, container: str = "mp4", seconds: float = 1, fps: int | Fraction = 10,
+         size=(640, 360), audio: str | None = "tone", audio_dbfs: float = -18, sound_from: float = 0,
+         audio_rate: int = 8000, stereo: bool = False, movflags: str | None = None, gop: int | None = None) -> None:
+    """Encode a clip of coloured frames into path, with AAC sound: audio is 'tone' (a sine at audio_dbfs RMS),
+    'hiss' (noise at audio_dbfs), 'silence' (digital zeros) or None (no audio track). With sound_from, the track
+    is silent until then. The defaults make a clip the portal accepts without a warning."""
     options = {"movflags": movflags} if movflags else {}
     encoder_options = dict(_ENCODER_OPTIONS.get(codec, {}), **({"g": str(gop)} if gop else {}))
+    layout, channels = ("stereo", 2) if stereo else ("mono", 1)
     with av.open(str(path), "w", format=container, options=options) as out:
         video = out.add_stream(codec, rate=fps, options=encoder_options)
         video.width, video.height = size
         video.pix_fmt = "yuv420p"
-        sound = out.add_stream("aac", rate=8000, layout="mono") if audio else None
+        sound = out.add_stream("aac", rate=audio_rate, layout=layout, options={"aac_coder": "fast"}) if audio else None
         frames = round(seconds * fps)
+        pictures = [portrait(size, background=((index * 37) % 256, 200, 120)) for index in range(min(frames, 8))]
         for index in range(frames):
-            picture = portrait(size, background=((index * 37) % 256, 200, 120))
-            for packet in video.encode(av.VideoFrame.from_image(picture)):
+            for packet in video.encode(av.VideoFrame.from_image(pictures[index % len(pictures)])):
                 out.mux(packet)
         for packet in video.encode():
             out.mux(packet)
         if sound:
             samples, pts = sound.codec_context.frame_size or 1024, 0
-            while pts < seconds * 8000:
-                frame = av.AudioFrame(format="fltp", layout="mono", samples=samples)
-                frame.planes[0].update(bytes(frame.planes[0].buffer_size))
-                frame.sample_rate, frame.pts, frame.time_base = 8000, pts, Fraction(1, 8000)
+            loud = _sound_frame(audio, audio_dbfs, audio_rate, samples)
+            quiet = _sound_frame("silence", audio_dbfs, audio_rate, samples)
+            total = round(seconds * audio_rate)
+            while pts < total:
+                count = min(samples, total - pts)  # a shorter last frame, so the track ends with the picture
+                frame = av.AudioFrame(format="fltp", layout=layout, samples=count)
+                data = (loud if pts >= sound_from * audio_rate else quiet)[: count * 4]
+                for channel in range(channels):
+                    frame.planes[channel].update(data + bytes(frame.planes[channel].buffer_size - len(data)))
+                frame.sample_rate, frame.pts, frame.time_base = audio_rate, pts, Fraction(1, audio_rate)
                 pts += samples
                 for packet in sound.encode(frame):
                     out.mux(packet)
@@ -303,14 +332,35 @@ def audio_only(path: Path) -> None:
 
 
 _FRAGMENTED = "frag_keyframe+empty_moov+default_base_moof"
+_SLIDES = Fraction(1, 10)  # one picture every 10 s: a 5-minute clip in 30 frames, so it builds in a moment
 
 VIDEO_CASES = [
     Case("h264_moov_at_end", lambda p: clip(p), True, suffix=".mp4"),
     Case("h264_faststart", lambda p: clip(p, movflags="faststart"), True, suffix=".mp4"),
-    Case("h264_aac", lambda p: clip(p, audio=True), True, suffix=".mp4"),
-    Case("h264_aac_faststart", lambda p: clip(p, audio=True, movflags="faststart"), True, suffix=".mp4"),
+    Case("h264_aac", lambda p: clip(p), True, suffix=".mp4"),
+    Case("h264_aac_faststart", lambda p: clip(p, movflags="faststart"), True, suffix=".mp4"),
     Case("h264_fragmented", lambda p: clip(p, seconds=2, movflags=_FRAGMENTED, gop=5), True, suffix=".mp4"),
-    Case("h264_300s", lambda p: clip(p, seconds=300, fps=1, size=(32, 32)), True, suffix=".mp4"),
+    # Silent but for its last second (cheap to encode): not silence, which takes scanning the whole track to know.
+    Case("h264_300s", lambda p: clip(p, seconds=300, fps=_SLIDES, sound_from=299), True, suffix=".mp4"),
+    # 声音、画面等要清晰: a picture of at least 640×360 either way up, and sound.
+    Case("h264_portrait_360x640", lambda p: clip(p, size=(360, 640)), True, suffix=".mp4"),
+    Case("h264_720p_stereo_48khz", lambda p: clip(p, size=(1280, 720), audio_rate=48000, stereo=True), True,
+         suffix=".mp4"),
+    Case("h264_320x240", lambda p: clip(p, size=(320, 240)), False, ("画面太小", "320×240", "640×360"), ".mp4"),
+    Case("h264_638x360", lambda p: clip(p, size=(638, 360)), False, ("画面太小", "640×360"), ".mp4"),
+    Case("h264_640x358", lambda p: clip(p, size=(640, 358)), False, ("画面太小",), ".mp4"),
+    Case("h264_portrait_360x638", lambda p: clip(p, size=(360, 638)), False, ("画面太小", "360×640"), ".mp4"),
+    Case("h264_no_audio", lambda p: clip(p, audio=None), False, ("没有声音", "请录制带声音的视频"), ".mp4"),
+    Case("h264_no_audio_faststart", lambda p: clip(p, audio=None, movflags="faststart"), False, ("没有声音",),
+         ".mp4"),
+    # Silent throughout: accepted, with a warning. Quiet speech or sound late in the clip is not silence.
+    Case("h264_silent_audio", lambda p: clip(p, audio="silence"), True, ("听不到", "麦克风"), ".mp4", warns=True),
+    Case("h264_room_hiss_only", lambda p: clip(p, audio="hiss", audio_dbfs=-65), True, ("听不到",), ".mp4",
+         warns=True),
+    Case("h264_silent_48khz_stereo", lambda p: clip(p, seconds=3, audio="silence", audio_rate=48000, stereo=True),
+         True, ("听不到",), ".mp4", warns=True),
+    Case("h264_quiet_voice", lambda p: clip(p, audio_dbfs=-40), True, suffix=".mp4"),
+    Case("h264_loud_hiss", lambda p: clip(p, audio="hiss", audio_dbfs=-30), True, suffix=".mp4"),
     Case("h264_exactly_50mib", padded_clip(VIDEO_MAX_BYTES), True, suffix=".mp4"),
     Case("h264_mov", lambda p: clip(p, container="mov"), False, ("MOV", "MP4"), ".mov"),
     Case("h264_mov_renamed", lambda p: clip(p, container="mov"), False, ("MOV", "MP4"), ".mp4"),
@@ -319,13 +369,14 @@ VIDEO_CASES = [
     Case("hevc", lambda p: clip(p, "libx265"), False, ("HEVC", "H.264"), ".mp4"),
     Case("vp9", lambda p: clip(p, "libvpx-vp9"), False, ("VP9", "H.264"), ".mp4"),
     Case("audio_only", audio_only, False, ("没有视频",), ".mp4"),
-    Case("h264_301s", lambda p: clip(p, seconds=301, fps=1, size=(32, 32)), False, ("5 分 1 秒", "5 分钟"), ".mp4"),
+    Case("h264_301s", lambda p: clip(p, seconds=301, fps=_SLIDES, audio="silence"), False, ("5 分 1 秒", "5 分钟"),
+         ".mp4"),
     Case("empty", _writes(lambda: b""), False, ("为空",), ".mp4"),
     Case("renamed_text", _writes(lambda: "这不是视频\n".encode()), False, ("MP4",), ".mp4"),
     Case("renamed_jpeg", _writes(lambda: encoded(portrait(), "JPEG")), False, ("MP4",), ".mp4"),
-    Case("truncated_moov_at_end", truncated_clip(b"moov", audio=True), False, ("不完整",), ".mp4"),
-    Case("truncated_moov_at_end_moov_lost", truncated_clip(b"mdat", audio=True), False, ("不完整",), ".mp4"),
-    Case("truncated_faststart", truncated_clip(b"mdat", audio=True, movflags="faststart"), False, ("不完整",),
+    Case("truncated_moov_at_end", truncated_clip(b"moov"), False, ("不完整",), ".mp4"),
+    Case("truncated_moov_at_end_moov_lost", truncated_clip(b"mdat"), False, ("不完整",), ".mp4"),
+    Case("truncated_faststart", truncated_clip(b"mdat", movflags="faststart"), False, ("不完整",),
          ".mp4"),
     # MediaInfo misses this one (its sample table is whole); PyAV's index shows the samples lie past the end.
     Case("truncated_faststart_at_mdat", truncated_clip(b"mdat", 0, movflags="faststart"), False,
