@@ -30,3 +30,14 @@ def test_a_photo_checked_as_a_video_is_refused(app, photo_corpus):
 def test_a_missing_file_is_a_usage_error(app, tmp_path):
     result = run(app, tmp_path / "nothing.mp4")
     assert result.exit_code == 2
+
+
+def test_a_silent_video_passes_with_its_warning_and_a_muted_one_is_refused(app, video_corpus):
+    silent, mute, small = video_corpus["h264_silent_audio"], video_corpus["h264_no_audio"], video_corpus["h264_320x240"]
+    result = run(app, "--video", silent, mute, small)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == f"OK  {silent}"
+    assert lines[1].startswith("  WARNING: 视频的声音全程几乎听不到")
+    assert lines[2].startswith(f"REFUSED  {mute}: 视频没有声音") and "请录制带声音的视频" in lines[2]
+    assert lines[3].startswith(f"REFUSED  {small}: 视频画面太小（320×240）")
