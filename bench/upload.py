@@ -386,7 +386,8 @@ def portal_check(client: Client, size: int, silent: bool):
         if status != 200 or not isinstance(answer, dict) or "url" not in answer:
             raise SystemExit(f"portal upload failed: HTTP {status}: {data[:500].decode(errors='replace')}")
         if bool(answer.get("warning")) is not silent:
-            raise SystemExit(f"portal upload: warning {answer.get('warning')!r} for a {'silent' if silent else 'sounding'} clip")
+            kind = "silent" if silent else "sounding"
+            raise SystemExit(f"portal upload: warning {answer.get('warning')!r} for a {kind} clip")
         status, headers, _ = client.request("HEAD", answer["url"])
         if status != 200 or headers.get("Content-Length") != str(size):
             raise SystemExit(f"stored video: HEAD {answer['url']} -> {status}, Content-Length "
@@ -454,7 +455,8 @@ def main():
         token = log_in(portal_client, USERNAME, password)
         cases = {
             "A": (portal, portal_client, "/apply/video",
-                  {"X-File-Name": "clip.mp4", "X-CSRFToken": token}, portal_check(portal_client, size, options.audio == "silent")),
+                  {"X-File-Name": "clip.mp4", "X-CSRFToken": token},
+                  portal_check(portal_client, size, options.audio == "silent")),
             "B": (baseline, Client(baseline.port), "/upload", {"X-File-Name": "clip.mp4"}, baseline_check(size)),
         }
         setup_s = time.monotonic() - began
@@ -474,7 +476,8 @@ def main():
         hwm = all(r["hwm"] for rs in runs.values() for r in rs)
         clip = {"silent": "5-minute, sound silent throughout", "tone": "5-minute, with sound",
                 "none": "1 s clip padded"}[options.audio]
-        print(f"upload of a valid H.264 MP4 ({clip}) of {size} bytes ({file_mb:.1f} MB), raw body, gunicorn --workers 1 sync, "
+        print(f"upload of a valid H.264 MP4 ({clip}) of {size} bytes ({file_mb:.1f} MB), raw body, "
+              f"gunicorn --workers 1 sync, "
               f"median of {options.repeat} runs after 1 warm-up (MB = MiB)")
         print(f"peak = {'VmHWM reset via clear_refs' if hwm else 'VmRSS sampled every 2 ms'}, minus the worker's "
               f"idle VmRSS just before the request")

@@ -5,8 +5,9 @@ written them, with times inside the campaign's windows. Where the demo's own cle
 朝阳区) have work, it is left undecided or unsubmitted; everything already submitted or reported lies with other
 streets and districts, whose clerk accounts are created here so the history names real accounts.
 
-One portrait and one short H.264 clip (640×360, with sound) are generated (Pillow, PyAV), checked by the portal's own media checks, and
-stored once per application: every application owns its files, since replacing one deletes the old one.
+One portrait and one short H.264 clip (640×360, with sound) are generated (Pillow, PyAV), checked by the portal's
+own media checks, and stored once per application: every application owns its files, since replacing one deletes
+the old one.
 """
 import io
 import random
@@ -288,7 +289,7 @@ def video_mp4(directory: Path, seconds: int = 2, fps: int = 10, size=(640, 360))
                 out.mux(packet)
         verdict = check_video(path)
         if not verdict.ok or verdict.warning:
-            raise RuntimeError(f"demo video refused or warned about by check_video: {verdict.message or verdict.warning}")
+            raise RuntimeError(f"demo video refused or warned about: {verdict.message or verdict.warning}")
         return path.read_bytes(), round(verdict.duration_seconds or seconds)
     finally:
         path.unlink(missing_ok=True)

@@ -39,7 +39,7 @@ SILENCE_DBFS = -50.0
 _WINDOW_SECONDS = 0.5
 _SAMPLE_STRIDE = 12
 # Decoded sample formats -> (array typecode, full scale). Planar ones carry a channel a plane; packed ones interleave
-# the channels in one plane, which a stride samples just as well.
+# the channels in one plane.
 _SAMPLE_FORMATS = {"flt": ("f", 1.0), "dbl": ("d", 1.0), "s16": ("h", 32768.0), "s32": ("i", 2147483648.0)}
 
 # MediaInfo's Format of a video track -> how a citizen's phone or editor names it.
@@ -168,7 +168,8 @@ def loudest_window_dbfs(path: str | os.PathLike) -> float | None:
                     channels, planar = len(frame.layout.channels), frame.format.is_planar
                     planes = channels if planar else 1
                     width = array(typecode).itemsize * (1 if planar else channels)
-                    stride = _SAMPLE_STRIDE * (channels if planar else 1)  # ~1 in _SAMPLE_STRIDE of all samples
+                    # ~1 in _SAMPLE_STRIDE of all samples; over interleaved channels, a stride that visits each
+                    stride = _SAMPLE_STRIDE * channels if planar else _SAMPLE_STRIDE + (_SAMPLE_STRIDE % channels == 0)
                     full_scale = scale * scale
                 for index in range(planes):
                     picked = memoryview(frame.planes[index])[: frame.samples * width].cast(typecode)[::stride]

@@ -82,4 +82,5 @@ def test_a_silent_video_is_stored_with_its_warning_and_a_mute_one_refused(setup,
                            content_type="multipart/form-data")
     assert response.status_code == 200, response.json
     assert response.json["result"]["video_warning"].startswith("视频的声音全程几乎听不到")
-    assert client.get("/api/v1/my_application/").json["result"]["video_warning"] == response.json["result"]["video_warning"]
+    stored = client.get("/api/v1/my_application/").json["result"]["video_warning"]
+    assert stored == response.json["result"]["video_warning"]

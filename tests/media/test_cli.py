@@ -6,7 +6,8 @@ def test_prints_one_line_per_file_and_fails_when_any_is_refused(app, photo_corpu
     good, grey = photo_corpus["white_jpeg"], photo_corpus["grey_background"]
     result = run(app, "--photo", good, grey)
     assert result.exit_code == 1
-    assert result.output.splitlines() == [f"OK  {good}", f"REFUSED  {grey}: 照片背景偏灰，不是白色：请在白色背景前、光线充足处重新拍摄，或更换为白底一寸照后重新上传"]
+    assert result.output.splitlines() == [
+        f"OK  {good}", f"REFUSED  {grey}: 照片背景偏灰，不是白色：请在白色背景前、光线充足处重新拍摄，或更换为白底一寸照后重新上传"]
 
 
 def test_exits_0_when_all_pass(app, video_corpus):
