@@ -27,7 +27,8 @@ def display_name(filename: str) -> str:
 
 
 def attach(application: Application, kind: str, stream, filename: str) -> None:
-    """Check and store the file and point the application at it (caller commits; the replaced file goes after)."""
+    """Check and store the file and point the application at it (caller commits; the replaced file goes after).
+    An accepted video's warning, if any, goes with it (application.video_warning) for the page to show."""
     if kind == "photo":
         data = stream.read(PHOTO_MAX_BYTES + 1)
         if len(data) > PHOTO_MAX_BYTES:
@@ -59,3 +60,4 @@ def attach(application: Application, kind: str, stream, filename: str) -> None:
     application.video_original_name = display_name(filename)
     application.video_size = size
     application.video_duration = round(verdict.duration_seconds or 0)
+    application.video_warning = verdict.warning or None

@@ -1,11 +1,14 @@
 #!/usr/bin/env python
 """Benchmark: the portal's video upload and check, through gunicorn, against a bare Flask upload in the same run.
 
-    .venv/bin/python bench/upload.py [--repeat 5] [--size BYTES]
+    .venv/bin/python bench/upload.py [--repeat 5] [--size BYTES] [--audio silent|tone|none]
 
 Case A (the portal): POST /apply/video of a valid H.264 MP4 just under the 50 MiB limit, sent as the raw request
 body (X-File-Name, application/octet-stream, X-CSRFToken) by a logged-in applicant: streamed to disk in 1 MiB chunks
-by app/storage.py, then probed by app/media/video.py (MediaInfo + PyAV). Case B (the baseline): a bare Flask app,
+by app/storage.py, then probed by app/media/video.py (MediaInfo + PyAV) and its sound scanned for silence. By default
+the clip is 5 minutes long with 48 kHz stereo sound that is silent throughout, the worst case of that scan (the
+whole track decoded); --audio tone gives the same clip with sound (the scan stops within its first second), so the
+two runs' difference is the cost of the silence check. Case B (the baseline): a bare Flask app,
 defined below and served by the same gunicorn settings, that saves the same raw body to a file in 1 MiB chunks.
 
 For each case: the gunicorn worker's peak RSS increase over its idle RSS just before the request, and the request's
@@ -95,12 +98,52 @@ from app.models import Stage
 from tests import factories
 from tests.media import corpus
 
-username, path, total = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+username, path, total, audio = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 app = create_app()
 with app.app_context():
     factories.campaign(open_stage=Stage.APPLY)
     factories.account(roles.APPLICANT, username=username)
-corpus.padded_clip(total)(path)
+if audio == "none":  # the old figure: a 1 s clip padded to size (sound is required now, so it has a tone)
+    corpus.padded_clip(total)(path)
+else:
+    import av, random
+    from fractions import Fraction
+    from PIL import Image
+    # A phone-like 5-minute 640x360 H.264 clip, 2 pictures a second, with 48 kHz stereo AAC interleaved with the
+    # picture through the whole file (so reading the sound means reading past all of the picture), the pictures
+    # noisy enough to make it tens of MB; then a free box up to the size asked for.
+    seconds, fps, rate, size = 300, 2, 48000, (640, 360)
+    rng = random.Random(1)
+    pictures = [Image.frombytes("RGB", size, rng.randbytes(size[0] * size[1] * 3)) for _ in range(6)]
+    with av.open(str(path), "w", format="mp4") as out:
+        video = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "39"})
+        video.width, video.height, video.pix_fmt = size[0], size[1], "yuv420p"
+        sound = out.add_stream("aac", rate=rate, layout="stereo", options={"aac_coder": "fast"})
+        samples = sound.codec_context.frame_size or 1024
+        loud = corpus._sound_frame("tone", -18, rate, samples)
+        quiet = corpus._sound_frame("silence", -18, rate, samples)
+        pts = 0
+        for index in range(seconds * fps):
+            for packet in video.encode(av.VideoFrame.from_image(pictures[index % len(pictures)])):
+                out.mux(packet)
+            while pts < min((index + 1) * rate // fps, seconds * rate):
+                frame = av.AudioFrame(format="fltp", layout="stereo", samples=samples)
+                for plane in frame.planes:
+                    plane.update(loud if audio == "tone" else quiet)
+                frame.sample_rate, frame.pts, frame.time_base = rate, pts, Fraction(1, rate)
+                pts += samples
+                for packet in sound.encode(frame):
+                    out.mux(packet)
+        for stream in (video, sound):
+            for packet in stream.encode():
+                out.mux(packet)
+    used = path.stat().st_size
+    if used + 8 > total:
+        raise SystemExit(f"the clip is {used} bytes, over the {total} asked for: lower --size or the clip's bitrate")
+    with path.open("ab") as f:
+        f.write(__import__("struct").pack(">I4s", total - used, b"free"))
+    os.truncate(path, total)
+    print(f"clip: {used} bytes of H.264 + AAC, padded to {total}", file=sys.stderr)
 # padded_clip leaves the free box as a sparse hole: rewrite every block so the file holds real bytes on disk.
 with path.open("r+b") as f:
     offset = 0
@@ -332,8 +375,9 @@ def measure(server: Server, client: Client, path: str, video: Path, headers: dic
     }
 
 
-def portal_check(client: Client, size: int):
-    """200 JSON naming the stored video, and the stored video holds every byte sent (HEAD on its URL)."""
+def portal_check(client: Client, size: int, silent: bool):
+    """200 JSON naming the stored video, with the silence warning if and only if the clip is silent, and the stored
+    video holds every byte sent (HEAD on its URL)."""
     def check(status, data):
         try:
             answer = json.loads(data)
@@ -341,6 +385,9 @@ def portal_check(client: Client, size: int):
             answer = None
         if status != 200 or not isinstance(answer, dict) or "url" not in answer:
             raise SystemExit(f"portal upload failed: HTTP {status}: {data[:500].decode(errors='replace')}")
+        if bool(answer.get("warning")) is not silent:
+            kind = "silent" if silent else "sounding"
+            raise SystemExit(f"portal upload: warning {answer.get('warning')!r} for a {kind} clip")
         status, headers, _ = client.request("HEAD", answer["url"])
         if status != 200 or headers.get("Content-Length") != str(size):
             raise SystemExit(f"stored video: HEAD {answer['url']} -> {status}, Content-Length "
@@ -361,6 +408,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="measured runs per case (after one warm-up)")
     parser.add_argument("--size", type=int, default=DEFAULT_SIZE, help="upload size in bytes (<= 50 MiB)")
+    parser.add_argument("--audio", choices=("silent", "tone", "none"), default="silent",
+                        help="silent (default): a 5-minute clip whose 48 kHz stereo sound is silent throughout, the "
+                             "worst case of the silence check (the whole track decoded); tone: the same with sound "
+                             "(the scan stops at its first half-second); none: a 1 s clip padded to size")
     options = parser.parse_args()
     if not MiB <= options.size <= VIDEO_MAX_BYTES:  # the clip itself takes a few KB; the portal refuses more
         parser.error(f"--size must be between {MiB} and {VIDEO_MAX_BYTES} bytes")
@@ -384,7 +435,8 @@ def main():
 
         _, deploy_s = run_checked([str(BIN / "flask"), "--app", "run.py", "deploy"], env, SETUP_TIMEOUT, "flask deploy")
         video = tmp / "clip.mp4"
-        out, data_s = run_checked([str(BIN / "python"), "-c", SETUP_SNIPPET, USERNAME, str(video), str(options.size)],
+        out, data_s = run_checked([str(BIN / "python"), "-c", SETUP_SNIPPET, USERNAME, str(video), str(options.size),
+                                   options.audio],
                                   env, SETUP_TIMEOUT, "data and video setup")
         password = out.strip().splitlines()[-1]
         size = video.stat().st_size
@@ -403,7 +455,8 @@ def main():
         token = log_in(portal_client, USERNAME, password)
         cases = {
             "A": (portal, portal_client, "/apply/video",
-                  {"X-File-Name": "clip.mp4", "X-CSRFToken": token}, portal_check(portal_client, size)),
+                  {"X-File-Name": "clip.mp4", "X-CSRFToken": token},
+                  portal_check(portal_client, size, options.audio == "silent")),
             "B": (baseline, Client(baseline.port), "/upload", {"X-File-Name": "clip.mp4"}, baseline_check(size)),
         }
         setup_s = time.monotonic() - began
@@ -421,7 +474,10 @@ def main():
                   for name, rs in runs.items()}
         file_mb = size / MiB
         hwm = all(r["hwm"] for rs in runs.values() for r in rs)
-        print(f"upload of a valid H.264 MP4 of {size} bytes ({file_mb:.1f} MB), raw body, gunicorn --workers 1 sync, "
+        clip = {"silent": "5-minute, sound silent throughout", "tone": "5-minute, with sound",
+                "none": "1 s clip padded"}[options.audio]
+        print(f"upload of a valid H.264 MP4 ({clip}) of {size} bytes ({file_mb:.1f} MB), raw body, "
+              f"gunicorn --workers 1 sync, "
               f"median of {options.repeat} runs after 1 warm-up (MB = MiB)")
         print(f"peak = {'VmHWM reset via clear_refs' if hwm else 'VmRSS sampled every 2 ms'}, minus the worker's "
               f"idle VmRSS just before the request")

@@ -151,6 +151,7 @@ def test_stored_files_exist_and_pass_the_media_checks(loaded):
     assert check_photo(photo.read_bytes()).ok
     verdict = check_video(storage.path_of(sample.video_file))
     assert verdict.ok and verdict.video_codec == "AVC" and round(verdict.duration_seconds) == sample.video_duration
+    assert (verdict.width, verdict.height) == (640, 360) and verdict.warning == "" and sample.video_warning is None
     total = sum(storage.path_of(a.video_file).stat().st_size + photo.stat().st_size for a in applications)
     assert total < 5 * 1024 * 1024
 

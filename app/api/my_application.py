@@ -27,6 +27,7 @@ def as_json(application: Application) -> dict:
         photo=application.photo_original_name,
         video=application.video_original_name,
         video_duration=application.video_duration,
+        video_warning=application.video_warning,
         submitted_at=application.submitted_at.isoformat() if application.submitted_at else None,
         history=[
             {"at": e.at.isoformat(), "action": e.action, "actor": e.actor_name, "opinion": e.opinion}

@@ -17,8 +17,9 @@ PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png"}
 @click.option("--video", "kind", flag_value="video", help="Check every FILE as the application video.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def check(kind, files):
-    """Check FILEs as the portal checks uploads: prints `OK  path` or `REFUSED  path: reason` for each; exits 1 if any
-    is refused. Without --photo or --video a .jpg/.jpeg/.png file is checked as a photo and any other as a video
+    """Check FILEs as the portal checks uploads: prints `OK  path`, `OK  path` followed by `  WARNING: …` (accepted,
+    with something the citizen is told, e.g. silent sound) or `REFUSED  path: reason` for each; exits 1 if any is
+    refused. Without --photo or --video a .jpg/.jpeg/.png file is checked as a photo and any other as a video
     (the name only picks the rule: the check itself reads the content)."""
     refused = 0
     for path in files:
@@ -26,6 +27,8 @@ def check(kind, files):
         verdict = check_photo(path.read_bytes()) if as_photo else check_video(path)
         if verdict.ok:
             click.echo(f"OK  {path}")
+            if getattr(verdict, "warning", ""):
+                click.echo(f"  WARNING: {verdict.warning}")
         else:
             refused += 1
             click.echo(f"REFUSED  {path}: {verdict.message}")

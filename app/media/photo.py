@@ -29,11 +29,16 @@ _COLOUR_SPREAD = 24
 # ...and a photo is in colour when at least this share of it is coloured: a face alone covers far more, while on a
 # white background the mean spread of a colour portrait can be small, which is why a mean is not used.
 _COLOUR_SHARE = 0.01
-# Near white: every channel at least this bright and the channels within this spread (warm light passes, a pale
-# blue backdrop does not).
-_WHITE_MIN, _WHITE_SPREAD = 200, 40
+# The background is judged in CIELAB, per pixel of the border (below): lightness L* says white from grey, chroma C*
+# says white from a coloured backdrop. A phone photo against a white wall in ordinary light has its wall at RGB
+# ~215-250 (L* 86-98) with a slight warm or cool cast from the phone's white balance (C* up to ~10), darker towards
+# the corners; a studio's light-grey backdrop is a uniform ~200 (L* 80.6) and the palest blue ID-photo backdrop
+# (~200,220,245) has C* 14.5. So: white is L* >= 84 (a neutral RGB 209) and C* <= 12.
+_WHITE_MIN_LIGHTNESS = 84.0
+_WHITE_MAX_CHROMA = 12.0
 # The background is judged on the outer 5% of the top edge and of the left and right edges down to 60% of the height:
-# the head stays clear of those, the shoulders reach the sides lower down.
+# the head stays clear of those, the shoulders reach the sides lower down. At least this share of those pixels must
+# be white: a shadow or a strand of hair near the edge may take the rest.
 _BORDER, _BORDER_DEPTH, _WHITE_SHARE = 0.05, 0.6, 0.8
 
 _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
@@ -116,15 +121,11 @@ def check_photo(data: bytes) -> PhotoVerdict:
         )
 
     sample = rgb.resize((_SAMPLE_WIDTH, max(1, round(_SAMPLE_WIDTH * ratio))), Image.Resampling.BOX)
-    _, darkest, spread = _channel_extremes(sample)
-    if _share(spread.point(lambda v: 255 if v >= _COLOUR_SPREAD else 0)) < _COLOUR_SHARE:
+    if _share(_channel_spread(sample).point(lambda v: 255 if v >= _COLOUR_SPREAD else 0)) < _COLOUR_SHARE:
         return _refuse("照片须为彩色照片，不能是黑白（灰度）照片，请上传彩色照片", fmt, size)
-    white = ImageChops.multiply(
-        darkest.point(lambda v: 255 if v >= _WHITE_MIN else 0),
-        spread.point(lambda v: 255 if v <= _WHITE_SPREAD else 0),
-    )
-    if _border_share(white) < _WHITE_SHARE:
-        return _refuse("照片背景须为白色，请在白色背景前拍摄，或更换为白底一寸照后重新上传", fmt, size)
+    background = _background_problem(sample)
+    if background:
+        return _refuse(background, fmt, size)
 
     return PhotoVerdict(ok=True, format=fmt, width=width, height=height, stored=_reencode(rgb, image.info))
 
@@ -143,11 +144,12 @@ def _on_white(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _channel_extremes(image: Image.Image):
+def _channel_spread(image: Image.Image) -> Image.Image:
+    """Per pixel, its brightest channel minus its darkest."""
     red, green, blue = image.split()
     lightest = ImageChops.lighter(ImageChops.lighter(red, green), blue)
     darkest = ImageChops.darker(ImageChops.darker(red, green), blue)
-    return lightest, darkest, ImageChops.subtract(lightest, darkest)
+    return ImageChops.subtract(lightest, darkest)
 
 
 def _share(mask: Image.Image) -> float:
@@ -156,14 +158,47 @@ def _share(mask: Image.Image) -> float:
     return histogram[255] / max(1, sum(histogram))
 
 
-def _border_share(mask: Image.Image) -> float:
-    width, height = mask.size
+def _border_pixels(image: Image.Image) -> list[tuple[int, int, int]]:
+    width, height = image.size
     side = max(1, round(width * _BORDER))
     top = max(1, round(height * _BORDER))
     depth = max(top + 1, round(height * _BORDER_DEPTH))
     strips = [(0, 0, width, top), (0, top, side, depth), (width - side, top, width, depth)]
-    counts = [mask.crop(box).histogram() for box in strips]
-    return sum(c[255] for c in counts) / max(1, sum(sum(c) for c in counts))
+    pixels = []
+    for box in strips:
+        data = image.crop(box).tobytes()  # RGB, 3 bytes a pixel
+        pixels.extend(zip(data[0::3], data[1::3], data[2::3]))
+    return pixels
+
+
+def _background_problem(sample: Image.Image) -> str:
+    """'' when the border is white; otherwise the refusal, saying whether the backdrop is grey or coloured."""
+    pixels = _border_pixels(sample)
+    judged = [_lightness_chroma(pixel) for pixel in pixels]
+    white = sum(1 for lightness, chroma in judged if lightness >= _WHITE_MIN_LIGHTNESS and chroma <= _WHITE_MAX_CHROMA)
+    if white >= _WHITE_SHARE * len(judged):
+        return ""
+    neutral = sum(1 for _, chroma in judged if chroma <= _WHITE_MAX_CHROMA)
+    if neutral >= _WHITE_SHARE * len(judged):  # neutral but not light enough: a grey backdrop or a dim room
+        return "照片背景偏灰，不是白色：请在白色背景前、光线充足处重新拍摄，或更换为白底一寸照后重新上传"
+    return "照片背景须为白色（当前背景带有颜色）：请在白色背景前重新拍摄，或更换为白底一寸照后重新上传"
+
+
+# sRGB (0-255) -> linear light, for CIELAB.
+_LINEAR = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (v / 255 for v in range(256))]
+
+
+def _lab_f(t: float) -> float:
+    return t ** (1 / 3) if t > 216 / 24389 else (24389 / 27 * t + 16) / 116
+
+
+def _lightness_chroma(pixel: tuple[int, int, int]) -> tuple[float, float]:
+    """CIELAB L* and C* of an sRGB pixel (D65 white)."""
+    r, g, b = (_LINEAR[v] for v in pixel[:3])
+    fx = _lab_f((0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047)
+    fy = _lab_f(0.2126 * r + 0.7152 * g + 0.0722 * b)
+    fz = _lab_f((0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883)
+    return 116 * fy - 16, math.hypot(500 * (fx - fy), 200 * (fy - fz))
 
 
 def _reencode(rgb: Image.Image, info: dict) -> bytes:

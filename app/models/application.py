@@ -120,6 +120,9 @@ class Application(Model):
     video_original_name = Column(String(255))
     video_size = Column(Integer)
     video_duration = Column(Integer)
+    # What the citizen is told about an accepted video before submitting (app/media/video.py: sound silent
+    # throughout); NULL when there is nothing to say. Set on every upload, so a replaced video takes its own.
+    video_warning = Column(String(300))
 
     created_at = Column(DateTime, nullable=False, default=clock.now)
     updated_at = Column(DateTime, nullable=False, default=clock.now, onupdate=clock.now)

@@ -192,6 +192,7 @@ class CitizenApplicationView(BaseView):
             message=_("已上传"),
             url=url_for("ApplicationFileView.file", application_id=application.id, kind=kind, v=getattr(application, f"{kind}_file")[-12:]),
             name=getattr(application, f"{kind}_original_name"),
+            warning=(application.video_warning or "") if kind == "video" else "",
         )
 
     @expose("/units")

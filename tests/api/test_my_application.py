@@ -68,3 +68,19 @@ def test_submit_after_the_deadline_is_refused(setup):
 def test_other_roles_have_no_application_api(app):
     client = factories.api_client(app, factories.account(roles.L2_CLERK, unit=factories.unit()))
     assert client.get("/api/v1/my_application/").status_code == 403
+
+
+def test_a_silent_video_is_stored_with_its_warning_and_a_mute_one_refused(setup, tmp_path):
+    client, _ = setup
+    silent, mute = tmp_path / "silent.mp4", tmp_path / "mute.mp4"
+    corpus.clip(silent, audio="silence")
+    corpus.clip(mute, audio=None)
+    response = client.post("/api/v1/my_application/video", data={"file": (io.BytesIO(mute.read_bytes()), "v.mp4")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422 and "视频没有声音" in response.json["message"]
+    response = client.post("/api/v1/my_application/video", data={"file": (io.BytesIO(silent.read_bytes()), "v.mp4")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 200, response.json
+    assert response.json["result"]["video_warning"].startswith("视频的声音全程几乎听不到")
+    stored = client.get("/api/v1/my_application/").json["result"]["video_warning"]
+    assert stored == response.json["result"]["video_warning"]

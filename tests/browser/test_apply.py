@@ -17,6 +17,7 @@ from tests.media import corpus
 NOW = datetime(2026, 4, 10, 9, 0)
 SCREENSHOT = "/tmp/apply-mobile.png"
 SCREENSHOT_SUBMITTED = "/tmp/apply-mobile-submitted.png"
+SCREENSHOT_SILENT = "/tmp/apply-mobile-silent-video.png"
 ID_NUMBER = factories.id_number("19850615", 123)  # born 1985-06-15; sequence 123, odd: male
 DEEDS = "坚持每天学习两小时，带动社区读书会。\n每周为邻居讲一次课。"
 
@@ -32,6 +33,9 @@ def media(tmp_path_factory):
     paths["big_photo"].write_bytes(corpus.padded_to(photo, int(2.1 * 1024 * 1024)))
     corpus.clip(paths["video"])
     corpus.clip(paths["hevc"], "libx265")
+    paths["silent"], paths["mute"] = folder / "静音视频.mp4", folder / "无声视频.mp4"
+    corpus.clip(paths["silent"], audio="silence")
+    corpus.clip(paths["mute"], audio=None)
     return paths
 
 
@@ -170,6 +174,38 @@ def test_a_citizen_applies_on_a_phone(phone_page, live_server, requested_urls, c
 
     assert any("/apply/photo" in url for url in requested_urls) and any("/apply/video" in url for url in requested_urls)
     assert_only_live_server(requested_urls, live_server)
+
+
+def test_a_citizen_on_a_phone_sees_the_silence_warning_before_submitting(phone_page, citizen, media):
+    page = phone_page
+    log_in(page, citizen["account"])
+    page.goto("/apply/")
+    warning = page.locator("#video-warning")
+    assert not warning.is_visible()
+
+    # No sound track at all: refused, saying what to do.
+    page.set_input_files("#video", media["mute"])
+    page.wait_for_function("() => document.getElementById('video-status').classList.contains('bad')")
+    assert "视频没有声音" in page.inner_text("#video-status") and "请录制带声音的视频" in page.inner_text("#video-status")
+    assert not warning.is_visible()
+
+    # Sound that is silent throughout: kept, and the citizen is told at once, next to the video.
+    page.set_input_files("#video", media["silent"])
+    page.wait_for_function("() => document.getElementById('video-status').textContent.includes('已上传')")
+    assert page.inner_text("#video-status") == "视频已上传：静音视频.mp4"
+    assert warning.is_visible() and warning.inner_text().startswith("视频的声音全程几乎听不到")
+    assert "麦克风" in warning.inner_text()
+    assert_no_horizontal_scroll(page)
+    page.locator("#video-box").screenshot(path=SCREENSHOT_SILENT)
+
+    # Still there when the citizen comes back to the page later, until the video is replaced by one with sound.
+    page.reload()
+    assert warning.is_visible() and warning.inner_text().startswith("视频的声音全程几乎听不到")
+    page.set_input_files("#video", media["video"])
+    page.wait_for_function("() => document.getElementById('video-status').textContent.includes('学习视频.mp4')")
+    assert not warning.is_visible()
+    page.reload()
+    assert not warning.is_visible()
 
 
 def test_an_oversized_photo_is_refused_in_the_browser_without_sending_it(page, live_server, requested_urls,

@@ -6,16 +6,19 @@ tiny and short so the whole corpus builds in about a second. Large files are spa
 `free` box costs no disk and no time, and is still a real file of that size.
 """
 import io
+import math
 import os
+import random
 import struct
 import zlib
+from array import array
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
 import av
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from app.demo.pictures import portrait  # noqa: F401  (re-exported: tests draw with corpus.portrait)
 from app.media.photo import PHOTO_MAX_BYTES
@@ -27,8 +30,9 @@ class Case:
     name: str
     make: Callable[[Path], None]  # writes the case's file at the path given
     ok: bool
-    mentions: tuple[str, ...] = ()  # words a refusal's message must contain
+    mentions: tuple[str, ...] = ()  # words a refusal's message (or an accepted file's warning) must contain
     suffix: str = ""
+    warns: bool = False  # accepted with a warning the citizen sees before submitting
 
     @property
     def filename(self) -> str:
@@ -48,6 +52,7 @@ def build(cases: list[Case], directory: Path) -> dict[str, Path]:
 # ---------------------------------------------------------------- photos
 
 WHITE, GREY, BLUE, RED = (255, 255, 255), (150, 150, 150), (67, 142, 219), (220, 20, 30)
+STUDIO_GREY, LIGHT_BLUE = (200, 200, 200), (180, 210, 240)
 
 
 def encoded(image: Image.Image, fmt: str, **options) -> bytes:
@@ -127,6 +132,32 @@ def png_of_zeros(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(idat)) + chunk(b"IEND", b"")
 
 
+def phone_photo(wall=(248, 241, 228), corners: float = 0.88, size=(900, 1200), noise: float = 5.0,
+                shadow: float = 0.12, quality: int = 85) -> bytes:
+    """A phone photo of a person against a wall: the wall's colour (its cast from the phone's white balance) at the
+    centre, darker towards the corners (vignetting and uneven room light, to `corners` of the centre's brightness),
+    a soft shadow of the person on the wall, sensor noise and JPEG compression."""
+    width, height = size
+    backdrop = (0, 255, 0)  # drawn behind the person, then replaced by the wall
+    person = portrait(size, background=backdrop)
+    silhouette = ImageChops.difference(person, Image.new("RGB", size, backdrop)).convert("L").point(
+        lambda v: 255 if v else 0)
+    # 0 at the centre, ~200 at the middle of the edges, 255 in the corners
+    falloff = Image.radial_gradient("L").crop((28, 28, 228, 228)).resize(size)
+    light = falloff.point(lambda v: round(255 * (1 - (1 - corners) * v / 255)))
+    if shadow:  # cast down and to the right, blurred: it falls on the wall beside the shoulders and the head
+        cast = Image.new("L", size, 0)
+        cast.paste(silhouette, (width // 25, height // 60))
+        cast = cast.filter(ImageFilter.GaussianBlur(width / 30))
+        light = ImageChops.multiply(light, cast.point(lambda v: round(255 * (1 - shadow * v / 255))))
+    picture = ImageChops.multiply(Image.new("RGB", size, wall), Image.merge("RGB", (light, light, light)))
+    picture.paste(person, mask=silhouette)
+    if noise:
+        grain = Image.merge("RGB", [Image.effect_noise(size, noise) for _ in range(3)])
+        picture = ImageChops.add(picture, grain, offset=-128)
+    return encoded(picture, "JPEG", quality=quality)
+
+
 def _truncated(data: bytes, share: float = 0.6) -> bytes:
     return data[: int(len(data) * share)]
 
@@ -142,13 +173,33 @@ PHOTO_CASES = [
     Case("exif_rotated_to_portrait", _writes(rotated_for_exif), True, suffix=".jpg"),
     Case("exactly_2mib", _writes(lambda: padded_to(encoded(portrait(), "JPEG"), PHOTO_MAX_BYTES)), True,
          suffix=".jpg"),
-    Case("grey_background", _writes(lambda: encoded(portrait(background=GREY), "JPEG")), False, ("背景", "白色"),
+    # Phone photos against a white wall in ordinary light: a warm or cool cast, brightness 215-250, noise, a shadow.
+    Case("phone_warm_white_wall", _writes(lambda: phone_photo((248, 241, 228))), True, suffix=".jpg"),
+    Case("phone_cool_white_wall", _writes(lambda: phone_photo((234, 240, 248))), True, suffix=".jpg"),
+    Case("phone_white_wall_dim_corners", _writes(lambda: phone_photo((250, 248, 244), corners=0.85)), True,
+         suffix=".jpg"),
+    Case("phone_bright_white_wall", _writes(lambda: phone_photo((255, 255, 255), corners=0.96, shadow=0.2)), True,
+         suffix=".jpg"),
+    Case("grey_background", _writes(lambda: encoded(portrait(background=GREY), "JPEG")), False, ("背景", "偏灰"),
          ".jpg"),
+    # A studio's light-grey backdrop: uniform, neutral, RGB 200 (it used to pass as white).
+    Case("studio_grey_200", _writes(lambda: phone_photo(STUDIO_GREY, corners=1, shadow=0, noise=2, quality=92)),
+         False, ("背景", "偏灰", "请在白色背景前"), ".jpg"),
+    Case("studio_grey_200_png", _writes(lambda: encoded(portrait(background=STUDIO_GREY), "PNG")), False,
+         ("偏灰",), ".png"),
+    Case("phone_grey_wall_dim_room", _writes(lambda: phone_photo((205, 203, 200), corners=0.9)), False,
+         ("偏灰", "光线充足"), ".jpg"),
+    Case("light_blue_backdrop", _writes(lambda: phone_photo(LIGHT_BLUE, corners=1, shadow=0, noise=2)), False,
+         ("背景", "颜色", "请在白色背景前"), ".jpg"),
+    Case("palest_blue_backdrop", _writes(lambda: encoded(portrait(background=(200, 220, 245)), "JPEG")), False,
+         ("颜色",), ".jpg"),
+    Case("warm_yellow_wall", _writes(lambda: phone_photo((250, 230, 195))), False, ("颜色",), ".jpg"),
     Case("light_grey_background", _writes(lambda: encoded(portrait(background=(185, 185, 185)), "JPEG")), False,
          ("背景",), ".jpg"),
     Case("blue_background", _writes(lambda: encoded(portrait(background=BLUE), "JPEG")), False, ("背景", "白色"),
          ".jpg"),
-    Case("red_background", _writes(lambda: encoded(portrait(background=RED), "PNG")), False, ("背景",), ".png"),
+    Case("red_background", _writes(lambda: encoded(portrait(background=RED), "PNG")), False, ("背景", "颜色"), ".png"),
+    Case("red_backdrop_phone", _writes(lambda: phone_photo(RED, corners=0.95)), False, ("背景", "颜色"), ".jpg"),
     Case("greyscale_mode_l", _writes(lambda: encoded(portrait().convert("L"), "JPEG")), False, ("彩色",), ".jpg"),
     Case("greyscale_16bit_png", _writes(lambda: encoded(portrait().convert("L").convert("I;16"), "PNG")), False,
          ("彩色",), ".png"),
@@ -176,32 +227,57 @@ PHOTO_CASES = [
 
 # ---------------------------------------------------------------- videos
 
-_ENCODER_OPTIONS = {"libx265": {"x265-params": "log-level=none"}}
+_ENCODER_OPTIONS = {"libx265": {"x265-params": "log-level=none"}, "libx264": {"preset": "veryfast"}}
+_TONE_HZ = 500
 
 
-def clip(path: Path, codec: str = "libx264", *, container: str = "mp4", seconds: float = 1, fps: int = 10,
-         size=(160, 120), audio: bool = False, movflags: str | None = None, gop: int | None = None) -> None:
-    """Encode a tiny clip of coloured frames (and silent AAC) into path."""
+def _sound_frame(kind: str, dbfs: float, rate: int, samples: int) -> bytes:
+    """One frame of float samples: a sine near 500 Hz that tiles the frame exactly, hiss, or digital silence."""
+    amplitude = 10 ** (dbfs / 20)
+    if kind == "tone":  # RMS of a sine is amplitude/√2: scaled so that the frame's RMS is `dbfs`
+        cycles = max(1, round(_TONE_HZ * samples / rate))
+        values = [amplitude * math.sqrt(2) * math.sin(2 * math.pi * cycles * i / samples) for i in range(samples)]
+    elif kind == "hiss":  # uniform noise of that RMS (a uniform's RMS is its half-width/√3)
+        noise = random.Random(7)
+        values = [amplitude * math.sqrt(3) * noise.uniform(-1, 1) for _ in range(samples)]
+    else:
+        values = [0.0] * samples
+    return array("f", values).tobytes()
+
+
+def clip(path: Path, codec: str = "libx264", *, container: str = "mp4", seconds: float = 1, fps: int | Fraction = 10,
+         size=(640, 360), audio: str | None = "tone", audio_dbfs: float = -18, sound_from: float = 0,
+         audio_rate: int = 8000, stereo: bool = False, movflags: str | None = None, gop: int | None = None) -> None:
+    """Encode a clip of coloured frames into path, with AAC sound: audio is 'tone' (a sine at audio_dbfs RMS),
+    'hiss' (noise at audio_dbfs), 'silence' (digital zeros) or None (no audio track). With sound_from, the track
+    is silent until then. The defaults make a clip the portal accepts without a warning."""
     options = {"movflags": movflags} if movflags else {}
     encoder_options = dict(_ENCODER_OPTIONS.get(codec, {}), **({"g": str(gop)} if gop else {}))
+    layout, channels = ("stereo", 2) if stereo else ("mono", 1)
     with av.open(str(path), "w", format=container, options=options) as out:
         video = out.add_stream(codec, rate=fps, options=encoder_options)
         video.width, video.height = size
         video.pix_fmt = "yuv420p"
-        sound = out.add_stream("aac", rate=8000, layout="mono") if audio else None
+        sound = out.add_stream("aac", rate=audio_rate, layout=layout, options={"aac_coder": "fast"}) if audio else None
         frames = round(seconds * fps)
+        pictures = [portrait(size, background=((index * 37) % 256, 200, 120)) for index in range(min(frames, 8))]
         for index in range(frames):
-            picture = portrait(size, background=((index * 37) % 256, 200, 120))
-            for packet in video.encode(av.VideoFrame.from_image(picture)):
+            for packet in video.encode(av.VideoFrame.from_image(pictures[index % len(pictures)])):
                 out.mux(packet)
         for packet in video.encode():
             out.mux(packet)
         if sound:
             samples, pts = sound.codec_context.frame_size or 1024, 0
-            while pts < seconds * 8000:
-                frame = av.AudioFrame(format="fltp", layout="mono", samples=samples)
-                frame.planes[0].update(bytes(frame.planes[0].buffer_size))
-                frame.sample_rate, frame.pts, frame.time_base = 8000, pts, Fraction(1, 8000)
+            loud = _sound_frame(audio, audio_dbfs, audio_rate, samples)
+            quiet = _sound_frame("silence", audio_dbfs, audio_rate, samples)
+            total = round(seconds * audio_rate)
+            while pts < total:
+                count = min(samples, total - pts)  # a shorter last frame, so the track ends with the picture
+                frame = av.AudioFrame(format="fltp", layout=layout, samples=count)
+                data = (loud if pts >= sound_from * audio_rate else quiet)[: count * 4]
+                for channel in range(channels):
+                    frame.planes[channel].update(data + bytes(frame.planes[channel].buffer_size - len(data)))
+                frame.sample_rate, frame.pts, frame.time_base = audio_rate, pts, Fraction(1, audio_rate)
                 pts += samples
                 for packet in sound.encode(frame):
                     out.mux(packet)
@@ -256,14 +332,35 @@ def audio_only(path: Path) -> None:
 
 
 _FRAGMENTED = "frag_keyframe+empty_moov+default_base_moof"
+_SLIDES = Fraction(1, 10)  # one picture every 10 s: a 5-minute clip in 30 frames, so it builds in a moment
 
 VIDEO_CASES = [
     Case("h264_moov_at_end", lambda p: clip(p), True, suffix=".mp4"),
     Case("h264_faststart", lambda p: clip(p, movflags="faststart"), True, suffix=".mp4"),
-    Case("h264_aac", lambda p: clip(p, audio=True), True, suffix=".mp4"),
-    Case("h264_aac_faststart", lambda p: clip(p, audio=True, movflags="faststart"), True, suffix=".mp4"),
+    Case("h264_aac", lambda p: clip(p), True, suffix=".mp4"),
+    Case("h264_aac_faststart", lambda p: clip(p, movflags="faststart"), True, suffix=".mp4"),
     Case("h264_fragmented", lambda p: clip(p, seconds=2, movflags=_FRAGMENTED, gop=5), True, suffix=".mp4"),
-    Case("h264_300s", lambda p: clip(p, seconds=300, fps=1, size=(32, 32)), True, suffix=".mp4"),
+    # Silent but for its last second (cheap to encode): not silence, which takes scanning the whole track to know.
+    Case("h264_300s", lambda p: clip(p, seconds=300, fps=_SLIDES, sound_from=299), True, suffix=".mp4"),
+    # 声音、画面等要清晰: a picture of at least 640×360 either way up, and sound.
+    Case("h264_portrait_360x640", lambda p: clip(p, size=(360, 640)), True, suffix=".mp4"),
+    Case("h264_720p_stereo_48khz", lambda p: clip(p, size=(1280, 720), audio_rate=48000, stereo=True), True,
+         suffix=".mp4"),
+    Case("h264_320x240", lambda p: clip(p, size=(320, 240)), False, ("画面太小", "320×240", "640×360"), ".mp4"),
+    Case("h264_638x360", lambda p: clip(p, size=(638, 360)), False, ("画面太小", "640×360"), ".mp4"),
+    Case("h264_640x358", lambda p: clip(p, size=(640, 358)), False, ("画面太小",), ".mp4"),
+    Case("h264_portrait_360x638", lambda p: clip(p, size=(360, 638)), False, ("画面太小", "360×640"), ".mp4"),
+    Case("h264_no_audio", lambda p: clip(p, audio=None), False, ("没有声音", "请录制带声音的视频"), ".mp4"),
+    Case("h264_no_audio_faststart", lambda p: clip(p, audio=None, movflags="faststart"), False, ("没有声音",),
+         ".mp4"),
+    # Silent throughout: accepted, with a warning. Quiet speech or sound late in the clip is not silence.
+    Case("h264_silent_audio", lambda p: clip(p, audio="silence"), True, ("听不到", "麦克风"), ".mp4", warns=True),
+    Case("h264_room_hiss_only", lambda p: clip(p, audio="hiss", audio_dbfs=-65), True, ("听不到",), ".mp4",
+         warns=True),
+    Case("h264_silent_48khz_stereo", lambda p: clip(p, seconds=3, audio="silence", audio_rate=48000, stereo=True),
+         True, ("听不到",), ".mp4", warns=True),
+    Case("h264_quiet_voice", lambda p: clip(p, audio_dbfs=-40), True, suffix=".mp4"),
+    Case("h264_loud_hiss", lambda p: clip(p, audio="hiss", audio_dbfs=-30), True, suffix=".mp4"),
     Case("h264_exactly_50mib", padded_clip(VIDEO_MAX_BYTES), True, suffix=".mp4"),
     Case("h264_mov", lambda p: clip(p, container="mov"), False, ("MOV", "MP4"), ".mov"),
     Case("h264_mov_renamed", lambda p: clip(p, container="mov"), False, ("MOV", "MP4"), ".mp4"),
@@ -272,13 +369,14 @@ VIDEO_CASES = [
     Case("hevc", lambda p: clip(p, "libx265"), False, ("HEVC", "H.264"), ".mp4"),
     Case("vp9", lambda p: clip(p, "libvpx-vp9"), False, ("VP9", "H.264"), ".mp4"),
     Case("audio_only", audio_only, False, ("没有视频",), ".mp4"),
-    Case("h264_301s", lambda p: clip(p, seconds=301, fps=1, size=(32, 32)), False, ("5 分 1 秒", "5 分钟"), ".mp4"),
+    Case("h264_301s", lambda p: clip(p, seconds=301, fps=_SLIDES, audio="silence"), False, ("5 分 1 秒", "5 分钟"),
+         ".mp4"),
     Case("empty", _writes(lambda: b""), False, ("为空",), ".mp4"),
     Case("renamed_text", _writes(lambda: "这不是视频\n".encode()), False, ("MP4",), ".mp4"),
     Case("renamed_jpeg", _writes(lambda: encoded(portrait(), "JPEG")), False, ("MP4",), ".mp4"),
-    Case("truncated_moov_at_end", truncated_clip(b"moov", audio=True), False, ("不完整",), ".mp4"),
-    Case("truncated_moov_at_end_moov_lost", truncated_clip(b"mdat", audio=True), False, ("不完整",), ".mp4"),
-    Case("truncated_faststart", truncated_clip(b"mdat", audio=True, movflags="faststart"), False, ("不完整",),
+    Case("truncated_moov_at_end", truncated_clip(b"moov"), False, ("不完整",), ".mp4"),
+    Case("truncated_moov_at_end_moov_lost", truncated_clip(b"mdat"), False, ("不完整",), ".mp4"),
+    Case("truncated_faststart", truncated_clip(b"mdat", movflags="faststart"), False, ("不完整",),
          ".mp4"),
     # MediaInfo misses this one (its sample table is whole); PyAV's index shows the samples lie past the end.
     Case("truncated_faststart_at_mdat", truncated_clip(b"mdat", 0, movflags="faststart"), False,

@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from app.media.photo import PHOTO_MAX_BYTES, check_photo
-from tests.media.corpus import PHOTO_CASES
+from tests.media.corpus import PHOTO_CASES, encoded, portrait
 
 ACCEPTED = [case for case in PHOTO_CASES if case.ok]
 
@@ -72,3 +72,21 @@ def test_size_is_checked_before_anything_is_decoded():
 def test_a_bomb_is_refused_from_its_header_before_decoding(photo_corpus):
     verdict = verdict_of(photo_corpus, "over_pixel_cap_49mp")
     assert (verdict.width, verdict.height) == (7000, 7000) and "7000×7000" in verdict.message
+
+
+@pytest.mark.parametrize("level, ok", [(200, False), (205, False), (212, True), (215, True), (235, True)])
+def test_a_neutral_backdrop_is_white_from_a_wall_in_ordinary_light_up(level, ok):
+    """The line between a studio's light grey (~200) and a white wall as a phone sees it (215-250) lies between."""
+    verdict = check_photo(encoded(portrait(background=(level, level, level)), "JPEG", quality=90))
+    assert verdict.ok is ok, verdict.message
+    if not ok:
+        assert "偏灰" in verdict.message and "请在白色背景前" in verdict.message
+
+
+@pytest.mark.parametrize("cast, ok", [((250, 244, 232), True), ((232, 238, 250), True), ((250, 232, 200), False),
+                                      ((200, 220, 245), False), ((235, 245, 225), True), ((215, 245, 215), False)])
+def test_a_slight_cast_of_the_phones_white_balance_passes_a_tinted_backdrop_does_not(cast, ok):
+    verdict = check_photo(encoded(portrait(background=cast), "JPEG", quality=90))
+    assert verdict.ok is ok, verdict.message
+    if not ok:
+        assert "颜色" in verdict.message

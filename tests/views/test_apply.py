@@ -19,11 +19,15 @@ def media(tmp_path_factory):
     folder = tmp_path_factory.mktemp("apply-media")
     corpus.clip(folder / "ok.mp4")
     corpus.clip(folder / "hevc.mp4", "libx265")
+    corpus.clip(folder / "silent.mp4", audio="silence")
+    corpus.clip(folder / "mute.mp4", audio=None)
+    corpus.clip(folder / "small.mp4", size=(480, 270))
     return {
         "photo": corpus.encoded(corpus.portrait(), "JPEG"),
         "grey_photo": corpus.encoded(corpus.portrait(background=corpus.GREY), "JPEG"),
         "video": (folder / "ok.mp4").read_bytes(),
         "hevc": (folder / "hevc.mp4").read_bytes(),
+        **{kind: (folder / f"{kind}.mp4").read_bytes() for kind in ("silent", "mute", "small")},
     }
 
 
@@ -112,6 +116,42 @@ def test_photo_and_video_are_checked_by_content_and_served_only_to_who_may_see_t
     assert stranger.get(f"/application-files/{application.id}/photo").status_code == 404
     clerk = factories.login(app.test_client(), factories.account(roles.L2_CLERK, unit=citizen["street"]))
     assert clerk.get(f"/application-files/{application.id}/photo").status_code == 404  # a draft: not yet
+
+
+def test_a_video_without_sound_or_too_small_is_refused_and_a_silent_one_is_kept_with_a_warning(citizen, media):
+    client = citizen["client"]
+    response = upload(client, "video", media["mute"], "无声.mp4")
+    assert response.status_code == 422 and "视频没有声音" in response.json["message"]
+    assert "请录制带声音的视频" in response.json["message"]
+    response = upload(client, "video", media["small"], "小.mp4")
+    assert response.status_code == 422 and "画面太小（480×270）" in response.json["message"]
+    assert "640×360" in response.json["message"]
+    assert db.session.query(Application).filter(Application.video_file.is_not(None)).count() == 0
+
+    response = upload(client, "video", media["silent"], "静音.mp4")
+    assert response.status_code == 200, response.json
+    assert response.json["warning"].startswith("视频的声音全程几乎听不到")
+    assert mine().video_warning == response.json["warning"]
+    page = client.get("/apply/").get_data(as_text=True)
+    assert '<p class="alert alert-warning video-warning" id="video-warning" role="status" >视频的声音全程几乎听不到' in page
+
+    response = upload(client, "video", media["video"], "有声.mp4")  # replaced by one with sound: no warning left
+    assert response.status_code == 200 and response.json["warning"] == ""
+    assert mine().video_warning is None
+    page = client.get("/apply/").get_data(as_text=True)
+    assert '<p class="alert alert-warning video-warning" id="video-warning" role="status" hidden></p>' in page
+
+
+def test_the_form_post_refuses_a_video_without_sound_at_its_field(citizen, media):
+    from io import BytesIO
+
+    response = citizen["client"].post("/apply/", data={
+        **fields(citizen["street"]), "intent": "save", "video": (BytesIO(media["mute"]), "无声.mp4"),
+    }, content_type="multipart/form-data")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert '<span class="help-block field-error">视频没有声音（文件中没有音轨）' in page
+    assert mine().name == "张学习" and mine().video_file is None  # what was typed is kept
 
 
 def test_replacing_a_photo_removes_the_old_file_after_the_commit(app, citizen, media):

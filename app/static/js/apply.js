@@ -112,6 +112,10 @@
           say(t("uploaded", {label: label, name: data.name || file.name}), true);
           var preview = document.getElementById(kind === "photo" ? "photo-preview" : "video-player");
           preview.src = data.url; preview.hidden = false;
+          if (kind === "video") {  // accepted, but with something to know before submitting (silent sound)
+            var warning = document.getElementById("video-warning");
+            warning.textContent = data.warning || ""; warning.hidden = !data.warning;
+          }
         } else if (xhr.status === 413) {
           say(t("too_large", {label: label}), false);
         } else {
