@@ -1,7 +1,7 @@
 """video warning shown to the citizen: application.video_warning (e.g. sound silent throughout), NULL if none
 
 Revision ID: af757395f8c0
-Revises: 3c5d06784104
+Revises: 4127b99a8010
 Create Date: 2026-11-29 18:14:31.024049
 
 """
@@ -12,7 +12,7 @@ import flask_appbuilder.models.mixins  # noqa: F401  (FAB column types used by a
 
 # revision identifiers, used by Alembic.
 revision = 'af757395f8c0'
-down_revision = '3c5d06784104'
+down_revision = '4127b99a8010'
 branch_labels = None
 depends_on = None
 
