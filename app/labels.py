@@ -69,6 +69,7 @@ APPLICATION = {
     "video_original_name": _l("视频文件名"),
     "video_size": _l("视频大小（字节）"),
     "video_duration": _l("视频时长（秒）"),
+    "video_warning": _l("视频提醒"),
     "status": _l("状态"),
     "status_display": _l("状态"),
     "submitted_at": _l("提交时间"),
