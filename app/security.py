@@ -19,6 +19,7 @@ _ALLOWED_BEFORE_PASSWORD_CHANGE = {
     "ContactView.index",
     "static",
     "appbuilder.static",
+    "favicon",
 }
 
 
