@@ -62,6 +62,7 @@ _COMMON_LABELS = {
     "stage": _l("阶段"),
     "status": _l("状态"),
     "by": _l("办理人"),
+    "added": _l("新增"),
 }
 FIELD_LABELS = {
     "unit": {**UNIT_LABELS, "parent_id": UNIT_LABELS["parent"]},
