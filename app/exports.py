@@ -208,6 +208,31 @@ def statuses_for(statuses: Iterable[str] = (), stage: str | None = None, level: 
     return chosen
 
 
+def scope_label(statuses, stage: str | None, statuses_asked: bool) -> str:
+    """What an export holds, in words for its file name: the statuses asked for, else the stage, else 全部.
+    statuses is statuses_for()'s answer; statuses_asked whether the URL named any (not only a stage)."""
+    if statuses_asked and statuses is not None:
+        chosen = [s for s in S if s.value in statuses]
+        if len(chosen) <= 2:
+            return "、".join(str(s.label) for s in chosen) or _("无")
+        return _("%(n)s种状态", n=len(chosen))
+    if stage == "pending":
+        return _("待评审")
+    if stage in STAGES:
+        return str(STAGES[stage][0])
+    return _("全部")
+
+
+_UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+def file_name(campaign: Campaign | None, unit: Unit | None, scope: str, day: date) -> str:
+    """报名信息-第九批-中关村街道-待评审-2026-05-01.xlsx: which campaign, whose unit, which rows, when."""
+    parts = [_("报名信息"), campaign.name if campaign is not None else _("全部批次"),
+             unit.name if unit is not None else None, scope, day.strftime("%Y-%m-%d")]
+    return "-".join(_UNSAFE_IN_FILE_NAMES.sub("_", str(part)) for part in parts if part) + ".xlsx"
+
+
 def export_query(user, *, campaign: Campaign | None = None, statuses=None, unit_id: int | None = None):
     """The user's review list (never a draft), ordered by first-level unit, second-level unit, submission."""
     unit = aliased(Unit, name="export_unit")
