@@ -186,6 +186,8 @@ def detail_lines(event) -> list[tuple[str, str]]:
             continue
         if event.action.endswith(".create") and value in (None, "", False) and key != "active":
             continue  # a new row's empty fields say nothing
+        if key == "email" and str(value).endswith("@accounts.invalid"):
+            continue  # the placeholder FAB needs (app.accounts.placeholder_email), not an address anyone gave
         lines.append((_field_label(event.object_type, key), _change_text(key, value)))
     return lines
 
