@@ -149,3 +149,22 @@ def test_the_log_reads_as_chinese_for_every_kind_of_event(app):
     account_created = db.session.query(AuditEvent).filter_by(action="account.create", object_id=str(clerk.id)).one()
     shown = _table(auditor.get(f"/audit/show/{account_created.id}").text)
     assert "角色：二级单位" in shown and "所属单位：海淀区 · 中关村街道" in shown and "[" not in shown
+
+
+def test_role_changes_and_moved_units_read_by_name():
+    from flask import current_app
+
+    from app.views.audit import detail_lines
+
+    district, (street, _) = factories.district_with_streets()
+    other = factories.unit(name="朝阳区")
+    account = factories.account(roles.L2_CLERK, unit=street)
+    account.roles = [current_app.appbuilder.sm.find_role(roles.L1_CLERK)]
+    account.unit_id = district.id
+    db.session.commit()
+    lines = [line for event in events(action="account.update") for line in detail_lines(event)]
+    assert dict(lines) == {"角色": "增加 一级单位；去掉 二级单位", "所属单位": "海淀区 · 中关村街道 → 海淀区"}
+    street.parent_id = other.id
+    db.session.commit()
+    (moved,) = events(action="unit.update")[-1:]
+    assert ("所属一级单位", "海淀区 → 朝阳区") in detail_lines(moved)

@@ -20,7 +20,7 @@ from app.views.applications import ApplicationView
 from app.views.base import PortalModelView, display_value
 from app.views.campaigns import CampaignView, StageWindowView
 from app.views.past_winners import PastWinnerView
-from app.views.review_settings import RecommendationQuotaView, UnitSubmissionView
+from app.views.review_settings import RecommendationQuotaView
 from app.views.units import UNIT_LABELS
 
 # The log stores codes ("unit.create"); the screen shows them in words. An unknown code is shown as stored.
@@ -51,8 +51,9 @@ _COMMON_LABELS = {
     "unit_id": _l("所属单位"),
     "parent_id": _l("所属一级单位"),
     "level": _l("单位级别"),
-    "recommended": UnitSubmissionView.label_columns["recommended"],
-    "not_recommended": UnitSubmissionView.label_columns["not_recommended"],
+    # A unit's 提交/上报 records its counts (app/workflow.submit_unit), as 提交情况 labels them.
+    "recommended": _l("推荐人数"),
+    "not_recommended": _l("不推荐人数"),
     "from_status": _l("原状态"),
     "to_status": _l("新状态"),
     "opinion": _l("意见"),
