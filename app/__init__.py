@@ -43,11 +43,25 @@ def create_app(config: dict | None = None) -> Flask:
         from app.errors import register_error_pages
 
         register_error_pages(app)
+        register_presentation(app)
         from app import audit  # noqa: F401  (installs the audit listener)
         from app.cli import register_commands
 
         register_commands(app)
     return app
+
+
+def register_presentation(app: Flask) -> None:
+    """The `format_time` template filter (Beijing time, one format) and the favicon browsers ask for at the root."""
+    from flask import send_from_directory
+
+    from app.display import format_time
+
+    app.add_template_filter(format_time)
+    app.add_url_rule(
+        "/favicon.ico", "favicon",
+        lambda: send_from_directory(app.static_folder, "img/favicon.ico", mimetype="image/vnd.microsoft.icon"),
+    )
 
 
 def register_views(appbuilder: AppBuilder) -> None:

@@ -30,8 +30,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app import scoping, workflow
+from app.display import XLSX_TIME_FORMAT, format_time
 from app.extensions import db
-from app.models import Application, ApplicationEvent, ApplicationStatus, Campaign, Unit
+from app.models import Account, Application, ApplicationEvent, ApplicationStatus, Campaign, Unit
+from app.models.account import label_person
 
 S = ApplicationStatus
 BATCH_SIZE = 500
@@ -117,7 +119,7 @@ class Opinion:
 
     action: str
     opinion: str | None
-    actor_name: str
+    who: str  # "中关村街道 · 张伟" (models.account.label_person)
     unit_name: str
     at: datetime
 
@@ -130,14 +132,13 @@ class Opinion:
         return str(workflow.labels().get(self.action, self.action))
 
     def text(self) -> str:
-        """推荐：同意推荐（zhangsan，中关村街道，2026-05-01 10:00）"""
+        """推荐：同意推荐（中关村街道 · 张伟，2026-05-01 10:00:00）"""
         return _(
-            "%(decision)s：%(opinion)s（%(who)s，%(unit)s，%(at)s）",
+            "%(decision)s：%(opinion)s（%(who)s，%(at)s）",
             decision=self.label,
             opinion=self.opinion or "",
-            who=self.actor_name,
-            unit=self.unit_name,
-            at=self.at.strftime("%Y-%m-%d %H:%M"),
+            who=self.who,
+            at=format_time(self.at),
         )
 
 
@@ -164,11 +165,11 @@ def level_sections(application: Application) -> list[LevelSection]:
         if event.action in OPINION_LEVEL:
             section = sections[OPINION_LEVEL[event.action]]
             section.opinion = Opinion(
-                event.action, event.opinion, event.actor_name, event.unit.name if event.unit else "", event.at
+                event.action, event.opinion, event.actor_label, event.unit.name if event.unit else "", event.at
             )
         elif event.action in SUBMISSION_LEVEL:
             section = sections[SUBMISSION_LEVEL[event.action]]
-            section.submitted_at, section.submitted_by = event.at, event.actor_name
+            section.submitted_at, section.submitted_by = event.at, event.actor_label
     return [sections[2], sections[1]]
 
 
@@ -207,6 +208,31 @@ def statuses_for(statuses: Iterable[str] = (), stage: str | None = None, level: 
     return chosen
 
 
+def scope_label(statuses, stage: str | None, statuses_asked: bool) -> str:
+    """What an export holds, in words for its file name: the statuses asked for, else the stage, else 全部.
+    statuses is statuses_for()'s answer; statuses_asked whether the URL named any (not only a stage)."""
+    if statuses_asked and statuses is not None:
+        chosen = [s for s in S if s.value in statuses]
+        if len(chosen) <= 2:
+            return "、".join(str(s.label) for s in chosen) or _("无")
+        return _("%(n)s种状态", n=len(chosen))
+    if stage == "pending":
+        return _("待评审")
+    if stage in STAGES:
+        return str(STAGES[stage][0])
+    return _("全部")
+
+
+_UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+def file_name(campaign: Campaign | None, unit: Unit | None, scope: str, day: date) -> str:
+    """报名信息-第九批-中关村街道-待评审-2026-05-01.xlsx: which campaign, whose unit, which rows, when."""
+    parts = [_("报名信息"), campaign.name if campaign is not None else _("全部批次"),
+             unit.name if unit is not None else None, scope, day.strftime("%Y-%m-%d")]
+    return "-".join(_UNSAFE_IN_FILE_NAMES.sub("_", str(part)) for part in parts if part) + ".xlsx"
+
+
 def export_query(user, *, campaign: Campaign | None = None, statuses=None, unit_id: int | None = None):
     """The user's review list (never a draft), ordered by first-level unit, second-level unit, submission."""
     unit = aliased(Unit, name="export_unit")
@@ -226,12 +252,14 @@ def export_query(user, *, campaign: Campaign | None = None, statuses=None, unit_
     return stmt
 
 
-def _opinions_of(application_ids: list[int]) -> dict[int, dict[int, Opinion]]:
+def _opinions_of(application_ids: list[int], actors: dict[int, Account]) -> dict[int, dict[int, Opinion]]:
+    """The latest opinion per level of each application; actors caches the clerks across batches (they are few)."""
     rows = db.session.execute(
         select(
             ApplicationEvent.application_id,
             ApplicationEvent.action,
             ApplicationEvent.opinion,
+            ApplicationEvent.actor_id,
             ApplicationEvent.actor_name,
             Unit.name,
             ApplicationEvent.at,
@@ -239,11 +267,17 @@ def _opinions_of(application_ids: list[int]) -> dict[int, dict[int, Opinion]]:
         .outerjoin(Unit, Unit.id == ApplicationEvent.unit_id)
         .where(ApplicationEvent.application_id.in_(application_ids), ApplicationEvent.action.in_(OPINION_LEVEL))
         .order_by(ApplicationEvent.application_id, ApplicationEvent.id)
-    )
+    ).all()
+    unknown = {row.actor_id for row in rows if row.actor_id is not None} - actors.keys()
+    if unknown:
+        query = select(Account).where(Account.id.in_(unknown)).options(selectinload(Account.roles))
+        actors.update((account.id, account) for account in db.session.scalars(query))
     result: dict[int, dict[int, Opinion]] = {}
-    for application_id, action, opinion, actor_name, unit_name, at in rows:
+    for application_id, action, opinion, actor_id, actor_name, unit_name, at in rows:
+        actor = actors.get(actor_id)
+        who = actor.acting_label(unit_name) if actor is not None else label_person(actor_name, unit_name)
         result.setdefault(application_id, {})[OPINION_LEVEL[action]] = Opinion(
-            action, opinion, actor_name, unit_name or "", at
+            action, opinion, who, unit_name or "", at
         )
     return result
 
@@ -252,9 +286,10 @@ def entries(stmt, batch_size: int = BATCH_SIZE) -> Iterator[Entry]:
     """The rows of stmt with their opinions, read batch_size at a time."""
     # Campaigns (and their windows, for 过期无效) are few: hold them, so no batch loads them again.
     campaigns = db.session.scalars(select(Campaign).options(selectinload(Campaign.windows))).all()  # noqa: F841
+    actors: dict[int, Account] = {}
     result = db.session.execute(stmt.execution_options(yield_per=batch_size))
     for batch in result.scalars().partitions():
-        opinions = _opinions_of([a.id for a in batch])
+        opinions = _opinions_of([a.id for a in batch], actors)
         for application in batch:
             yield Entry(application, opinions.get(application.id, {}))
 
@@ -276,7 +311,7 @@ def write_applications(rows: Iterable[Entry], out, *, full_numbers: bool) -> int
     sheet = workbook.add_worksheet(_("报名信息"))
     header = workbook.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
     day = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    moment = workbook.add_format({"num_format": XLSX_TIME_FORMAT})
     heads = columns()
     for col, (title, width) in enumerate(heads):
         sheet.set_column(col, col, width)

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 
-from app import clock
+from app import clock, display
 from app.extensions import db
 from app.models import Campaign, Stage, StageWindow
 
@@ -46,7 +46,7 @@ def require_open(stage: Stage | str, campaign: Campaign | None = None, at: datet
 
 
 def format_time(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "—"
+    return display.format_time(moment, empty="—")
 
 
 def open_stage(campaign: Campaign, stage: Stage | str, at: datetime | None = None) -> None:

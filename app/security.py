@@ -24,6 +24,7 @@ _ALLOWED_BEFORE_PASSWORD_CHANGE = {
     "ContactView.index",
     "static",
     "appbuilder.static",
+    "favicon",
 }
 
 

@@ -55,6 +55,9 @@ class Transition:
 
 def _ready_to_submit(actor, application: Application) -> None:
     errors = applications.completeness_errors(application)
+    if set(errors) == {"id_number"}:
+        # Complete, but the number is taken or belongs to a past winner: the banner says that, not "incomplete".
+        raise WorkflowError(errors["id_number"], errors=errors, status=422)
     if errors:
         raise WorkflowError(_("报名信息还不完整，请按提示补充后再提交"), errors=errors, status=422)
 

@@ -123,6 +123,7 @@ def test_numbers_are_text_and_masked_unless_asked(tmp_path):
 def test_each_level_shows_its_latest_opinion_with_who_and_when(tmp_path):
     district, (street, _) = factories.district_with_streets()
     city = factories.account(roles.CITY_OFFICE)
+    clerk = factories.account(roles.L2_CLERK, unit=street, username="l2-zgc", first_name="张伟")
     application = factories.application(unit=street, status="reported")
     history = [
         ("return", street, "请补充事迹", "submitted", "returned"),
@@ -133,22 +134,28 @@ def test_each_level_shows_its_latest_opinion_with_who_and_when(tmp_path):
         ("l1_report", district, None, "l1_recommended", "reported"),
     ]
     for minutes, (action, unit, opinion, source, target) in enumerate(history):
+        # The street's clerk has an account; the district's is gone, and only its login name is left.
+        actor = clerk if unit is street else None
         db.session.add(
             ApplicationEvent(application=application, at=NOW + timedelta(minutes=minutes), unit_id=unit.id,
-                             actor_name=f"clerk-{unit.id}", action=action, from_status=source, to_status=target,
-                             opinion=opinion)
+                             actor=actor, actor_name=actor.username if actor else f"clerk-{unit.id}", action=action,
+                             from_status=source, to_status=target, opinion=opinion)
         )
     db.session.commit()
     exports.write_applications(exports.entries(exports.export_query(city)), str(tmp_path / "o.xlsx"), full_numbers=True)
     (row,) = read_back(tmp_path / "o.xlsx")[1]
-    assert row["二级单位意见"] == f"推荐：学习成效显著，同意推荐（clerk-{street.id}，{street.name}，2026-05-01 10:02）"
-    assert row["一级单位意见"] == f"推荐：同意上报（clerk-{district.id}，{district.name}，2026-05-01 10:04）"
+    # The person and their unit, never the login name of an account that still exists; Beijing time, one format.
+    assert row["二级单位意见"] == "推荐：学习成效显著，同意推荐（中关村街道 · 张伟，2026-05-01 10:02:00）"
+    assert row["一级单位意见"] == f"推荐：同意上报（海淀区 · clerk-{district.id}，2026-05-01 10:04:00）"
     assert row["状态"] == "一级单位已上报市学习办"
 
     sections = exports.level_sections(application)
     assert [(s.level, s.unit.name, s.opinion.opinion, s.submitted_at) for s in sections] == [
         (2, street.name, "学习成效显著，同意推荐", NOW + timedelta(minutes=3)),
         (1, district.name, "同意上报", NOW + timedelta(minutes=5)),
+    ]
+    assert [(s.opinion.who, s.submitted_by) for s in sections] == [
+        ("中关村街道 · 张伟", "中关村街道 · 张伟"), (f"海淀区 · clerk-{district.id}", f"海淀区 · clerk-{district.id}"),
     ]
 
 
@@ -258,6 +265,6 @@ def test_ten_thousand_rows_stream_in_a_few_megabytes(tmp_path):
     assert second["身份证号"] == "110108********001X" and second["手机号码"] == "139****0001"
     assert all(row["身份证号"].startswith("110108********") and "****" in row["手机号码"] for row in body)
     assert first["个人先进事迹"] == DEEDS and first["二级单位意见"] == ""
-    assert second["二级单位意见"].startswith("推荐：学习成效显著，同意推荐（l2-clerk，")
+    assert second["二级单位意见"].startswith("推荐：学习成效显著，同意推荐（学院路街道 · l2-clerk，")
     assert second["状态"] == "二级单位已推荐，待一级单位评审"
     assert {row["二级单位"] for row in body} == {"中关村街道", "学院路街道"}

@@ -30,7 +30,7 @@ def as_json(application: Application) -> dict:
         video_warning=application.video_warning,
         submitted_at=application.submitted_at.isoformat() if application.submitted_at else None,
         history=[
-            {"at": e.at.isoformat(), "action": e.action, "actor": e.actor_name, "opinion": e.opinion}
+            {"at": e.at.isoformat(), "action": e.action, "actor": e.actor_label, "opinion": e.opinion}
             for e in application.events
         ],
     )

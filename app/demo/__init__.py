@@ -25,7 +25,16 @@ DEMO_ACCOUNTS = [
     ("l2-chaoyang-jianwai", roles.L2_CLERK, "chaoyang/jianwai"),
     *[(f"expert{i}", roles.EXPERT, None) for i in range(1, 7)],
 ]
-DEMO_NAMES = {"city": "市学习办", "auditor": "审计员"}
+# The people behind the demo accounts: history, 提交情况 and the printed 推荐表 name them ("中关村街道 · 刘晓燕").
+DEMO_NAMES = {"city": "王立群", "auditor": "范志远",
+              **{f"expert{i}": name for i, name in enumerate(("蒋文博", "沈佩玲", "韦国栋", "潘雨晴", "杜明远", "曹秀兰"), 1)}}
+# Clerks by unit path, the demo accounts' and those the demo applications need (app/demo/applications.py).
+CLERK_NAMES = {
+    "haidian": "周丽华", "haidian/zhongguancun": "刘晓燕", "haidian/xueyuanlu": "马红梅",
+    "haidian/haidianjiedao": "冯建军", "chaoyang": "孙海峰", "chaoyang/jianwai": "陈志刚", "chaoyang/sanlitun": "何静怡",
+    "chaoyang/wangjing": "高云峰", "dongcheng": "韩冬梅", "dongcheng/donghuamen": "罗佳琪", "dongcheng/jingshan": "梁建华",
+    "xicheng": "唐振宇", "xicheng/jinrongjie": "田雅婷",
+}
 
 
 def is_empty() -> bool:
@@ -59,7 +68,7 @@ def load(password: str) -> dict[str, int]:
     hashed = generate_password_hash(password)
     for username, role_name, unit_path in DEMO_ACCOUNTS:
         unit = by_path[unit_path] if unit_path else None
-        name = DEMO_NAMES.get(username) or (unit.name if unit else username.replace("expert", "专家"))
+        name = DEMO_NAMES.get(username) or CLERK_NAMES[unit_path]
         db.session.add(
             Account(
                 username=username,

@@ -24,6 +24,7 @@ from stdnum.cn import ric
 from app import clock, roles, storage
 from app.accounts import placeholder_email
 from app.extensions import db
+from app.demo import CLERK_NAMES
 from app.demo.pictures import portrait
 from app.identity import parse_id_number
 from app.media.photo import check_photo
@@ -348,7 +349,7 @@ def _clerk(sm, hashed: str, path: str, by_path: dict[str, Unit], level: int) -> 
     account = db.session.query(Account).filter_by(username=username).one_or_none()
     if account is None:
         unit = by_path[path]
-        account = Account(username=username, first_name=unit.name, last_name="", email=placeholder_email(username),
+        account = Account(username=username, first_name=CLERK_NAMES[path], last_name="", email=placeholder_email(username),
                           active=True, password=hashed, unit=unit,
                           roles=[sm.find_role(roles.L2_CLERK if level == 2 else roles.L1_CLERK)])
         db.session.add(account)

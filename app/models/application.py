@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app import clock
+from app.models.account import label_person
 
 
 class ApplicationStatus(str, enum.Enum):
@@ -166,6 +167,13 @@ class Application(Model):
         return f"{self.name or '（未填姓名）'} · {self.campaign.name if self.campaign else ''}"
 
 
+def _actor_label(actor, unit, stored_name: str) -> str:
+    unit_name = unit.name if unit is not None else None
+    if actor is None:  # the account is gone (ON DELETE SET NULL): the login name stored with the step is left
+        return label_person(stored_name, unit_name)
+    return actor.acting_label(unit_name)
+
+
 OPINION_ACTIONS = ("return", "l2_recommend", "l2_reject", "l1_recommend", "l1_reject")
 
 
@@ -194,6 +202,12 @@ class ApplicationEvent(Model):
 
     application = relationship("Application", back_populates="events")
     unit = relationship("Unit")
+    actor = relationship("Account")
+
+    @property
+    def actor_label(self) -> str:
+        """Who acted, as people read it: "中关村街道 · 张伟" (the unit recorded with the step), or the citizen."""
+        return _actor_label(self.actor, self.unit, self.actor_name)
 
 
 class PastWinner(Model):
@@ -234,6 +248,11 @@ class UnitSubmission(Model):
 
     campaign = relationship("Campaign")
     unit = relationship("Unit")
+    actor = relationship("Account")
+
+    @property
+    def actor_label(self) -> str:
+        return _actor_label(self.actor, self.unit, self.actor_name)
 
 
 class RecommendationQuota(Model):

@@ -1,6 +1,7 @@
 """The audit log: one row per state change, account change, password reset and schedule change. Never updated."""
 from flask_appbuilder import Model
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import relationship
 
 from app import clock
 
@@ -19,6 +20,8 @@ class AuditEvent(Model):
     object_id = Column(String(64))
     object_label = Column(String(200))
     detail = Column(JSON, nullable=False, default=dict)
+
+    actor = relationship("Account")
 
     def __repr__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.action} {self.object_type}#{self.object_id}"

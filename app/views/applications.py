@@ -4,7 +4,6 @@ A second-level unit decides 推荐/不推荐 with a written opinion, singly or f
 application while 在线报名 is open, and finally 提交 to its first-level unit; the first-level unit does the same and
 上报 to the city office. Every step is app/workflow.py's; this view only collects the opinion and shows results.
 """
-import re
 from urllib.parse import quote
 
 from flask import abort, flash, redirect, request, send_file, url_for
@@ -17,7 +16,7 @@ from flask_login import current_user
 from app import audit, clock, exports, labels, schedule, scoping, workflow
 from app.datamodel import PortalInterface
 from app.extensions import db
-from app.models import Application, Campaign
+from app.models import Application, Campaign, Unit
 from app.views.base import PortalModelView
 
 # The generic decision a clerk picks -> the workflow action for the clerk's unit level.
@@ -205,15 +204,21 @@ class ApplicationView(PortalModelView):
         }
         audit.record("export.applications", "application", None, "", rows=rows, filters=filters)
         db.session.commit()
-        today = clock.now().strftime("%Y-%m-%d")
-        campaign_name = re.sub(r'[\\/:*?"<>|\s]+', "_", campaign.name) if campaign is not None else _("全部")
-        name = _("报名信息-%(campaign)s-%(date)s.xlsx", campaign=campaign_name, date=today)
+        today = clock.now().date()
+        # The file says what it holds: the unit filtered on (if the user may see it), else the clerk's own unit.
+        named_unit = db.session.get(Unit, int(unit_arg)) if unit_arg else None
+        if named_unit is None or not scoping.can_see_unit(current_user, named_unit):
+            named_unit = getattr(current_user, "unit", None)
+        statuses_asked = any(request.args.getlist("status"))
+        scope = exports.scope_label(statuses, request.args.get("stage"), statuses_asked)
+        name = exports.file_name(campaign, named_unit, scope, today)
         response = send_file(out, mimetype=exports.XLSX_MIMETYPE, as_attachment=True, download_name=name, max_age=0)
         # RFC 5987 / 6266: the Chinese name for browsers, an ASCII one for the rest.
+        ascii_scope = request.args.get("stage") if request.args.get("stage") in ("pending", *exports.STAGES) else "list"
         response.headers.set(
             "Content-Disposition",
             "attachment",
-            filename=f"applications-{today}.xlsx",
+            filename=f"applications-{ascii_scope}-{today:%Y-%m-%d}.xlsx",
             **{"filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")},
         )
         response.content_length = size

@@ -1,12 +1,27 @@
-"""审计日志: read-only for everybody; the routes to change it are never registered."""
-from app.datamodel import PortalInterface
+"""审计日志: read-only for everybody; the routes to change it are never registered.
+
+The log stores codes and values as the code has them ("unit.create", {"ends_at": [old, new]}, "l2_forwarded", unit
+ids); this screen reads them back in words: the field labels of the screens where the values are edited, old → new,
+是/否, status and category labels, units and campaigns by name, roles without brackets.
+"""
+import re
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from app import workflow
-from app.models import AuditEvent
-from app.views.base import PortalModelView
-
+from app.datamodel import PortalInterface
+from app.extensions import db
+from app.models import AuditEvent, Campaign, Stage, Unit, UnitCategory
+from app.models.application import GENDER_LABELS, ApplicationStatus
+from app.views.accounts import UnitAccountView
+from app.views.applications import ApplicationView
+from app.views.base import PortalModelView, display_value
+from app.views.campaigns import CampaignView, StageWindowView
+from app.views.past_winners import PastWinnerView
+from app.views.review_settings import RecommendationQuotaView
+from app.views.units import UNIT_LABELS
 
 # The log stores codes ("unit.create"); the screen shows them in words. An unknown code is shown as stored.
 OBJECT_TYPES = {
@@ -17,6 +32,7 @@ OBJECT_TYPES = {
     "role": _l("角色"),
     "past_winner": _l("历届学习之星"),
     "application": _l("报名"),
+    "recommendation_quota": _l("推荐名额"),
 }
 CHANGES = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 ACTIONS = {
@@ -26,6 +42,46 @@ ACTIONS = {
     "role.permissions_edited": _l("修改角色权限"),  # detail: role, granted / withdrawn (the editor's cell labels)
     "export.applications": _l("导出报名信息"),
 }
+
+# Field labels per kind of object: the labels of the screens where those fields are edited, and a few of the
+# log's own (what a decision or an export records).
+_COMMON_LABELS = {
+    "campaign": _l("评选批次"),
+    "unit": _l("单位"),
+    "campaign_id": _l("评选批次"),
+    "unit_id": _l("所属单位"),
+    "parent_id": _l("所属一级单位"),
+    "level": _l("单位级别"),
+    # A unit's 提交/上报 records its counts (app/workflow.submit_unit), as 提交情况 labels them.
+    "recommended": _l("推荐人数"),
+    "not_recommended": _l("不推荐人数"),
+    "from_status": _l("原状态"),
+    "to_status": _l("新状态"),
+    "opinion": _l("意见"),
+    "rows": _l("导出行数"),
+    "filters": _l("导出范围"),
+    "full_numbers": _l("完整身份证号和手机号"),
+    "stage": _l("阶段"),
+    "status": _l("状态"),
+    "by": _l("办理人"),
+    "added": _l("新增"),
+}
+FIELD_LABELS = {
+    "unit": {**UNIT_LABELS, "parent_id": UNIT_LABELS["parent"]},
+    "account": {**UnitAccountView.label_columns, "unit_id": UnitAccountView.label_columns["unit"],
+                "email": _l("电子邮箱"), "last_name": _l("姓"), "password": _l("密码"), "login_count": _l("登录次数")},
+    "campaign": CampaignView.label_columns,
+    "stage_window": {**StageWindowView.label_columns, "stage": StageWindowView.label_columns["stage_label"]},
+    "role": {"name": _l("角色名称"), "permissions": _l("权限")},
+    "past_winner": PastWinnerView.label_columns,
+    "application": {**ApplicationView.label_columns, "unit": _l("单位"), "campaign": _l("评选批次")},
+    "recommendation_quota": RecommendationQuotaView.label_columns,
+}
+# Bookkeeping that says nothing to a reader: the row's own id, derived columns, the order of stages.
+HIDDEN = {"id", "parent_level", "position"}
+EXPORT_STAGES = {"pending": _l("待本单位评审"), "l2": _l("二级单位已推荐"), "l1": _l("一级单位已推荐"),
+                 "reported": _l("已上报市学习办")}
+_BRACKETED = re.compile(r"^\[(.*)\]$")
 
 
 def object_type_label(code):
@@ -44,13 +100,117 @@ def action_label(code):
     return code
 
 
-def actor_label(name):
-    return _("系统") if name == "system" else name
+def actor_label(event):
+    """The person ("中关村街道 · 张伟") with the login name the log recorded; 系统 for the portal itself."""
+    if event.actor_name == "system":
+        return _("系统")
+    if event.actor is None:
+        return event.actor_name
+    return f"{event.actor.person_label}（{event.actor_name}）"
+
+
+def _field_label(object_type: str, key: str) -> str:
+    labels = FIELD_LABELS.get(object_type, {})
+    return str(labels.get(key) or _COMMON_LABELS.get(key) or key)
+
+
+def _named(model, value):
+    row = db.session.get(model, int(value)) if str(value).isdigit() else None
+    if row is None:
+        return str(value)
+    return row.full_name if isinstance(row, Unit) else row.name
+
+
+def _status(value) -> str:
+    try:
+        return str(ApplicationStatus(value).label)
+    except ValueError:
+        return str(value)
+
+
+def value_text(key: str, value) -> str:
+    """One stored value in words."""
+    if value is None or value == "":
+        return _("（空）")
+    if isinstance(value, list):
+        return "、".join(value_text(key, v) for v in value) or _("（空）")
+    if isinstance(value, dict):
+        return "，".join(f"{_field_label('', k)}：{value_text(k, v)}" for k, v in value.items() if v is not None)
+    if isinstance(value, bool):
+        return str(display_value(value))
+    if key in ("unit_id", "parent_id", "unit") and isinstance(value, int):
+        return _named(Unit, value)
+    if key == "campaign_id":
+        return _named(Campaign, value)
+    if key in ("status", "from_status", "to_status"):
+        return _status(value)
+    if key == "stage":
+        if value in EXPORT_STAGES:
+            return str(EXPORT_STAGES[value])
+        try:
+            return str(Stage(value).label)
+        except ValueError:
+            return str(value)
+    if key == "category":
+        try:
+            return str(UnitCategory(value).label)
+        except ValueError:
+            return str(value)
+    if key == "level" and value in (1, 2):
+        return _("一级单位") if value == 1 else _("二级单位")
+    if key == "gender" and value in GENDER_LABELS:
+        return str(GENDER_LABELS[value])
+    bracketed = _BRACKETED.match(str(value))
+    return bracketed.group(1) if bracketed else str(value)
+
+
+def _change_text(key: str, value) -> str:
+    if value == "***":
+        return _("（已更改，内容不记录）")
+    if isinstance(value, list) and len(value) == 2 and key not in ("roles", "permissions", "status"):
+        return f"{value_text(key, value[0])} → {value_text(key, value[1])}"
+    if isinstance(value, dict) and set(value) <= {"added", "removed"}:
+        parts = []
+        if value.get("added"):
+            parts.append(_("增加 %(v)s", v=value_text(key, value["added"])))
+        if value.get("removed"):
+            parts.append(_("去掉 %(v)s", v=value_text(key, value["removed"])))
+        return "；".join(parts)
+    return value_text(key, value)
+
+
+def detail_lines(event) -> list[tuple[str, str]]:
+    """(label, text) per recorded field, in words."""
+    detail = event.detail or {}
+    lines = []
+    for key, value in detail.items():
+        if key in HIDDEN or (key == "unit_id" and "unit" in detail) or (key == "parent_id" and "parent" in detail):
+            continue
+        if event.action.endswith(".create") and value in (None, "", False) and key != "active":
+            continue  # a new row's empty fields say nothing
+        if key == "email" and str(value).endswith("@accounts.invalid"):
+            continue  # the placeholder FAB needs (app.accounts.placeholder_email), not an address anyone gave
+        lines.append((_field_label(event.object_type, key), _change_text(key, value)))
+    return lines
+
+
+def detail_html(event) -> Markup:
+    return Markup("<br>").join(Markup("{}：{}").format(label, text) for label, text in detail_lines(event))
+
+
+class AuditInterface(PortalInterface):
+    """Hands the detail and actor formatters the whole event: labels depend on what kind of object changed."""
+
+    @staticmethod
+    def _get_attr_value(item, col):
+        if col in ("detail", "actor_name"):
+            return item
+        return PortalInterface._get_attr_value(item, col)
 
 
 class AuditEventView(PortalModelView):
     route_base = "/audit"
-    datamodel = PortalInterface(AuditEvent)
+    datamodel = AuditInterface(AuditEvent)
     class_permission_name = "AuditEvent"
     include_route_methods = {"list", "show"}
     list_title = _l("审计日志")
@@ -66,7 +226,8 @@ class AuditEventView(PortalModelView):
         "object_label": _l("对象"),
         "detail": _l("详情"),
     }
-    list_columns = ["at", "actor_name", "ip", "action", "object_type", "object_label"]
+    list_columns = ["at", "actor_name", "ip", "action", "object_type", "object_label", "detail"]
     show_columns = ["at", "actor_name", "ip", "action", "object_type", "object_id", "object_label", "detail"]
     search_columns = ["at", "actor_name", "action", "object_type", "object_label", "ip"]
-    formatters_columns = {"action": action_label, "object_type": object_type_label, "actor_name": actor_label}
+    formatters_columns = {"action": action_label, "object_type": object_type_label, "actor_name": actor_label,
+                          "detail": detail_html}

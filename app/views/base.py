@@ -1,4 +1,5 @@
 """What every portal ModelView shares: read/write permissions, and re-checked scope for FAB's actions."""
+from datetime import date, datetime
 from urllib.parse import quote, urlsplit
 
 from flask import Response, abort, redirect, request, session, url_for
@@ -8,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateTimeField
 from wtforms.fields.core import UnboundField
 
+from app.display import format_time
 from app.views.fields import BeijingDateTimeField
 
 # FAB's per-method permissions folded into two, so roles.yaml reads "Unit: [can_read, can_write]".
@@ -62,11 +64,14 @@ class StrictActions:
 
 
 def display_value(value):
-    """How a column value reads on list and show pages: FAB prints the Python value (None, True, False)."""
+    """How a column value reads on list and show pages: FAB prints the Python value (None, True, False,
+    2026-04-27 15:59:59.123456)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return _("是") if value else _("否")
+    if isinstance(value, (date, datetime)):
+        return format_time(value)
     return value
 
 

@@ -55,6 +55,8 @@ class UnitSubmissionView(PortalModelView):
     base_filters = [["id", SubmissionScopeFilter, None]]
     base_order = ("at", "desc")
     label_columns = {"campaign": _l("评选批次"), "unit": _l("单位"), "level": _l("级别"), "at": _l("提交时间"),
-                     "actor_name": _l("提交人"), "recommended": _l("推荐人数"), "not_recommended": _l("不推荐人数")}
-    list_columns = ["campaign", "unit", "at", "actor_name", "recommended", "not_recommended"]
+                     "actor_name": _l("提交人"), "actor_label": _l("提交人"), "recommended": _l("推荐人数"),
+                     "not_recommended": _l("不推荐人数")}
+    # actor_label: "中关村街道 · 张伟", the person, not the login name.
+    list_columns = ["campaign", "unit", "at", "actor_label", "recommended", "not_recommended"]
     search_columns = ["campaign", "unit", "level"]

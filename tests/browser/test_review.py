@@ -115,9 +115,10 @@ class Flow:
 
 
 def history(page):
-    """The detail page's 办理记录: [(操作, 意见)]."""
+    """The detail page's 办理记录: [(操作, 意见)], its last two columns."""
     return page.eval_on_selector_all(
-        "table.history tbody tr", "rows => rows.map(r => [r.cells[3].textContent.trim(), r.cells[4].textContent.trim()])")
+        "table.history tbody tr",
+        "rows => rows.map(r => [...r.cells].slice(-2).map(c => c.textContent.trim()))")
 
 
 def test_street_and_district_review_and_the_city_office_reads_both(page, live_server, requested_urls, review, csrf_on):

@@ -100,3 +100,16 @@ def test_first_level_clerk_has_no_reset(client):
     other = factories.account(roles.L2_CLERK, unit=street)
     factories.login(client, factories.account(roles.L1_CLERK, unit=district))
     assert client.post(f"/accounts/action/reset_password/{other.id}").status_code == 403
+
+
+def test_last_login_reads_in_beijing_time_to_the_second(app):
+    """FAB stamps last_login with the server's clock (UTC, microseconds): it is stored and shown as Beijing time."""
+    district, (street, _) = factories.district_with_streets()
+    clerk = factories.account(roles.L2_CLERK, unit=street, username="l2-zgc", first_name="张伟")
+    clock.freeze(datetime(2026, 4, 27, 23, 59, 59))
+    factories.login(app.test_client(), clerk)
+    desk = factories.login(app.test_client(), factories.account(roles.CITY_OFFICE))
+    for page in (desk.get("/accounts/list/").text, desk.get(f"/accounts/show/{clerk.id}").text,
+                 desk.get(f"/users/show/{clerk.id}").text):
+        assert "2026-04-27 23:59:59" in page
+        assert not re.search(r"\d\d:\d\d:\d\d\.\d", page)  # no microseconds anywhere

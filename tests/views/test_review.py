@@ -103,3 +103,35 @@ def test_no_decision_buttons_outside_the_window(app):
     client = factories.login(app.test_client(), factories.account(roles.L2_CLERK, unit=street))
     page = client.get(f"/applications/show/{application.id}").text
     assert "过期无效" in page and 'name="decision"' not in page
+
+
+def test_people_who_acted_are_named_with_their_unit_everywhere_in_beijing_time(app):
+    """History (reviewer's and citizen's page), 提交情况, the printed 推荐表 and the REST history name the clerk
+    "中关村街道 · 张伟", never the login name, with times as 2026-05-01 10:00:00."""
+    clock.freeze(NOW)
+    campaign = factories.campaign(open_stage=Stage.L2_REVIEW, at=NOW)
+    district, (street, _) = factories.district_with_streets()
+    clerk = factories.account(roles.L2_CLERK, unit=street, username="l2-haidian-zgc", first_name="张伟")
+    application = factories.application(unit=street, name="李学习", campaign=campaign)
+    client = factories.login(app.test_client(), clerk)
+    client.post("/applications/decide", data={"decision": "recommend", "ids": application.id, "opinion": "同意推荐"})
+    client.post("/applications/submit-unit")
+    city = factories.login(app.test_client(), factories.account(roles.CITY_OFFICE, first_name="王立群"))
+    citizen = factories.login(app.test_client(), application.applicant)
+    pages = {
+        "history": city.get(f"/applications/show/{application.id}").text,
+        "citizen": citizen.get("/apply/").text,
+        "print": city.get(f"/applications/print/{application.id}").text,
+        "submissions": city.get("/submissions/list/").text,
+    }
+    for where, page in pages.items():
+        assert "中关村街道 · 张伟" in page, where
+        assert "l2-haidian-zgc" not in page, where
+        assert "2026-05-01 10:00:00" in page, where
+    api = citizen.get("/api/v1/my_application/").json["result"]["history"]
+    assert [e["actor"] for e in api] == ["中关村街道 · 张伟", "中关村街道 · 张伟"]  # 推荐, 提交
+
+    # An account that is gone leaves its login name, with the unit it acted for.
+    db.session.delete(db.session.get(type(clerk), clerk.id))
+    db.session.commit()
+    assert "中关村街道 · l2-haidian-zgc" in city.get(f"/applications/show/{application.id}").text

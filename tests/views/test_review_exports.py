@@ -2,7 +2,7 @@
 units, full ones for the city office, both levels' opinions on the print form, another unit's application a 404."""
 import io
 from datetime import datetime
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 from openpyxl import load_workbook
@@ -75,8 +75,8 @@ def test_a_second_level_clerk_exports_only_its_own_units_submitted_applications_
 
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment;")
-    assert "filename*=UTF-8''" + quote("报名信息-2026年第一批-2026-05-01.xlsx") in disposition
-    assert "filename=applications-2026-05-01.xlsx;" in disposition.replace('"', "")
+    assert "filename*=UTF-8''" + quote("报名信息-2026年第一批-中关村街道-全部-2026-05-01.xlsx") in disposition
+    assert "filename=applications-list-2026-05-01.xlsx;" in disposition.replace('"', "")
     assert response.headers["Cache-Control"] == "private, no-store"
 
     db.session.expire_all()
@@ -85,6 +85,23 @@ def test_a_second_level_clerk_exports_only_its_own_units_submitted_applications_
     assert logged.detail["rows"] == 2
     assert logged.detail["filters"]["full_numbers"] is False
     assert logged.detail["filters"]["campaign"] == "2026年第一批"
+
+
+def test_the_file_name_says_campaign_unit_and_scope(world):
+    def name(who, **query):
+        response = client_of(world, who).get("/applications/export.xlsx", query_string=query)
+        disposition = response.headers["Content-Disposition"]
+        return unquote(disposition.split("filename*=UTF-8''")[1])
+
+    district, other = world["district"], world["applications"]["other"].unit.parent
+    assert name("l2", stage="pending") == "报名信息-2026年第一批-中关村街道-待评审-2026-05-01.xlsx"
+    assert name("l2", unit=str(other.id)) == "报名信息-2026年第一批-中关村街道-全部-2026-05-01.xlsx"  # not 朝阳区
+    assert name("l1", stage="l2") == "报名信息-2026年第一批-海淀区-二级单位已推荐-2026-05-01.xlsx"
+    assert name("city") == "报名信息-2026年第一批-全部-2026-05-01.xlsx"
+    assert name("city", stage="l1") == "报名信息-2026年第一批-一级单位已推荐-2026-05-01.xlsx"
+    assert name("city", stage="reported") == "报名信息-2026年第一批-已上报市学习办-2026-05-01.xlsx"
+    assert (name("city", unit=str(district.id), status="submitted")
+            == "报名信息-2026年第一批-海淀区-已提交，待二级单位评审-2026-05-01.xlsx")
 
 
 def test_status_and_stage_narrow_the_export(world):
