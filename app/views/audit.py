@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from app import workflow
+from app.labels import UNIT as UNIT_LABELS
 from app.datamodel import PortalInterface
 from app.extensions import db
 from app.models import AuditEvent, Campaign, Stage, Unit, UnitCategory
@@ -21,7 +22,6 @@ from app.views.base import PortalModelView, display_value
 from app.views.campaigns import CampaignView, StageWindowView
 from app.views.past_winners import PastWinnerView
 from app.views.review_settings import RecommendationQuotaView
-from app.views.units import UNIT_LABELS
 
 # The log stores codes ("unit.create"); the screen shows them in words. An unknown code is shown as stored.
 OBJECT_TYPES = {
@@ -65,6 +65,10 @@ _COMMON_LABELS = {
     "status": _l("状态"),
     "by": _l("办理人"),
     "added": _l("新增"),
+    # The permission editor's record (app/permissions.py): the role and the cells it granted or withdrew.
+    "role": _l("角色"),
+    "granted": _l("授予"),
+    "withdrawn": _l("收回"),
 }
 FIELD_LABELS = {
     "unit": {**UNIT_LABELS, "parent_id": UNIT_LABELS["parent"]},
