@@ -17,6 +17,7 @@ OBJECT_TYPES = {
     "role": _l("角色"),
     "past_winner": _l("历届学习之星"),
     "application": _l("报名"),
+    "recommendation_quota": _l("推荐名额"),
 }
 CHANGES = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 ACTIONS = {
