@@ -1,7 +1,10 @@
 """The portal's security manager: FAB's, with unit-bound accounts and a forced change of generated passwords."""
 from flask import flash, g, jsonify, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import no_cache
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import RoleModelView, UserDBModelView, UserGroupModelView
+from flask_appbuilder.security.views import AuthDBView, RoleModelView, UserDBModelView, UserGroupModelView
+from flask_login import current_user
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import generate_password_hash
 
@@ -46,8 +49,25 @@ class PortalGroupModelView(StrictActions, UserGroupModelView):
     class_permission_name = "UserGroupModelView"
 
 
+class PortalAuthDBView(AuthDBView):
+    """FAB's sign-in; a citizen signing in with nowhere else to go lands on 我的报名, where its state is."""
+
+    @expose("/login/", methods=["GET", "POST"])
+    @no_cache
+    def login(self):
+        response = super().login()
+        landing_on_index = response.status_code == 302 and response.location == self.appbuilder.get_url_for_index
+        if landing_on_index and getattr(current_user, "is_authenticated", False):
+            from app import roles
+
+            if roles.APPLICANT in {role.name for role in current_user.roles}:
+                return redirect(url_for("CitizenApplicationView.edit"))
+        return response
+
+
 class PortalSecurityManager(SecurityManager):
     user_model = Account
+    authdbview = PortalAuthDBView
     userdbmodelview = AccountDBModelView
     rolemodelview = PortalRoleModelView
     groupmodelview = PortalGroupModelView
