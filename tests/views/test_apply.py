@@ -335,3 +335,15 @@ def test_a_citizen_whose_unit_never_acted_reads_what_happened_and_whom_to_call(c
     notice = page.split('id="void-notice"')[1].split("</div>")[0]
     assert f"您选择的推荐单位（中关村街道）未在 {end:%Y-%m-%d %H:%M:%S} 前完成评审推荐" in notice
     assert "如有疑问请联系 中关村街道 张伟 13800138000" in notice
+
+
+def test_before_the_application_window_opens_the_page_names_its_start_and_drafts_are_kept(citizen):
+    start = citizen["campaign"].window(Stage.APPLY).starts_at
+    clock.freeze(start - timedelta(days=2))
+    client = citizen["client"]
+    page = client.get("/apply/").text
+    banner = page.split('id="apply-closed"')[1].split("</div>")[0]
+    assert f"将于 {start:%Y-%m-%d %H:%M:%S} 开始" in banner and "截止" not in banner
+    assert "保存草稿" in page
+    client.post("/apply/", data=fields(citizen["street"], intent="save"))
+    assert mine().status == "draft" and mine().name == "张学习"
