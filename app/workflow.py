@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app import applications, audit, clock, roles, schedule, scoping
 from app.extensions import db
@@ -379,7 +380,13 @@ def units_overview(actor, campaign) -> list[UnitRow]:
 
     Recommended and not-recommended count what was submitted, or until then what the unit has decided so far.
     """
-    units = db.session.query(Unit).filter(scoping.unit_clause(actor)).order_by(Unit.level, Unit.parent_id, Unit.id).all()
+    units = (
+        db.session.query(Unit)
+        .filter(scoping.unit_clause(actor))
+        .options(selectinload(Unit.parent), selectinload(Unit.accounts))  # names and contacts of hundreds of units
+        .order_by(Unit.level, Unit.parent_id, Unit.id)
+        .all()
+    )
     if campaign is None or not units:
         return []
     per_unit: dict[int, dict[str, int]] = {}
