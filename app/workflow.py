@@ -343,6 +343,9 @@ def unit_progress(actor, campaign=None) -> UnitProgress | None:
     )
 
 
+UNIT_STATES = {"missing": _l("未提交"), "late": _l("未提交（已截止，过期无效）"), "submitted": _l("已提交")}
+
+
 @dataclass
 class UnitRow:
     """One unit of 提交情况: has it submitted (when, by whom, how many), or not yet, and how many wait on it."""
@@ -367,8 +370,8 @@ class UnitRow:
         return "late" if self.window_end is not None and self.now > self.window_end else "missing"
 
     @property
-    def state_label(self) -> str:
-        return {"submitted": _("已提交"), "late": _("未提交（已截止，过期无效）"), "missing": _("未提交")}[self.state]
+    def state_label(self):
+        return UNIT_STATES[self.state]
 
     @property
     def contact(self) -> tuple[str, str]:

@@ -112,7 +112,7 @@ class CitizenApplicationView(BaseView):
         if application is not None and (closed or not application.editable_by_applicant):
             return self.render_template(
                 "citizen/application_detail.html", application=application, event_labels=workflow.labels(),
-                void_notice=workflow.void_notice(application), editing_closed=closed, citizen_view=True,
+                void_notice=workflow.void_notice(application), editing_closed=closed,
             )
         if application is None and closed:
             return self.render_template("citizen/apply_closed.html", campaign=campaign, editing_closed=closed)

@@ -50,7 +50,6 @@ SORT_KEYS = {
     "not_recommended": lambda row: row.not_recommended,
     "undecided": lambda row: row.undecided,
 }
-STATES = {"missing": _l("未提交"), "late": _l("未提交（已截止）"), "submitted": _l("已提交")}
 
 
 class UnitSubmissionView(BaseView):
@@ -70,11 +69,11 @@ class UnitSubmissionView(BaseView):
         if chosen and campaign is None:
             abort(404)
         rows = workflow.units_overview(current_user, campaign)
-        totals = {state: sum(1 for row in rows if row.state == state) for state in STATES}
+        totals = {state: sum(1 for row in rows if row.state == state) for state in workflow.UNIT_STATES}
         level, state = request.args.get("level", ""), request.args.get("state", "")
         if level in ("1", "2"):
             rows = [row for row in rows if row.level == int(level)]
-        if state in STATES:
+        if state in workflow.UNIT_STATES:
             rows = [row for row in rows if row.state == state]
         sort = request.args.get("sort", "state")
         sort = sort if sort in SORT_KEYS else "state"
@@ -84,7 +83,7 @@ class UnitSubmissionView(BaseView):
         present = [row for row in rows if SORT_KEYS[sort](row) is not None]
         present.sort(key=SORT_KEYS[sort], reverse=descending)
         rows = present + [row for row in rows if SORT_KEYS[sort](row) is None]
-        args = {k: v for k, v in request.args.items() if k not in ("sort", "desc") and v}
+        args = {k: v for k, v in request.args.items() if k in ("campaign", "level", "state") and v}  # kept by sorting
         return self.render_template(
             "review/submissions.html",
             title=_("提交情况"),
@@ -92,7 +91,7 @@ class UnitSubmissionView(BaseView):
             totals=totals,
             campaign=campaign,
             campaigns=campaigns,
-            states=STATES,
+            states=workflow.UNIT_STATES,
             level=level,
             state=state,
             sort=sort,
