@@ -7,7 +7,7 @@ from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from app.models import Account, AuditEvent, Campaign, PastWinner, StageWindow, Unit
+from app.models import Account, AuditEvent, Campaign, PastWinner, RecommendationQuota, StageWindow, Unit
 
 # Model -> (object type in the log, attributes never written to the log in clear).
 AUDITED = {
@@ -17,6 +17,7 @@ AUDITED = {
     StageWindow: ("stage_window", set()),
     Role: ("role", set()),
     PastWinner: ("past_winner", set()),
+    RecommendationQuota: ("recommendation_quota", set()),
 }
 # Bookkeeping FAB changes on every login: not an account change.
 IGNORED_ATTRIBUTES = {"last_login", "login_count", "fail_login_count", "changed_on", "changed_by_fk", "created_on"}

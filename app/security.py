@@ -2,11 +2,14 @@
 from flask import flash, g, jsonify, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import RoleModelView, UserDBModelView, UserGroupModelView
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import no_cache
+from flask_appbuilder.security.views import AuthDBView, RoleModelView, UserDBModelView, UserGroupModelView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import get_current_user, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
+from flask_login import current_user
 from jwt.exceptions import PyJWTError
 from werkzeug.security import generate_password_hash
 
@@ -67,8 +70,25 @@ class TokenRequestsGetNoCookie(SecureCookieSessionInterface):
         return super().save_session(app, session, response)
 
 
+class PortalAuthDBView(AuthDBView):
+    """FAB's sign-in; a citizen signing in with nowhere else to go lands on 我的报名, where its state is."""
+
+    @expose("/login/", methods=["GET", "POST"])
+    @no_cache
+    def login(self):
+        response = super().login()
+        landing_on_index = response.status_code == 302 and response.location == self.appbuilder.get_url_for_index
+        if landing_on_index and getattr(current_user, "is_authenticated", False):
+            from app import roles
+
+            if roles.APPLICANT in {role.name for role in current_user.roles}:
+                return redirect(url_for("CitizenApplicationView.edit"))
+        return response
+
+
 class PortalSecurityManager(SecurityManager):
     user_model = Account
+    authdbview = PortalAuthDBView
     userdbmodelview = AccountDBModelView
     rolemodelview = PortalRoleModelView
     groupmodelview = PortalGroupModelView

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app import applications, audit, clock, roles, schedule, scoping
 from app.extensions import db
@@ -79,29 +80,32 @@ def _not_yet_submitted(actor, application: Application) -> None:
 RECOMMENDED_BY = {2: (S.L2_RECOMMENDED, S.L2_FORWARDED), 1: (S.L1_RECOMMENDED, S.REPORTED)}
 
 
+def quota_of(campaign_id: int, level: int) -> int | None:
+    """The campaign's cap on recommendations per unit of this level; None: no cap."""
+    return (
+        db.session.query(RecommendationQuota.max_recommended).filter_by(campaign_id=campaign_id, level=level).scalar()
+    )
+
+
+def recommended_count(campaign_id: int, unit_id: int, level: int) -> int:
+    """How many the unit has recommended so far (decided or already handed on): what its quota counts."""
+    return (
+        _unit_applications(campaign_id, unit_id, level)
+        .filter(Application.status.in_([s.value for s in RECOMMENDED_BY[level]]))
+        .with_entities(func.count(Application.id))
+        .scalar()
+    )
+
+
 def _within_quota(level: int):
     def guard(actor, application: Application) -> None:
         _not_yet_submitted(actor, application)
-        quota = (
-            db.session.query(RecommendationQuota.max_recommended)
-            .filter_by(campaign_id=application.campaign_id, level=level)
-            .scalar()
-        )
+        quota = quota_of(application.campaign_id, level)
         if quota is None:
             return
         # Two clerks of one unit may click at once: the unit's row is the lock they queue on.
         db.session.query(Unit.id).filter(Unit.id == actor.unit_id).with_for_update().one()
-        unit_column = Application.unit_id if level == 2 else Application.unit.has(Unit.parent_id == actor.unit_id)
-        count = (
-            db.session.query(func.count(Application.id))
-            .filter(
-                Application.campaign_id == application.campaign_id,
-                unit_column if level == 1 else unit_column == actor.unit_id,
-                Application.status.in_([s.value for s in RECOMMENDED_BY[level]]),
-            )
-            .scalar()
-        )
-        if count >= quota:
+        if recommended_count(application.campaign_id, actor.unit_id, level) >= quota:
             raise WorkflowError(
                 _("本单位最多推荐 %(n)s 人，名额已满；可先将其他人改为不推荐", n=quota), status=409
             )
@@ -287,14 +291,18 @@ def _unit_applications(campaign_id: int, unit_id: int, level: int):
 
 @dataclass
 class UnitProgress:
-    """What a unit's review page says: the window, the counts, whether it has submitted."""
+    """What a unit's review page says: the window, the counts, the quota, whether it has submitted."""
 
     level: int
     step: UnitStep
+    window_start: datetime | None
     window_end: datetime | None
     window_open: bool
     submission: UnitSubmission | None
     counts: dict
+    quota: int | None = None
+    recommended: int = 0
+    now: datetime | None = None
 
     @property
     def undecided(self) -> int:
@@ -303,6 +311,14 @@ class UnitProgress:
     @property
     def decided(self) -> int:
         return sum(self.counts.get(s.value, 0) for s in self.step.moves)
+
+    @property
+    def not_yet_open(self) -> bool:
+        return self.window_start is not None and (self.now or clock.now()) < self.window_start
+
+    @property
+    def quota_full(self) -> bool:
+        return self.quota is not None and self.recommended >= self.quota
 
 
 def unit_progress(actor, campaign=None) -> UnitProgress | None:
@@ -318,9 +334,111 @@ def unit_progress(actor, campaign=None) -> UnitProgress | None:
         .group_by(Application.status)
         .all()
     )
+    counts = dict(rows)
     submission = db.session.query(UnitSubmission).filter_by(campaign_id=campaign.id, unit_id=actor.unit_id).first()
-    return UnitProgress(level, step, window.ends_at if window else None, bool(window and window.is_open()),
-                        submission, dict(rows))
+    now = clock.now()
+    return UnitProgress(
+        level, step, window.starts_at if window else None, window.ends_at if window else None,
+        bool(window and window.is_open(now)), submission, counts,
+        quota=quota_of(campaign.id, level),
+        recommended=sum(counts.get(s.value, 0) for s in RECOMMENDED_BY[level]),
+        now=now,
+    )
+
+
+UNIT_STATES = {"missing": _l("未提交"), "late": _l("未提交（已截止，过期无效）"), "submitted": _l("已提交")}
+
+
+@dataclass
+class UnitRow:
+    """One unit of 提交情况: has it submitted (when, by whom, how many), or not yet, and how many wait on it."""
+
+    unit: Unit
+    level: int
+    submission: UnitSubmission | None
+    undecided: int
+    recommended: int
+    not_recommended: int
+    window_end: datetime | None
+    now: datetime
+
+    @property
+    def submitted_at(self) -> datetime | None:
+        return self.submission.at if self.submission else None
+
+    @property
+    def state(self) -> str:
+        if self.submission is not None:
+            return "submitted"
+        return "late" if self.window_end is not None and self.now > self.window_end else "missing"
+
+    @property
+    def state_label(self):
+        return UNIT_STATES[self.state]
+
+    @property
+    def contact(self) -> tuple[str, str]:
+        return unit_contact(self.unit)
+
+
+def units_overview(actor, campaign) -> list[UnitRow]:
+    """提交情况: every unit the actor may see, second-level units for their 提交 and first-level ones for their 上报.
+
+    Recommended and not-recommended count what was submitted, or until then what the unit has decided so far.
+    """
+    units = (
+        db.session.query(Unit)
+        .filter(scoping.unit_clause(actor))
+        .options(selectinload(Unit.parent), selectinload(Unit.accounts))  # names and contacts of hundreds of units
+        .order_by(Unit.level, Unit.parent_id, Unit.id)
+        .all()
+    )
+    if campaign is None or not units:
+        return []
+    per_unit: dict[int, dict[str, int]] = {}
+    rows = (
+        db.session.query(Unit.id, Unit.parent_id, Application.status, func.count(Application.id))
+        .join(Application, Application.unit_id == Unit.id)
+        .filter(Application.campaign_id == campaign.id)
+        .group_by(Unit.id, Unit.parent_id, Application.status)
+        .all()
+    )
+    for unit_id, parent_id, status, count in rows:
+        for key in (unit_id, parent_id):  # a street's applications count for it and for its district
+            bucket = per_unit.setdefault(key, {})
+            bucket[status] = bucket.get(status, 0) + count
+    submissions = {s.unit_id: s for s in db.session.query(UnitSubmission).filter_by(campaign_id=campaign.id)}
+    now = clock.now()
+    result = []
+    for unit in units:
+        step = UNIT_STEPS[unit.level]
+        window = campaign.window(step.stage)
+        counts = per_unit.get(unit.id, {})
+        submission = submissions.get(unit.id)
+        if submission is not None:
+            recommended, not_recommended = submission.recommended, submission.not_recommended
+        else:
+            # Not submitted yet: what it has decided so far (拟推荐 / 拟不推荐).
+            recommended = counts.get(RECOMMENDED_BY[unit.level][0].value, 0)
+            not_recommended = sum(counts.get(s.value, 0) for s in step.moves) - recommended
+        result.append(UnitRow(unit, unit.level, submission, counts.get(step.undecided.value, 0), recommended,
+                              not_recommended, window.ends_at if window else None, now))
+    return result
+
+
+def unit_contact(unit: Unit | None) -> tuple[str, str]:
+    """Whom to call about a unit: its contact person and phone, else one of its clerks' name and phone."""
+    if unit is None:
+        return "", ""
+    name, phone = unit.contact_name or "", unit.contact_phone or ""
+    if not (name and phone):
+        for account in sorted(unit.accounts, key=lambda a: a.id):
+            if account.active and (account.phone or not phone):
+                name = name or account.display_name
+                phone = phone or account.phone or ""
+                if name and phone:
+                    break
+    return name, phone
 
 
 def submit_unit(actor, campaign=None) -> UnitSubmission:
@@ -358,7 +476,10 @@ def submit_unit(actor, campaign=None) -> UnitSubmission:
     return submission
 
 
+# A state still waiting on someone when this stage ends is 过期无效: a returned application not resubmitted by the
+# end of 在线报名, an undecided or unsubmitted decision of a unit by the end of its review window.
 VOID_AFTER = {
+    S.RETURNED: Stage.APPLY,
     S.SUBMITTED: Stage.L2_REVIEW,
     S.L2_RECOMMENDED: Stage.L2_REVIEW,
     S.L2_NOT_RECOMMENDED: Stage.L2_REVIEW,
@@ -368,16 +489,70 @@ VOID_AFTER = {
 }
 
 
-def is_void(application: Application, at: datetime | None = None) -> bool:
-    """Derived, not stored: a decision not submitted when its window closed is 过期无效 and goes no further."""
+def _void_deadline(application: Application) -> datetime | None:
     stage = VOID_AFTER.get(application.status_enum)
     window = application.campaign.window(stage) if stage else None
-    return bool(window and window.ends_at and (at or clock.now()) > window.ends_at)
+    return window.ends_at if window else None
+
+
+def is_void(application: Application, at: datetime | None = None) -> bool:
+    """Derived, not stored: a decision not submitted when its window closed is 过期无效 and goes no further."""
+    deadline = _void_deadline(application)
+    # To the second, as StageWindow.is_open: the whole of the window's last second is still inside it.
+    return bool(deadline and (at or clock.now()).replace(microsecond=0) > deadline)
 
 
 def status_text(application: Application, at: datetime | None = None) -> str:
     label = str(application.status_label)
     return label + _("（过期无效）") if is_void(application, at) else label
+
+
+@dataclass(frozen=True)
+class VoidNotice:
+    """What the citizen reads about a void application: what happened, by when, and whom to call."""
+
+    message: str
+    unit: Unit | None
+    contact_name: str
+    contact_phone: str
+
+    @property
+    def contact(self) -> str:
+        if self.contact_name or self.contact_phone:
+            return _("如有疑问请联系 %(unit)s %(name)s %(phone)s。", unit=self.unit.name if self.unit else "",
+                     name=self.contact_name, phone=self.contact_phone)
+        return _("如有疑问请联系 %(unit)s，或市学习办（见“联系我们”）。", unit=self.unit.name if self.unit else "")
+
+
+def void_notice(application: Application, at: datetime | None = None) -> VoidNotice | None:
+    if not is_void(application, at):
+        return None
+    status, deadline = application.status_enum, schedule.format_time(_void_deadline(application))
+    street = application.unit
+    district = street.parent if street is not None else None
+    if status == S.RETURNED:
+        unit = street
+        message = _("您的报名被推荐单位（%(unit)s）退回修改后，未在在线报名截止时间 %(end)s 前重新提交，"
+                    "本次报名未能进入下一环节。", unit=unit.name, end=deadline)
+    elif VOID_AFTER[status] == Stage.L2_REVIEW:
+        unit = street
+        message = _("您选择的推荐单位（%(unit)s）未在 %(end)s 前完成评审推荐，本次报名未能进入下一环节。",
+                    unit=unit.name, end=deadline)
+    else:
+        unit = district
+        message = _("您的报名已由 %(street)s 推荐至 %(unit)s，但 %(unit)s 未在 %(end)s 前完成推荐上报，"
+                    "本次报名未能进入下一环节。", street=street.name, unit=unit.name, end=deadline)
+    name, phone = unit_contact(unit)
+    return VoidNotice(message, unit, name, phone)
+
+
+def editing_closed(campaign, at: datetime | None = None) -> str | None:
+    """Why a citizen can no longer save or upload anything: 在线报名 has ended (before it opens, drafts may be kept)."""
+    window = campaign.window(Stage.APPLY) if campaign is not None else None
+    if window is None or window.ends_at is None or (at or clock.now()).replace(microsecond=0) <= window.ends_at:
+        return None
+    return _("「%(stage)s」阶段已于 %(end)s 截止，过期无效：报名信息不能再保存、修改或提交。",
+             stage=Stage.APPLY.label, end=schedule.format_time(window.ends_at))
 
 
 def labels() -> dict[str, object]:

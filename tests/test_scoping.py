@@ -129,15 +129,16 @@ def targets(world, kind):
     """(id, actors who may read that row) for rows of district B, drafts, and rows only the city office touches."""
     from flask_appbuilder.security.sqla.models import Role
 
-    auditor, everybody = {"auditor"}, {"l1", "l2", "expert", "applicant", "auditor"}
+    # The schedule (评选管理) is the staff's: citizens and experts read it on the public home page.
+    auditor, staff = {"auditor"}, {"l1", "l2", "auditor"}
     if kind == "unit":
         return [(world["b"].id, auditor), (world["b1"].id, auditor)]
     if kind == "account":
         return [(world["l1_other"].id, auditor), (world["l2_other"].id, auditor)]
     if kind == "campaign":
-        return [(world["campaign"].id, everybody)]
+        return [(world["campaign"].id, staff)]
     if kind == "window":
-        return [(world["campaign"].windows[2].id, everybody)]
+        return [(world["campaign"].windows[2].id, staff)]
     if kind == "audit":
         return [(db.session.query(AuditEvent.id).order_by(AuditEvent.id).first()[0], auditor)]
     if kind == "application":

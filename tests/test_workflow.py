@@ -171,3 +171,120 @@ def test_submit_unit_outside_the_window_is_refused(chain):
         workflow.submit_unit(chain["l2"])
     with pytest.raises(workflow.WorkflowError, match="只有二级单位和一级单位"):
         workflow.submit_unit(chain["city"])
+
+
+# --- 过期无效 of a returned application, and what the citizen reads about a void one -------------------------------
+
+
+def test_a_returned_application_not_resubmitted_by_the_end_of_apply_is_void_to_the_second(chain):
+    open_stage(chain, Stage.APPLY)
+    application = factories.application(unit=chain["street"])
+    workflow.perform(chain["l2"], application.id, "return", "请补充学习成果证明")
+    end = chain["campaign"].window(Stage.APPLY).ends_at
+    assert not workflow.is_void(application, at=end + timedelta(microseconds=999_999))  # its last second included
+    assert workflow.is_void(application, at=end + timedelta(seconds=1))
+    assert workflow.status_text(application, at=end + timedelta(seconds=1)) == "退回修改（过期无效）"
+    assert workflow.status_text(application, at=end) == "退回修改"
+
+
+def test_a_draft_is_never_void_for_the_units(chain):
+    application = factories.application(unit=chain["street"], status="draft")
+    clock.freeze(NOW + timedelta(days=400))
+    assert not workflow.is_void(application) and workflow.void_notice(application) is None
+
+
+def test_the_void_notice_says_who_did_not_act_by_when_and_whom_to_call(chain):
+    chain["street"].contact_name, chain["street"].contact_phone = "张伟", "010-62551234"
+    db.session.commit()
+    waiting = factories.application(unit=chain["street"])
+    end = chain["campaign"].window(Stage.L2_REVIEW).ends_at
+    assert workflow.void_notice(waiting) is None  # the window is still open
+    clock.freeze(end + timedelta(seconds=1))
+    notice = workflow.void_notice(waiting)
+    assert notice.message == (f"您选择的推荐单位（中关村街道）未在 {end:%Y-%m-%d %H:%M:%S} 前完成评审推荐，"
+                              "本次报名未能进入下一环节。")
+    assert notice.contact == "如有疑问请联系 中关村街道 张伟 010-62551234。"
+
+
+def test_the_void_notice_of_a_forwarded_application_names_the_first_level_unit_and_its_clerk(chain):
+    application = factories.application(unit=chain["street"], status="l2_forwarded")
+    chain["l1"].first_name, chain["l1"].last_name, chain["l1"].phone = "李", "娜", "13800138000"
+    db.session.commit()
+    clock.freeze(chain["campaign"].window(Stage.L1_REVIEW).ends_at + timedelta(seconds=1))
+    notice = workflow.void_notice(application)
+    assert "由 中关村街道 推荐至 海淀区，但 海淀区 未在" in notice.message
+    # The district has no contact of its own: its clerk is whom to call.
+    assert notice.contact == "如有疑问请联系 海淀区 李娜 13800138000。"
+
+
+def test_the_void_notice_of_a_returned_application_says_it_was_not_resubmitted(chain):
+    open_stage(chain, Stage.APPLY)
+    application = factories.application(unit=chain["street"])
+    workflow.perform(chain["l2"], application.id, "return", "请补充")
+    clock.freeze(chain["campaign"].window(Stage.APPLY).ends_at + timedelta(seconds=1))
+    assert "退回修改后，未在在线报名截止时间" in workflow.void_notice(application).message
+
+
+def test_editing_closes_with_the_application_window_to_the_second(chain):
+    end = chain["campaign"].window(Stage.APPLY).ends_at
+    before = chain["campaign"].window(Stage.APPLY).starts_at - timedelta(days=1)
+    assert workflow.editing_closed(chain["campaign"], at=before) is None  # drafts may be kept before it opens
+    assert workflow.editing_closed(chain["campaign"], at=end) is None
+    assert "过期无效" in workflow.editing_closed(chain["campaign"], at=end + timedelta(seconds=1))
+
+
+# --- the review panel: quota and window; 提交情况 -------------------------------------------------------------------
+
+
+def test_the_panel_counts_recommendations_against_the_quota(chain):
+    first, second = factories.application(unit=chain["street"]), factories.application(unit=chain["street"])
+    progress = workflow.unit_progress(chain["l2"])
+    assert (progress.quota, progress.recommended, progress.quota_full) == (None, 0, False)
+    db.session.add(RecommendationQuota(campaign=chain["campaign"], level=2, max_recommended=1))
+    db.session.commit()
+    workflow.perform(chain["l2"], first.id, "l2_recommend", "同意")
+    progress = workflow.unit_progress(chain["l2"])
+    assert (progress.quota, progress.recommended, progress.quota_full, progress.undecided) == (1, 1, True, 1)
+    workflow.perform(chain["l2"], first.id, "l2_reject", "让出名额")
+    assert workflow.unit_progress(chain["l2"]).recommended == 0
+    assert workflow.recommended_count(chain["campaign"].id, chain["street"].id, 2) == 0
+    assert second.status == "submitted"
+
+
+def test_the_panel_knows_a_window_that_has_not_begun(chain):
+    open_stage(chain, Stage.APPLY)
+    progress = workflow.unit_progress(chain["l2"])
+    assert progress.not_yet_open and not progress.window_open
+    assert progress.window_start == chain["campaign"].window(Stage.L2_REVIEW).starts_at
+
+
+def overview(actor, campaign):
+    return {row.unit.name: (row.state, row.recommended, row.not_recommended, row.undecided)
+            for row in workflow.units_overview(actor, campaign)}
+
+
+def test_submission_overview_lists_every_unit_in_scope_submitted_or_not(chain):
+    campaign = chain["campaign"]
+    recommended, rejected = factories.application(unit=chain["street"]), factories.application(unit=chain["street"])
+    factories.application(unit=chain["sibling"])
+    factories.application(unit=chain["sibling"], status="draft")  # a draft waits on nobody
+    workflow.perform(chain["l2"], recommended.id, "l2_recommend", "同意")
+    workflow.perform(chain["l2"], rejected.id, "l2_reject", "不同意")
+    decided_only = factories.application(unit=chain["street"])
+    workflow.perform(chain["l2"], decided_only.id, "l2_recommend", "同意")
+    assert overview(chain["l2"], campaign) == {"中关村街道": ("missing", 2, 1, 0)}  # so far, not submitted
+    workflow.perform(chain["l2"], decided_only.id, "l2_reject", "改为不推荐")
+    workflow.submit_unit(chain["l2"])
+
+    # The district sees itself (its 上报, with what reached it waiting) and both streets, late or not.
+    assert overview(chain["l1"], campaign) == {
+        "海淀区": ("missing", 0, 0, 1),
+        "中关村街道": ("submitted", 1, 2, 0),
+        "学院路街道": ("missing", 0, 0, 1),
+    }
+    assert overview(chain["l2_sibling"], campaign) == {"学院路街道": ("missing", 0, 0, 1)}
+    assert set(overview(chain["city"], campaign)) == {"海淀区", "中关村街道", "学院路街道", "朝阳区", "建外街道"}
+    open_stage(chain, Stage.L1_REVIEW)
+    rows = {row.unit.name: row for row in workflow.units_overview(chain["l1"], campaign)}
+    assert rows["学院路街道"].state == "late" and rows["海淀区"].state == "missing"
+    assert rows["中关村街道"].submitted_at is not None and rows["学院路街道"].submitted_at is None

@@ -275,3 +275,7 @@ class RecommendationQuota(Model):
     @property
     def level_label(self):
         return _l("一级单位") if self.level == 1 else _l("二级单位")
+
+    def __repr__(self):
+        # The audit log's label: "第九批 · 二级单位推荐名额".
+        return f"{self.campaign.name if self.campaign else ''} · {self.level_label}{_l('推荐名额')}"

@@ -13,7 +13,7 @@ from wtforms.validators import Optional
 
 from app import applications, media_intake, schedule, scoping, storage, workflow
 from app.extensions import db
-from app.models import Application, Stage, Unit, UnitCategory
+from app.models import Application, ApplicationStatus, Stage, Unit, UnitCategory
 from app.models.application import DEEDS_MAX_CHARS
 
 READ_WRITE = {"edit": "read", "save": "write", "upload_photo": "write", "upload_video": "write", "units": "read"}
@@ -94,6 +94,7 @@ class CitizenApplicationView(BaseView):
             campaign=campaign,
             apply_window=campaign.window(Stage.APPLY),
             apply_closed=closed,
+            editing_closed=workflow.editing_closed(campaign),
             can_submit=application is not None and workflow.allowed(current_user, application, "submit"),
             deeds_max=DEEDS_MAX_CHARS,
             photo_max=media_intake.PHOTO_MAX_BYTES,
@@ -103,15 +104,45 @@ class CitizenApplicationView(BaseView):
     @expose("/", methods=["GET"])
     @has_access
     def edit(self):
+        """我的报名: the form while the citizen may still change it; afterwards the application read-only, with what
+        happened to it when it went no further (过期无效) and whom to ask."""
+        campaign = self._campaign()
         application = self._mine()
-        if application is not None and not application.editable_by_applicant:
+        closed = workflow.editing_closed(campaign)
+        if application is not None and (closed or not application.editable_by_applicant):
             return self.render_template(
-                "citizen/application_detail.html", application=application, event_labels=workflow.labels()
+                "citizen/application_detail.html", application=application, event_labels=workflow.labels(),
+                void_notice=workflow.void_notice(application), editing_closed=closed,
             )
+        if application is None and closed:
+            return self.render_template("citizen/apply_closed.html", campaign=campaign, editing_closed=closed)
         form = ApplicationForm(obj=application, formdata=None)
         if application is not None:
             form.unit_id.data = str(application.unit_id or "")
+        else:
+            # First visit: the draft is made on the first save (applications.new_draft), but the form already
+            # starts from what the citizen gave at registration.
+            form.name.data = current_user.first_name or None
+            form.mobile.data = current_user.username if current_user.username.isdigit() else None
         return self._render(form, application)
+
+    def create_blueprint(self, appbuilder, endpoint=None, static_folder=None):
+        blueprint = super().create_blueprint(appbuilder, endpoint=endpoint, static_folder=static_folder)
+        blueprint.before_request(self._refuse_changes_after_close)
+        return blueprint
+
+    def _refuse_changes_after_close(self):
+        """Once 在线报名 has ended nothing is saved or uploaded any more (a page left open, a second tab)."""
+        if request.method != "POST" or not current_user.is_authenticated:
+            return None
+        campaign = schedule.current_campaign()
+        closed = workflow.editing_closed(campaign) if campaign is not None else None
+        if closed is None:
+            return None
+        if request.endpoint and request.endpoint.endswith((".upload_photo", ".upload_video")):
+            return jsonify(message=closed), 409
+        flash(closed, "danger")
+        return redirect(url_for("CitizenApplicationView.edit"))
 
     @expose("/", methods=["POST"])
     @has_access
@@ -240,4 +271,8 @@ class ApplicationFileView(BaseView):
         application = db.session.get(Application, application_id)
         if not scoping.can_see_application(current_user, application):
             abort(404)
+        if application.status_enum == ApplicationStatus.DRAFT:
+            # Only its owner sees a draft: a form that was never submitted is not a 申报表 to print.
+            flash(_("草稿不能打印：提交报名后才能打印申报表。"), "warning")
+            return redirect(url_for("CitizenApplicationView.edit"))
         return self.render_template("citizen/print.html", application=application)

@@ -1,14 +1,17 @@
-"""推荐名额 (quota per unit level, set by the city office per campaign) and 提交情况 (who submitted, when, how many)."""
-from flask_appbuilder.models.filters import BaseFilter
+"""推荐名额 (quota per unit level, set by the city office per campaign) and 提交情况 (every unit in scope: submitted when
+and how many, or not yet and how many wait on it)."""
+from flask import abort, request
+from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
-from app import scoping
+from app import schedule, workflow
 from app.datamodel import PortalInterface
-from app.models import RecommendationQuota, UnitSubmission
+from app.extensions import db
+from app.models import Campaign, RecommendationQuota
 from app.views.base import PortalModelView, ReturnsToList
 
 
@@ -36,27 +39,62 @@ class RecommendationQuotaView(ReturnsToList, PortalModelView):
             raise ValueError(_("人数不能为负数"))
 
 
-class SubmissionScopeFilter(BaseFilter):
-    """The city office and the auditor see every unit's submission; a first-level unit its own and its streets'."""
+# 提交情况's columns a user may sort by: key -> the value sorted on (empty values last either way).
+SORT_KEYS = {
+    "unit": lambda row: (row.unit.parent.name if row.unit.parent else row.unit.name, row.unit.level, row.unit.name),
+    "level": lambda row: row.level,
+    "contact": lambda row: row.contact[0] or None,
+    "state": lambda row: {"late": 0, "missing": 1, "submitted": 2}[row.state],
+    "at": lambda row: row.submitted_at,
+    "recommended": lambda row: row.recommended,
+    "not_recommended": lambda row: row.not_recommended,
+    "undecided": lambda row: row.undecided,
+}
 
-    name = "submission scope"
-    arg_name = None
 
-    def apply(self, query, value):
-        return query.filter(UnitSubmission.unit.has(scoping.unit_clause(current_user)))
+class UnitSubmissionView(BaseView):
+    """提交情况: every unit in the user's scope, submitted (when, by whom, how many) or not yet (how many wait)."""
 
-
-class UnitSubmissionView(PortalModelView):
     route_base = "/submissions"
-    datamodel = PortalInterface(UnitSubmission)
+    default_view = "list"
     class_permission_name = "UnitSubmission"
-    include_route_methods = {"list", "show"}
-    list_title = _l("提交情况")
-    base_filters = [["id", SubmissionScopeFilter, None]]
-    base_order = ("at", "desc")
-    label_columns = {"campaign": _l("评选批次"), "unit": _l("单位"), "level": _l("级别"), "at": _l("提交时间"),
-                     "actor_name": _l("提交人"), "actor_label": _l("提交人"), "recommended": _l("推荐人数"),
-                     "not_recommended": _l("不推荐人数")}
-    # actor_label: "中关村街道 · 张伟", the person, not the login name.
-    list_columns = ["campaign", "unit", "at", "actor_label", "recommended", "not_recommended"]
-    search_columns = ["campaign", "unit", "level"]
+    method_permission_name = {"list": "read"}
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        campaigns = db.session.query(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc()).all()
+        chosen = request.args.get("campaign", "")
+        campaign = next((c for c in campaigns if str(c.id) == chosen), None) if chosen else schedule.current_campaign()
+        if chosen and campaign is None:
+            abort(404)
+        rows = workflow.units_overview(current_user, campaign)
+        totals = {state: sum(1 for row in rows if row.state == state) for state in workflow.UNIT_STATES}
+        level, state = request.args.get("level", ""), request.args.get("state", "")
+        if level in ("1", "2"):
+            rows = [row for row in rows if row.level == int(level)]
+        if state in workflow.UNIT_STATES:
+            rows = [row for row in rows if row.state == state]
+        sort = request.args.get("sort", "state")
+        sort = sort if sort in SORT_KEYS else "state"
+        descending = request.args.get("desc") == "1"
+        # Most undecided first within the default order, so the units with the most waiting are chased first.
+        rows.sort(key=lambda row: -row.undecided)
+        present = [row for row in rows if SORT_KEYS[sort](row) is not None]
+        present.sort(key=SORT_KEYS[sort], reverse=descending)
+        rows = present + [row for row in rows if SORT_KEYS[sort](row) is None]
+        args = {k: v for k, v in request.args.items() if k in ("campaign", "level", "state") and v}  # kept by sorting
+        return self.render_template(
+            "review/submissions.html",
+            title=_("提交情况"),
+            rows=rows,
+            totals=totals,
+            campaign=campaign,
+            campaigns=campaigns,
+            states=workflow.UNIT_STATES,
+            level=level,
+            state=state,
+            sort=sort,
+            descending=descending,
+            args=args,
+        )

@@ -3,7 +3,7 @@ and gender, the deeds counter, photo and video uploads with their checks and pro
 
 The HTTP side of the same flow is tests/views/test_apply.py; here it is the page's script and layout that count.
 """
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -161,8 +161,28 @@ def test_a_citizen_applies_on_a_phone(phone_page, live_server, requested_urls, c
     assert_no_horizontal_scroll(page)
     page.screenshot(path=SCREENSHOT, full_page=True)
 
+    # 提交报名 cannot be undone: a dialog asks first. Esc goes back to the form with nothing sent...
+    dialog = page.locator("#submit-confirm")
+    posted = []
+    page.on("request", lambda r: posted.append(r.url) if r.method == "POST" and r.url.endswith("/apply/") else None)
+    page.click("button[name=intent][value=submit]")
+    assert dialog.is_visible()
+    assert "提交后报名信息不能再修改" in dialog.inner_text()
+    assert page.inner_text("#confirm-name") == "张学习" and page.inner_text("#confirm-unit") == "海淀区 · 中关村街道"
+    assert page.evaluate("document.activeElement.id") == "confirm-cancel"  # the safe choice has the focus
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible() and urlsplit(page.url).path == "/apply/"
+    assert page.evaluate("document.activeElement.name") == "intent"  # back on 提交报名
+    # ...取消 too; 确定提交, reached with the keyboard, submits.
+    page.click("button[name=intent][value=submit]")
+    page.click("#confirm-cancel")
+    assert not dialog.is_visible() and posted == []
+    page.click("button[name=intent][value=submit]")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "confirm-ok"
     with page.expect_navigation():
-        page.click("button[name=intent][value=submit]")
+        page.keyboard.press("Enter")
+    assert len(posted) == 1
     body = page.inner_text("body")
     assert "报名已提交" in body and "已提交" in page.inner_text(".apply-page .label")
     for shown in ("张学习", "1985-06-15", ID_NUMBER, "北京某研究院", "海淀区 · 中关村街道", DEEDS):  # its line break too
@@ -254,3 +274,42 @@ def test_a_bad_id_number_is_shown_at_the_field_and_nothing_typed_is_lost(page, c
     assert (page.input_value("#category"), page.input_value("#first_level"), page.input_value("#unit_id")) == (
         "district", str(citizen["district"].id), str(street.id))
     assert page.eval_on_selector("#unit_id", "el => el.options[el.selectedIndex].text") == "学院路街道"
+
+
+def test_a_citizen_lands_on_my_application_after_sign_in_with_the_return_reason_on_top(page, citizen):
+    from app import workflow
+
+    street = citizen["streets"][0]
+    application = factories.application(unit=street, applicant=citizen["account"], campaign=citizen["campaign"])
+    clerk = factories.account(roles.L2_CLERK, unit=street)
+    workflow.perform(clerk, application.id, "return", "请补充近三年的学习成果证明")
+    page.goto("/login/")
+    page.fill("#username", citizen["account"].username)
+    page.fill("#password", factories.PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url("**/apply/")
+    first_alert = page.locator(".apply-page .alert").first
+    assert first_alert.get_attribute("id") == "return-reason"
+    assert "请补充近三年的学习成果证明" in first_alert.inner_text() and "中关村街道" in first_alert.inner_text()
+    assert "退回修改" in page.inner_text("#application-state")
+    assert page.locator(".navbar", has_text="评选管理").count() == 0  # the staff's menu, not a citizen's
+
+
+def test_a_citizen_whose_unit_never_acted_reads_why_and_whom_to_call(phone_page, citizen):
+    page = phone_page
+    street = citizen["streets"][0]
+    street.contact_name, street.contact_phone = "张伟", "010-62551234"
+    factories.application(unit=street, applicant=citizen["account"], campaign=citizen["campaign"])
+    end = citizen["campaign"].window(Stage.L2_REVIEW).ends_at
+    clock.freeze(end + timedelta(seconds=1))
+    log_in(page, citizen["account"])
+    assert urlsplit(page.url).path == "/apply/"
+    assert page.inner_text(".apply-page .label").strip() == "已提交，待二级单位评审（过期无效）"
+    notice = page.locator("#void-notice")
+    assert notice.is_visible()
+    text = notice.inner_text()
+    assert f"您选择的推荐单位（中关村街道）未在 {end:%Y-%m-%d %H:%M:%S} 前完成评审推荐，本次报名未能进入下一环节。" in text
+    assert "如有疑问请联系 中关村街道 张伟 010-62551234" in text
+    assert page.locator("#apply-form").count() == 0
+    assert_no_horizontal_scroll(page)
+    page.screenshot(path="/tmp/apply-void-notice.png", full_page=True)

@@ -219,3 +219,67 @@ def test_street_and_district_review_and_the_city_office_reads_both(page, live_se
     assert "/applications/decide" in flow.checked and "/login/" in flow.checked
     elsewhere = sorted({url for url in requested_urls if urlsplit(url).netloc != live_server.netloc})
     assert not elsewhere, f"requests to other hosts than the live server {live_server.netloc}: {elsewhere}"
+
+
+def test_the_panel_shows_the_quota_and_a_window_that_has_not_begun(page, review):
+    from app.models import RecommendationQuota
+
+    db.session.add(RecommendationQuota(campaign=review["campaign"], level=2, max_recommended=1))
+    db.session.commit()
+    flow = Flow(page)
+    flow.log_in(review["l2"])
+    flow.open_review_list()
+    assert page.inner_text("#quota-progress").strip() == "已推荐 0 / 名额 1"
+    flow.open_detail(review["apps"][0].name)
+    with page.expect_navigation(url=re.compile(r"/applications/decide\?")):
+        page.click("#decide-choice button[value=recommend]")
+    page.fill("#opinion", STREET_OPINION)
+    with page.expect_navigation():
+        page.click("#decision-form button[type=submit]")
+    quota = page.locator("#quota-progress")
+    assert "已推荐 1 / 名额 1" in quota.inner_text() and "名额已满" in quota.inner_text()
+    assert "text-danger" in quota.get_attribute("class")
+
+    # Before its window opens, the panel names the start, not an end.
+    schedule.open_stage(review["campaign"], Stage.APPLY, at=NOW)
+    db.session.commit()
+    start = review["campaign"].window(Stage.L2_REVIEW).starts_at
+    page.reload()
+    panel = page.inner_text(".review-progress")
+    assert f"「二级单位自评推荐」将于 {start:%Y-%m-%d %H:%M:%S} 开始" in panel, panel
+    flow.check()
+
+
+def test_a_district_clerk_finds_the_streets_that_have_not_submitted(page, review):
+    review["street"].contact_name, review["street"].contact_phone = "张伟", "010-62551234"
+    db.session.commit()
+    factories.application(unit=review["district"].children[1], name="孙学习")  # 学院路街道
+    flow = Flow(page)
+    flow.log_in(review["l1"])
+    page.click(".navbar >> text=评审推荐")
+    with page.expect_navigation():
+        page.click(".navbar .dropdown-menu >> text=提交情况")
+    assert urlsplit(page.url).path == "/submissions/list/"
+    flow.check()
+
+    def column(index):
+        return page.eval_on_selector_all(
+            "#submissions-table tbody tr", f"rows => rows.map(r => r.cells[{index}].textContent.trim())")
+
+    assert sorted(column(0)) == ["海淀区", "海淀区 · 中关村街道", "海淀区 · 学院路街道"]
+    row = page.locator("#submissions-table tbody tr", has_text="中关村街道")
+    assert row.locator("td").nth(2).inner_text() == "张伟"
+    assert row.locator("a[href='tel:010-62551234']").count() == 1
+    assert row.locator("td").nth(4).inner_text() == "未提交" and row.locator("td").nth(9).inner_text() == "3"
+
+    # Sorting by a header, with the keyboard: ascending, then descending.
+    header = page.locator("#submissions-table thead a[data-sort=undecided]")
+    header.focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert [int(n) for n in column(9)] == [0, 1, 3]
+    with page.expect_navigation():
+        page.locator("#submissions-table thead a[data-sort=undecided]").click()
+    assert [int(n) for n in column(9)] == [3, 1, 0]
+    assert page.get_attribute("#submissions-table thead th[aria-sort]", "aria-sort") == "descending"
+    flow.check()

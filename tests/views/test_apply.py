@@ -1,4 +1,5 @@
 """在线报名 through HTTP: the citizen's draft, uploads checked by content, submission inside the window."""
+import re
 import threading
 from datetime import datetime, timedelta
 
@@ -212,10 +213,11 @@ def test_submission_window_edge_to_the_second(citizen, media, offset, accepted):
     _complete(citizen, media)
     end = citizen["campaign"].window(Stage.APPLY).ends_at
     clock.freeze(end + offset)
-    response = citizen["client"].post("/apply/", data=fields(citizen["street"], intent="submit"))
+    # After the end nothing is saved any more: the page answers with the reason (and the application read-only).
+    response = citizen["client"].post("/apply/", data=fields(citizen["street"], intent="submit"), follow_redirects=True)
     assert (mine().status == "submitted") is accepted
     if not accepted:
-        assert "过期无效" in response.text
+        assert "过期无效" in response.text and "不能再保存" in response.text
 
 
 def test_a_past_winner_may_not_apply_again(citizen, media):
@@ -284,4 +286,106 @@ def test_the_page_says_when_applications_are_closed(citizen):
     assert 'id="apply-closed"' not in citizen["client"].get("/apply/").text
     clock.freeze(citizen["campaign"].window(Stage.APPLY).ends_at + timedelta(seconds=1))
     page = citizen["client"].get("/apply/").text
-    assert 'id="apply-closed"' in page and "过期无效" in page and "不能提交" in page
+    # Once closed there is no form to fill (no 保存草稿), and the page says why.
+    assert 'id="apply-closed"' in page and "过期无效" in page and "不能再保存、修改或提交" in page
+    assert 'id="apply-form"' not in page and "保存草稿" not in page
+
+
+# --- the citizen's path: landing, prefill, print, the end of 在线报名, 过期无效 explained ------------------------------
+
+
+def test_a_citizen_signing_in_lands_on_my_application_and_a_clerk_on_the_home_page(app, citizen):
+    response = app.test_client().post("/login/", data={"username": "13911588771", "password": factories.PASSWORD})
+    assert response.status_code == 302 and response.location == "/apply/"
+    clerk = factories.account(roles.L2_CLERK, unit=citizen["street"])
+    response = app.test_client().post("/login/", data={"username": clerk.username, "password": factories.PASSWORD})
+    assert response.location == "/"
+    # A destination asked for is kept.
+    response = app.test_client().post("/login/?next=/contact/", data={"username": "13911588771",
+                                                                     "password": factories.PASSWORD})
+    assert response.location == "/contact/"
+
+
+def test_the_first_visit_starts_from_the_registered_name_and_mobile(citizen):
+    page = citizen["client"].get("/apply/").text
+    assert db.session.query(Application).count() == 0  # nothing is stored by looking
+    assert re.search(r'<input[^>]*id="name"[^>]*value="张学习"', page)
+    assert re.search(r'<input[^>]*id="mobile"[^>]*value="13911588771"', page)
+    assert "当前状态：" in page and "尚未填写" in page
+
+
+def test_a_draft_has_no_print_form(citizen):
+    client = citizen["client"]
+    client.post("/apply/", data=fields(citizen["street"], intent="save"))
+    page = client.get("/apply/").text
+    assert "打印申报表" not in page and "草稿" in page
+    response = client.get(f"/application-files/print/{mine().id}", follow_redirects=True)
+    assert "首都市民学习之星申报表" not in response.text and "草稿不能打印" in response.text
+
+
+def test_citizens_do_not_see_campaign_management(citizen):
+    page = citizen["client"].get("/apply/").text
+    assert "评选管理" not in page and "时间安排" not in page.split("</nav>")[0]
+    assert citizen["client"].get("/campaigns/list/").status_code in (302, 403)
+
+
+def test_after_the_application_window_a_draft_is_read_only_with_the_reason(citizen, media):
+    client = citizen["client"]
+    client.post("/apply/", data=fields(citizen["street"], intent="save"))
+    clock.freeze(citizen["campaign"].window(Stage.APPLY).ends_at + timedelta(seconds=1))
+    page = client.get("/apply/").text
+    assert 'id="apply-form"' not in page and "保存草稿" not in page
+    assert "过期无效" in page and "您的报名没有提交" in page
+    response = client.post("/apply/", data=fields(citizen["street"], name="改名", intent="save"), follow_redirects=True)
+    assert mine().name == "张学习" and "不能再保存" in response.text
+    refused = upload(client, "photo", media["photo"], "late.jpg")
+    assert refused.status_code == 409 and "过期无效" in refused.get_json()["message"] and mine().photo_file is None
+
+
+def test_a_returned_application_not_resubmitted_in_time_is_void_for_the_citizen_and_the_unit(app, citizen, media):
+    _complete(citizen, media)
+    client, street = citizen["client"], citizen["street"]
+    client.post("/apply/", data=fields(street, intent="submit"))
+    street.contact_name, street.contact_phone = "张伟", "010-62551234"
+    db.session.commit()
+    clerk = factories.account(roles.L2_CLERK, unit=street)
+    from app import workflow
+
+    workflow.perform(clerk, mine().id, "return", "请补充学习成果证明")
+    page = client.get("/apply/").text
+    assert page.index('id="return-reason"') < page.index('id="apply-form"')  # the reason on top of the form
+    assert "请补充学习成果证明" in page
+
+    clock.freeze(citizen["campaign"].window(Stage.APPLY).ends_at + timedelta(seconds=1))
+    page = client.get("/apply/").text
+    assert 'id="apply-form"' not in page and "退回修改（过期无效）" in page
+    notice = page.split('id="void-notice"')[1].split("</div>")[0]
+    assert "退回修改后，未在在线报名截止时间" in notice and "张伟 010-62551234" in notice
+    unit_page = factories.login(app.test_client(), clerk).get("/applications/list/").text
+    assert "退回修改（过期无效）" in unit_page
+
+
+def test_a_citizen_whose_unit_never_acted_reads_what_happened_and_whom_to_call(citizen, media):
+    _complete(citizen, media)
+    client, street = citizen["client"], citizen["street"]
+    client.post("/apply/", data=fields(street, intent="submit"))
+    factories.account(roles.L2_CLERK, unit=street, first_name="张伟", phone="13800138000")
+    end = citizen["campaign"].window(Stage.L2_REVIEW).ends_at
+    assert 'id="void-notice"' not in client.get("/apply/").text
+    clock.freeze(end + timedelta(seconds=1))
+    page = client.get("/apply/").text
+    notice = page.split('id="void-notice"')[1].split("</div>")[0]
+    assert f"您选择的推荐单位（中关村街道）未在 {end:%Y-%m-%d %H:%M:%S} 前完成评审推荐" in notice
+    assert "如有疑问请联系 中关村街道 张伟 13800138000" in notice
+
+
+def test_before_the_application_window_opens_the_page_names_its_start_and_drafts_are_kept(citizen):
+    start = citizen["campaign"].window(Stage.APPLY).starts_at
+    clock.freeze(start - timedelta(days=2))
+    client = citizen["client"]
+    page = client.get("/apply/").text
+    banner = page.split('id="apply-closed"')[1].split("</div>")[0]
+    assert f"将于 {start:%Y-%m-%d %H:%M:%S} 开始" in banner and "截止" not in banner
+    assert "保存草稿" in page
+    client.post("/apply/", data=fields(citizen["street"], intent="save"))
+    assert mine().status == "draft" and mine().name == "张学习"

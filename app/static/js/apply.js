@@ -129,4 +129,26 @@
   }
   upload("photo", ["image/jpeg", "image/png"], T.photo);
   upload("video", ["video/mp4"], T.video);
+
+  // --- 提交报名 cannot be undone: ask first, in a modal dialog (Esc or 取消 goes back; 确定提交 submits) ----------
+  var submitButton = document.getElementById("submit-button");
+  var dialog = document.getElementById("submit-confirm");
+  var confirmed = false;
+  if (submitButton && dialog && typeof dialog.showModal === "function") {
+    form.addEventListener("submit", function (event) {
+      if (event.submitter !== submitButton || confirmed) return;
+      event.preventDefault();
+      document.getElementById("confirm-name").textContent = document.getElementById("name").value.trim() || "—";
+      document.getElementById("confirm-unit").textContent = unit.value
+        ? firstLevel.options[firstLevel.selectedIndex].text + " · " + unit.options[unit.selectedIndex].text : "—";
+      dialog.showModal();
+    });
+    document.getElementById("confirm-cancel").addEventListener("click", function () { dialog.close(); });
+    dialog.addEventListener("close", function () { if (!confirmed) submitButton.focus(); });
+    document.getElementById("confirm-ok").addEventListener("click", function () {
+      confirmed = true;
+      dialog.close();
+      form.requestSubmit(submitButton);  // carries intent=submit, as the button itself would
+    });
+  }
 })();
