@@ -21,8 +21,8 @@ from app.views.base import ChineseDisplay, StrictActions
 _ALLOWED_BEFORE_PASSWORD_CHANGE = {
     "ResetMyPasswordView.this_form_get",
     "ResetMyPasswordView.this_form_post",
-    "AuthDBView.logout",
-    "AuthDBView.login",
+    "PortalAuthDBView.logout",
+    "PortalAuthDBView.login",
     "LocaleView.index",
     "ContactView.index",
     "static",

@@ -113,3 +113,14 @@ def test_last_login_reads_in_beijing_time_to_the_second(app):
                  desk.get(f"/users/show/{clerk.id}").text):
         assert "2026-04-27 23:59:59" in page
         assert not re.search(r"\d\d:\d\d:\d\d\.\d", page)  # no microseconds anywhere
+
+
+def test_a_holder_of_a_generated_password_can_still_sign_out(client):
+    """Everything else sends them to change the password first; signing out must not (another person may be next)."""
+    account = factories.account(roles.L2_CLERK, unit=factories.unit(), must_change_password=True)
+    factories.login(client, account)
+    assert client.get("/units/second-level/list/").headers["Location"].endswith("/resetmypassword/form")
+    response = client.get("/logout/")
+    assert response.status_code == 302 and "resetmypassword" not in response.headers["Location"]
+    assert client.get("/units/second-level/list/").status_code in (302, 401)
+    assert "resetmypassword" not in client.get("/units/second-level/list/").headers.get("Location", "")
