@@ -1,8 +1,6 @@
 """推荐名额 (quota per unit level, set by the city office per campaign) and 提交情况 (who submitted, when, how many)."""
-from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
@@ -36,25 +34,16 @@ class RecommendationQuotaView(PortalModelView):
             raise ValueError(_("人数不能为负数"))
 
 
-class SubmissionScopeFilter(BaseFilter):
-    """The city office and the auditor see every unit's submission; a first-level unit its own and its streets'."""
-
-    name = "submission scope"
-    arg_name = None
-
-    def apply(self, query, value):
-        return query.filter(UnitSubmission.unit.has(scoping.unit_clause(current_user)))
-
-
 class UnitSubmissionView(PortalModelView):
     route_base = "/submissions"
     datamodel = PortalInterface(UnitSubmission)
     class_permission_name = "UnitSubmission"
     include_route_methods = {"list", "show"}
     list_title = _l("提交情况")
-    base_filters = [["id", SubmissionScopeFilter, None]]
+    base_filters = [["id", scoping.SubmissionScopeFilter, None]]
     base_order = ("at", "desc")
     label_columns = {"campaign": _l("评选批次"), "unit": _l("单位"), "level": _l("级别"), "at": _l("提交时间"),
                      "actor_name": _l("提交人"), "recommended": _l("推荐人数"), "not_recommended": _l("不推荐人数")}
     list_columns = ["campaign", "unit", "at", "actor_name", "recommended", "not_recommended"]
     search_columns = ["campaign", "unit", "level"]
+    search_form_query_rel_fields = {"unit": scoping.scoped_choices(scoping.UnitScopeFilter)}
