@@ -64,7 +64,7 @@ def test_submit_to_the_first_level_unit_locks_decisions(app, street):
     assert status(apps[0]) == "l2_forwarded"
     response = client.post("/applications/decide", data={"decision": "reject", "ids": apps[0].id, "opinion": "改主意"},
                            follow_redirects=True)
-    assert "未办理" in response.text and status(apps[0]) == "l2_forwarded"
+    assert "1 份未处理：" in response.text and status(apps[0]) == "l2_forwarded"
 
     schedule.open_stage(street["campaign"], Stage.L1_REVIEW, at=NOW)
     db.session.commit()
