@@ -90,13 +90,15 @@ def prepare_unit_account(security_manager, actor, account: Account) -> str:
     if not account.first_name:
         raise AccountError(_("请填写联系人姓名"), field="first_name")
     password = generate_password()
+    with db.session.no_autoflush:
+        role = security_manager.find_role(role_for_unit(account.unit))
     account.last_name = account.last_name or ""
     account.email = account.email or placeholder_email(account.username)
     account.active = True
     account.password = generate_password_hash(password)
     account.must_change_password = True
     account.phone = (account.phone or "").strip() or None
-    account.roles = [security_manager.find_role(role_for_unit(account.unit))]
+    account.roles = [role]
     return password
 
 
