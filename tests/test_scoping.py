@@ -75,6 +75,31 @@ def test_python_and_sql_answers_agree(world):
             assert scoping.can_see_unit(user, unit) == (unit.name in visible(user)), (name, unit.name)
 
 
+def test_application_answers_agree_over_every_role_and_status(world):
+    """can_see_application is application_clause asked about one id: they agree for every role × status, the
+    owner included (a citizen sees its own draft; nobody else does)."""
+    from app.models import Application, ApplicationStatus
+
+    rows = []
+    for status in ApplicationStatus:
+        campaign = factories.campaign()  # one application per citizen and campaign
+        for unit, applicant in ((world["a1"], world["applicant"]), (world["b1"], None)):
+            rows.append(factories.application(unit=unit, applicant=applicant, campaign=campaign, status=status.value))
+    seen_by = {}
+    for name in ("city", "auditor", "l1", "l2", "l2_sibling", "l1_other", "expert", "applicant", "applicant_other"):
+        user = world[name]
+        listed = {a.id for a in db.session.query(Application).filter(scoping.application_clause(user))}
+        for row in rows:
+            assert scoping.can_see_application(user, row) == (row.id in listed), (name, row.status)
+        seen_by[name] = {(row.status, row.unit.name) for row in rows if row.id in listed}
+    mine = {(row.status, "中关村街道") for row in rows if row.applicant_id == world["applicant"].id}
+    assert seen_by["applicant"] == mine and ("draft", "中关村街道") in mine
+    assert ("draft", "中关村街道") not in seen_by["l2"] | seen_by["city"] | seen_by["auditor"]
+    assert seen_by["l1"] == {(s, "中关村街道") for s in ("l2_forwarded", "l1_recommended", "l1_not_recommended",
+                                                      "reported", "l1_rejected")}
+    assert seen_by["expert"] == seen_by["l2_sibling"] == seen_by["applicant_other"] == set()
+
+
 def test_who_may_manage_which_unit(world):
     assert scoping.can_manage_unit(world["l1"], world["a1"])
     assert not scoping.can_manage_unit(world["l1"], world["a"])  # its own first-level unit: the city office's

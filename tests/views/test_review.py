@@ -103,3 +103,18 @@ def test_no_decision_buttons_outside_the_window(app):
     client = factories.login(app.test_client(), factories.account(roles.L2_CLERK, unit=street))
     page = client.get(f"/applications/show/{application.id}").text
     assert "过期无效" in page and 'name="decision"' not in page
+
+
+def test_list_detail_and_print_show_a_void_application_as_such(app):
+    """过期无效 is derived by app/workflow.py and shown by the pages (list column, template filter), not the model."""
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.L1_REVIEW, at=NOW)
+    district, (street, _) = factories.district_with_streets()
+    application = factories.application(unit=street)
+    void = "已提交，待二级单位评审（过期无效）"
+    clerk = factories.login(app.test_client(), factories.account(roles.L2_CLERK, unit=street))
+    assert void in clerk.get("/applications/list/").text
+    citizen = factories.login(app.test_client(), application.applicant)
+    assert void in citizen.get("/apply/").text
+    assert void in citizen.get(f"/application-files/print/{application.id}").text
+    assert not hasattr(application, "status_display")
