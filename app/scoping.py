@@ -3,7 +3,7 @@
 A second-level clerk sees its own unit; a first-level clerk its own unit and its second-level units; the city
 office, the auditor and the system administrator everything; everybody else no unit at all.
 
-For each kind of row there is one SQL clause; the per-row question (`can_see_*`, `can_add_under`,
+For each kind of row there is one SQL clause; the per-row question (`can_see_application`, `can_add_under`,
 `can_manage_unit`) is that clause asked about one id, so a list and a check can never disagree.
 """
 from flask_appbuilder.models.filters import BaseFilter
@@ -60,10 +60,6 @@ def unit_clause(user):
     if l2 is not None:
         clauses.append(Unit.id == l2)
     return or_(*clauses) if clauses else false()
-
-
-def can_see_unit(user, unit: Unit | None) -> bool:
-    return unit is not None and _row_matches(Unit, unit_clause(user), unit.id)
 
 
 def parent_choice_clause(user):

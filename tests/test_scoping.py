@@ -68,11 +68,20 @@ def test_each_role_sees_its_units(world):
     assert visible(world["applicant"]) == set()
 
 
-def test_python_and_sql_answers_agree(world):
+def test_what_a_form_offers_is_what_its_check_accepts(world):
+    """The choices of 所属一级单位 / 所属单位 are the clauses the checks ask about one id: they cannot disagree."""
+    def names(clause):
+        return {u.name for u in db.session.query(Unit).filter(clause)}
+
     for name in ("city", "auditor", "l1", "l2", "expert", "applicant", "l1_other"):
         user = world[name]
         for unit in db.session.query(Unit):
-            assert scoping.can_see_unit(user, unit) == (unit.name in visible(user)), (name, unit.name)
+            assert scoping.can_add_under(user, unit) == (unit.name in names(scoping.addable_parent_clause(user)))
+            assert scoping.can_manage_unit(user, unit) == (unit.name in names(scoping.manageable_unit_clause(user)))
+    assert names(scoping.addable_parent_clause(world["l1"])) == {"海淀区"}
+    assert names(scoping.manageable_unit_clause(world["l1"])) == {"中关村街道", "学院路街道"}
+    assert names(scoping.addable_parent_clause(world["city"])) == {"海淀区", "朝阳区"}
+    assert names(scoping.addable_parent_clause(world["auditor"])) == set()
 
 
 def test_application_answers_agree_over_every_role_and_status(world):
