@@ -145,10 +145,6 @@ def workflow_action(actor, decision: str) -> str | None:
     return DECISIONS.get(decision, {}).get(unit_level(actor))
 
 
-def decision_of(action: str) -> str | None:
-    return next((decision for decision, by_level in DECISIONS.items() if action in by_level.values()), None)
-
-
 def opinion_message(action: str) -> str:
     """What a missing opinion is called: 退回理由 for a return, 推荐意见 for a decision."""
     return _("请填写退回理由") if action == "return" else _("请填写推荐意见")
