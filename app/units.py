@@ -64,6 +64,12 @@ def require_account_window(user) -> None:
 
 def check_create(user, unit: Unit) -> None:
     """Check and complete a new unit carrying name (and parent for a second-level unit); the caller adds it."""
+    # No autoflush: the new unit is not in the session yet, and its parent's backref would try to flush it.
+    with db.session.no_autoflush:
+        _check_create(user, unit)
+
+
+def _check_create(user, unit: Unit) -> None:
     if unit.parent is None and unit.parent_id is None:
         if not scoping.is_city_office(user):
             raise Forbidden(_("一级单位由市学习办创建"))
