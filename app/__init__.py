@@ -40,6 +40,9 @@ def create_app(config: dict | None = None) -> Flask:
         appbuilder = AppBuilder()
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+        from app.views.presentation import register_template_filters
+
+        register_template_filters(app)
         from app.errors import register_error_pages
 
         register_error_pages(app)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import generate_password_hash
 
-from app import roles
+from app import roles, scoping, units
 from app.audit import audit_as
 from app.extensions import db
 from app.models import Account, Unit
@@ -65,38 +65,59 @@ def validate_username(username: str) -> str:
     return username
 
 
-def prepare_unit_account(security_manager, account: Account) -> str:
+class NotAllowed(AccountError):
+    """Not this user's account to create or reset."""
+
+
+def prepare_unit_account(security_manager, actor, account: Account) -> str:
     """Complete a clerk account that carries username, name, phone and unit: role, e-mail, generated password.
 
-    Returns the password, to be shown once to whoever created the account.
+    The actor must manage the unit (app/scoping.py) inside its window (app/units.py). Returns the password, to be
+    shown once to whoever created the account.
     """
     if account.unit is None:
         raise AccountError(_("请选择所属单位"), field="unit")
+    # No autoflush: the new account is not complete yet, and its unit's backref would try to flush it.
+    with db.session.no_autoflush:
+        if not scoping.can_manage_unit(actor, account.unit):
+            raise NotAllowed(_("只能为本单位的二级单位创建账号"), field="unit")
+        try:
+            units.require_account_window(actor)
+        except units.OutsideWindow as closed:
+            raise NotAllowed(str(closed)) from closed
     account.username = (account.username or "").strip()
     account.first_name = (account.first_name or "").strip()[:64]
     if not account.first_name:
         raise AccountError(_("请填写联系人姓名"), field="first_name")
     password = generate_password()
+    with db.session.no_autoflush:
+        role = security_manager.find_role(role_for_unit(account.unit))
     account.last_name = account.last_name or ""
     account.email = account.email or placeholder_email(account.username)
     account.active = True
     account.password = generate_password_hash(password)
     account.must_change_password = True
     account.phone = (account.phone or "").strip() or None
-    account.roles = [security_manager.find_role(role_for_unit(account.unit))]
+    account.roles = [role]
     return password
 
 
-def new_unit_account(security_manager, unit: Unit, username: str, name: str, phone: str | None = None):
+def new_unit_account(security_manager, actor, unit: Unit, username: str, name: str, phone: str | None = None):
     """Build and add (not commit) a clerk account for unit. Returns (account, password)."""
     account = Account(username=validate_username(username), first_name=name, phone=phone, unit=unit)
-    password = prepare_unit_account(security_manager, account)
+    password = prepare_unit_account(security_manager, actor, account)
     db.session.add(account)
     return account, password
 
 
-def reset_password(account: Account) -> str:
-    """The support desk's reset (notice 七(六)): a new generated password, to be changed at next login."""
+def reset_password(actor, account: Account) -> str:
+    """The support desk's reset (notice 七(六)): a new generated password, to be changed at next login.
+
+    Only the city office resets passwords, and only of unit accounts."""
+    if not scoping.is_city_office(actor):
+        raise NotAllowed(_("只有市学习办可以重置密码"))
+    if account.unit_id is None:
+        raise NotAllowed(_("只能重置单位账号的密码"))
     password = generate_password()
     account.password = generate_password_hash(password)
     account.must_change_password = True

@@ -1,11 +1,13 @@
 """What makes an application's data acceptable: field checks for drafts, completeness for submission,
 the ID-number rules of R-APP-6. No state changes here: those are app/workflow.py's."""
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 
-from app import clock
+from app import clock, media_intake
 from app.extensions import db
 from app.identity import IdNumberError, parse_id_number
 from app.models import Application, ApplicationStatus, Campaign, PastWinner, Unit
@@ -13,14 +15,6 @@ from app.models.application import DEEDS_MAX_CHARS
 from app.phones import PhoneError, normalize_mobile
 
 TEXT_LIMITS = {"name": 50, "work_unit": 100, "position": 50, "address": 200}
-
-
-class FieldErrors(ValueError):
-    """Field name -> Chinese message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 def application_of(user, campaign: Campaign) -> Application | None:
@@ -35,11 +29,10 @@ def new_draft(user, campaign: Campaign) -> Application:
     return application
 
 
-def apply_fields(application: Application, data: dict) -> None:
-    """Check and copy the citizen's fields onto a draft. Empty is fine here; what is given must be valid.
-
-    Raises FieldErrors listing every bad field; nothing is copied then, so the caller shows the form again as typed.
-    """
+def apply_fields(application: Application, data: dict) -> dict[str, str]:
+    """Check the citizen's fields and copy the valid ones onto a draft. Empty is fine here; what is given must be
+    valid. Returns every bad field (field -> message); a bad field keeps its stored value, and the caller shows it
+    again as typed."""
     errors: dict[str, str] = {}
     clean: dict = {}
     for field, limit in TEXT_LIMITS.items():
@@ -72,8 +65,9 @@ def apply_fields(application: Application, data: dict) -> None:
             try:
                 born = date.fromisoformat(born)
             except ValueError:
-                errors["birth_date"] = _("出生日期格式应为 YYYY-MM-DD")
-                born = None
+                born = False
+        if born is False or (born is not None and not isinstance(born, date)):
+            errors["birth_date"] = _("出生日期格式应为 YYYY-MM-DD")
         clean["birth_date"] = born
     if "mobile" in data:
         raw = (data.get("mobile") or "").strip()
@@ -100,10 +94,10 @@ def apply_fields(application: Application, data: dict) -> None:
     for flag in ("is_permanent_resident", "declaration_confirmed"):
         if flag in data:
             clean[flag] = bool(data.get(flag))
-    if errors:
-        raise FieldErrors(errors)
     for field, value in clean.items():
-        setattr(application, field, value)
+        if field not in errors:
+            setattr(application, field, value)
+    return errors
 
 
 REQUIRED = {
@@ -152,3 +146,59 @@ def id_number_taken(application: Application) -> bool:
         .first()
         is not None
     )
+
+
+# --- saving a draft: one command for the 在线报名 page and /api/v1/my_application/ ------------------------------
+
+class NotEditable(Exception):
+    """The application is no longer the citizen's to change (submitted, or being submitted right now)."""
+
+
+@dataclass
+class DraftSaved:
+    application: Application
+    errors: dict[str, str]  # field -> message for what was not saved; empty when everything was
+
+
+def lock_own(user, campaign: Campaign, create: bool = False) -> Application | None:
+    """The user's application in campaign, locked for this transaction (SELECT … FOR UPDATE) and read afresh
+    (populate_existing: what counts is the row now, not what this session read before the lock)."""
+    def locked():
+        return (
+            db.session.query(Application)
+            .filter_by(campaign_id=campaign.id, applicant_id=user.id)
+            .with_for_update()
+            .populate_existing()
+            .one_or_none()
+        )
+
+    application = locked()
+    if application is None and create:
+        new_draft(user, campaign)
+        try:
+            db.session.flush()
+        except IntegrityError:  # a second request of the same citizen created it first
+            db.session.rollback()
+        application = locked()
+    return application
+
+
+def save_draft(user, campaign: Campaign, data: dict, files: dict | None = None) -> DraftSaved:
+    """Save what the citizen typed and uploaded: every valid field and file is kept, every bad one reported at
+    its field. Locks the row as app/workflow.py's perform() does, so a 提交 racing with an edit either comes
+    first (and the edit is refused) or sees the edit; commits.
+
+    `files`: kind ("photo"/"video") -> (stream, filename). Raises NotEditable once the application was submitted.
+    """
+    application = lock_own(user, campaign, create=True)
+    if not application.editable_by_applicant:
+        db.session.rollback()
+        raise NotEditable(_("报名已提交，不能再修改"))
+    errors = apply_fields(application, data)
+    for kind, (stream, filename) in (files or {}).items():
+        try:
+            media_intake.attach(application, kind, stream, filename)
+        except media_intake.MediaRefused as refused:
+            errors[kind] = str(refused)
+    db.session.commit()
+    return DraftSaved(application, errors)

@@ -1,14 +1,19 @@
-"""Who may see which rows. Every ModelView, REST API, export, download and action asks here.
+"""Who may see which rows. Every ModelView, REST API, export, download, action and form choice asks here.
 
 A second-level clerk sees its own unit; a first-level clerk its own unit and its second-level units; the city
 office, the auditor and the system administrator everything; everybody else no unit at all.
+
+For each kind of row there is one SQL clause; the per-row question (`can_see_application`, `can_add_under`,
+`can_manage_unit`) is that clause asked about one id, so a list and a check can never disagree.
 """
 from flask_appbuilder.models.filters import BaseFilter
 from flask_login import current_user
 from sqlalchemy import and_, false, or_, true
 
 from app import roles
-from app.models import Account, Unit
+from app.extensions import db
+from app.models import Account, Application, ApplicationStatus, Unit
+from app.models.application import L1_VISIBLE
 
 SEES_EVERYTHING = {roles.ADMIN, roles.CITY_OFFICE, roles.AUDITOR}
 
@@ -27,162 +32,150 @@ def sees_everything(user) -> bool:
     return bool(role_names(user) & SEES_EVERYTHING)
 
 
+def _clerk_unit(user, role) -> int | None:
+    """The unit of a clerk acting in `role`; None when the user is not such a clerk (or has no unit)."""
+    unit_id = getattr(user, "unit_id", None)
+    return unit_id if unit_id is not None and role in role_names(user) else None
+
+
+def _row_matches(model, clause, row_id) -> bool:
+    """The per-row question: is this id among the rows of the clause? Asked of the database as it stands (no
+    autoflush: a row being edited may already carry new values)."""
+    if row_id is None:
+        return False
+    with db.session.no_autoflush:
+        return db.session.query(model.id).filter(clause, model.id == row_id).first() is not None
+
+
+# --- units ---------------------------------------------------------------------------------------------------
+
 def unit_clause(user):
     """SQL condition on Unit: the units this user may see."""
     if sees_everything(user):
         return true()
-    unit_id = getattr(user, "unit_id", None)
-    names = role_names(user)
-    if unit_id is None:
-        return false()
-    if roles.L1_CLERK in names:
-        return or_(Unit.id == unit_id, Unit.parent_id == unit_id)
-    if roles.L2_CLERK in names:
-        return Unit.id == unit_id
-    return false()
+    l1, l2 = _clerk_unit(user, roles.L1_CLERK), _clerk_unit(user, roles.L2_CLERK)
+    clauses = []
+    if l1 is not None:
+        clauses.append(or_(Unit.id == l1, Unit.parent_id == l1))
+    if l2 is not None:
+        clauses.append(Unit.id == l2)
+    return or_(*clauses) if clauses else false()
 
 
-def can_see_unit(user, unit: Unit | None) -> bool:
-    if unit is None:
-        return False
-    if sees_everything(user):
-        return True
-    unit_id = getattr(user, "unit_id", None)
-    if unit_id is None:
-        return False
-    names = role_names(user)
-    if roles.L1_CLERK in names and (unit.id == unit_id or unit.parent_id == unit_id):
-        return True
-    return roles.L2_CLERK in names and unit.id == unit_id
+def parent_choice_clause(user):
+    """SQL condition on Unit: first-level units to filter a list of second-level units by (the search form)."""
+    own_parent = getattr(getattr(user, "unit", None), "parent_id", None) if role_names(user) else None
+    return and_(Unit.level == 1, or_(unit_clause(user), Unit.id == own_parent) if own_parent else unit_clause(user))
 
 
-def can_add_under(user, parent: Unit) -> bool:
-    """Create a second-level unit under parent: the city office anywhere, a first-level clerk under its own unit."""
+def addable_parent_clause(user):
+    """SQL condition on Unit: where this user may create a second-level unit (the city office under every
+    first-level unit, a first-level clerk under its own)."""
     if is_city_office(user):
-        return True
-    unit_id = getattr(user, "unit_id", None)
-    return unit_id is not None and roles.L1_CLERK in role_names(user) and parent.id == unit_id
+        return Unit.level == 1
+    l1 = _clerk_unit(user, roles.L1_CLERK)
+    return and_(Unit.level == 1, Unit.id == l1) if l1 is not None else false()
 
 
-def can_manage_unit(user, unit: Unit) -> bool:
-    """Edit a unit and create its accounts: the city office any unit, a first-level clerk its second-level units."""
+def can_add_under(user, parent: Unit | None) -> bool:
+    return parent is not None and _row_matches(Unit, addable_parent_clause(user), parent.id)
+
+
+def manageable_unit_clause(user):
+    """SQL condition on Unit: units this user may edit and create accounts for (the city office every unit, a
+    first-level clerk its second-level units)."""
     if is_city_office(user):
-        return True
-    return unit.level == 2 and unit.parent is not None and can_add_under(user, unit.parent)
+        return true()
+    l1 = _clerk_unit(user, roles.L1_CLERK)
+    return and_(Unit.level == 2, Unit.parent_id == l1) if l1 is not None else false()
 
+
+def can_manage_unit(user, unit: Unit | None) -> bool:
+    return unit is not None and _row_matches(Unit, manageable_unit_clause(user), unit.id)
+
+
+# --- accounts ------------------------------------------------------------------------------------------------
 
 def account_clause(user):
     """SQL condition on Account: the unit accounts this user may see (never citizens' or experts')."""
     if sees_everything(user):
         return Account.unit_id.isnot(None)
-    if roles.L1_CLERK in role_names(user) and getattr(user, "unit_id", None) is not None:
+    if _clerk_unit(user, roles.L1_CLERK) is not None:
         return Account.unit.has(unit_clause(user))
     return false()
 
 
-def can_see_account(user, account: Account) -> bool:
-    return account.unit is not None and can_see_unit(user, account.unit) and (
-        sees_everything(user) or roles.L1_CLERK in role_names(user)
-    )
-
-
-class UnitScopeFilter(BaseFilter):
-    """FAB base filter: only the units the current user may see."""
-
-    name = "unit scope"
-    arg_name = None
-
-    def apply(self, query, value):
-        return query.filter(unit_clause(current_user))
-
-
-class AccountScopeFilter(BaseFilter):
-    name = "account scope"
-    arg_name = None
-
-    def apply(self, query, value):
-        return query.filter(account_clause(current_user))
-
-
-class ManageableParentFilter(BaseFilter):
-    """For the parent choice of a new second-level unit: first-level units this user may add under."""
-
-    name = "manageable parents"
-    arg_name = None
-
-    def apply(self, query, value):
-        query = query.filter(Unit.level == 1)
-        if is_city_office(current_user):
-            return query
-        if roles.L1_CLERK in role_names(current_user) and current_user.unit_id is not None:
-            return query.filter(Unit.id == current_user.unit_id)
-        return query.filter(false())
-
-
-class ManageableUnitFilter(BaseFilter):
-    """For the unit choice of a new account: units this user may create accounts for."""
-
-    name = "manageable units"
-    arg_name = None
-
-    def apply(self, query, value):
-        if is_city_office(current_user):
-            return query
-        if roles.L1_CLERK in role_names(current_user) and current_user.unit_id is not None:
-            return query.filter(Unit.level == 2, Unit.parent_id == current_user.unit_id)
-        return query.filter(false())
-
+# --- applications --------------------------------------------------------------------------------------------
 
 def application_clause(user):
     """SQL condition on Application: a citizen's own; for units and the city office, never a draft."""
-    from app.models import Application, ApplicationStatus
-    from app.models.application import L1_VISIBLE
-
-    if user is None or not getattr(user, "is_authenticated", False):
-        return false()
     names = role_names(user)
+    if not names:
+        return false()
     not_draft = Application.status != ApplicationStatus.DRAFT.value
     if names & SEES_EVERYTHING:
         return not_draft
     clauses = []
-    unit_id = getattr(user, "unit_id", None)
     if roles.APPLICANT in names:
         clauses.append(Application.applicant_id == user.id)
-    if roles.L2_CLERK in names and unit_id is not None:
-        clauses.append(and_(not_draft, Application.unit_id == unit_id))
-    if roles.L1_CLERK in names and unit_id is not None:
+    l1, l2 = _clerk_unit(user, roles.L1_CLERK), _clerk_unit(user, roles.L2_CLERK)
+    if l2 is not None:
+        clauses.append(and_(not_draft, Application.unit_id == l2))
+    if l1 is not None:
         # Only what its second-level units recommended and submitted reaches a first-level unit (R-REV-2).
         clauses.append(
-            and_(Application.status.in_([s.value for s in L1_VISIBLE]), Application.unit.has(Unit.parent_id == unit_id))
+            and_(Application.status.in_([s.value for s in L1_VISIBLE]), Application.unit.has(Unit.parent_id == l1))
         )
     return or_(*clauses) if clauses else false()
 
 
-def can_see_application(user, application) -> bool:
-    from app.models import ApplicationStatus
-    from app.models.application import L1_VISIBLE
-
-    if application is None or user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if application.applicant_id == user.id:
-        return True
-    if application.status == ApplicationStatus.DRAFT.value or application.unit is None:
-        return False
-    names, unit_id = role_names(user), getattr(user, "unit_id", None)
-    if names & SEES_EVERYTHING:
-        return True
-    if roles.L2_CLERK in names and application.unit_id == unit_id:
-        return True
-    return (
-        roles.L1_CLERK in names
-        and application.unit.parent_id == unit_id
-        and application.status_enum in L1_VISIBLE
-    )
+def can_see_application(user, application: Application | None) -> bool:
+    return application is not None and _row_matches(Application, application_clause(user), application.id)
 
 
-class ApplicationScopeFilter(BaseFilter):
-    name = "application scope"
+# --- FAB filters: base filters of lists and APIs, and the choices of forms ------------------------------------
+
+class _ClauseFilter(BaseFilter):
+    """A FAB filter applying one of the clauses above for the current user; the column it names is ignored."""
+
+    name = "scope"
     arg_name = None
+    clause = None  # set by subclasses (a staticmethod of the user)
 
     def apply(self, query, value):
-        return query.filter(application_clause(current_user))
+        return query.filter(type(self).clause(current_user))
+
+
+class UnitScopeFilter(_ClauseFilter):
+    clause = staticmethod(unit_clause)
+
+
+class AccountScopeFilter(_ClauseFilter):
+    clause = staticmethod(account_clause)
+
+
+class ApplicationScopeFilter(_ClauseFilter):
+    clause = staticmethod(application_clause)
+
+
+class ParentChoiceFilter(_ClauseFilter):
+    """Choices of 所属一级单位 when searching second-level units."""
+
+    clause = staticmethod(parent_choice_clause)
+
+
+class AddableParentFilter(_ClauseFilter):
+    """Choices of 所属一级单位 for a new second-level unit."""
+
+    clause = staticmethod(addable_parent_clause)
+
+
+class ManageableUnitFilter(_ClauseFilter):
+    """Choices of 所属单位 for a new clerk account."""
+
+    clause = staticmethod(manageable_unit_clause)
+
+
+def scoped_choices(filter_class) -> list:
+    """FAB's query_rel_fields entry for a relation whose choices this filter limits."""
+    return [["id", filter_class, None]]

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
-from app import accounts, units
+from app import accounts, scoping, units
 from app.phones import PhoneError, normalize_contact_phone
 
 COLUMNS = [_l("二级单位名称"), _l("账号用户名"), _l("联系人姓名"), _l("联系电话")]
@@ -106,6 +106,8 @@ def import_sheet(security_manager, user, parent, stream) -> ImportResult:
     result = ImportResult()
     try:
         units.require_account_window(user)
+        if not scoping.can_add_under(user, parent):
+            raise units.Forbidden(_("只能在本单位下创建二级单位"))
     except units.UnitError as refused:
         result.errors.append((0, str(refused)))
         return result
@@ -146,6 +148,9 @@ def import_sheet(security_manager, user, parent, stream) -> ImportResult:
     for row in rows:
         unit = Unit(parent=parent, name=row.unit_name, contact_name=row.contact_name, contact_phone=row.phone)
         db.session.add(unit)
-        _account, password = accounts.new_unit_account(security_manager, unit, row.username, row.contact_name, row.phone)
+        db.session.flush()  # the account's own check asks the database whether the actor manages this unit
+        _account, password = accounts.new_unit_account(
+            security_manager, user, unit, row.username, row.contact_name, row.phone
+        )
         result.created.append((row.unit_name, row.username, password))
     return result

@@ -1,22 +1,36 @@
-"""Creating and changing units: who may, when, and what makes a unit name acceptable."""
+"""Creating, changing and deleting units: who may, when, and what makes a unit acceptable.
+
+One service for both front doors: app/views/units.py (一级单位 / 二级单位 screens) and app/api/units.py call
+`check_create`, `check_update` and `check_delete` from their pre_add / pre_update / pre_delete, and the window gate
+`require_account_window`; the caller saves.
+"""
 from flask_babel import gettext as _
 
 from app import schedule, scoping
 from app.extensions import db
-from app.models import Stage, Unit
+from app.models import Stage, Unit, UnitCategory
 
 MAX_NAME_LENGTH = 100
 
 
 class UnitError(ValueError):
-    """Refused unit change; str() is the message, `field` the form field it belongs to (None: the whole form)."""
+    """Refused unit change; str() is the message, `field` the form field it belongs to (None: the whole form),
+    `status` the HTTP status a REST answer carries."""
+
+    status = 422
 
     def __init__(self, message, field: str | None = None):
         super().__init__(message)
         self.field = field
 
 
-class OutsideWindow(UnitError):
+class Forbidden(UnitError):
+    """Not this user's to do."""
+
+    status = 403
+
+
+class OutsideWindow(Forbidden):
     """The unit_accounts window is closed for this user."""
 
 
@@ -39,7 +53,8 @@ def check_name(name: str, parent: Unit | None, exclude_id: int | None = None) ->
 
 
 def require_account_window(user) -> None:
-    """First-level clerks create second-level units and accounts only in their window; the city office any time."""
+    """First-level clerks create and change second-level units and accounts only in 一级单位创建二级单位账号; the
+    city office any time."""
     if not scoping.is_city_office(user):
         try:
             schedule.require_open(Stage.UNIT_ACCOUNTS)
@@ -47,15 +62,56 @@ def require_account_window(user) -> None:
             raise OutsideWindow(str(closed)) from closed
 
 
-def prepare_second_level(user, unit: Unit) -> None:
-    """Check and complete a new second-level unit carrying parent and name (the caller adds and commits)."""
+def check_create(user, unit: Unit) -> None:
+    """Check and complete a new unit carrying name (and parent for a second-level unit); the caller adds it."""
+    # No autoflush: the new unit is not in the session yet, and its parent's backref would try to flush it.
+    with db.session.no_autoflush:
+        _check_create(user, unit)
+
+
+def _check_create(user, unit: Unit) -> None:
+    if unit.parent is None and unit.parent_id is None:
+        if not scoping.is_city_office(user):
+            raise Forbidden(_("一级单位由市学习办创建"))
+        if unit.category not in {c.value for c in UnitCategory}:
+            raise UnitError(_("类别须为：%(c)s", c="、".join(c.value for c in UnitCategory)), field="category")
+        unit.name = check_name(unit.name, None)
+        unit.level = 1
+        unit.sync_parent_level()
+        return
     require_account_window(user)
-    parent = unit.parent
+    parent = unit.parent if unit.parent is not None else db.session.get(Unit, unit.parent_id)
     if parent is None or parent.level != 1:
         raise UnitError(_("请选择所属一级单位"), field="parent")
     if not scoping.can_add_under(user, parent):
-        raise UnitError(_("只能在本单位下创建二级单位"), field="parent")
+        raise Forbidden(_("只能在本单位下创建二级单位"), field="parent")
+    unit.parent = parent
     unit.name = check_name(unit.name, parent)
     unit.level = 2
     unit.category = parent.category
     unit.sync_parent_level()
+
+
+def check_update(user, unit: Unit) -> None:
+    """Check a unit that already carries its new values (name, code, contact, category of a first-level unit)."""
+    if not scoping.can_manage_unit(user, unit):
+        raise Forbidden(_("只能修改本单位的二级单位"))
+    if unit.level == 2:
+        require_account_window(user)
+    elif unit.children and any(child.category != unit.category for child in unit.children):
+        raise UnitError(_("该单位已有二级单位，不能更改类别"), field="category")
+    unit.name = check_name(unit.name, unit.parent, exclude_id=unit.id)
+
+
+def check_delete(user, unit: Unit) -> None:
+    """A unit goes only while nothing hangs on it: no accounts, no second-level units, no applications."""
+    from app.models import Application
+
+    if not scoping.can_manage_unit(user, unit):
+        raise Forbidden(_("只能删除本单位的二级单位"))
+    if unit.level == 2:
+        require_account_window(user)
+    with db.session.no_autoflush:
+        chosen = db.session.query(Application.id).filter(Application.unit_id == unit.id).first() is not None
+    if unit.accounts or unit.children or chosen:
+        raise UnitError(_("该单位已有账号、二级单位或报名，不能删除；可停用其账号"))

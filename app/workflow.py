@@ -136,6 +136,37 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+# The decision a clerk picks, in both front doors (the review pages and /api/v1/application/<id>/decision) ->
+# the workflow action for the clerk's unit level.
+DECISIONS = {
+    "recommend": {2: "l2_recommend", 1: "l1_recommend"},
+    "reject": {2: "l2_reject", 1: "l1_reject"},
+    "return": {2: "return"},
+}
+DECISION_LABELS = {"recommend": _l("推荐"), "reject": _l("不推荐"), "return": _l("退回修改")}
+DONE_LABELS = {"recommend": _l("已推荐"), "reject": _l("已不推荐"), "return": _l("已退回")}
+
+
+def workflow_action(actor, decision: str) -> str | None:
+    """The action a decision means for this actor (None: no such decision at the actor's level)."""
+    return DECISIONS.get(decision, {}).get(unit_level(actor))
+
+
+def opinion_message(action: str) -> str:
+    """What a missing opinion is called: 退回理由 for a return, 推荐意见 for a decision."""
+    return _("请填写退回理由") if action == "return" else _("请填写推荐意见")
+
+
+def require_opinion(action: str, opinion: str | None) -> str | None:
+    """The opinion as recorded (stripped; None when none is needed and none given); refuses a missing one."""
+    transition = TRANSITIONS.get(action)
+    opinion = (opinion or "").strip() or None
+    if transition is not None and transition.opinion_required and not opinion:
+        message = opinion_message(action)
+        raise WorkflowError(message, errors={"opinion": message}, status=422)
+    return opinion
+
+
 @dataclass(frozen=True)
 class UnitStep:
     """A unit's 提交 (level 2) or 上报 (level 1): every decided application moves on together."""
@@ -248,10 +279,7 @@ def perform(actor, application_id: int, action: str, opinion: str | None = None)
         if application is None:
             raise WorkflowError(_("找不到该报名，或者您无权办理它"), status=404)
         _check(actor, application, transition)
-        opinion = (opinion or "").strip() or None
-        if transition.opinion_required and not opinion:
-            message = _("请填写意见") if transition.action != "return" else _("请填写退回理由")
-            raise WorkflowError(message, errors={"opinion": message}, status=422)
+        opinion = require_opinion(action, opinion)
         if transition.guard is not None:
             transition.guard(actor, application)
         source = application.status

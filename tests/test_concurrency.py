@@ -102,3 +102,36 @@ def test_two_clerks_racing_for_the_last_quota_place_one_wins(app):
     db.session.expire_all()
     statuses = sorted(db.session.get(Application, a.id).status for a in applications)
     assert statuses == ["l2_recommended", "submitted"]
+
+
+def test_edits_racing_a_submission_never_leave_it_incomplete_and_never_answer_500(app):
+    """提交 and 保存草稿 of one citizen at once (two tabs, the page and the REST API): the submission sees the
+    row as it is when it locks it, and an edit that comes after it is refused, never written onto it."""
+    from app import applications
+    from app.models import Application
+
+    at = datetime(2026, 4, 10, 9, 0)
+    clock.freeze(at)
+    campaign = factories.campaign(open_stage=Stage.APPLY, at=at)
+    district, (street,) = factories.district_with_streets("海淀区", ("中关村街道",))
+    outcomes = set()
+    for _round in range(6):
+        citizen = factories.account(roles.APPLICANT)
+        application = factories.application(unit=street, applicant=citizen, campaign=campaign, status="draft")
+        clients = [factories.login(app.test_client(), citizen) for _ in range(3)]
+        requests = [
+            lambda: clients[0].post("/api/v1/my_application/submit"),
+            lambda: clients[1].post("/apply/", data={"intent": "save"}),  # the page's form, every field emptied
+            lambda: clients[2].put("/api/v1/my_application/", json={"position": "", "id_number": ""}),
+        ]
+        responses = race(app, 3, lambda i: requests[i]())
+        assert all(r is not None and r.status_code < 500 for r in responses), [r and r.status_code for r in responses]
+        db.session.expire_all()
+        application = db.session.get(Application, application.id)
+        outcomes.add(application.status)
+        if application.status == "submitted":
+            assert applications.completeness_errors(application) == {}, application.id
+            assert application.position == "职员"
+        else:
+            assert application.status == "draft"
+    assert outcomes <= {"draft", "submitted"}

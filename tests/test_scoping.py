@@ -1,10 +1,13 @@
 """Row-level scoping (R-SEC-1): the functions of app/scoping.py, and the whole matrix of roles × every route that
 takes an id, tried with another unit's ids."""
+import io
+import re
+
 import pytest
 
-from app import roles, scoping
+from app import roles, schedule, scoping
 from app.extensions import db
-from app.models import Account, AuditEvent, Unit
+from app.models import Account, AuditEvent, Stage, Unit
 from tests import factories
 
 
@@ -15,29 +18,41 @@ def world():
     b, (b1,) = factories.district_with_streets("朝阳区", ("建外街道",))
     campaign = factories.campaign()
     people = {
-        "applicant_other": factories.account(roles.APPLICANT),
-        "l1": factories.account(roles.L1_CLERK, unit=a),
-        "l2": factories.account(roles.L2_CLERK, unit=a1),
-        "l2_sibling": factories.account(roles.L2_CLERK, unit=a2),
-        "l1_other": factories.account(roles.L1_CLERK, unit=b),
-        "l2_other": factories.account(roles.L2_CLERK, unit=b1),
-        "expert": factories.account(roles.EXPERT),
-        "applicant": factories.account(roles.APPLICANT),
-        "auditor": factories.account(roles.AUDITOR),
-        "city": factories.account(roles.CITY_OFFICE),
+        key: factories.account(role, unit=unit, first_name=person_name(key))
+        for key, role, unit in (
+            ("applicant_other", roles.APPLICANT, None),
+            ("l1", roles.L1_CLERK, a),
+            ("l2", roles.L2_CLERK, a1),
+            ("l2_sibling", roles.L2_CLERK, a2),
+            ("l1_other", roles.L1_CLERK, b),
+            ("l2_other", roles.L2_CLERK, b1),
+            ("expert", roles.EXPERT, None),
+            ("applicant", roles.APPLICANT, None),
+            ("auditor", roles.AUDITOR, None),
+            ("city", roles.CITY_OFFICE, None),
+        )
     }
-    # A submitted application of district B, and a draft in the actors' own street: drafts reach no reviewer.
+    # A submitted application of district B, one of the sibling street, and a draft in the actors' own street:
+    # drafts reach no reviewer.
     submitted_b = factories.application(unit=b1, applicant=people["applicant_other"], campaign=campaign)
+    submitted_a2 = factories.application(unit=a2, campaign=campaign)
     draft_a = factories.application(unit=a1, campaign=campaign, status="draft")
     from app.models import PastWinner, RecommendationQuota, UnitSubmission
 
     winner = PastWinner(name="往届", id_number=factories.id_number(), batch="第八批")
     quota = RecommendationQuota(campaign=campaign, level=2, max_recommended=1)
     submission_b = UnitSubmission(campaign=campaign, unit=b1, level=2, actor_name="l2-other")
-    db.session.add_all([winner, quota, submission_b])
+    submission_a2 = UnitSubmission(campaign=campaign, unit=a2, level=2, actor_name="l2-sibling")
+    db.session.add_all([winner, quota, submission_b, submission_a2])
     db.session.commit()
     return {"a": a, "a1": a1, "a2": a2, "b": b, "b1": b1, "campaign": campaign, "submitted_b": submitted_b,
-            "draft_a": draft_a, "winner": winner, "quota": quota, "submission_b": submission_b, **people}
+            "submitted_a2": submitted_a2, "draft_a": draft_a, "winner": winner, "quota": quota,
+            "submission_b": submission_b, "submission_a2": submission_a2, **people}
+
+
+def person_name(key: str) -> str:
+    """A name that shows where a person's name leaks into a page (FAB lists an account by its name)."""
+    return f"人员〔{key}〕"
 
 
 def visible(user):
@@ -53,11 +68,45 @@ def test_each_role_sees_its_units(world):
     assert visible(world["applicant"]) == set()
 
 
-def test_python_and_sql_answers_agree(world):
+def test_what_a_form_offers_is_what_its_check_accepts(world):
+    """The choices of 所属一级单位 / 所属单位 are the clauses the checks ask about one id: they cannot disagree."""
+    def names(clause):
+        return {u.name for u in db.session.query(Unit).filter(clause)}
+
     for name in ("city", "auditor", "l1", "l2", "expert", "applicant", "l1_other"):
         user = world[name]
         for unit in db.session.query(Unit):
-            assert scoping.can_see_unit(user, unit) == (unit.name in visible(user)), (name, unit.name)
+            assert scoping.can_add_under(user, unit) == (unit.name in names(scoping.addable_parent_clause(user)))
+            assert scoping.can_manage_unit(user, unit) == (unit.name in names(scoping.manageable_unit_clause(user)))
+    assert names(scoping.addable_parent_clause(world["l1"])) == {"海淀区"}
+    assert names(scoping.manageable_unit_clause(world["l1"])) == {"中关村街道", "学院路街道"}
+    assert names(scoping.addable_parent_clause(world["city"])) == {"海淀区", "朝阳区"}
+    assert names(scoping.addable_parent_clause(world["auditor"])) == set()
+
+
+def test_application_answers_agree_over_every_role_and_status(world):
+    """can_see_application is application_clause asked about one id: they agree for every role × status, the
+    owner included (a citizen sees its own draft; nobody else does)."""
+    from app.models import Application, ApplicationStatus
+
+    rows = []
+    for status in ApplicationStatus:
+        campaign = factories.campaign()  # one application per citizen and campaign
+        for unit, applicant in ((world["a1"], world["applicant"]), (world["b1"], None)):
+            rows.append(factories.application(unit=unit, applicant=applicant, campaign=campaign, status=status.value))
+    seen_by = {}
+    for name in ("city", "auditor", "l1", "l2", "l2_sibling", "l1_other", "expert", "applicant", "applicant_other"):
+        user = world[name]
+        listed = {a.id for a in db.session.query(Application).filter(scoping.application_clause(user))}
+        for row in rows:
+            assert scoping.can_see_application(user, row) == (row.id in listed), (name, row.status)
+        seen_by[name] = {(row.status, row.unit.name) for row in rows if row.id in listed}
+    mine = {(row.status, "中关村街道") for row in rows if row.applicant_id == world["applicant"].id}
+    assert seen_by["applicant"] == mine and ("draft", "中关村街道") in mine
+    assert ("draft", "中关村街道") not in seen_by["l2"] | seen_by["city"] | seen_by["auditor"]
+    assert seen_by["l1"] == {(s, "中关村街道") for s in ("l2_forwarded", "l1_recommended", "l1_not_recommended",
+                                                      "reported", "l1_rejected")}
+    assert seen_by["expert"] == seen_by["l2_sibling"] == seen_by["applicant_other"] == set()
 
 
 def test_who_may_manage_which_unit(world):
@@ -126,30 +175,35 @@ def test_every_id_route_is_in_the_matrix(app):
 
 
 def targets(world, kind):
-    """(id, actors who may read that row) for rows of district B, drafts, and rows only the city office touches."""
+    """(id, actors who may read that row, actors who may also change it) for rows of district B, of the sibling
+    street 学院路街道, drafts, and rows only the city office touches. Actors in neither set get 403 or 404."""
     from flask_appbuilder.security.sqla.models import Role
 
     # The schedule (评选管理) is the staff's: citizens and experts read it on the public home page.
     auditor, staff = {"auditor"}, {"l1", "l2", "auditor"}
     if kind == "unit":
-        return [(world["b"].id, auditor), (world["b1"].id, auditor)]
+        return [(world["b"].id, auditor, set()), (world["b1"].id, auditor, set()),
+                (world["a2"].id, {"l1", "auditor"}, {"l1"})]
     if kind == "account":
-        return [(world["l1_other"].id, auditor), (world["l2_other"].id, auditor)]
+        return [(world["l1_other"].id, auditor, set()), (world["l2_other"].id, auditor, set()),
+                (world["l2_sibling"].id, {"l1", "auditor"}, {"l1"})]
     if kind == "campaign":
-        return [(world["campaign"].id, staff)]
+        return [(world["campaign"].id, staff, set())]
     if kind == "window":
-        return [(world["campaign"].windows[2].id, staff)]
+        return [(world["campaign"].windows[2].id, staff, set())]
     if kind == "audit":
-        return [(db.session.query(AuditEvent.id).order_by(AuditEvent.id).first()[0], auditor)]
+        return [(db.session.query(AuditEvent.id).order_by(AuditEvent.id).first()[0], auditor, set())]
     if kind == "application":
-        return [(world["submitted_b"].id, auditor), (world["draft_a"].id, set())]
+        # The sibling's submission has not been forwarded: not even the district sees it yet (R-REV-2).
+        return [(world["submitted_b"].id, auditor, set()), (world["submitted_a2"].id, auditor, set()),
+                (world["draft_a"].id, set(), set())]
     if kind == "past_winner":
-        return [(world["winner"].id, auditor)]
+        return [(world["winner"].id, auditor, set())]
     if kind == "quota":
-        return [(world["quota"].id, set())]
+        return [(world["quota"].id, set(), set())]
     if kind == "submission":
-        return [(world["submission_b"].id, auditor)]
-    return [(db.session.query(Role.id).filter(Role.name == roles.L1_CLERK).scalar(), set())]
+        return [(world["submission_b"].id, auditor, set()), (world["submission_a2"].id, {"l1", "auditor"}, set())]
+    return [(db.session.query(Role.id).filter(Role.name == roles.L1_CLERK).scalar(), set(), set())]
 
 
 def is_read(rule, method):
@@ -159,19 +213,37 @@ def is_read(rule, method):
 # A real action of each view that has one, so that the scope check and not the name decides.
 ACTION_NAMES = {"UnitAccountView": "reset_password", "AccountDBModelView": "resetpasswords",
                 "PortalRoleModelView": "copyrole", "ApplicationView": "recommend"}
+PLACEHOLDER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def url_for_rule(rule, pk) -> str:
+    """The rule with every argument filled (whatever its converter): the row id for ids, a real value for the
+    rest. An argument nobody knows how to fill fails here, so a new kind of route cannot slip by untested."""
+    values = {
+        "pk": pk,
+        "application_id": pk,
+        "kind": "photo",
+        "name": ACTION_NAMES.get(rule.endpoint.split(".")[0], "no-such-action"),
+        "filename": "export.csv",
+    }
+    unknown = set(rule.arguments) - set(values)
+    assert not unknown, f"{rule.rule}: fill {unknown} in url_for_rule"
+    return PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), rule.rule)
 
 
 def call(client, rule, method, pk):
-    url = rule.rule
-    for placeholder in ("<int:pk>", "<pk>"):
-        url = url.replace(placeholder, str(pk))
-    url = url.replace("<string:name>", ACTION_NAMES.get(rule.endpoint.split(".")[0], "no-such-action"))
-    url = url.replace("<kind>", "photo")
+    url = url_for_rule(rule, pk)
     if rule.rule.startswith("/api/"):
         body = {"name": "被篡改", "contact_name": "x"} if method == "PUT" else None
         return client.open(url, method=method, json=body)
     data = {"name": "被篡改", "first_name": "被篡改", "contact_name": "被篡改", "active": "y"}
     return client.open(url, method=method, data=data if method == "POST" else None)
+
+
+def test_every_route_argument_is_filled(app):
+    for rule, _method in id_routes(app):
+        url = url_for_rule(rule, 7)
+        assert "<" not in url and ">" not in url, url
 
 
 @pytest.mark.parametrize("actor", ["l1", "l2", "expert", "applicant", "auditor"])
@@ -181,8 +253,8 @@ def test_matrix_of_roles_and_id_routes_with_another_units_ids(app, world, actor)
     before_events = db.session.query(AuditEvent).count()
     tried, failures = 0, []
     for rule, method in id_routes(app):
-        for pk, readers in targets(world, resource_of(rule)):
-            if is_read(rule, method) and actor in readers:
+        for pk, readers, managers in targets(world, resource_of(rule)):
+            if actor in managers or (is_read(rule, method) and actor in readers):
                 continue
             response = call(client, rule, method, pk)
             tried += 1
@@ -193,6 +265,130 @@ def test_matrix_of_roles_and_id_routes_with_another_units_ids(app, world, actor)
     db.session.expire_all()
     assert {u.id: (u.name, u.contact_name) for u in db.session.query(Unit)} == before_units
     assert db.session.query(AuditEvent).count() == before_events
+
+
+@pytest.fixture
+def photo_of_submitted_b(app, world):
+    """A real uploaded photo on district B's submitted application."""
+    from app import media_intake
+    from tests.media import corpus
+
+    application = world["submitted_b"]
+    media_intake.attach(application, "photo", io.BytesIO(corpus.encoded(corpus.portrait(), "JPEG")), "证件照.jpg")
+    db.session.commit()
+    return application
+
+
+@pytest.mark.parametrize("actor", ["city", "auditor"])
+def test_the_city_office_and_the_auditor_reach_files_and_print_forms(app, world, photo_of_submitted_b, actor):
+    client = factories.login(app.test_client(), world[actor])
+    application_id = photo_of_submitted_b.id
+    photo = client.get(f"/application-files/{application_id}/photo")
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg" and photo.data[:2] == b"\xff\xd8"
+    printed = client.get(f"/application-files/print/{application_id}")
+    assert printed.status_code == 200 and photo_of_submitted_b.name in printed.text
+    # … and through the same rule every route of the matrix was filled with: the file routes are really tried.
+    rule = next(r for r, _m in id_routes(app) if r.rule == "/application-files/<int:application_id>/<kind>")
+    assert call(client, rule, "GET", application_id).status_code == 200
+    for other in ("l2", "l1"):  # the district's clerks: not theirs
+        assert call(factories.login(app.test_client(), world[other]), rule, "GET", application_id).status_code == 404
+
+
+# --- choices offered by forms, filters and _info ---------------------------------------------------------------
+
+OPTION = re.compile(r"<option[^>]*>([^<]*)</option>", re.S)
+
+
+def foreign_names(world, actor) -> set[str]:
+    """Names of units and people outside the actor's scope: none may be offered to it as a choice."""
+    units = {"l1": {"朝阳区", "建外街道"}, "l2": {"朝阳区", "建外街道", "学院路街道"}}[actor]
+    own = {"l1": {"l1", "l2", "l2_sibling"}, "l2": {"l2"}}[actor]
+    people = {person_name(key) for key in ("applicant_other", "l1", "l2", "l2_sibling", "l1_other", "l2_other",
+                                            "expert", "applicant", "auditor", "city") if key not in own}
+    return units | people
+
+
+def offered_choices(app, client) -> dict[str, list[str]]:
+    """Every <option> of every list page (its search form), add form and first edit form of every ModelView the
+    client may open, by URL."""
+    from flask_appbuilder import ModelView
+
+    pages = {}
+    for view in app.appbuilder.baseviews:
+        if not isinstance(view, ModelView):
+            continue
+        base = view.route_base
+        listing = client.get(f"{base}/list/")
+        urls = [f"{base}/list/", f"{base}/add"]
+        edit = re.search(rf'href="({re.escape(base)}/edit/\d+)', listing.text) if listing.status_code == 200 else None
+        if edit:
+            urls.append(edit.group(1))
+        for url in urls:
+            response = client.get(url)
+            if response.status_code == 200:
+                # FAB's search form reaches the page as JSON inside a script (\u003coption…): decode it too.
+                text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), response.text)
+                pages[url] = [" ".join(option.split()) for option in OPTION.findall(text.replace('\\"', '"'))]
+    return pages
+
+
+def info_choices(client) -> dict[str, list[str]]:
+    """Every value every REST API's _info offers for its related add/edit columns (100 a page)."""
+    from flask_appbuilder.api import ModelRestApi
+
+    offered = {}
+    for view in client.application.appbuilder.baseviews:
+        if not isinstance(view, ModelRestApi):
+            continue
+        columns = ",".join(f"{c}:(page:0,page_size:100)" for c in set(view.add_columns) | set(view.edit_columns))
+        url = f"/api/v1/{view.resource_name}/_info?q=(add_columns:({columns}),edit_columns:({columns}))"
+        response = client.get(url)
+        if response.status_code != 200:
+            continue
+        values = [
+            str(value["value"])
+            for key in ("add_columns", "edit_columns")
+            for field in response.json.get(key, [])
+            for value in field.get("values", [])
+        ]
+        offered[url] = values
+    return offered
+
+
+@pytest.mark.parametrize("actor", ["l1", "l2"])
+def test_forms_filters_and_info_offer_only_choices_in_scope(app, world, actor):
+    schedule.open_stage(world["campaign"], Stage.UNIT_ACCOUNTS)  # the add forms are open
+    db.session.commit()
+    client = factories.login(app.test_client(), world[actor])
+    foreign = foreign_names(world, actor)
+    leaks = [
+        f"{url}: {choice}"
+        for url, choices in {**offered_choices(app, client), **info_choices(client)}.items()
+        for choice in choices
+        if any(name in choice for name in foreign)
+    ]
+    assert leaks == [], "\n".join(leaks)
+    # The issue's own example: a street clerk asking the applications API for applicants gets no names.
+    response = client.get("/api/v1/application/_info?q=(add_columns:(applicant:(page:0,page_size:100)))")
+    assert response.status_code == 200 and not any(person_name(k) in response.text for k in world if k != actor)
+
+
+def test_choices_offered_are_the_ones_a_user_may_pick(app, world):
+    """The positive side: the parser above sees options at all, and each form offers what its user may use."""
+    schedule.open_stage(world["campaign"], Stage.UNIT_ACCOUNTS)
+    db.session.commit()
+    city = offered_choices(app, factories.login(app.test_client(), world["city"]))
+    assert "朝阳区" in city["/units/second-level/add"] and "海淀区" in city["/units/second-level/add"]
+    assert "朝阳区 · 建外街道" in city["/accounts/add"]
+    l1 = offered_choices(app, factories.login(app.test_client(), world["l1"]))
+    assert [c for c in l1["/units/second-level/add"] if c != "请选择"] == ["海淀区"]
+    assert sorted(c for c in l1["/accounts/add"] if c != "请选择") == ["海淀区 · 中关村街道", "海淀区 · 学院路街道"]
+    assert "海淀区 · 学院路街道" in l1["/accounts/list/"]  # the search form's 所属单位
+    l2 = offered_choices(app, factories.login(app.test_client(), world["l2"]))
+    assert "海淀区 · 中关村街道" in l2["/applications/list/"]
+    city_info = info_choices(factories.login(app.test_client(), world["city"]))
+    unit_info = next(values for url, values in city_info.items() if url.startswith("/api/v1/unit/"))
+    assert {"海淀区", "朝阳区"} <= set(unit_info)
 
 
 @pytest.mark.parametrize("actor", ["l1", "l2"])

@@ -118,3 +118,11 @@ def test_import_page_reports_rows_and_a_missing_file_at_the_field(client):
         content_type="multipart/form-data",
     )
     assert "第 2 行" in response.text and "未导入任何数据" in response.text
+
+
+def test_import_under_someone_elses_district_is_refused_by_the_importer_itself(app):
+    district, clerk = _setup()
+    other = factories.unit(name="朝阳区")
+    result = unit_import.import_sheet(app.appbuilder.sm, clerk, other, sheet(("建外街道", "l2-jianwai", "张", "")))
+    assert result.errors == [(0, "只能在本单位下创建二级单位")] and not result.created
+    assert db.session.query(Unit).filter_by(name="建外街道").count() == 0

@@ -66,7 +66,7 @@ def test_the_same_decision_twice_is_refused(chain):
 
 def test_an_opinion_is_required(chain):
     application = factories.application(unit=chain["street"])
-    refused(chain["l2"], application, "l2_recommend", "请填写意见", opinion="  ")
+    refused(chain["l2"], application, "l2_recommend", "请填写推荐意见", opinion="  ")
 
 
 @pytest.mark.parametrize(

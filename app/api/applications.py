@@ -13,7 +13,6 @@ from app import labels, scoping, workflow
 from app.api.base import PortalRestApi
 from app.datamodel import PortalInterface
 from app.models import Application
-from app.views.applications import DECISIONS
 
 
 class ApplicationApi(PortalRestApi):
@@ -50,7 +49,7 @@ class ApplicationApi(PortalRestApi):
         if self.datamodel.get(pk, self._base_filters) is None:
             return self.response_404()
         body = request.get_json(silent=True) or {}
-        action_name = DECISIONS.get(body.get("decision", ""), {}).get(workflow.unit_level(current_user))
+        action_name = workflow.workflow_action(current_user, body.get("decision", ""))
         if action_name is None:
             return self.response_400(message=_("decision 须为 recommend、reject 或 return（退回仅限二级单位）"))
         try:

@@ -1,5 +1,6 @@
 """What every portal REST API shares: read/write permissions and refusals answered with a status and a message."""
 from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.const import API_ADD_COLUMNS_RIS_KEY, API_EDIT_COLUMNS_RIS_KEY
 
 from app.datamodel import Conflict
 from app.extensions import db
@@ -52,3 +53,16 @@ class PortalRestApi(ModelRestApi):
 
     def delete_headless(self, pk):
         return self._answer_refusal(super().delete_headless, pk)
+
+    def _offers(self, method: str) -> bool:
+        return self.include_route_methods is None or method in self.include_route_methods
+
+    def set_response_key_mappings(self, response, func, rison_args, **kwargs):
+        """FAB's _info describes add_columns and edit_columns, with every choice of a relation, even for an API that
+        takes no POST or PUT and so declares no scoped choices: describe only what this API accepts."""
+        if getattr(func, "__name__", "") == "info":
+            skip = {key for method, key in (("post", API_ADD_COLUMNS_RIS_KEY), ("put", API_EDIT_COLUMNS_RIS_KEY))
+                    if not self._offers(method)}
+            keys = [k for k in (rison_args.get("keys") or func._response_key_func_mappings) if k not in skip]
+            rison_args = {**rison_args, "keys": keys or ["-"]}
+        return super().set_response_key_mappings(response, func, rison_args, **kwargs)

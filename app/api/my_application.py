@@ -73,27 +73,29 @@ class MyApplicationApi(BaseApi):
     @protect()
     @safe
     def put(self):
-        """Save fields of the draft (any subset of them); 422 lists every bad field.
+        """Save fields of the draft (any subset of them); valid ones are kept, 422 lists every bad field.
         ---
         put:
           responses:
             200: {description: saved}
             409: {description: already submitted}
-            422: {description: bad fields}
+            422: {description: bad fields listed in errors; every valid field was saved}
         """
-        if not request.is_json:
+        if not request.is_json or not isinstance(request.json, dict):
             return self.response_400(message=_("请以 JSON 提交"))
-        application = self._mine(create=True)
-        if not application.editable_by_applicant:
-            return self.response(409, message=_("报名已提交，不能再修改"))
+        campaign = schedule.current_campaign()
+        if campaign is None:
+            return self.response_404()
         data = {k: v for k, v in request.json.items() if k in FIELDS}
         try:
-            applications.apply_fields(application, data)
-        except applications.FieldErrors as bad:
-            db.session.rollback()
-            return self.response(422, message=_("有内容需要修改"), errors=bad.errors)
-        db.session.commit()
-        return self.response(200, result=as_json(application))
+            saved = applications.save_draft(current_user, campaign, data)
+        except applications.NotEditable as refused:
+            return self.response(409, message=str(refused))
+        if saved.errors:
+            # As on the page: every valid field is saved, the bad ones are listed (and keep their stored value).
+            return self.response(422, message=_("有内容需要修改，请看标红的栏目；其余内容和已上传的文件已保存"),
+                                 errors=saved.errors, result=as_json(saved.application))
+        return self.response(200, result=as_json(saved.application))
 
     @expose("/<kind>", methods=["POST"])
     @protect()

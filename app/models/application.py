@@ -145,13 +145,6 @@ class Application(Model):
         return ApplicationStatus(self.status).label
 
     @property
-    def status_display(self) -> str:
-        """The status as a reviewer reads it, 过期无效 included (derived from the schedule, never stored)."""
-        from app.workflow import status_text
-
-        return status_text(self)
-
-    @property
     def gender_label(self):
         return GENDER_LABELS.get(self.gender, "")
 

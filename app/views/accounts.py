@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import ValidationError
 
-from app import accounts, scoping, units
+from app import accounts, scoping
 from app.extensions import db
 from app.models import Account
 from app.views.base import PortalModelView
@@ -53,7 +53,9 @@ class UnitAccountView(AccountWindowGate, PortalModelView):
     add_columns = ["unit", "username", "first_name", "phone"]
     edit_columns = ["first_name", "phone", "active"]
     search_columns = ["username", "first_name", "unit"]
-    add_query_rel_fields = {"unit": [["id", scoping.ManageableUnitFilter, None]]}
+    # The choices a form offers are the ones this user may pick (FAB's HTML views read the *_form_* names).
+    add_form_query_rel_fields = {"unit": scoping.scoped_choices(scoping.ManageableUnitFilter)}
+    search_form_query_rel_fields = {"unit": scoping.scoped_choices(scoping.UnitScopeFilter)}
     validators_columns = {
         "username": [valid_new_username],
         "unit": [unit_manageable],
@@ -66,10 +68,7 @@ class UnitAccountView(AccountWindowGate, PortalModelView):
         return self._refuse_outside_window() or super().add()
 
     def pre_add(self, item):
-        if not scoping.can_manage_unit(current_user, item.unit):
-            raise ValueError(_("只能为本单位的二级单位创建账号"))
-        units.require_account_window(current_user)
-        item._new_password = accounts.prepare_unit_account(self.appbuilder.sm, item)
+        item._new_password = accounts.prepare_unit_account(self.appbuilder.sm, current_user, item)
 
     def post_add(self, item):
         flash(
@@ -94,10 +93,11 @@ class UnitAccountView(AccountWindowGate, PortalModelView):
     )
     def reset_password(self, item):
         item = self.in_scope(item)
-        if not scoping.is_city_office(current_user):
-            flash(_("只有市学习办可以重置密码"), "danger")
+        try:
+            password = accounts.reset_password(current_user, item)
+        except accounts.AccountError as refused:
+            flash(str(refused), "danger")
             return redirect(url_for(".list"))
-        password = accounts.reset_password(item)
         db.session.commit()
         flash(
             _("账号 %(username)s 的密码已重置为：%(password)s 。新密码只显示这一次；下次登录须修改密码。",

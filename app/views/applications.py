@@ -14,27 +14,29 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import audit, clock, exports, labels, schedule, scoping, workflow
-from app.datamodel import PortalInterface
 from app.extensions import db
 from app.models import Application, Campaign, Unit
+from app.views import presentation
 from app.views.base import PortalModelView
-
-# The generic decision a clerk picks -> the workflow action for the clerk's unit level.
-DECISIONS = {
-    "recommend": {2: "l2_recommend", 1: "l1_recommend"},
-    "reject": {2: "l2_reject", 1: "l1_reject"},
-    "return": {2: "return"},
-}
-DECISION_LABELS = {"recommend": _l("推荐"), "reject": _l("不推荐"), "return": _l("退回修改")}
+from app.views.presentation import WithDerivedColumns
 
 
-def workflow_action(decision: str) -> str | None:
-    return DECISIONS.get(decision, {}).get(workflow.unit_level(current_user))
+def bulk_summary(decision: str, done: list, refused: dict, names: dict) -> tuple[str, str]:
+    """One flash for a decision over several rows: what was done, then every row not done with its reason.
+    Returns (message, category)."""
+    parts = []
+    if done:
+        parts.append(_("%(done)s %(n)s 份", done=workflow.DONE_LABELS[decision], n=len(done)))
+    if refused:
+        reasons = "、".join(f"{names.get(i) or i}（{message}）" for i, message in refused.items())
+        parts.append(_("%(n)s 份未处理：%(rows)s", n=len(refused), rows=reasons))
+    category = "danger" if not done else "warning" if refused else "success"
+    return "；".join(parts), category
 
 
 class ApplicationView(PortalModelView):
     route_base = "/applications"
-    datamodel = PortalInterface(Application)
+    datamodel = WithDerivedColumns(Application, {"status_display": presentation.status_display})
     class_permission_name = "Application"
     method_permission_name = {
         **PortalModelView.method_permission_name,
@@ -57,6 +59,7 @@ class ApplicationView(PortalModelView):
     label_columns = {**labels.APPLICATION}
     list_columns = ["name", "gender_label", "work_unit", "unit", "status_display", "submitted_at"]
     search_columns = ["name", "work_unit", "unit", "status", "campaign"]
+    search_form_query_rel_fields = {"unit": scoping.scoped_choices(scoping.UnitScopeFilter)}
 
     def _progress(self):
         return workflow.unit_progress(current_user)
@@ -106,7 +109,7 @@ class ApplicationView(PortalModelView):
     def decide(self):
         """The decision form: the chosen applications, the decision and the required written opinion."""
         decision = request.values.get("decision", "")
-        action_name = workflow_action(decision)
+        action_name = workflow.workflow_action(current_user, decision)
         if action_name is None:
             abort(404)
         ids = [i for i in request.values.get("ids", "").split(",") if i]
@@ -116,15 +119,14 @@ class ApplicationView(PortalModelView):
             return redirect(url_for(".list"))
         opinion, error = request.form.get("opinion", ""), None
         if request.method == "POST":
-            if not opinion.strip():
-                error = _("请填写退回理由") if decision == "return" else _("请填写推荐意见")
+            try:
+                workflow.require_opinion(action_name, opinion)
+            except workflow.WorkflowError as missing:
+                error = str(missing)
             else:
                 done, refused = workflow.perform_many(current_user, [a.id for a in applications], action_name, opinion)
-                if done:
-                    flash(_("已办理 %(n)s 份：%(d)s", n=len(done), d=DECISION_LABELS[decision]), "success")
-                for application_id, message in refused.items():
-                    name = next(a.name for a in applications if a.id == application_id)
-                    flash(_("%(name)s 未办理：%(m)s", name=name, m=message), "danger")
+                message, category = bulk_summary(decision, done, refused, {a.id: a.name for a in applications})
+                flash(message, category)
                 if len(applications) == 1 and done:
                     return redirect(url_for(".show", pk=applications[0].id))
                 return redirect(url_for(".list"))
@@ -132,7 +134,7 @@ class ApplicationView(PortalModelView):
             "review/decide.html",
             applications=applications,
             decision=decision,
-            decision_label=DECISION_LABELS[decision],
+            decision_label=workflow.DECISION_LABELS[decision],
             opinion=opinion,
             error=error,
             ids=",".join(str(a.id) for a in applications),
@@ -160,8 +162,8 @@ class ApplicationView(PortalModelView):
             abort(404)
         level = workflow.unit_level(current_user)
         choices = [
-            (decision, DECISION_LABELS[decision])
-            for decision, by_level in DECISIONS.items()
+            (decision, workflow.DECISION_LABELS[decision])
+            for decision, by_level in workflow.DECISIONS.items()
             if level in by_level and workflow.allowed(current_user, application, by_level[level])
         ]
         return self.render_template(

@@ -149,32 +149,26 @@ class CitizenApplicationView(BaseView):
     def save(self):
         request.max_content_length = media_intake.FORM_MAX_BYTES
         form = ApplicationForm()
-        application = self._mine(create=True)
-        if not application.editable_by_applicant:
-            flash(_("报名已提交，不能再修改"), "warning")
-            return redirect(url_for(".edit"))
         form.validate()  # only to parse types (date); our own checks follow
         data = {name: getattr(form, name).data for name in FIELDS}
+        errors = {}
         if form.birth_date.raw_data and form.birth_date.raw_data[0] and data["birth_date"] is None:
-            form.birth_date.errors = [_("出生日期格式应为 YYYY-MM-DD")]
-        form_ok = True
-        for kind in ("photo", "video"):
-            upload = request.files.get(kind)
-            if upload and upload.filename:
-                try:
-                    media_intake.attach(application, kind, upload.stream, upload.filename)
-                except media_intake.MediaRefused as refused:
-                    getattr(form, kind).errors = [str(refused)]
-                    form_ok = False
+            form.birth_date.errors = []
+            errors["birth_date"] = _("出生日期格式应为 YYYY-MM-DD")
+            del data["birth_date"]  # unreadable: keep what was saved before
+        files = {kind: (upload.stream, upload.filename)
+                 for kind, upload in ((k, request.files.get(k)) for k in ("photo", "video")) if upload and upload.filename}
         try:
-            applications.apply_fields(application, data)
-        except applications.FieldErrors as bad:
-            for field, message in bad.errors.items():
+            saved = applications.save_draft(current_user, self._campaign(), data, files)
+        except applications.NotEditable as refused:
+            flash(str(refused), "warning")
+            return redirect(url_for(".edit"))
+        application = saved.application
+        errors.update(saved.errors)
+        if errors:
+            for field, message in errors.items():
                 getattr(form, field).errors = list(getattr(form, field).errors or []) + [message]
-            form_ok = False
-        db.session.commit()  # a good upload is kept even when a field needs fixing
-        if not form_ok:
-            flash(_("有内容需要修改，请看标红的栏目；已上传的文件已保存"), "danger")
+            flash(_("有内容需要修改，请看标红的栏目；其余内容和已上传的文件已保存"), "danger")
             return self._render(form, application)
         if request.form.get("intent") != "submit":
             flash(_("草稿已保存。截止时间前请记得提交。"), "success")

@@ -8,7 +8,7 @@ import re
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from app import workflow
 from app.labels import UNIT as UNIT_LABELS

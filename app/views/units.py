@@ -95,13 +95,15 @@ class FirstLevelUnitView(PortalModelView):
         "contact_phone": [valid_contact_phone],
     }
 
+    # app/units.py decides; FAB flashes its refusal and keeps the form.
     def pre_add(self, item):
-        item.level = 1
-        item.sync_parent_level()
+        units.check_create(current_user, item)
 
     def pre_update(self, item):
-        if item.children and item.category != item.children[0].category:
-            raise ValueError(_("该单位已有二级单位，不能更改类别"))
+        units.check_update(current_user, item)
+
+    def pre_delete(self, item):
+        units.check_delete(current_user, item)
 
 
 class SecondLevelUnitView(AccountWindowGate, PortalModelView):
@@ -127,7 +129,9 @@ class SecondLevelUnitView(AccountWindowGate, PortalModelView):
     add_columns = ["parent", "name", "code", "contact_name", "contact_phone"]
     edit_columns = ["name", "code", "contact_name", "contact_phone"]
     search_columns = ["name", "parent", "contact_name"]
-    add_query_rel_fields = {"parent": [["id", scoping.ManageableParentFilter, None]]}
+    # The choices a form offers are the ones this user may pick (FAB's HTML views read the *_form_* names).
+    add_form_query_rel_fields = {"parent": scoping.scoped_choices(scoping.AddableParentFilter)}
+    search_form_query_rel_fields = {"parent": scoping.scoped_choices(scoping.ParentChoiceFilter)}
     validators_columns = {
         "name": [UniqueNameUnderParent(_edited_parent)],
         "contact_phone": [valid_contact_phone],
@@ -149,24 +153,18 @@ class SecondLevelUnitView(AccountWindowGate, PortalModelView):
         return self._refuse_outside_window(pk) or super().delete(pk)
 
     def pre_add(self, item):
-        units.prepare_second_level(current_user, item)
+        units.check_create(current_user, item)
 
     def pre_update(self, item):
-        if not scoping.can_manage_unit(current_user, item):
-            raise ValueError(_("只能修改本单位的二级单位"))
+        units.check_update(current_user, item)
 
     def pre_delete(self, item):
-        if item.accounts:
-            raise ValueError(_("该二级单位已有账号，不能删除；可停用其账号"))
+        units.check_delete(current_user, item)
 
     @expose("/import", methods=["GET", "POST"])
     @has_access
     def import_sheet(self):
-        parents = [
-            unit
-            for unit in db.session.query(Unit).filter(Unit.level == 1, scoping.unit_clause(current_user)).order_by(Unit.id)
-            if scoping.can_add_under(current_user, unit)
-        ]
+        parents = db.session.query(Unit).filter(scoping.addable_parent_clause(current_user)).order_by(Unit.id).all()
         form = ImportForm()
         form.parent_id.choices = [(p.id, p.name) for p in parents]
         result = None

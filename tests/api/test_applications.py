@@ -29,7 +29,7 @@ def test_list_is_scoped_and_hides_id_numbers(app):
 def test_decide_and_submit_over_rest(app):
     client, mine, theirs = setup(app)
     response = client.post(f"/api/v1/application/{mine.id}/decision", json={"decision": "recommend"})
-    assert response.status_code == 422 and response.json["message"] == "请填写意见"
+    assert response.status_code == 422 and response.json["message"] == "请填写推荐意见"  # the page's words
     response = client.post(f"/api/v1/application/{mine.id}/decision", json={"decision": "recommend", "opinion": "同意"})
     assert response.status_code == 200 and response.json["status"] == "l2_recommended"
     assert client.post(f"/api/v1/application/{theirs.id}/decision",

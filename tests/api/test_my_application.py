@@ -57,6 +57,19 @@ def test_the_whole_flow_over_rest(setup, clip):
     assert client.put("/api/v1/my_application/", json={"name": "改"}).status_code == 409
 
 
+def test_put_saves_every_valid_field_and_lists_the_bad_ones_like_the_page(setup):
+    client, street = setup
+    client.put("/api/v1/my_application/", json={"mobile": "13911588771", "work_unit": "北京某研究院"})
+    response = client.put("/api/v1/my_application/", json={"mobile": "82364980", "work_unit": "北京新单位",
+                                                           "birth_date": 19850615})
+    assert response.status_code == 422
+    assert response.json["errors"] == {"mobile": "请填写有效的 11 位中国大陆手机号码",
+                                       "birth_date": "出生日期格式应为 YYYY-MM-DD"}
+    saved = client.get("/api/v1/my_application/").json["result"]
+    assert (saved["work_unit"], saved["mobile"], saved["birth_date"]) == ("北京新单位", "13911588771", None)
+    assert response.json["result"]["work_unit"] == "北京新单位"
+
+
 def test_submit_after_the_deadline_is_refused(setup):
     client, street = setup
     client.put("/api/v1/my_application/", json={"name": "张学习"})

@@ -164,7 +164,7 @@ def test_street_and_district_review_and_the_city_office_reads_both(page, live_se
         confirm.click()
     assert urlsplit(page.url).path == "/applications/list/"
     flow.check()
-    assert "已办理 2 份：推荐" in page.inner_text(".alert-success")
+    assert page.inner_text(".alert-success").strip().endswith("已推荐 2 份")
     assert "待评审 1 份，已评审未提交 2 份" in page.inner_text(".review-progress")
 
     flow.open_detail(first.name)
@@ -198,7 +198,7 @@ def test_street_and_district_review_and_the_city_office_reads_both(page, live_se
     with page.expect_navigation(url=re.compile(rf"/applications/show/{first.id}$")):
         page.click("#decision-form button[type=submit]")
     flow.check()
-    assert "已办理 1 份：推荐" in page.inner_text(".alert-success")
+    assert page.inner_text(".alert-success").strip().endswith("已推荐 1 份")
     assert ["推荐", DISTRICT_OPINION] in history(page)
 
     message = flow.submit_unit("上报市学习办")
@@ -283,3 +283,36 @@ def test_a_district_clerk_finds_the_streets_that_have_not_submitted(page, review
     assert [int(n) for n in column(9)] == [3, 1, 0]
     assert page.get_attribute("#submissions-table thead th[aria-sort]", "aria-sort") == "descending"
     flow.check()
+
+
+def test_a_bulk_decision_over_mixed_rows_does_what_it_can_and_says_so_once(page, live_server, review, csrf_on):
+    """A street ticks every row, one of them already recommended: the others are recommended, and one message
+    names the row left undone and why (not one red banner per row)."""
+    flow = Flow(page)
+    first, second, third = review["apps"]
+    from app import workflow
+
+    workflow.perform(review["l2"], third.id, "l2_recommend", "先前已推荐")
+    flow.log_in(review["l2"])
+    flow.open_review_list()
+    for application in review["apps"]:
+        page.locator(f"input.action_check[name=rowid][value='{application.id}']").check()
+    actions = page.locator(".btn-group", has=page.locator(".recommend_menu_item"))
+    actions.locator("button.dropdown-toggle").click()
+    with page.expect_navigation(url=re.compile(r"/applications/decide\?")):
+        actions.locator(".recommend_menu_item").click()
+    flow.check()
+    page.locator("#opinion").click()
+    page.keyboard.type(STREET_OPINION)
+    with page.expect_navigation():
+        page.click("#decision-form button[type=submit]")
+    assert urlsplit(page.url).path == "/applications/list/"
+    flow.check()
+    alerts = page.locator(".alert")
+    assert alerts.count() == 1, alerts.all_inner_texts()
+    message = alerts.first.inner_text()
+    assert "已推荐 2 份；1 份未处理：" in message, message
+    assert f"{third.name}（该报名当前为「二级单位拟推荐（未提交）」，不能「推荐」）" in message, message
+    assert first.name not in message and second.name not in message
+    db.session.expire_all()
+    assert [a.status for a in review["apps"]] == ["l2_recommended"] * 3

@@ -87,6 +87,20 @@ def test_bad_fields_are_reported_at_the_field_and_nothing_typed_is_lost(citizen)
     assert 'value="110108198506151234"' in response.text
 
 
+def test_a_bad_field_keeps_its_saved_value_and_every_valid_field_is_saved(citizen):
+    client = citizen["client"]
+    client.post("/apply/", data=fields(citizen["street"], intent="save"))
+    response = client.post("/apply/", data=fields(citizen["street"], mobile="82364980", work_unit="北京新单位",
+                                                  birth_date="1985-13-45", intent="save"))
+    assert response.status_code == 200
+    assert "请填写有效的 11 位中国大陆手机号码" in response.text and "出生日期格式应为 YYYY-MM-DD" in response.text
+    assert 'value="82364980"' in response.text  # shown again as typed
+    application = mine()
+    assert application.work_unit == "北京新单位"  # the valid field was saved
+    assert application.mobile == "13911588771"  # the bad one kept what was saved before
+    assert str(application.birth_date) == "1985-06-15"
+
+
 def test_deeds_are_counted_in_characters_not_bytes(citizen):
     client = citizen["client"]
     client.post("/apply/", data=fields(citizen["street"], deeds="学" * 2000, intent="save"))

@@ -64,7 +64,7 @@ def test_submit_to_the_first_level_unit_locks_decisions(app, street):
     assert status(apps[0]) == "l2_forwarded"
     response = client.post("/applications/decide", data={"decision": "reject", "ids": apps[0].id, "opinion": "改主意"},
                            follow_redirects=True)
-    assert "未办理" in response.text and status(apps[0]) == "l2_forwarded"
+    assert "1 份未处理：" in response.text and status(apps[0]) == "l2_forwarded"
 
     schedule.open_stage(street["campaign"], Stage.L1_REVIEW, at=NOW)
     db.session.commit()
@@ -135,3 +135,18 @@ def test_people_who_acted_are_named_with_their_unit_everywhere_in_beijing_time(a
     db.session.delete(db.session.get(type(clerk), clerk.id))
     db.session.commit()
     assert "中关村街道 · l2-haidian-zgc" in city.get(f"/applications/show/{application.id}").text
+
+
+def test_list_detail_and_print_show_a_void_application_as_such(app):
+    """过期无效 is derived by app/workflow.py and shown by the pages (list column, template filter), not the model."""
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.L1_REVIEW, at=NOW)
+    district, (street, _) = factories.district_with_streets()
+    application = factories.application(unit=street)
+    void = "已提交，待二级单位评审（过期无效）"
+    clerk = factories.login(app.test_client(), factories.account(roles.L2_CLERK, unit=street))
+    assert void in clerk.get("/applications/list/").text
+    citizen = factories.login(app.test_client(), application.applicant)
+    assert void in citizen.get("/apply/").text
+    assert void in citizen.get(f"/application-files/print/{application.id}").text
+    assert not hasattr(application, "status_display")
