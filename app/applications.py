@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from app import clock, media_intake
+from app import clock, media_intake, schedule
 from app.extensions import db
 from app.identity import IdNumberError, parse_id_number
 from app.models import Application, ApplicationStatus, Campaign, PastWinner, Unit
@@ -183,22 +183,68 @@ def lock_own(user, campaign: Campaign, create: bool = False) -> Application | No
     return application
 
 
-def save_draft(user, campaign: Campaign, data: dict, files: dict | None = None) -> DraftSaved:
-    """Save what the citizen typed and uploaded: every valid field and file is kept, every bad one reported at
-    its field. Locks the row as app/workflow.py's perform() does, so a 提交 racing with an edit either comes
-    first (and the edit is refused) or sees the edit; commits.
-
-    `files`: kind ("photo"/"video") -> (stream, filename). Raises NotEditable once the application was submitted.
-    """
+def _lock_editable(user, campaign: Campaign) -> Application:
+    """The user's application, locked (lock_own), that may still be changed: raises NotEditable once 在线报名 has
+    ended or the application was submitted (a page left open, a second tab, a client racing itself)."""
+    closed = schedule.editing_closed(campaign)
+    if closed is not None:
+        db.session.rollback()  # files received for this request go with it
+        raise NotEditable(closed)
     application = lock_own(user, campaign, create=True)
     if not application.editable_by_applicant:
         db.session.rollback()
         raise NotEditable(_("报名已提交，不能再修改"))
-    errors = apply_fields(application, data)
-    for kind, (stream, filename) in (files or {}).items():
+    return application
+
+
+def _receive_all(files: dict) -> tuple[dict, dict]:
+    """Take uploads in before any lock is held: (kind -> media_intake.Received, kind -> refusal message)."""
+    received, errors = {}, {}
+    for kind, (stream, filename) in files.items():
         try:
-            media_intake.attach(application, kind, stream, filename)
+            received[kind] = media_intake.receive(kind, stream, filename)
         except media_intake.MediaRefused as refused:
             errors[kind] = str(refused)
+    return received, errors
+
+
+def save_draft(user, campaign: Campaign, data: dict, files: dict | None = None) -> DraftSaved:
+    """Save what the citizen typed and uploaded: every valid field and file is kept, every bad one reported at
+    its field. Files are checked first; then the row is locked as app/workflow.py's perform() does, so a 提交 racing
+    with an edit either comes first (and the edit is refused) or sees the edit; commits.
+
+    `files`: kind ("photo"/"video") -> (stream, filename). Raises NotEditable once the application was submitted
+    or 在线报名 has ended.
+    """
+    if schedule.editing_closed(campaign) is None:
+        received, file_errors = _receive_all(files or {})
+    else:
+        received, file_errors = {}, {}
+    application = _lock_editable(user, campaign)
+    errors = apply_fields(application, data)
+    for upload in received.values():
+        upload.attach_to(application)
+    errors.update(file_errors)
     db.session.commit()
     return DraftSaved(application, errors)
+
+
+def upload(user, campaign: Campaign, kind: str, stream, filename: str) -> Application:
+    """One photo or video for the user's application, from the page's upload or the REST API: checked and stored
+    first, then attached under the same lock as save_draft; commits. Raises NotEditable, or MediaRefused with the
+    reason (nothing kept then)."""
+    _refuse_if_closed_or_submitted(user, campaign)  # say so before taking in 50 MB
+    received = media_intake.receive(kind, stream, filename)
+    application = _lock_editable(user, campaign)
+    received.attach_to(application)
+    db.session.commit()
+    return application
+
+
+def _refuse_if_closed_or_submitted(user, campaign: Campaign) -> None:
+    closed = schedule.editing_closed(campaign)
+    if closed is not None:
+        raise NotEditable(closed)
+    application = application_of(user, campaign)
+    if application is not None and not application.editable_by_applicant:
+        raise NotEditable(_("报名已提交，不能再修改"))

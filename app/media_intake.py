@@ -1,4 +1,5 @@
 """Taking a citizen's photo or video in: size limit while streaming, the content check of app/media, storage."""
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from flask_babel import gettext as _
@@ -26,9 +27,32 @@ def display_name(filename: str) -> str:
     return name[-120:] or "未命名"
 
 
-def attach(application: Application, kind: str, stream, filename: str) -> None:
-    """Check and store the file and point the application at it (caller commits; the replaced file goes after).
-    An accepted video's warning, if any, goes with it (application.video_warning) for the page to show."""
+@dataclass
+class Received:
+    """A checked file, stored and bound to the current transaction (a rollback removes it), not yet attached."""
+
+    kind: str
+    stored: str
+    original_name: str
+    size: int | None = None
+    duration: int | None = None
+    warning: str | None = None
+
+    def attach_to(self, application: Application) -> None:
+        """Point the application at this file (caller commits; the file it replaces goes after the commit).
+        An accepted video's warning, if any, goes with it (application.video_warning) for the page to show."""
+        storage.discard_after_commit(getattr(application, f"{self.kind}_file"))
+        setattr(application, f"{self.kind}_file", self.stored)
+        setattr(application, f"{self.kind}_original_name", self.original_name)
+        if self.kind == "video":
+            application.video_size = self.size
+            application.video_duration = self.duration
+            application.video_warning = self.warning
+
+
+def receive(kind: str, stream, filename: str) -> Received:
+    """Read, check and store one upload; raises MediaRefused with the reason. Touches no application, so the caller
+    can take the file in before it locks the application's row for the short step of attaching it."""
     if kind == "photo":
         data = stream.read(PHOTO_MAX_BYTES + 1)
         if len(data) > PHOTO_MAX_BYTES:
@@ -36,11 +60,7 @@ def attach(application: Application, kind: str, stream, filename: str) -> None:
         verdict = check_photo(data)
         if not verdict.ok:
             raise MediaRefused(verdict.message)
-        stored = storage.store_bytes(verdict.stored, "photo", "jpg")
-        storage.discard_after_commit(application.photo_file)
-        application.photo_file = stored
-        application.photo_original_name = display_name(filename)
-        return
+        return Received("photo", storage.store_bytes(verdict.stored, "photo", "jpg"), display_name(filename))
     try:
         # Named .mp4 for the probe: MediaInfo picks its parsers by extension, and on an unknown one it scans the
         # whole file with several (bench/upload.py: +53 MB on a 50 MB upload, +0 MB as .mp4). Content still decides.
@@ -55,9 +75,10 @@ def attach(application: Application, kind: str, stream, filename: str) -> None:
         stored = storage.keep(temporary, "video", "mp4")
     finally:
         Path(temporary).unlink(missing_ok=True)
-    storage.discard_after_commit(application.video_file)
-    application.video_file = stored
-    application.video_original_name = display_name(filename)
-    application.video_size = size
-    application.video_duration = round(verdict.duration_seconds or 0)
-    application.video_warning = verdict.warning or None
+    return Received("video", stored, display_name(filename), size=size,
+                    duration=round(verdict.duration_seconds or 0), warning=verdict.warning or None)
+
+
+def attach(application: Application, kind: str, stream, filename: str) -> None:
+    """Check and store the file and point the application at it (caller commits)."""
+    receive(kind, stream, filename).attach_to(application)

@@ -84,3 +84,12 @@ def ensure_windows(campaign: Campaign) -> None:
 
     if not campaign.windows:
         campaign.windows = default_windows(campaign.year)
+
+
+def editing_closed(campaign, at: datetime | None = None) -> str | None:
+    """Why a citizen can no longer save or upload anything: 在线报名 has ended (before it opens, drafts may be kept)."""
+    window = campaign.window(Stage.APPLY) if campaign is not None else None
+    if window is None or window.ends_at is None or (at or clock.now()).replace(microsecond=0) <= window.ends_at:
+        return None
+    return _("「%(stage)s」阶段已于 %(end)s 截止，过期无效：报名信息不能再保存、修改或提交。",
+             stage=Stage.APPLY.label, end=format_time(window.ends_at))

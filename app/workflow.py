@@ -574,15 +574,6 @@ def void_notice(application: Application, at: datetime | None = None) -> VoidNot
     return VoidNotice(message, unit, name, phone)
 
 
-def editing_closed(campaign, at: datetime | None = None) -> str | None:
-    """Why a citizen can no longer save or upload anything: 在线报名 has ended (before it opens, drafts may be kept)."""
-    window = campaign.window(Stage.APPLY) if campaign is not None else None
-    if window is None or window.ends_at is None or (at or clock.now()).replace(microsecond=0) <= window.ends_at:
-        return None
-    return _("「%(stage)s」阶段已于 %(end)s 截止，过期无效：报名信息不能再保存、修改或提交。",
-             stage=Stage.APPLY.label, end=schedule.format_time(window.ends_at))
-
-
 def labels() -> dict[str, object]:
     """action -> label, for showing an application's history."""
     result = {action: transition.label for action, transition in TRANSITIONS.items()}

@@ -135,3 +135,38 @@ def test_edits_racing_a_submission_never_leave_it_incomplete_and_never_answer_50
         else:
             assert application.status == "draft"
     assert outcomes <= {"draft", "submitted"}
+
+
+def test_uploads_racing_a_submission_never_change_the_submitted_files(app):
+    """A photo upload (the page's XHR, the REST API) and 提交 at once: the upload is attached under the row lock, so
+    it either lands before the submission or is refused; never written onto a submitted application."""
+    import io
+
+    from app.models import Application
+    from tests.media import corpus
+
+    at = datetime(2026, 4, 10, 9, 0)
+    clock.freeze(at)
+    campaign = factories.campaign(open_stage=Stage.APPLY, at=at)
+    district, (street,) = factories.district_with_streets("海淀区", ("中关村街道",))
+    jpeg = corpus.encoded(corpus.portrait(), "JPEG")
+    for _round in range(4):
+        citizen = factories.account(roles.APPLICANT)
+        application = factories.application(unit=street, applicant=citizen, campaign=campaign, status="draft")
+        clients = [factories.login(app.test_client(), citizen) for _ in range(2)] + [factories.api_client(app, citizen)]
+        requests = [
+            lambda: clients[0].post("/api/v1/my_application/submit"),
+            lambda: clients[1].post("/apply/photo", data=jpeg, headers={"X-File-Name": "a.jpg"}),
+            lambda: clients[2].post("/api/v1/my_application/photo", data={"file": (io.BytesIO(jpeg), "b.jpg")},
+                                    content_type="multipart/form-data"),
+        ]
+        responses = race(app, 3, lambda i: requests[i]())
+        assert all(r is not None and r.status_code < 500 for r in responses), [r and r.status_code for r in responses]
+        db.session.expire_all()
+        application = db.session.get(Application, application.id)
+        assert application.status == "submitted", application.status
+        late = [r for r in responses[1:] if r.status_code == 409]
+        if len(late) == 2:
+            assert application.photo_file == "photo/none.jpg"
+        for response in late:
+            assert "已提交" in (response.json or {}).get("message", "")

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app import clock, roles, workflow
+from app import clock, roles, schedule, workflow
 from app.extensions import db
 from app.models import ApplicationEvent, AuditEvent, RecommendationQuota, Stage, UnitSubmission
 from tests import factories
@@ -228,9 +228,9 @@ def test_the_void_notice_of_a_returned_application_says_it_was_not_resubmitted(c
 def test_editing_closes_with_the_application_window_to_the_second(chain):
     end = chain["campaign"].window(Stage.APPLY).ends_at
     before = chain["campaign"].window(Stage.APPLY).starts_at - timedelta(days=1)
-    assert workflow.editing_closed(chain["campaign"], at=before) is None  # drafts may be kept before it opens
-    assert workflow.editing_closed(chain["campaign"], at=end) is None
-    assert "过期无效" in workflow.editing_closed(chain["campaign"], at=end + timedelta(seconds=1))
+    assert schedule.editing_closed(chain["campaign"], at=before) is None  # drafts may be kept before it opens
+    assert schedule.editing_closed(chain["campaign"], at=end) is None
+    assert "过期无效" in schedule.editing_closed(chain["campaign"], at=end + timedelta(seconds=1))
 
 
 # --- the review panel: quota and window; 提交情况 -------------------------------------------------------------------

@@ -112,18 +112,19 @@ class MyApplicationApi(BaseApi):
         if kind not in ("photo", "video"):
             return self.response_404()
         request.max_content_length = media_intake.limit_for(kind) + 64 * 1024
-        application = self._mine(create=True)
-        if not application.editable_by_applicant:
-            return self.response(409, message=_("报名已提交，不能再修改"))
+        campaign = schedule.current_campaign()
+        if campaign is None:
+            return self.response_404()
         upload = request.files.get("file")
         if upload is None:
             return self.response_400(message=_("请用 multipart/form-data 的 file 字段上传文件"))
         try:
-            media_intake.attach(application, kind, upload.stream, upload.filename)
+            application = applications.upload(current_user, campaign, kind, upload.stream, upload.filename)
+        except applications.NotEditable as refused:
+            return self.response(409, message=str(refused))
         except media_intake.MediaRefused as refused:
             db.session.rollback()
             return self.response(422, message=str(refused))
-        db.session.commit()
         return self.response(200, result=as_json(application))
 
     @expose("/submit", methods=["POST"])

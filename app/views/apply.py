@@ -94,7 +94,7 @@ class CitizenApplicationView(BaseView):
             campaign=campaign,
             apply_window=campaign.window(Stage.APPLY),
             apply_closed=closed,
-            editing_closed=workflow.editing_closed(campaign),
+            editing_closed=schedule.editing_closed(campaign),
             can_submit=application is not None and workflow.allowed(current_user, application, "submit"),
             deeds_max=DEEDS_MAX_CHARS,
             photo_max=media_intake.PHOTO_MAX_BYTES,
@@ -108,7 +108,7 @@ class CitizenApplicationView(BaseView):
         happened to it when it went no further (过期无效) and whom to ask."""
         campaign = self._campaign()
         application = self._mine()
-        closed = workflow.editing_closed(campaign)
+        closed = schedule.editing_closed(campaign)
         if application is not None and (closed or not application.editable_by_applicant):
             return self.render_template(
                 "citizen/application_detail.html", application=application, event_labels=workflow.labels(),
@@ -136,7 +136,7 @@ class CitizenApplicationView(BaseView):
         if request.method != "POST" or not current_user.is_authenticated:
             return None
         campaign = schedule.current_campaign()
-        closed = workflow.editing_closed(campaign) if campaign is not None else None
+        closed = schedule.editing_closed(campaign) if campaign is not None else None
         if closed is None:
             return None
         if request.endpoint and request.endpoint.endswith((".upload_photo", ".upload_video")):
@@ -199,20 +199,18 @@ class CitizenApplicationView(BaseView):
     def _upload(self, kind):
         """XHR upload of one file (multipart field `file`, or the raw body with X-File-Name); JSON answer."""
         request.max_content_length = media_intake.limit_for(kind) + 64 * 1024
-        application = self._mine(create=True)
-        if not application.editable_by_applicant:
-            return jsonify(message=_("报名已提交，不能再修改")), 409
         if request.files.get("file"):
             stream, filename = request.files["file"].stream, request.files["file"].filename
         else:
             # The page's script percent-encodes the name (a header carries no 汉字 as such): decode it back.
             stream, filename = request.stream, unquote(request.headers.get("X-File-Name", ""))
         try:
-            media_intake.attach(application, kind, stream, filename)
+            application = applications.upload(current_user, self._campaign(), kind, stream, filename)
+        except applications.NotEditable as refused:
+            return jsonify(message=str(refused)), 409
         except media_intake.MediaRefused as refused:
             db.session.rollback()
             return jsonify(message=str(refused)), 422
-        db.session.commit()
         return jsonify(
             message=_("已上传"),
             url=url_for("ApplicationFileView.file", application_id=application.id, kind=kind, v=getattr(application, f"{kind}_file")[-12:]),

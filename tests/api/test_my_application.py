@@ -97,3 +97,35 @@ def test_a_silent_video_is_stored_with_its_warning_and_a_mute_one_refused(setup,
     assert response.json["result"]["video_warning"].startswith("视频的声音全程几乎听不到")
     stored = client.get("/api/v1/my_application/").json["result"]["video_warning"]
     assert stored == response.json["result"]["video_warning"]
+
+
+def test_after_the_application_window_nothing_is_saved_or_uploaded_over_rest_either(setup):
+    """The page refuses changes once 在线报名 has ended; the REST API is the same door to the same draft."""
+    client, street = setup
+    assert client.put("/api/v1/my_application/", json={"name": "张学习"}).status_code == 200
+    clock.freeze(datetime(2026, 12, 1))
+    response = client.put("/api/v1/my_application/", json={"name": "李改名"})
+    assert response.status_code == 409 and "过期无效" in response.json["message"]
+    photo = io.BytesIO(corpus.encoded(corpus.portrait(), "JPEG"))
+    response = client.post("/api/v1/my_application/photo", data={"file": (photo, "证件照.jpg")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 409 and "过期无效" in response.json["message"]
+    result = client.get("/api/v1/my_application/").json["result"]
+    assert result["name"] == "张学习" and result["photo"] is None
+
+
+def test_an_upload_after_submitting_is_refused_and_keeps_the_submitted_photo(setup, clip):
+    client, street = setup
+    from app.models import Application
+
+    applicant = factories.account(roles.APPLICANT)
+    application = factories.application(unit=street, applicant=applicant, status="submitted")
+    client = factories.api_client(client.application, applicant)
+    photo = io.BytesIO(corpus.encoded(corpus.portrait(), "JPEG"))
+    response = client.post("/api/v1/my_application/photo", data={"file": (photo, "新照片.jpg")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 409 and "已提交" in response.json["message"]
+    from app.extensions import db
+
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).photo_file == "photo/none.jpg"
