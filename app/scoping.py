@@ -62,6 +62,10 @@ def unit_clause(user):
     return or_(*clauses) if clauses else false()
 
 
+def can_see_unit(user, unit: Unit | None) -> bool:
+    return unit is not None and _row_matches(Unit, unit_clause(user), unit.id)
+
+
 def parent_choice_clause(user):
     """SQL condition on Unit: first-level units to filter a list of second-level units by (the search form)."""
     own_parent = getattr(getattr(user, "unit", None), "parent_id", None) if role_names(user) else None

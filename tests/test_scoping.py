@@ -78,6 +78,7 @@ def test_what_a_form_offers_is_what_its_check_accepts(world):
         for unit in db.session.query(Unit):
             assert scoping.can_add_under(user, unit) == (unit.name in names(scoping.addable_parent_clause(user)))
             assert scoping.can_manage_unit(user, unit) == (unit.name in names(scoping.manageable_unit_clause(user)))
+            assert scoping.can_see_unit(user, unit) == (unit.name in names(scoping.unit_clause(user)))
     assert names(scoping.addable_parent_clause(world["l1"])) == {"海淀区"}
     assert names(scoping.manageable_unit_clause(world["l1"])) == {"中关村街道", "学院路街道"}
     assert names(scoping.addable_parent_clause(world["city"])) == {"海淀区", "朝阳区"}
