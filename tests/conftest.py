@@ -126,6 +126,14 @@ def db():
 
 
 @pytest.fixture
+def csrf_on(app):
+    """CSRF protection on, as in production: every form (FAB's action forms too) must carry its token."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -2,20 +2,11 @@
 import re
 from datetime import datetime
 
-import pytest
-
 from app import clock, roles
 from app.extensions import db
 from app.models import Stage
 from tests import factories
 from tests.media import corpus
-
-
-@pytest.fixture
-def csrf_on(app):
-    app.config["WTF_CSRF_ENABLED"] = True
-    yield
-    app.config["WTF_CSRF_ENABLED"] = False
 
 
 def token_of(page: str) -> str:

@@ -23,14 +23,6 @@ DISTRICT_OPINION = "事迹突出，区学习办同意上报。"
 
 
 @pytest.fixture
-def csrf_on(app):
-    """CSRF protection on, as in production: every form of the flow (FAB's action form too) must carry its token."""
-    app.config["WTF_CSRF_ENABLED"] = True
-    yield
-    app.config["WTF_CSRF_ENABLED"] = False
-
-
-@pytest.fixture
 def review():
     clock.freeze(NOW)  # the live server runs in this process: its clock is frozen too
     campaign = factories.campaign(open_stage=Stage.L2_REVIEW, at=NOW)

@@ -2,20 +2,11 @@
 with the keyboard and the mouse, saves, and the auditor's next sign-in shows the change in the menu."""
 from urllib.parse import urlsplit
 
-import pytest
-
 from app import roles
 from tests import factories
 from tests.browser.test_review import Flow
 
 SCREENSHOT = "/tmp/role-permissions.png"
-
-
-@pytest.fixture
-def csrf_on(app):
-    app.config["WTF_CSRF_ENABLED"] = True
-    yield
-    app.config["WTF_CSRF_ENABLED"] = False
 
 
 def box(page, label):

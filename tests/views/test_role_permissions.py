@@ -84,13 +84,6 @@ def test_the_system_administrator_keeps_fabs_role_screen(client):
     assert client.get(URL).status_code == 200
 
 
-@pytest.fixture
-def csrf_on(app):
-    app.config["WTF_CSRF_ENABLED"] = True
-    yield
-    app.config["WTF_CSRF_ENABLED"] = False
-
-
 def test_a_save_without_the_forms_token_is_refused(app, csrf_on, roles_restored):
     factories.account(roles.CITY_OFFICE, username="desk")
     client = app.test_client()
