@@ -559,3 +559,43 @@ def test_submit_moves_the_decision_a_clerk_changed_meanwhile(app, chain):
     assert worker.result == (0, 1)
     db.session.expire_all()
     assert db.session.get(Application, application.id).status == "l2_rejected"
+
+
+def test_refusals_say_exactly_why(chain):
+    """The whole sentence a clerk reads, not a fragment of it."""
+    db.session.add(RecommendationQuota(campaign=chain["campaign"], level=2, max_recommended=1))
+    db.session.commit()
+    first, second = factories.application(unit=chain["street"]), factories.application(unit=chain["street"])
+
+    def message(actor, application_id, action, opinion="意见"):
+        with pytest.raises(workflow.WorkflowError) as refusal:
+            workflow.perform(actor, application_id, action, opinion)
+        db.session.expire_all()
+        return str(refusal.value)
+
+    assert message(chain["l1"], first.id, "l2_recommend") == "您的角色不能执行「推荐」"
+    assert message(chain["l2_sibling"], first.id, "l2_recommend") == "找不到该报名，或者您无权办理它"
+    assert message(chain["l2"], first.id + 999, "l2_recommend") == "找不到该报名，或者您无权办理它"
+    assert message(chain["l2"], first.id, "undo") == "未知的操作"
+    workflow.perform(chain["l2"], first.id, "l2_recommend", "同意")
+    assert message(chain["l2"], first.id, "l2_recommend") == "该报名当前为「二级单位拟推荐（未提交）」，不能「推荐」"
+    assert message(chain["l2"], second.id, "l2_recommend") == "本单位最多推荐 1 人，名额已满；可先将其他人改为不推荐"
+    workflow.submit_unit(chain["l2"])
+    assert message(chain["l2"], second.id, "l2_reject") == "本单位已提交，评审结果已锁定，不能再更改"
+    with pytest.raises(workflow.WorkflowError) as refusal:
+        workflow.submit_unit(chain["l2"])
+    assert str(refusal.value) == "本单位已经提交过，不能重复提交"
+    with pytest.raises(workflow.WorkflowError) as refusal:
+        workflow.submit_unit(chain["city"])
+    assert str(refusal.value) == "只有二级单位和一级单位可以提交评审结果"
+
+
+def test_an_incomplete_application_is_refused_with_what_to_fix(chain):
+    open_stage(chain, Stage.APPLY)
+    application = factories.application(unit=chain["street"], status="draft", deeds=None)
+    with pytest.raises(workflow.WorkflowError) as refusal:
+        workflow.perform(application.applicant, application.id, "submit")
+    assert str(refusal.value) == "报名信息还不完整，请按提示补充后再提交" and refusal.value.status == 422
+    assert "deeds" in refusal.value.errors
+    db.session.expire_all()
+    assert application.status == "draft" and application.submitted_at is None
