@@ -376,3 +376,22 @@ def test_the_city_office_and_the_administrator_run_everything_the_auditor_only_r
     assert not scoping.sees_everything(world["l1"])
     assert visible(admin) == visible(world["city"])
     assert scoping.role_names(AnonymousUserMixin()) == set() and scoping.role_names(None) == set()
+
+
+def parent_choices(app, user):
+    client = factories.login(app.test_client(), user)
+    response = client.get("/api/v1/unit/_info?q=(add_columns:(parent:(page:0,page_size:100)))")
+    if response.status_code in (401, 403):
+        return None
+    assert response.status_code == 200, response.text
+    field = next(f for f in response.json["add_columns"] if f["name"] == "parent")
+    return {value["value"] for value in field["values"]}
+
+
+def test_a_new_streets_parent_is_offered_only_where_the_user_may_add(app, world, strays):
+    assert parent_choices(app, world["city"]) == {"海淀区", "朝阳区"}  # first-level units only, never a street
+    assert parent_choices(app, world["l1"]) == {"海淀区"}
+    assert parent_choices(app, world["l1_other"]) == {"朝阳区"}
+    for name in ("l2", "auditor"):
+        assert not parent_choices(app, world[name]), name
+    assert not parent_choices(app, strays["l1_without_unit"])
