@@ -599,3 +599,21 @@ def test_an_incomplete_application_is_refused_with_what_to_fix(chain):
     assert "deeds" in refusal.value.errors
     db.session.expire_all()
     assert application.status == "draft" and application.submitted_at is None
+
+
+@pytest.mark.postgres
+def test_two_submissions_of_one_id_number_at_once_leave_one_and_say_why(app, chain):
+    """The check before submitting cannot see a submission still in progress; the unique index can, and its
+    refusal reads as the duplicate it is."""
+    open_stage(chain, Stage.APPLY)
+    mine = factories.application(unit=chain["street"], status="draft")
+    other = factories.application(unit=chain["street"])
+    submit = acting(mine.applicant_id, lambda actor: workflow.perform(actor, mine.id, "submit"))
+    worker = while_held(app, "SELECT id FROM application WHERE id = :id FOR UPDATE",
+                        "UPDATE application SET id_number = :number WHERE id = :id", submit,
+                        id=other.id, number=mine.id_number)
+    assert isinstance(worker.error, workflow.WorkflowError)
+    assert str(worker.error) == "该身份证号已在本批次提交过报名，每人每批次只能报名一次"
+    assert worker.error.errors == {"id_number": str(worker.error)} and worker.error.status == 409
+    db.session.expire_all()
+    assert db.session.get(Application, mine.id).status == "draft"
