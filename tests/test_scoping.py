@@ -395,3 +395,11 @@ def test_a_new_streets_parent_is_offered_only_where_the_user_may_add(app, world,
     for name in ("l2", "auditor"):
         assert not parent_choices(app, world[name]), name
     assert not parent_choices(app, strays["l1_without_unit"])
+
+
+def test_an_anonymous_visitor_may_do_nothing_with_units(world):
+    anonymous = AnonymousUserMixin()
+    assert not scoping.can_see_unit(anonymous, world["a1"])
+    assert not scoping.can_add_under(anonymous, world["a"]) and not scoping.can_manage_unit(anonymous, world["a1"])
+    assert db.session.query(Account).filter(scoping.account_clause(anonymous)).count() == 0
+    assert not scoping.can_see_account(anonymous, world["l2"])

@@ -617,3 +617,22 @@ def test_two_submissions_of_one_id_number_at_once_leave_one_and_say_why(app, cha
     assert worker.error.errors == {"id_number": str(worker.error)} and worker.error.status == 409
     db.session.expire_all()
     assert db.session.get(Application, mine.id).status == "draft"
+
+
+def test_status_text_answers_for_the_moment_asked_about(chain):
+    application = factories.application(unit=chain["street"])
+    end = chain["campaign"].window(Stage.L2_REVIEW).ends_at
+    assert workflow.status_text(application, at=end + timedelta(seconds=1)).endswith("（过期无效）")  # the clock: NOW
+    clock.freeze(end + timedelta(seconds=1))
+    assert workflow.status_text(application, at=end) == "已提交，待二级单位评审"
+
+
+def test_progress_shows_this_units_submission_in_this_campaign_only(chain):
+    older = factories.campaign(year=2025)
+    db.session.add(UnitSubmission(campaign=older, unit=chain["street"], level=2, at=NOW, actor_name="去年"))
+    db.session.add(UnitSubmission(campaign=chain["campaign"], unit=chain["sibling"], level=2, at=NOW,
+                                  actor_name="兄弟街道"))
+    db.session.commit()
+    assert workflow.unit_progress(chain["l2"]).submission is None  # neither last year's nor the sibling's
+    assert workflow.unit_progress(chain["l2_sibling"]).submission is not None
+    assert workflow.unit_progress(chain["l2"], campaign=older).submission is not None
