@@ -202,6 +202,7 @@ def test_each_action_starts_only_from_its_own_states(chain, action):
     for status in ApplicationStatus:
         application.status = status.value
         db.session.commit()
+        assert workflow.allowed(actor, application, action) == (status.value in sources), status  # the buttons
         if status.value in sources:
             workflow.perform(actor, application.id, action, opinion)
             assert application.status == target, status
@@ -212,7 +213,6 @@ def test_each_action_starts_only_from_its_own_states(chain, action):
                 workflow.perform(actor, application.id, action, opinion)
             db.session.expire_all()
             assert application.status == status.value, status
-        assert workflow.allowed(actor, application, action) == (application.status in sources)
 
 
 def test_the_history_and_the_audit_log_record_each_step(chain):
@@ -636,3 +636,50 @@ def test_progress_shows_this_units_submission_in_this_campaign_only(chain):
     assert workflow.unit_progress(chain["l2"]).submission is None  # neither last year's nor the sibling's
     assert workflow.unit_progress(chain["l2_sibling"]).submission is not None
     assert workflow.unit_progress(chain["l2"], campaign=older).submission is not None
+
+
+def test_submit_counts_every_decision_and_names_the_unit_in_the_audit_log(chain):
+    applications = [factories.application(unit=chain["street"]) for _ in range(5)]
+    for application in applications[:3]:
+        workflow.perform(chain["l2"], application.id, "l2_recommend", "同意")
+    for application in applications[3:]:
+        workflow.perform(chain["l2"], application.id, "l2_reject", "不同意")
+    submission = workflow.submit_unit(chain["l2"])
+    assert (submission.recommended, submission.not_recommended) == (3, 2)
+    audit = db.session.query(AuditEvent).filter_by(action="unit.l2_submit").one()
+    assert audit.object_label == chain["street"].full_name and "中关村街道" in audit.object_label
+
+
+def test_a_unit_that_submitted_last_year_submits_again_this_year(chain):
+    older = factories.campaign(year=2025)
+    db.session.add(UnitSubmission(campaign=older, unit=chain["street"], level=2, at=NOW, actor_name="去年"))
+    db.session.commit()
+    assert workflow.submit_unit(chain["l2"]).campaign_id == chain["campaign"].id
+
+
+def test_submit_for_a_campaign_is_gated_by_that_campaigns_window(chain):
+    older = factories.campaign(year=2025)  # its windows are a year behind: closed
+    with pytest.raises(workflow.WorkflowError, match="过期无效") as refusal:
+        workflow.submit_unit(chain["l2"], campaign=older)
+    assert refusal.value.status == 403
+    assert db.session.query(UnitSubmission).count() == 0
+
+
+def test_report_and_progress_of_a_district_leave_other_districts_alone(chain):
+    open_stage(chain, Stage.L1_REVIEW)
+    mine = factories.application(unit=chain["street"], status="l1_recommended")
+    _, (other_street,) = factories.district_with_streets("东城区", ("东华门街道",))
+    elsewhere = factories.application(unit=other_street, status="l1_recommended")
+    waiting_elsewhere = factories.application(unit=other_street, status="l2_forwarded")
+    progress = workflow.unit_progress(chain["l1"])
+    assert (progress.decided, progress.undecided) == (1, 0)
+    assert workflow.submit_unit(chain["l1"]).recommended == 1
+    db.session.expire_all()
+    assert (mine.status, elsewhere.status, waiting_elsewhere.status) == ("reported", "l1_recommended", "l2_forwarded")
+
+
+def test_progress_says_when_the_window_has_closed(chain):
+    clock.freeze(chain["campaign"].window(Stage.L2_REVIEW).ends_at + timedelta(seconds=1))
+    progress = workflow.unit_progress(chain["l2"])
+    assert not progress.window_open
+    assert progress.window_end == chain["campaign"].window(Stage.L2_REVIEW).ends_at
