@@ -6,7 +6,7 @@ import pytest
 
 from app import clock, roles, workflow
 from app.extensions import db
-from app.models import ApplicationEvent, AuditEvent, RecommendationQuota, Stage, UnitSubmission
+from app.models import ApplicationEvent, AuditEvent, RecommendationQuota, Stage, Unit, UnitSubmission
 from tests import factories
 
 NOW = datetime(2026, 5, 1, 10, 0)
@@ -683,3 +683,34 @@ def test_progress_says_when_the_window_has_closed(chain):
     progress = workflow.unit_progress(chain["l2"])
     assert not progress.window_open
     assert progress.window_end == chain["campaign"].window(Stage.L2_REVIEW).ends_at
+
+
+def test_a_first_level_quota_in_another_district(chain):
+    """The same rule for a district whose id is not the first one created (SQLite reuses ids from 1)."""
+    db.session.add(RecommendationQuota(campaign=chain["campaign"], level=1, max_recommended=1))
+    db.session.commit()
+    open_stage(chain, Stage.L1_REVIEW)
+    other_street = db.session.query(Unit).filter_by(name="建外街道").one()
+    first, second = (factories.application(unit=other_street, status="l2_forwarded") for _ in range(2))
+    workflow.perform(chain["l1_other"], first.id, "l1_recommend", "同意")
+    with pytest.raises(workflow.WorkflowError, match="名额已满") as refusal:
+        workflow.perform(chain["l1_other"], second.id, "l1_recommend", "同意")
+    assert refusal.value.status == 409
+
+
+def test_quotas_and_recommendations_of_another_campaign_do_not_count(chain):
+    older = factories.campaign(year=2025)
+    db.session.add(RecommendationQuota(campaign=older, level=2, max_recommended=0))
+    db.session.add(RecommendationQuota(campaign=chain["campaign"], level=2, max_recommended=1))
+    factories.application(unit=chain["street"], campaign=older, status="l2_forwarded")
+    db.session.commit()
+    application = factories.application(unit=chain["street"], campaign=chain["campaign"])
+    workflow.perform(chain["l2"], application.id, "l2_recommend", "同意")  # last year's 0 and last year's one: no
+    assert application.status == "l2_recommended"
+
+
+def test_an_anonymous_visitor_has_no_unit_to_act_for(chain):
+    from flask_login import AnonymousUserMixin
+
+    assert workflow.unit_level(AnonymousUserMixin()) is None
+    assert workflow.unit_progress(AnonymousUserMixin()) is None
