@@ -714,3 +714,12 @@ def test_an_anonymous_visitor_has_no_unit_to_act_for(chain):
 
     assert workflow.unit_level(AnonymousUserMixin()) is None
     assert workflow.unit_progress(AnonymousUserMixin()) is None
+
+
+def test_last_years_submission_does_not_lock_this_years_decisions(chain):
+    older = factories.campaign(year=2025)
+    db.session.add(UnitSubmission(campaign=older, unit=chain["street"], level=2, at=NOW, actor_name="去年"))
+    db.session.commit()
+    application = factories.application(unit=chain["street"], campaign=chain["campaign"])
+    workflow.perform(chain["l2"], application.id, "l2_reject", "不同意")
+    assert application.status == "l2_not_recommended"
