@@ -403,3 +403,12 @@ def test_an_anonymous_visitor_may_do_nothing_with_units(world):
     assert not scoping.can_add_under(anonymous, world["a"]) and not scoping.can_manage_unit(anonymous, world["a1"])
     assert db.session.query(Account).filter(scoping.account_clause(anonymous)).count() == 0
     assert not scoping.can_see_account(anonymous, world["l2"])
+
+
+def test_application_lists_show_only_what_the_user_may_see(app, world):
+    mine = factories.application(unit=world["a1"], campaign=world["campaign"], name="本街道申报人")
+    client = factories.login(app.test_client(), world["l2"])
+    listed = client.get("/applications/list/").text
+    assert "本街道申报人" in listed
+    assert world["submitted_b"].name not in listed and world["draft_a"].name not in listed
+    assert mine.id

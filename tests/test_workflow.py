@@ -723,3 +723,16 @@ def test_last_years_submission_does_not_lock_this_years_decisions(chain):
     application = factories.application(unit=chain["street"], campaign=chain["campaign"])
     workflow.perform(chain["l2"], application.id, "l2_reject", "不同意")
     assert application.status == "l2_not_recommended"
+
+
+def test_the_audit_log_names_the_applicant_and_campaign(chain):
+    application = factories.application(unit=chain["street"], name="张学习")
+    workflow.perform(chain["l2"], application.id, "l2_recommend", "同意")
+    audit = db.session.query(AuditEvent).filter_by(action="application.l2_recommend").one()
+    assert audit.object_label == f"张学习 · {chain['campaign'].name}"
+
+
+def test_an_application_is_gated_by_its_own_campaigns_window(chain):
+    older = factories.campaign(year=2025)  # its windows are a year behind: closed, while this year's are open
+    application = factories.application(unit=chain["street"], campaign=older)
+    refused(chain["l2"], application, "l2_recommend", "过期无效")
