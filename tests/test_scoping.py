@@ -412,3 +412,13 @@ def test_application_lists_show_only_what_the_user_may_see(app, world):
     assert "本街道申报人" in listed
     assert world["submitted_b"].name not in listed and world["draft_a"].name not in listed
     assert mine.id
+
+
+def test_anything_that_is_not_a_signed_in_account_sees_nothing(world):
+    """None, Flask-Login's anonymous user, or an object with no account behind it (what a request without a
+    resolved user may carry): no roles, no rows, and no error."""
+    application = factories.application(unit=world["a1"], campaign=world["campaign"])
+    for nobody in (None, AnonymousUserMixin(), object()):
+        assert scoping.role_names(nobody) == set()
+        assert db.session.query(Application).filter(scoping.application_clause(nobody)).count() == 0
+        assert not scoping.can_see_application(nobody, application)
