@@ -8,10 +8,9 @@ from app import clock, roles
 from app.extensions import db
 from app.models import Account, Stage, Unit
 from tests import factories
-from tests.conftest import requires_postgres
 
 NOW = datetime(2026, 3, 30, 10, 0)
-pytestmark = requires_postgres()
+pytestmark = pytest.mark.postgres
 
 
 def race(app, n, request):

@@ -1,8 +1,19 @@
-"""The Alembic scripts and the models agree: after upgrade, autogenerate finds nothing to do (`flask db check`)."""
+"""The Alembic scripts: after upgrade the models agree with them (`flask db check`), and every revision downgrades
+and upgrades again with data in every table, on SQLite and on PostgreSQL."""
+import uuid
+from contextlib import contextmanager
+from datetime import datetime
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
 
 from app.extensions import db
+from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
+
+# The revision before the recommendation chain: applications could only be draft, submitted or returned.
+BEFORE_CHAIN = "a4a1c7c82be6"
+NOW = datetime(2026, 5, 1, 10, 0)
 
 
 def test_models_and_migrations_agree():
@@ -40,3 +51,117 @@ def test_citizens_and_experts_lose_the_schedule_menus_once_and_the_staff_keep_th
     assert not set(old_grants) & grants(roles.EXPERT)
     for staff in (roles.CITY_OFFICE, roles.L1_CLERK, roles.L2_CLERK, roles.AUDITOR):
         assert set(old_grants) <= grants(staff), staff
+
+
+@contextmanager
+def own_database(tmp_path):
+    """A database of the test's own, never the session's migrated one: a temporary SQLite file, or on PostgreSQL
+    a schema created for the test (and dropped after it) that the app's connections use as their search path."""
+    if not ON_POSTGRES:
+        yield {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'roundtrip.db'}"}
+        return
+    url = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    schema = f"roundtrip_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield {"SQLALCHEMY_DATABASE_URI": url,
+               "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}}}
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@contextmanager
+def app_on(tmp_path, database: dict):
+    from app import create_app
+
+    other = create_app({"TESTING": True, "SECRET_KEY": "test", "RATELIMIT_ENABLED": False,
+                        "UPLOAD_DIR": str(tmp_path / "uploads"), **database})
+    with other.app_context():
+        try:
+            yield other
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def fill_every_table():
+    """Rows in every table the product writes: units, accounts and roles, a campaign and its windows and quotas, an
+    application in every status with history and opinions, a unit's 提交, a past winner and the audit log."""
+    from app import audit, clock, roles
+    from app.cli import sync_security
+    from app.models import (
+        ApplicationEvent,
+        ApplicationStatus,
+        PastWinner,
+        RecommendationQuota,
+        Stage,
+        UnitSubmission,
+    )
+    from tests import factories
+
+    sync_security()
+    clock.freeze(NOW)
+    campaign = factories.campaign(open_stage=Stage.L2_REVIEW, at=NOW)
+    district, (street, sibling) = factories.district_with_streets()
+    clerk = factories.account(roles.L2_CLERK, unit=street)
+    factories.account(roles.L1_CLERK, unit=district)
+    applications = {
+        status: factories.application(unit=street, campaign=campaign, status=status.value)
+        for status in ApplicationStatus
+    }
+    for status, application in applications.items():
+        if status is ApplicationStatus.DRAFT:
+            continue
+        db.session.add(ApplicationEvent(application=application, at=NOW, actor_id=application.applicant_id,
+                                        actor_name=application.applicant.username, action="submit",
+                                        from_status="draft", to_status="submitted"))
+        if status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED):
+            db.session.add(ApplicationEvent(application=application, at=NOW, actor_id=clerk.id,
+                                            actor_name=clerk.username, unit_id=street.id, action="l2_recommend",
+                                            from_status="submitted", to_status="l2_recommended", opinion="同意推荐"))
+    db.session.add_all([
+        RecommendationQuota(campaign=campaign, level=2, max_recommended=3),
+        UnitSubmission(campaign=campaign, unit=sibling, level=2, at=NOW, actor_name="l2-sibling",
+                       recommended=1, not_recommended=0),
+        PastWinner(name="往届", id_number=factories.id_number(), batch="第八批", year=2024),
+    ])
+    audit.record("application.l2_recommend", "application", applications[ApplicationStatus.L2_RECOMMENDED].id, "x")
+    db.session.commit()
+    clock.freeze(None)
+    return {status.value: application.id for status, application in applications.items()}
+
+
+def statuses() -> dict[int, str]:
+    return dict(db.session.execute(text("SELECT id, status FROM application")).all())
+
+
+def test_every_revision_downgrades_and_upgrades_again_with_data(app, tmp_path):
+    from flask_migrate import downgrade, upgrade
+
+    with own_database(tmp_path) as database, app_on(tmp_path, database):
+        upgrade()
+        ids = fill_every_table()
+        db.session.remove()
+
+        # Back to before the chain: the units' decisions cannot be held there, the citizens' applications are
+        # kept, each waiting for its second-level unit again; drafts and returned ones stay as they were.
+        downgrade(revision=BEFORE_CHAIN)
+        after = statuses()
+        assert set(after) == set(ids.values())
+        assert after[ids["draft"]] == "draft" and after[ids["returned"]] == "returned"
+        assert {after[i] for s, i in ids.items() if s not in ("draft", "returned")} == {"submitted"}
+        history = db.session.execute(text("SELECT count(*) FROM application_event")).scalar()
+        assert history == 2 * len(ids) - 4  # the history stays: it still tells what the units had decided
+        db.session.remove()
+
+        downgrade(revision="base")
+        upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, db.metadata) == []
+        assert statuses() == {}
+        assert len(fill_every_table()) == len(ids)  # the schema upgraded again takes every state again

@@ -458,3 +458,165 @@ def test_decisions_on_another_units_application_are_refused(app, world, actor):
         assert client.post("/applications/action_post", data={"action": "recommend", "rowid": [application.id]}).status_code == 404
     db.session.expire_all()
     assert world["submitted_b"].status == "submitted" and world["draft_a"].status == "draft"
+
+
+# ======================================================================================================================
+# Rules the mutants of app/scoping.py showed untested (`make mutation`). Each question is asked both ways the
+# product asks it, the SQL clause (lists, exports, API) and the per-row function (downloads, actions), and the
+# expected answers are written out per role: a widened or narrowed scope fails here.
+
+from flask_login import AnonymousUserMixin  # noqa: E402
+
+from app.models import Application, ApplicationStatus  # noqa: E402
+
+L1_SEES = {"l2_forwarded", "l1_recommended", "l1_not_recommended", "reported", "l1_rejected"}
+ALL_BUT_DRAFT = {s.value for s in ApplicationStatus} - {"draft"}
+
+
+@pytest.fixture
+def strays(world):
+    """Accounts holding a unit without a clerk role, and clerks holding no unit: none of them acts for a unit."""
+    return {
+        "applicant_with_unit": factories.account(roles.APPLICANT, unit=world["a1"]),
+        "expert_with_unit": factories.account(roles.EXPERT, unit=world["a"]),
+        "l1_without_unit": factories.account(roles.L1_CLERK),
+        "l2_without_unit": factories.account(roles.L2_CLERK),
+    }
+
+
+def sees_application(user, application) -> bool:
+    in_sql = db.session.query(Application.id).filter(
+        scoping.application_clause(user), Application.id == application.id
+    ).first() is not None
+    assert scoping.can_see_application(user, application) == in_sql, (getattr(user, "username", user), application.status)
+    return in_sql
+
+
+def test_who_sees_an_application_in_each_state(world, strays):
+    owner = world["applicant"]
+    application = factories.application(unit=world["a1"], applicant=owner, campaign=world["campaign"])
+    expected = {
+        "applicant": {s.value for s in ApplicationStatus},  # the owner, drafts included
+        "applicant_other": set(),
+        "l2": ALL_BUT_DRAFT,
+        "l2_sibling": set(),
+        "l2_other": set(),
+        "l1": L1_SEES,  # only what its streets recommended and submitted
+        "l1_other": set(),
+        "city": ALL_BUT_DRAFT,
+        "auditor": ALL_BUT_DRAFT,
+        "expert": set(),
+        **{name: set() for name in strays},
+    }
+    people = {**world, **strays}
+    for status in ApplicationStatus:
+        application.status = status.value
+        db.session.commit()
+        for name, statuses in expected.items():
+            assert sees_application(people[name], application) == (status.value in statuses), (name, status.value)
+        assert not sees_application(AnonymousUserMixin(), application)
+        assert not scoping.can_see_application(None, application)
+        assert not scoping.can_see_application(world["city"], None)
+
+
+def test_accounts_with_a_unit_but_no_clerk_role_see_no_unit_no_account_no_application(world, strays):
+    for name, stray in strays.items():
+        assert visible(stray) == set(), name
+        assert not any(scoping.can_see_unit(stray, unit) for unit in db.session.query(Unit)), name
+        assert db.session.query(Account).filter(scoping.account_clause(stray)).count() == 0, name
+        assert not any(scoping.can_see_account(stray, account) for account in db.session.query(Account)), name
+        assert not scoping.can_add_under(stray, world["a"]) and not scoping.can_manage_unit(stray, world["a1"]), name
+        assert db.session.query(Application).filter(scoping.application_clause(stray)).count() == 0, name
+
+
+def test_who_sees_which_unit_account(world, strays):
+    unit_accounts = {a.username for a in db.session.query(Account) if a.unit_id is not None}
+    district_a = {world[k].username for k in ("l1", "l2", "l2_sibling")} | {strays["applicant_with_unit"].username,
+                                                                           strays["expert_with_unit"].username}
+    district_b = {world[k].username for k in ("l1_other", "l2_other")}
+    expected = {"city": unit_accounts, "auditor": unit_accounts, "l1": district_a, "l1_other": district_b,
+                "l2": set(), "expert": set(), "applicant": set()}
+    for name, usernames in expected.items():
+        user = world[name]
+        in_sql = {a.username for a in db.session.query(Account).filter(scoping.account_clause(user))}
+        assert in_sql == usernames, name
+        assert {a.username for a in db.session.query(Account) if scoping.can_see_account(user, a)} == usernames, name
+
+
+def test_units_seen_by_the_other_district_and_by_nobody(world):
+    assert visible(world["l1_other"]) == {"朝阳区", "建外街道"}
+    assert visible(world["l2_other"]) == {"建外街道"}
+    assert not scoping.can_see_unit(world["city"], None)
+    assert visible(AnonymousUserMixin()) == set()
+
+
+def test_who_may_add_a_street_under_which_district(world, strays):
+    expected = {"city": {"a", "b"}, "l1": {"a"}, "l1_other": {"b"}, "l2": set(), "auditor": set(), "expert": set(),
+                "applicant": set()}
+    for name, parents in expected.items():
+        assert {k for k in ("a", "b") if scoping.can_add_under(world[name], world[k])} == parents, name
+    assert not scoping.can_add_under(strays["l1_without_unit"], world["a"])
+
+
+def test_who_may_manage_which_unit_across_districts(world, strays):
+    units = ("a", "a1", "a2", "b", "b1")
+    expected = {"city": set(units), "l1": {"a1", "a2"}, "l1_other": {"b1"}, "l2": set(), "l2_other": set(),
+                "auditor": set(), "expert": set()}
+    for name, manageable in expected.items():
+        assert {k for k in units if scoping.can_manage_unit(world[name], world[k])} == manageable, name
+
+
+def test_the_city_office_and_the_administrator_run_everything_the_auditor_only_reads(world):
+    admin = factories.account(roles.ADMIN)
+    assert scoping.is_city_office(world["city"]) and scoping.is_city_office(admin)
+    assert not scoping.is_city_office(world["auditor"]) and not scoping.is_city_office(world["l1"])
+    assert scoping.sees_everything(world["auditor"]) and scoping.sees_everything(admin)
+    assert not scoping.sees_everything(world["l1"])
+    assert visible(admin) == visible(world["city"])
+    assert scoping.role_names(AnonymousUserMixin()) == set() and scoping.role_names(None) == set()
+
+
+def parent_choices(app, user):
+    client = factories.login(app.test_client(), user)
+    response = client.get("/api/v1/unit/_info?q=(add_columns:(parent:(page:0,page_size:100)))")
+    if response.status_code in (401, 403):
+        return None
+    assert response.status_code == 200, response.text
+    field = next(f for f in response.json["add_columns"] if f["name"] == "parent")
+    return {value["value"] for value in field["values"]}
+
+
+def test_a_new_streets_parent_is_offered_only_where_the_user_may_add(app, world, strays):
+    assert parent_choices(app, world["city"]) == {"海淀区", "朝阳区"}  # first-level units only, never a street
+    assert parent_choices(app, world["l1"]) == {"海淀区"}
+    assert parent_choices(app, world["l1_other"]) == {"朝阳区"}
+    for name in ("l2", "auditor"):
+        assert not parent_choices(app, world[name]), name
+    assert not parent_choices(app, strays["l1_without_unit"])
+
+
+def test_an_anonymous_visitor_may_do_nothing_with_units(world):
+    anonymous = AnonymousUserMixin()
+    assert not scoping.can_see_unit(anonymous, world["a1"])
+    assert not scoping.can_add_under(anonymous, world["a"]) and not scoping.can_manage_unit(anonymous, world["a1"])
+    assert db.session.query(Account).filter(scoping.account_clause(anonymous)).count() == 0
+    assert not scoping.can_see_account(anonymous, world["l2"])
+
+
+def test_application_lists_show_only_what_the_user_may_see(app, world):
+    mine = factories.application(unit=world["a1"], campaign=world["campaign"], name="本街道申报人")
+    client = factories.login(app.test_client(), world["l2"])
+    listed = client.get("/applications/list/").text
+    assert "本街道申报人" in listed
+    assert world["submitted_b"].name not in listed and world["draft_a"].name not in listed
+    assert mine.id
+
+
+def test_anything_that_is_not_a_signed_in_account_sees_nothing(world):
+    """None, Flask-Login's anonymous user, or an object with no account behind it (what a request without a
+    resolved user may carry): no roles, no rows, and no error."""
+    application = factories.application(unit=world["a1"], campaign=world["campaign"])
+    for nobody in (None, AnonymousUserMixin(), object()):
+        assert scoping.role_names(nobody) == set()
+        assert db.session.query(Application).filter(scoping.application_clause(nobody)).count() == 0
+        assert not scoping.can_see_application(nobody, application)

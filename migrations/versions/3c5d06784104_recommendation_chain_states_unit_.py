@@ -76,6 +76,14 @@ def upgrade():
 
 
 def downgrade():
+    # The old schema holds no unit decision. Every application the chain had moved on was a complete, submitted
+    # one: it goes back to 'submitted' (waiting for its second-level unit) rather than being deleted, so no
+    # citizen's application is lost; what the units had decided stays readable in application_event. Before
+    # the check constraint is recreated, which (on SQLite, through batch mode's table copy) would refuse them.
+    op.execute(
+        sa.text("UPDATE application SET status = 'submitted' WHERE status NOT IN ("
+                + ", ".join(f"'{s}'" for s in OLD_STATUSES) + ")")
+    )
     with op.batch_alter_table('application_event', schema=None) as batch_op:
         batch_op.drop_constraint('ck_application_event_opinion', type_='check')
     with op.batch_alter_table('application', schema=None) as batch_op:

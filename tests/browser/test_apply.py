@@ -239,7 +239,10 @@ def test_an_oversized_photo_is_refused_in_the_browser_without_sending_it(page, l
     assert "bad" in status.get_attribute("class")
     assert page.input_value("#photo") == ""  # cleared: the same file may be chosen again after compressing
     assert page.get_attribute("#photo-preview", "src") is None
-    page.wait_for_timeout(200)  # a request, if one were sent, would show by now
+    # The page's requests are reported in the order it sends them: once a later one is seen, an upload sent by
+    # the refused choice would have been seen before it. No waiting on the clock.
+    with page.expect_request(lambda request: "after-refusal" in request.url):
+        page.evaluate("fetch('/static/after-refusal.txt').catch(() => null)")
     assert not [url for url in requested_urls if "/apply/photo" in url], requested_urls
     assert_only_live_server(requested_urls, live_server)
 

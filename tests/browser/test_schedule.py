@@ -14,7 +14,7 @@ import pytest
 from app import clock, roles
 from app.models import Stage
 from tests import factories
-from tests.browser.test_review import Flow, csrf_on  # noqa: F401 (fixture)
+from tests.browser.test_review import Flow
 
 NOW = datetime(2027, 4, 20, 10, 0)
 LIST = "/campaigns/windows/list/"

@@ -9,7 +9,6 @@ from app import clock, roles, schedule
 from app.extensions import db
 from app.models import Application, AuditEvent, PastWinner, Stage
 from tests import factories
-from tests.conftest import requires_postgres
 from tests.media import corpus
 
 NOW = datetime(2026, 4, 10, 9, 0)
@@ -264,7 +263,7 @@ def test_drafts_never_reach_a_reviewer_but_submissions_do(app, citizen, media):
     assert "坚持每天学习两小时" in detail and "<video" in detail
 
 
-@requires_postgres()
+@pytest.mark.postgres
 def test_two_parallel_submissions_with_one_id_number_one_succeeds(app, media):
     clock.freeze(NOW)
     campaign = factories.campaign(open_stage=Stage.APPLY, at=NOW)
