@@ -242,3 +242,19 @@ def test_the_audit_log_filters_by_time_with_the_same_field(page, live_server, of
     assert times and all(t >= "2027-04-21 00:00:00" for t in times), times
     assert "延庆区" in listed.inner_text() and "在线报名" not in listed.inner_text()
     assert not errors, errors
+
+
+def test_the_calendar_speaks_english_on_an_english_page(page, live_server, office):
+    flow = Flow(page)
+    flow.log_in(office["city"])
+    page.goto("/lang/en")
+    page.goto(f"/campaigns/windows/edit/{office['window'].id}")
+    page.locator(".dt-field", has=page.locator("#ends_at")).locator("button.dt-open").click()
+    panel = page.locator(".flatpickr-calendar.open")
+    assert panel.locator(".flatpickr-monthDropdown-months option:checked").inner_text() == "April"
+    assert [w.strip() for w in panel.locator(".flatpickr-weekday").all_inner_texts()][:2] == ["Mon", "Tue"]
+    assert panel.locator("input.flatpickr-hour").get_attribute("aria-label") != "时"
+    chinese = panel.evaluate("p => (p.innerText + [...p.querySelectorAll('[aria-label]')].map(e => e.getAttribute("
+                             "'aria-label')).join(' ')).match(/[\\u4e00-\\u9fff]+/g)")
+    assert not chinese, chinese
+    page.goto("/lang/zh")
