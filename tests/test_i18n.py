@@ -4,9 +4,11 @@ For every role we log in, follow the navbar (menus and the user menu, logout exc
 one row's add/show/edit pages. Each page's visible text and the title/placeholder/value attributes users see are
 scanned for Latin words; whatever is not user data or a justified brand/format token fails as "role url word".
 """
+import functools
 import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -71,6 +73,8 @@ class VisibleText(HTMLParser):
             self.chunks.append(attrs["value"])
         if attrs.get("data-texts"):  # the words a widget's script shows (the date-time calendar's)
             self.chunks += _strings_in(json.loads(attrs["data-texts"]))
+        if attrs.get("data-locale") == "zh":  # the calendar's month and weekday names: flatpickr's zh locale
+            self.chunks += flatpickr_zh_words()
         if tag == "form" and attrs.get("action"):
             self.form_actions.append(attrs["action"])
         if tag == "a" and attrs.get("href"):
@@ -125,6 +129,18 @@ class VisibleText(HTMLParser):
             for call in re.finditer(r"adminAction\.execute_\w+\((.*?)\);", script):
                 strings += [s for s in re.findall(r"'([^']*)'", call.group(1)) if not s.startswith("/")]
         return strings
+
+
+FLATPICKR_ZH = Path(__file__).resolve().parent.parent / "app/static/vendor/flatpickr/zh.js"
+
+
+@functools.cache
+def flatpickr_zh_words() -> list[str]:
+    """Every string of the vendored flatpickr zh locale (its `var Mandarin = {...};`), as the calendar shows them."""
+    source = FLATPICKR_ZH.read_text(encoding="utf-8")
+    locale = re.search(r"var Mandarin = \{(.*?)\n {2}\};", source, re.S)
+    assert locale, "the zh locale's layout changed: read its words another way"
+    return re.findall(r'"([^"]*)"', locale.group(1))
 
 
 def _strings_in(value) -> list[str]:
@@ -323,6 +339,14 @@ def test_menus_are_collected(client):
     assert "周一" in parse(pages[window_form]).chunks and "/quotas/add" in pages, sorted(pages)
     assert any("resetmypassword" in p for p in pages), sorted(pages)
     assert not any("logout" in p or p.startswith("/lang/") for p in pages)
+
+
+def test_the_calendars_vendored_zh_locale_is_chinese():
+    """The date-time calendar's month and weekday names are flatpickr's zh locale (the crawl reads them on every page
+    with a date-time field): Chinese, and no English word among them."""
+    words = flatpickr_zh_words()
+    assert {"五月", "十二月", "周一", "周日"} <= set(words), words
+    assert english_words(words) == []
 
 
 @pytest.mark.parametrize("role", ROLE_CASES, ids=ROLE_IDS)

@@ -2,15 +2,15 @@
 
 FAB renders DateTime columns with bootstrap-datepicker, which is English, picks days without a time and overwrites
 what was typed on Tab, Esc or Enter. Every DateTime column in a portal form gets this field instead (see
-`app.views.base.ChineseDisplay`): a plain text box, so typing and pasting always work, plus a calendar button
-(app/static/js/datetime-picker.js) that writes the same text. Values are Beijing wall-clock time, stored naive to the
+`app.views.base.ChineseDisplay`): a plain text box, so typing and pasting always work, plus a calendar button that
+opens flatpickr (app/static/js/datetime-field.js, app/static/vendor/flatpickr/) and writes the same text. Values are Beijing wall-clock time, stored naive to the
 second, like every campaign date (app/clock.py).
 """
 import json
 import re
 from datetime import datetime
 
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from markupsafe import Markup
 from wtforms import Field
 from wtforms.widgets import html_params
@@ -38,23 +38,25 @@ def parse(text: str) -> datetime | None:
 
 
 def picker_texts() -> dict:
-    """The calendar's words, from the catalogs (the language the page is shown in)."""
+    """The portal's words around the calendar, from the catalogs (the language the page is shown in): the labels
+    flatpickr's locales lack, and the hint under a value that does not read as a moment. Month and weekday names
+    are flatpickr's own locale's (zh, or its English)."""
     return {
         "open": _("选择日期和时间"),
         "previous": _("上一月"),
         "next": _("下一月"),
         "year": _("年份"),
         "month": _("月份"),
-        "months": [_("%(month)d月", month=month) for month in range(1, 13)],
-        "yearSuffix": _("年"),
-        "weekdays": [_("周一"), _("周二"), _("周三"), _("周四"), _("周五"), _("周六"), _("周日")],
         "hour": _("时"),
         "minute": _("分"),
         "second": _("秒"),
-        "ok": _("确定"),
-        "cancel": _("取消"),
         "invalid": _("请按“年-月-日 时:分:秒”填写，例如 %(example)s", example=EXAMPLE),
     }
+
+
+def picker_locale() -> str:
+    """The calendar's locale: flatpickr's English on an English page, its zh locale otherwise."""
+    return "en" if str(get_locale() or "").startswith("en") else "zh"
 
 
 class DateTimePickerWidget:
@@ -78,7 +80,8 @@ class DateTimePickerWidget:
             **{"class": "btn btn-default dt-open", "aria-label": _("选择日期和时间"), "aria-haspopup": "dialog",
                "aria-expanded": "false"},
         )
-        texts = html_params(**{"data-texts": json.dumps(picker_texts(), ensure_ascii=False)})
+        texts = html_params(**{"data-texts": json.dumps(picker_texts(), ensure_ascii=False),
+                               "data-locale": picker_locale()})
         return Markup(
             f'<div class="input-group dt-field" data-dt-field {texts}>'
             f"<input {params}>"

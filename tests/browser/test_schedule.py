@@ -2,8 +2,9 @@
 keyboard and once with the calendar, and the public home page shows the new end; a bad value is refused in Chinese
 at the field, keeping what was typed.
 
-The calendar is the portal's own (app/static/js/datetime-picker.js), so it is driven here as users drive it: the
-calendar button, the month selector and arrows, a day, the hour/minute/second boxes, 确定 — by mouse and by keys.
+The calendar is flatpickr (app/static/vendor/flatpickr/, opened by the field's button, see
+app/static/js/datetime-field.js), driven here as users drive it: the calendar button, the month arrows, a day, the
+hour/minute/second boxes — by mouse and by keys (arrows, Ctrl+→ for the month, Enter, Tab, Esc).
 """
 import re
 from datetime import datetime
@@ -55,15 +56,15 @@ def home_schedule(page):
 
 
 def fully_shown(panel) -> bool:
-    """The calendar is inside the window and on top of the page: its corners and its 确定 button are what a click
+    """The calendar is inside the window and on top of the page: its corners and its seconds box are what a click
     there would hit (a panel clipped by the form's scrolling table would fail this)."""
     return panel.evaluate("""panel => {
       const box = panel.getBoundingClientRect();
       if (box.top < 0 || box.left < 0 || box.bottom > innerHeight || box.right > innerWidth) return false;
       const hits = (x, y) => panel.contains(document.elementFromPoint(x, y));
-      const ok = panel.querySelector('.dt-ok').getBoundingClientRect();
+      const second = panel.querySelector('.flatpickr-second'), at = second.getBoundingClientRect();
       return hits(box.left + 2, box.top + 2) && hits(box.right - 2, box.bottom - 2)
-        && document.elementFromPoint(ok.left + ok.width / 2, ok.top + ok.height / 2) === panel.querySelector('.dt-ok');
+        && document.elementFromPoint(at.left + at.width / 2, at.top + at.height / 2) === second;
     }""")
 
 
@@ -103,49 +104,61 @@ def test_city_office_extends_a_window_by_keyboard_and_by_calendar(page, live_ser
     open_window_form(flow, window)
     field = page.locator(".dt-field", has=page.locator("#ends_at"))
     field.locator("button.dt-open").click()
-    panel = field.locator(".dt-panel")
-    assert panel.is_visible() and fully_shown(panel)
+    panel = page.locator(".flatpickr-calendar.open")
+    assert panel.count() == 1 and panel.is_visible() and fully_shown(panel)
+    assert page.locator("input.flatpickr-input:visible").count() == 0  # flatpickr's own input stays out of sight
     flow.check()  # the open calendar has no English either
-    assert panel.locator(".dt-year option:checked").inner_text() == "2027年"
-    assert panel.locator(".dt-month option:checked").inner_text() == "5月"
-    assert panel.locator(".dt-day.active").inner_text() == "6"
-    assert [panel.locator(f".dt-{part}").input_value() for part in ("h", "mi", "s")] == ["23", "59", "59"]
-    assert panel.locator("thead th").all_inner_texts() == ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+    assert panel.locator(".cur-year").input_value() == "2027"
+    assert panel.locator(".flatpickr-monthDropdown-months option:checked").inner_text() == "五月"
+    assert panel.locator(".flatpickr-day.selected").inner_text() == "6"
+    time = {part: panel.locator(f"input.flatpickr-{part}") for part in ("hour", "minute", "second")}
+    assert [box.input_value() for box in time.values()] == ["23", "59", "59"]
+    weekdays = panel.locator(".flatpickr-weekday").all_inner_texts()
+    assert [w.strip() for w in weekdays] == ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
     # 2027-05-01 is a Saturday: the first day sits in the sixth column.
-    assert panel.locator("tbody tr").first.locator("td").nth(5).inner_text() == "1"
+    assert panel.locator(".flatpickr-day").evaluate_all(
+        "days => days.findIndex(d => !d.classList.contains('prevMonthDay'))") == 5
     page.screenshot(path=SCREENSHOT)
-    panel.locator("button.dt-next").click()  # 下一月: June
-    assert panel.locator(".dt-month option:checked").inner_text() == "6月"
-    panel.locator(".dt-day", has_text=re.compile(r"^10$")).click()
-    panel.locator(".dt-h").fill("18")
-    panel.locator(".dt-mi").fill("30")
-    panel.locator(".dt-s").fill("15")
-    panel.locator("button.dt-ok").click()
-    assert field.locator(".dt-panel").count() == 0
+    panel.locator(".flatpickr-next-month").click()  # 下一月: June
+    assert panel.locator(".flatpickr-monthDropdown-months option:checked").inner_text() == "六月"
+    panel.locator(".flatpickr-day:not(.prevMonthDay):not(.nextMonthDay)", has_text=re.compile(r"^10$")).click()
+    assert end.input_value() == "2027-06-10 23:59:59"  # the day is written at once, the time kept
+    time["hour"].fill("18")
+    time["minute"].fill("30")
+    time["second"].fill("15")
+    page.locator("#model_form").click(position={"x": 2, "y": 2})  # outside the calendar: it closes
+    assert page.locator(".flatpickr-calendar.open").count() == 0
     assert end.input_value() == "2027-06-10 18:30:15"
     save(page)
     assert urlsplit(page.url).path == LIST
     assert home_schedule(page)["在线报名"] == ("2027-04-04 00:00:00", "2027-06-10 18:30:15")
 
-    # --- The calendar, by keys: Enter opens it, arrows move the day, PageDown the month, Enter in the time confirms;
-    # Esc closes it without changing anything. ---------------------------------------------------------------------
+    # --- The calendar, by keys: Enter on the button opens it on the field's day, arrows move the day, Ctrl+→ the
+    # month, Enter picks the day and goes to the hour, Tab to minute and second, Enter there closes it; Esc closes it
+    # without changing anything. --------------------------------------------------------------------------------------
     open_window_form(flow, window)
+    focused = "() => document.activeElement.getAttribute('aria-label')"  # a day's: 2027年6月10日
     field.locator("button.dt-open").focus()
     page.keyboard.press("Enter")
-    assert panel.locator(".dt-day.active").inner_text() == "10"
+    assert panel.locator(".flatpickr-day.selected").inner_text() == "10"
+    assert page.evaluate(focused) == "2027年6月10日"  # the keyboard starts on the field's day
     page.keyboard.press("ArrowRight")  # 6月11日
     page.keyboard.press("ArrowDown")  # 6月18日
-    page.keyboard.press("PageDown")  # 7月18日
+    assert page.evaluate(focused) == "2027年6月18日"
     page.keyboard.press("Escape")
-    assert field.locator(".dt-panel").count() == 0
+    assert page.locator(".flatpickr-calendar.open").count() == 0
     assert end.input_value() == "2027-06-10 18:30:15"
-    page.keyboard.press("Enter")  # the button has the focus back
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowDown")
-    page.keyboard.press("PageDown")
-    assert panel.locator(".dt-month option:checked").inner_text() == "7月"
-    assert panel.locator(".dt-day.active").inner_text() == "18"
-    panel.locator(".dt-h").focus()
+    assert page.evaluate("() => document.activeElement.classList.contains('dt-open')")  # the button has the focus
+    page.keyboard.press("Enter")
+    page.keyboard.press("Control+ArrowRight")  # 7月1日
+    assert panel.locator(".flatpickr-monthDropdown-months option:checked").inner_text() == "七月"
+    # flatpickr puts the focus on the grid's first cell, Monday 6月28日, greyed before 7月1日 (a Thursday).
+    assert page.evaluate(focused) == "2027年6月28日"
+    for key in ("ArrowDown", "ArrowDown", "ArrowDown", "ArrowLeft"):  # 7月5日, 12日, 19日, then 18日
+        page.keyboard.press(key)
+    assert page.evaluate(focused) == "2027年7月18日"
+    page.keyboard.press("Enter")  # picks 7月18日, keeps the time, and moves to the hour
+    assert end.input_value() == "2027-07-18 18:30:15"
     page.keyboard.press("Control+A")
     page.keyboard.type("23")
     page.keyboard.press("Tab")
@@ -154,7 +167,8 @@ def test_city_office_extends_a_window_by_keyboard_and_by_calendar(page, live_ser
     page.keyboard.press("Tab")
     page.keyboard.press("Control+A")
     page.keyboard.type("59")
-    page.keyboard.press("Enter")  # confirms the calendar, does not submit the form
+    page.keyboard.press("Enter")  # closes the calendar, does not submit the form
+    assert page.locator(".flatpickr-calendar.open").count() == 0
     assert urlsplit(page.url).path == f"/campaigns/windows/edit/{window.id}"
     assert end.input_value() == "2027-07-18 23:59:59"
     save(page)
@@ -216,8 +230,10 @@ def test_the_audit_log_filters_by_time_with_the_same_field(page, live_server, of
     page.keyboard.press("Tab")
     assert value.input_value() == "2027-04-21 00:00:00"
     page.locator("td.filter .dt-open").click()
-    assert page.locator(".dt-panel .dt-day.active").inner_text() == "21"
+    assert page.locator(".flatpickr-calendar.open .flatpickr-day.selected").inner_text() == "21"
     page.keyboard.press("Escape")
+    assert page.locator(".flatpickr-calendar.open").count() == 0
+    assert value.input_value() == "2027-04-21 00:00:00"
     flow.check()
     with page.expect_navigation():
         page.click("form#filter_form button[type=submit], .panel-body button[type=submit]:has-text('搜索')")
@@ -226,3 +242,19 @@ def test_the_audit_log_filters_by_time_with_the_same_field(page, live_server, of
     assert times and all(t >= "2027-04-21 00:00:00" for t in times), times
     assert "延庆区" in listed.inner_text() and "在线报名" not in listed.inner_text()
     assert not errors, errors
+
+
+def test_the_calendar_speaks_english_on_an_english_page(page, live_server, office):
+    flow = Flow(page)
+    flow.log_in(office["city"])
+    page.goto("/lang/en")
+    page.goto(f"/campaigns/windows/edit/{office['window'].id}")
+    page.locator(".dt-field", has=page.locator("#ends_at")).locator("button.dt-open").click()
+    panel = page.locator(".flatpickr-calendar.open")
+    assert panel.locator(".flatpickr-monthDropdown-months option:checked").inner_text() == "April"
+    assert [w.strip() for w in panel.locator(".flatpickr-weekday").all_inner_texts()][:2] == ["Mon", "Tue"]
+    assert panel.locator("input.flatpickr-hour").get_attribute("aria-label") != "时"
+    chinese = panel.evaluate("p => (p.innerText + [...p.querySelectorAll('[aria-label]')].map(e => e.getAttribute("
+                             "'aria-label')).join(' ')).match(/[\\u4e00-\\u9fff]+/g)")
+    assert not chinese, chinese
+    page.goto("/lang/zh")

@@ -41,8 +41,11 @@ def test_edit_form_shows_the_current_times_to_the_second_in_the_portal_picker(cl
     assert 'value="2027-04-27 23:59:59"' in _input(html, "ends_at")
     # The portal's Chinese calendar, not FAB's English bootstrap-datepicker (which drops the time).
     assert "data-dt-field" in html and "appbuilder_datetime" not in html
-    assert "选择日期和时间" in html and "周一" in html
-    assert "/static/js/datetime-picker.js" in html
+    assert "选择日期和时间" in html and 'data-locale="zh"' in html
+    # flatpickr, vendored from the npm registry (never a CDN), with its zh locale and the portal's init script.
+    for script in ("/static/vendor/flatpickr/flatpickr.min.js", "/static/vendor/flatpickr/zh.js",
+                   "/static/js/datetime-field.js"):
+        assert f'src="{script}"' in html, script
 
 
 @pytest.mark.parametrize(
