@@ -402,3 +402,13 @@ def test_before_the_application_window_opens_the_page_names_its_start_and_drafts
     assert "保存草稿" in page
     client.post("/apply/", data=fields(citizen["street"], intent="save"))
     assert mine().status == "draft" and mine().name == "张学习"
+
+
+def test_a_forged_gender_value_is_refused_in_chinese_at_its_field(citizen):
+    """The select offers 男/女; anything else (an edited page, a script) is answered at the field in Chinese."""
+    client = citizen["client"]
+    response = client.post("/apply/", data=fields(citizen["street"], id_number="", gender="robot", intent="save"))
+    assert response.status_code == 200
+    assert "请选择性别" in response.text and "Not a valid choice" not in response.text
+    assert 'value="北京某研究院"' in response.text
+    assert mine().work_unit == "北京某研究院"  # the valid fields were saved
