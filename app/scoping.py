@@ -68,7 +68,8 @@ def can_see_unit(user, unit: Unit | None) -> bool:
 
 def parent_choice_clause(user):
     """SQL condition on Unit: first-level units to filter a list of second-level units by (the search form)."""
-    own_parent = getattr(getattr(user, "unit", None), "parent_id", None) if role_names(user) else None
+    # A street clerk sees its street, so it may filter by the street's district; no other role gets one this way.
+    own_parent = user.unit.parent_id if _clerk_unit(user, roles.L2_CLERK) is not None else None
     return and_(Unit.level == 1, or_(unit_clause(user), Unit.id == own_parent) if own_parent else unit_clause(user))
 
 

@@ -617,3 +617,20 @@ def test_anything_that_is_not_a_signed_in_account_sees_nothing(world):
         assert scoping.role_names(nobody) == set()
         assert db.session.query(Application).filter(scoping.application_clause(nobody)).count() == 0
         assert not scoping.can_see_application(nobody, application)
+
+
+def test_the_parent_filter_of_the_street_list_offers_the_parents_each_user_may_search_by(world, strays):
+    """二级单位's search filter 所属一级单位: the city office and the auditor every district, a district clerk its own,
+    a street clerk its own street's district (it sees the street), nobody else anything — never a street."""
+    def choices(user):
+        return {u.name for u in db.session.query(Unit).filter(scoping.parent_choice_clause(user))}
+
+    everything = {"海淀区", "朝阳区"}
+    assert choices(world["city"]) == everything and choices(world["auditor"]) == everything
+    assert choices(world["l1"]) == {"海淀区"} and choices(world["l1_other"]) == {"朝阳区"}
+    assert choices(world["l2"]) == {"海淀区"} and choices(world["l2_other"]) == {"朝阳区"}
+    for name in ("expert", "applicant"):
+        assert choices(world[name]) == set(), name
+    for name, stray in strays.items():
+        assert choices(stray) == set(), name
+    assert choices(AnonymousUserMixin()) == set()
