@@ -853,3 +853,38 @@ def test_an_application_is_gated_by_its_own_campaigns_window(chain):
     older = factories.campaign(year=2025)  # its windows are a year behind: closed, while this year's are open
     application = factories.application(unit=chain["street"], campaign=older)
     refused(chain["l2"], application, "l2_recommend", "过期无效")
+
+
+# --- whom a citizen or the office calls about a unit (提交情况, void notices) -----------------------------------------
+
+
+def test_a_units_contact_is_its_own_contact_else_an_active_clerk_with_a_phone(chain):
+    street = chain["street"]
+    assert workflow.unit_contact(None) == ("", "")
+    street.contact_name, street.contact_phone = "张伟", "010-62551234"
+    db.session.commit()
+    assert workflow.unit_contact(street) == ("张伟", "010-62551234")  # the unit's own contact comes first
+
+    street.contact_name, street.contact_phone = None, None
+    chain["l2"].first_name, chain["l2"].last_name, chain["l2"].phone = "刘", "晓燕", None
+    gone = factories.account(roles.L2_CLERK, unit=street, first_name="王停用", phone="13800000001")
+    gone.active = False
+    reachable = factories.account(roles.L2_CLERK, unit=street, first_name="赵有电话", phone="13800000002")
+    db.session.commit()
+    # The first clerk has no phone: its name is kept, the phone comes from the next active clerk with one,
+    # never from a deactivated account.
+    assert workflow.unit_contact(street) == ("刘晓燕", "13800000002")
+
+    street.contact_name = "张伟"
+    db.session.commit()
+    assert workflow.unit_contact(street) == ("张伟", "13800000002")  # a named contact without a phone: a clerk's phone
+    street.contact_name, street.contact_phone = None, "010-62551234"
+    db.session.commit()
+    # A unit phone without a name: the name of a clerk who can be reached by phone too.
+    assert workflow.unit_contact(street) == ("赵有电话", "010-62551234")
+    reachable.active = False
+    db.session.commit()
+    street.contact_phone = None
+    db.session.commit()
+    assert workflow.unit_contact(street) == ("刘晓燕", "")  # nobody with a phone: the name alone
+    assert gone.phone  # (the deactivated clerk's phone was there all along)
