@@ -212,7 +212,10 @@ def test_the_void_notice_of_a_forwarded_application_names_the_first_level_unit_a
     db.session.commit()
     clock.freeze(chain["campaign"].window(Stage.L1_REVIEW).ends_at + timedelta(seconds=1))
     notice = workflow.void_notice(application)
-    assert "由 中关村街道 推荐至 海淀区，但 海淀区 未在" in notice.message
+    end = chain["campaign"].window(Stage.L1_REVIEW).ends_at
+    assert notice.message == (f"您的报名已由 中关村街道 推荐至 海淀区，但 海淀区 未在 {end:%Y-%m-%d %H:%M:%S} 前完成推荐上报，"
+                              "本次报名未能进入下一环节。")
+    assert notice.unit == chain["street"].parent
     # The district has no contact of its own: its clerk is whom to call.
     assert notice.contact == "如有疑问请联系 海淀区 李娜 13800138000。"
 
@@ -221,8 +224,12 @@ def test_the_void_notice_of_a_returned_application_says_it_was_not_resubmitted(c
     open_stage(chain, Stage.APPLY)
     application = factories.application(unit=chain["street"])
     workflow.perform(chain["l2"], application.id, "return", "请补充")
-    clock.freeze(chain["campaign"].window(Stage.APPLY).ends_at + timedelta(seconds=1))
-    assert "退回修改后，未在在线报名截止时间" in workflow.void_notice(application).message
+    end = chain["campaign"].window(Stage.APPLY).ends_at
+    clock.freeze(end + timedelta(seconds=1))
+    notice = workflow.void_notice(application)
+    assert notice.message == (f"您的报名被推荐单位（中关村街道）退回修改后，未在在线报名截止时间 {end:%Y-%m-%d %H:%M:%S} 前"
+                              "重新提交，本次报名未能进入下一环节。")
+    assert notice.unit == chain["street"]
 
 
 def test_editing_closes_with_the_application_window_to_the_second(chain):
