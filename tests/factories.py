@@ -121,3 +121,82 @@ def application(unit=None, applicant=None, campaign=None, status="submitted", **
     db.session.add(item)
     db.session.commit()
     return item
+
+
+# Expert review (app/models/review.py)
+
+
+def expert(employer="北京某大学", employer_unit=None, field="终身教育", username=None, **fields):
+    """An expert: an account with role 专家 and its Expert row."""
+    from app.models import Expert
+
+    person = account(roles.EXPERT, username=username, phone=fields.pop("phone", "13800000000"), **fields)
+    item = Expert(account=person, employer=employer, employer_unit=employer_unit, field=field)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def review_round(campaign=None, stage="initial_review", experts_per_application=3, rubric=True):
+    """A round of a campaign with the notice's six conditions as its rubric (rubric=False: none yet)."""
+    from app.models import ReviewRound, RubricCriterion
+    from app.models.review import NOTICE_CONDITIONS
+
+    campaign = campaign or schedule.current_campaign() or globals()["campaign"]()
+    item = ReviewRound(campaign=campaign, stage=stage, experts_per_application=experts_per_application)
+    if rubric:
+        item.criteria = [
+            RubricCriterion(key=key, label=str(label), weight=weight, max_score=scale, position=position)
+            for position, (key, label, weight, scale) in enumerate(NOTICE_CONDITIONS)
+        ]
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def panel(round_, experts=(), units=(), name=None):
+    """专家组 of a round with these experts, reviewing these first-level units' applications (none: the rest)."""
+    from app.models import ExpertPanel, ExpertPanelMember, ExpertPanelUnit
+
+    item = ExpertPanel(round=round_, name=name or f"第{next(_counter)}组")
+    db.session.add(item)
+    db.session.flush()
+    with db.session.no_autoflush:
+        item.members = [ExpertPanelMember(panel_id=item.id, round_id=round_.id, expert=e) for e in experts]
+        item.units = [ExpertPanelUnit(panel_id=item.id, round_id=round_.id, unit=u) for u in units]
+    db.session.commit()
+    return item
+
+
+def conflict(expert_, unit=None, application=None, reason="曾在该单位任职"):
+    from app.models import ExpertConflict
+
+    item = ExpertConflict(expert=expert_, unit=unit, application=application, reason=reason)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def assignment(round_, application_, expert_, status="assigned", scores=None, comment=None):
+    """application_ given to expert_ in round_. scores: {criterion key: value} saved with it; status "submitted"
+    computes the weighted total the way app/scoring.py does (sum(weight * value / max) / sum(weight) * 100)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from app import clock
+    from app.models import ReviewAssignment, ReviewScore
+
+    item = ReviewAssignment(round_id=round_.id, campaign_id=round_.campaign_id, application=application_,
+                            expert=expert_, status=status, comment=comment)
+    if scores:
+        by_key = {c.key: c for c in round_.criteria}
+        item.scores = [ReviewScore(criterion=by_key[k], value=v) for k, v in scores.items()]
+        weights = sum(c.weight for c in round_.criteria)
+        total = sum(Decimal(by_key[k].weight) * Decimal(v) / by_key[k].max_score for k, v in scores.items())
+        item.total = (total / weights * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    if status == "submitted":
+        item.submitted_at = clock.now()
+    if status == "declined":
+        item.declined_reason = "与申报人同一单位"
+    db.session.add(item)
+    db.session.commit()
+    return item

@@ -11,9 +11,33 @@ from app.models.application import (
 from app.models.audit import AuditEvent
 from app.models.campaign import Campaign, Stage, StageWindow
 from app.models.permission import WithdrawnGrant
+from app.models.review import (
+    AssignmentStatus,
+    Expert,
+    ExpertConflict,
+    ExpertPanel,
+    ExpertPanelMember,
+    ExpertPanelUnit,
+    InboxMessage,
+    ReviewAssignment,
+    ReviewRound,
+    ReviewScore,
+    RubricCriterion,
+)
 from app.models.unit import Unit, UnitCategory
 
 __all__ = [
+    "RubricCriterion",
+    "ReviewScore",
+    "ReviewRound",
+    "ReviewAssignment",
+    "InboxMessage",
+    "ExpertPanelUnit",
+    "ExpertPanelMember",
+    "ExpertPanel",
+    "ExpertConflict",
+    "Expert",
+    "AssignmentStatus",
     "Account",
     "Application",
     "ApplicationEvent",

@@ -38,6 +38,10 @@ class ApplicationStatus(str, enum.Enum):
     L1_NOT_RECOMMENDED = "l1_not_recommended"
     REPORTED = "reported"  # 上报: on the city office's desk
     L1_REJECTED = "l1_rejected"
+    # 专家评审 (app/workflow.py, the city office's picks from the rankings of app/ranking.py)
+    SHORTLISTED = "shortlisted"  # moved from 初审 into 复审
+    CANDIDATE = "candidate"  # 拟评选: one of the campaign's winner_quota (100)
+    FEATURED = "featured"  # 拟评选 and 重点宣传: one of the campaign's featured_quota (10)
 
     @property
     def label(self):
@@ -56,6 +60,9 @@ STATUS_LABELS = {
     ApplicationStatus.L1_NOT_RECOMMENDED: _l("一级单位拟不推荐（未上报）"),
     ApplicationStatus.REPORTED: _l("一级单位已上报市学习办"),
     ApplicationStatus.L1_REJECTED: _l("一级单位不推荐"),
+    ApplicationStatus.SHORTLISTED: _l("入围复审"),
+    ApplicationStatus.CANDIDATE: _l("拟评选"),
+    ApplicationStatus.FEATURED: _l("拟评选（重点宣传）"),
 }
 # What a first-level unit sees: only what its second-level units recommended and submitted (R-REV-2).
 L1_VISIBLE = (
@@ -64,6 +71,9 @@ L1_VISIBLE = (
     ApplicationStatus.L1_NOT_RECOMMENDED,
     ApplicationStatus.REPORTED,
     ApplicationStatus.L1_REJECTED,
+    ApplicationStatus.SHORTLISTED,
+    ApplicationStatus.CANDIDATE,
+    ApplicationStatus.FEATURED,
 )
 GENDER_LABELS = {"male": _l("男"), "female": _l("女")}
 DEEDS_MAX_CHARS = 2000
