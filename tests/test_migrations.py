@@ -13,6 +13,7 @@ from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
 
 # The revision before the recommendation chain: applications could only be draft, submitted or returned.
 BEFORE_CHAIN = "a4a1c7c82be6"
+BEFORE_REVIEW = "5e7b2f1c9a01"
 NOW = datetime(2026, 5, 1, 10, 0)
 
 
@@ -130,9 +131,32 @@ def fill_every_table():
         PastWinner(name="往届", id_number=factories.id_number(), batch="第八批", year=2024),
     ])
     audit.record("application.l2_recommend", "application", applications[ApplicationStatus.L2_RECOMMENDED].id, "x")
+    fill_review(campaign, district, applications)
     db.session.commit()
     clock.freeze(None)
     return {status.value: application.id for status, application in applications.items()}
+
+
+def fill_review(campaign, district, applications):
+    """The expert review's tables: experts in a panel of each round, conflicts, reviews in every state, a reminder."""
+    from app import rounds
+    from app.models import ApplicationStatus as S
+    from app.models import InboxMessage
+    from tests import factories
+
+    experts = [factories.expert(employer_unit=district if i == 0 else None) for i in range(3)]
+    initial = rounds.round_for(campaign, "initial_review")
+    final = rounds.round_for(campaign, "final_review")
+    factories.panel(initial, experts, units=[district])
+    factories.panel(final, experts[1:])
+    factories.conflict(experts[0], unit=district)
+    factories.conflict(experts[1], application=applications[S.REPORTED], reason="亲属")
+    scores = {c.key: 8 for c in initial.criteria}
+    for application, status in ((applications[S.REPORTED], "assigned"), (applications[S.SHORTLISTED], "submitted"),
+                                (applications[S.CANDIDATE], "draft"), (applications[S.FEATURED], "declined")):
+        factories.assignment(initial, application, experts[2], status=status,
+                             scores=scores if status in ("submitted", "draft") else None)
+    db.session.add(InboxMessage(account=experts[2].account, text="请尽快完成评审", link="/expert/"))
 
 
 def statuses() -> dict[int, str]:
@@ -149,6 +173,15 @@ def test_every_revision_downgrades_and_upgrades_again_with_data(app, tmp_path):
 
         # Back to before the chain: the units' decisions cannot be held there, the citizens' applications are
         # kept, each waiting for its second-level unit again; drafts and returned ones stay as they were.
+        # Back to before the review: its tables go, the applications it had moved on wait on the city office's desk.
+        downgrade(revision=BEFORE_REVIEW)
+        after = statuses()
+        assert {after[ids[s]] for s in ("shortlisted", "candidate", "featured")} == {"reported"}
+        assert all(after[i] == s for s, i in ids.items() if s not in ("shortlisted", "candidate", "featured"))
+        upgrade()
+        assert statuses() == after
+        db.session.remove()
+
         downgrade(revision=BEFORE_CHAIN)
         after = statuses()
         assert set(after) == set(ids.values())

@@ -105,8 +105,7 @@ def test_application_answers_agree_over_every_role_and_status(world):
     mine = {(row.status, "中关村街道") for row in rows if row.applicant_id == world["applicant"].id}
     assert seen_by["applicant"] == mine and ("draft", "中关村街道") in mine
     assert ("draft", "中关村街道") not in seen_by["l2"] | seen_by["city"] | seen_by["auditor"]
-    assert seen_by["l1"] == {(s, "中关村街道") for s in ("l2_forwarded", "l1_recommended", "l1_not_recommended",
-                                                      "reported", "l1_rejected")}
+    assert seen_by["l1"] == {(s, "中关村街道") for s in L1_SEES}
     assert seen_by["expert"] == seen_by["l2_sibling"] == seen_by["applicant_other"] == set()
 
 
@@ -469,7 +468,9 @@ from flask_login import AnonymousUserMixin  # noqa: E402
 
 from app.models import Application, ApplicationStatus  # noqa: E402
 
-L1_SEES = {"l2_forwarded", "l1_recommended", "l1_not_recommended", "reported", "l1_rejected"}
+# ... and, once reported, where the expert review takes it (入围复审, 拟评选, 重点宣传).
+L1_SEES = {"l2_forwarded", "l1_recommended", "l1_not_recommended", "reported", "l1_rejected", "shortlisted",
+           "candidate", "featured"}
 ALL_BUT_DRAFT = {s.value for s in ApplicationStatus} - {"draft"}
 
 
