@@ -226,3 +226,18 @@ def test_time_left_reads_in_days_then_hours(world):
     assert rounds.duration_text(rounds.time_left(r, datetime(2026, 6, 18, 6, 30))) == "还剩 2 小时 29 分钟"
     assert rounds.time_left(r, END) == timedelta(0) and rounds.time_left(r, AFTER) is None
     assert rounds.duration_text(None) == ""
+
+
+@pytest.mark.postgres
+def test_ten_parallel_closes_close_once_with_one_audit_event(app, world):
+    from tests.test_concurrency import race
+
+    mixed(world)
+    clock.freeze(AFTER)
+    clients = [factories.api_client(app, world["city"]) for _ in range(10)]
+    url = f"/api/v1/review_progress/{world['round'].id}/close"
+    responses = race(app, 10, lambda i: clients[i].post(url))
+    assert sorted(r.status_code for r in responses) == [200] + [409] * 9
+    assert all("不能重复结束" in r.json["message"] for r in responses if r.status_code == 409)
+    db.session.expire_all()
+    assert db.session.query(AuditEvent).filter_by(action="review_round.close").count() == 1
