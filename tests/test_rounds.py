@@ -132,6 +132,9 @@ def test_closing_early_once_every_review_not_declined_is_submitted(world):
     assert not rounds.is_open(closed)  # scoring refuses from now on
     log = db.session.query(AuditEvent).filter_by(action="review_round.close").one()
     assert log.object_id == str(r.id) and log.detail == {"early": True, "submitted": 2, "missing": 0}
+    from app.views.audit import action_label, object_type_label
+
+    assert (str(action_label(log.action)), str(object_type_label(log.object_type))) == ("结束评审轮次", "评审轮次")
 
 
 def test_a_round_with_nothing_submitted_does_not_close_before_its_end(world):
