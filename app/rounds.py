@@ -304,6 +304,9 @@ def remind(actor, round_id: int, expert_ids=None) -> int:
         review_round = _round_or_404(actor, round_id)
         if review_round.is_closed:
             raise WorkflowError(_("「%(round)s」已经结束，无需提醒", round=review_round.stage_label))
+        if window_ended(review_round):
+            raise WorkflowError(_("「%(round)s」的评审时间已于 %(end)s 截止，专家已不能评分，无需提醒",
+                                  round=review_round.stage_label, end=schedule.format_time(window_end(review_round))))
         query = (
             db.session.query(Expert.id, Expert.account_id, func.count(ReviewAssignment.id))
             .join(ReviewAssignment, ReviewAssignment.expert_id == Expert.id)

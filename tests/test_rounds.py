@@ -208,12 +208,15 @@ def test_nobody_to_remind_when_nothing_is_missing(world):
     assert db.session.query(AuditEvent).filter_by(action="review_round.remind").count() == 0
 
 
-def test_remind_is_the_city_offices_and_not_after_closing(world):
+def test_remind_is_the_city_offices_and_only_while_experts_may_score(world):
     mixed(world)
     with pytest.raises(WorkflowError) as refused:
         rounds.remind(world["auditor"], world["round"].id)
     assert refused.value.status == 403
     clock.freeze(AFTER)
+    with pytest.raises(WorkflowError) as refused:
+        rounds.remind(world["city"], world["round"].id)
+    assert "评审时间已于 2026-06-18 08:59:59 截止，专家已不能评分" in str(refused.value)
     rounds.close(world["city"], world["round"].id)
     with pytest.raises(WorkflowError) as refused:
         rounds.remind(world["city"], world["round"].id)

@@ -11,6 +11,7 @@ from flask import abort, flash, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from app import audit, clock, rounds, schedule, score_sheets, scoping
 from app.exports import XLSX_MIMETYPE
@@ -71,12 +72,24 @@ class ReviewProgressView(BaseView):
         review_round = None
         if campaign is not None:
             if not stage:
-                current = rounds.current_round(campaign) if scoping.is_city_office(current_user) else None
-                stage = current.stage if current is not None else rounds.ROUNDS[0].value
-            # The city office's first visit makes the round (with the notice's rubric); the auditor only reads.
-            review_round = rounds.round_for(campaign, stage, create=scoping.is_city_office(current_user))
-            db.session.commit()
+                now = clock.now()
+                stage = next((s.value for s in rounds.ROUNDS if (w := campaign.window(s)) and w.is_open(now)),
+                             rounds.ROUNDS[0].value)
+            review_round = self._round_of(campaign, stage)
         return self._render(campaign, stage or rounds.ROUNDS[0].value, review_round)
+
+    @staticmethod
+    def _round_of(campaign, stage):
+        """The campaign's round of this stage. The city office's first visit makes it (with the notice's rubric,
+        as 评审设置 would); the auditor only reads. Two first visits at once: the second reads the first's row."""
+        create = scoping.is_city_office(current_user)
+        try:
+            review_round = rounds.round_for(campaign, stage, create=create)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            review_round = rounds.round_for(campaign, stage, create=False)
+        return review_round
 
     @expose("/<int:round_id>")
     @has_access

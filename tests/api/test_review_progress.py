@@ -19,7 +19,8 @@ def world(app, rounds_world):  # noqa: F811
 def test_progress_over_rest(world):
     api, r = world["api"], world["round"]
     listed = api.get("/api/v1/review_progress/").json["rounds"]
-    assert [(x["id"], x["stage"], x["stage_label"], x["open"]) for x in listed] == [(r.id, "initial_review", "专家初审", True)]
+    assert [(x["id"], x["stage"], x["stage_label"], x["open"]) for x in listed] == [
+        (r.id, "initial_review", "专家初审", True)]
     body = api.get(f"/api/v1/review_progress/{r.id}").json
     assert body["round"]["ends_at"] == "2026-06-18T08:59:59" and body["round"]["closed_at"] is None
     assert body["totals"] == {"experts": 4, "assigned": 6, "submitted": 3, "draft": 1, "not_started": 2,

@@ -3,7 +3,6 @@
 as text."""
 import io
 import re
-from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -188,10 +187,25 @@ def test_the_round_score_sheet_has_every_criterion_and_keeps_formulas_as_text(ap
 def test_the_expert_score_sheet_holds_that_experts_reviews(app, world):
     r = world["round"]
     client = client_of(app, world["city"])
-    (heading, _sheet), rows, _types, _response = export(client, f"/review-progress/{r.id}/experts/{world['zhang'].id}/scores.xlsx")
+    url = f"/review-progress/{r.id}/experts/{world['zhang'].id}/scores.xlsx"
+    (heading, _sheet), rows, _types, _response = export(client, url)
     assert "张专家" in heading
     assert [row[4] for row in rows[2:]] == ["张专家", "张专家"]
     assert client.get(f"/review-progress/{r.id}/experts/{world['zhang'].id + 999}/scores.xlsx").status_code == 404
     outsider = factories.expert(first_name="局外专家")
     assert client.get(f"/review-progress/{r.id}/experts/{outsider.id}/scores.xlsx").status_code == 404
     assert client.get(f"/review-progress/{r.id + 999}/scores.xlsx").status_code == 404
+
+
+def test_the_page_opens_on_the_round_open_now_for_the_auditor_too(app, world):
+    from app import schedule
+
+    schedule.open_stage(world["campaign"], Stage.FINAL_REVIEW, at=NOW)
+    db.session.commit()
+    page = client_of(app, world["auditor"]).get("/review-progress/")
+    assert '<li role="presentation" class="active">' in page.text
+    active = re.search(r'class="active">\s*<a [^>]*>([^<]+)</a>', page.text).group(1)
+    assert active == "专家复审" and "本轮尚未设置" in page.text  # the auditor makes no round
+    assert db.session.query(ReviewRound).filter_by(stage="final_review").count() == 0
+    client_of(app, world["city"]).get("/review-progress/")
+    assert db.session.query(ReviewRound).filter_by(stage="final_review").count() == 1
