@@ -71,12 +71,14 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.api.campaigns import CampaignApi, StageWindowApi
     from app.api.applications import ApplicationApi
     from app.api.my_application import MyApplicationApi
+    from app.api.review_progress import ReviewProgressApi
     from app.api.units import UnitApi
     from app.views.accounts import UnitAccountView
     from app.views.applications import ApplicationView
     from app.views.apply import ApplicationFileView, CitizenApplicationView
     from app.views.citizens import CitizenRegisterView
     from app.views.past_winners import PastWinnerView
+    from app.views.review_progress import ReviewProgressView
     from app.views.review_settings import RecommendationQuotaView, UnitSubmissionView
     from app.views.audit import AuditEventView
     from app.views.campaigns import CampaignView, StageWindowView
@@ -102,6 +104,11 @@ def register_views(appbuilder: AppBuilder) -> None:
         category_label=_l("评审推荐"), category_icon="fa-check-square-o",
     )
     appbuilder.add_view(UnitSubmissionView, "UnitSubmissions", label=_l("提交情况"), icon="fa-inbox", category="Review")
+
+    appbuilder.add_view(
+        ReviewProgressView, "ReviewProgress", label=_l("评审进度"), icon="fa-tasks", category="ExpertReview",
+        category_label=_l("专家评审"), category_icon="fa-graduation-cap",
+    )
 
     units = "Units"
     appbuilder.add_view(
@@ -133,3 +140,4 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(StageWindowApi)
     appbuilder.add_api(MyApplicationApi)
     appbuilder.add_api(ApplicationApi)
+    appbuilder.add_api(ReviewProgressApi)

@@ -138,6 +138,20 @@ def can_see_application(user, application: Application | None) -> bool:
     return application is not None and _row_matches(Application, application_clause(user), application.id)
 
 
+# --- review rounds ---------------------------------------------------------------------------------------------
+
+def review_round_clause(user):
+    """SQL condition on ReviewRound: the rounds whose progress, reviews and score sheets this user may follow (评审进度):
+    the city office's and the auditor's. An expert reaches a round only through its own reviews (assignment_clause)."""
+    return true() if sees_everything(user) else false()
+
+
+def can_see_review_round(user, review_round) -> bool:
+    from app.models import ReviewRound
+
+    return review_round is not None and _row_matches(ReviewRound, review_round_clause(user), review_round.id)
+
+
 # --- FAB filters: base filters of lists and APIs, and the choices of forms ------------------------------------
 
 class _ClauseFilter(BaseFilter):

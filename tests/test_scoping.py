@@ -45,8 +45,13 @@ def world():
     submission_a2 = UnitSubmission(campaign=campaign, unit=a2, level=2, actor_name="l2-sibling")
     db.session.add_all([winner, quota, submission_b, submission_a2])
     db.session.commit()
+    # 专家评审: a round with an expert who reviews district B's application (评审进度 and its score sheets).
+    review_round = factories.review_round(campaign)
+    expert_b = factories.expert(first_name=person_name("expert_b"))
+    factories.assignment(review_round, submitted_b, expert_b, "submitted",
+                         {"values": 8, "dedication": 8, "results": 8, "influence": 8, "lifelong": 8, "welfare": 8})
     return {"a": a, "a1": a1, "a2": a2, "b": b, "b1": b1, "campaign": campaign, "submitted_b": submitted_b,
-            "submitted_a2": submitted_a2, "draft_a": draft_a, "winner": winner, "quota": quota,
+            "review_round": review_round, "expert_b": expert_b, "submitted_a2": submitted_a2, "draft_a": draft_a, "winner": winner, "quota": quota,
             "submission_b": submission_b, "submission_a2": submission_a2, **people}
 
 
@@ -151,6 +156,8 @@ RESOURCES = {
     "/submissions/": "submission",
     "/roles/": "role",
     "/groups/": "role",
+    "/review-progress/": "review_round",  # …/<round_id>/experts/<expert_id>/scores.xlsx: see url_for_rule
+    "/api/v1/review_progress/": "review_round",
 }
 # Routes with arguments that are not row ids.
 NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>",
@@ -203,6 +210,9 @@ def targets(world, kind):
         return [(world["quota"].id, set(), set())]
     if kind == "submission":
         return [(world["submission_b"].id, auditor, set()), (world["submission_a2"].id, {"l1", "auditor"}, set())]
+    if kind == "review_round":
+        # The city office's: the auditor reads it (the score sheets only once the round is closed), nobody else.
+        return [(world["review_round"].id, auditor, set())]
     return [(db.session.query(Role.id).filter(Role.name == roles.L1_CLERK).scalar(), set(), set())]
 
 
@@ -213,6 +223,7 @@ def is_read(rule, method):
 # A real action of each view that has one, so that the scope check and not the name decides.
 ACTION_NAMES = {"UnitAccountView": "reset_password", "AccountDBModelView": "resetpasswords",
                 "PortalRoleModelView": "copyrole", "ApplicationView": "recommend"}
+EXPERT_ID: dict = {}  # set by the matrix test to the world's expert (the score sheet's <expert_id>)
 PLACEHOLDER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
@@ -222,6 +233,9 @@ def url_for_rule(rule, pk) -> str:
     values = {
         "pk": pk,
         "application_id": pk,
+        "round_id": pk,
+        # The expert of a round's score sheet: the one expert of the world (its round is the pk's).
+        "expert_id": EXPERT_ID.get("id", pk),
         "kind": "photo",
         "name": ACTION_NAMES.get(rule.endpoint.split(".")[0], "no-such-action"),
         "filename": "export.csv",
@@ -247,7 +261,8 @@ def test_every_route_argument_is_filled(app):
 
 
 @pytest.mark.parametrize("actor", ["l1", "l2", "expert", "applicant", "auditor"])
-def test_matrix_of_roles_and_id_routes_with_another_units_ids(app, world, actor):
+def test_matrix_of_roles_and_id_routes_with_another_units_ids(app, world, actor, monkeypatch):
+    monkeypatch.setitem(EXPERT_ID, "id", world["expert_b"].id)
     client = factories.login(app.test_client(), world[actor])
     before_units = {u.id: (u.name, u.contact_name) for u in db.session.query(Unit)}
     before_events = db.session.query(AuditEvent).count()
@@ -292,6 +307,21 @@ def test_the_city_office_and_the_auditor_reach_files_and_print_forms(app, world,
     assert call(client, rule, "GET", application_id).status_code == 200
     for other in ("l2", "l1"):  # the district's clerks: not theirs
         assert call(factories.login(app.test_client(), world[other]), rule, "GET", application_id).status_code == 404
+
+
+def test_the_city_office_reaches_the_round_routes_of_the_matrix(app, world, monkeypatch):
+    """The positive side of the review_round rows: the same URLs answer the city office (and the auditor's reads)."""
+    monkeypatch.setitem(EXPERT_ID, "id", world["expert_b"].id)
+    round_id = world["review_round"].id
+    rules = {rule.rule: rule for rule, _m in id_routes(app) if rule.rule.startswith("/review-progress/")}
+    sheet = rules["/review-progress/<int:round_id>/experts/<int:expert_id>/scores.xlsx"]
+    city = factories.login(app.test_client(), world["city"])
+    response = call(city, sheet, "GET", round_id)
+    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    assert call(city, rules["/review-progress/<int:round_id>"], "GET", round_id).status_code == 200
+    auditor = factories.login(app.test_client(), world["auditor"])
+    assert call(auditor, rules["/review-progress/<int:round_id>"], "GET", round_id).status_code == 200
+    assert call(auditor, sheet, "GET", round_id).status_code == 302  # not before the round is closed
 
 
 # --- choices offered by forms, filters and _info ---------------------------------------------------------------

@@ -33,6 +33,7 @@ OBJECT_TYPES = {
     "past_winner": _l("历届学习之星"),
     "application": _l("报名"),
     "recommendation_quota": _l("推荐名额"),
+    "review_round": _l("评审轮次"),
 }
 CHANGES = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 ACTIONS = {
@@ -41,6 +42,10 @@ ACTIONS = {
     "roles.sync": _l("同步角色权限"),
     "role.permissions_edited": _l("修改角色权限"),  # detail: role, granted / withdrawn (the editor's cell labels)
     "export.applications": _l("导出报名信息"),
+    # 评审进度 (app/rounds.py, app/views/review_progress.py)
+    "review_round.close": _l("结束评审轮次"),
+    "review_round.remind": _l("提醒专家"),
+    "export.score_sheet": _l("导出评分表"),
 }
 
 # Field labels per kind of object: the labels of the screens where those fields are edited, and a few of the
@@ -69,6 +74,14 @@ _COMMON_LABELS = {
     "role": _l("角色"),
     "granted": _l("授予"),
     "withdrawn": _l("收回"),
+    # 结束本轮, 提醒 and the score sheets (app/rounds.py): what each records.
+    "early": _l("截止前提前结束"),
+    "submitted": _l("已提交评审"),
+    "missing": _l("未提交评审"),
+    "experts": _l("提醒的专家"),
+    "unfinished": _l("未提交评审"),
+    "expert": _l("专家"),
+    "round_closed": _l("本轮已结束"),
 }
 FIELD_LABELS = {
     "unit": {**UNIT_LABELS, "parent_id": UNIT_LABELS["parent"]},
