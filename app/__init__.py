@@ -71,11 +71,13 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.api.campaigns import CampaignApi, StageWindowApi
     from app.api.applications import ApplicationApi
     from app.api.my_application import MyApplicationApi
+    from app.api.my_review import MyReviewApi, ReviewReopenApi
     from app.api.units import UnitApi
     from app.views.accounts import UnitAccountView
     from app.views.applications import ApplicationView
     from app.views.apply import ApplicationFileView, CitizenApplicationView
     from app.views.citizens import CitizenRegisterView
+    from app.views.expert_review import ExpertReviewView, ReviewRecordView
     from app.views.past_winners import PastWinnerView
     from app.views.review_settings import RecommendationQuotaView, UnitSubmissionView
     from app.views.audit import AuditEventView
@@ -102,6 +104,17 @@ def register_views(appbuilder: AppBuilder) -> None:
         category_label=_l("评审推荐"), category_icon="fa-check-square-o",
     )
     appbuilder.add_view(UnitSubmissionView, "UnitSubmissions", label=_l("提交情况"), icon="fa-inbox", category="Review")
+
+    # 专家评审: the expert's 我的评审 (their first page after sign-in) and the city office's 评审记录.
+    expert_review = "ExpertReview"
+    appbuilder.add_view(
+        ExpertReviewView, "MyReview", label=_l("我的评审"), icon="fa-pencil-square-o", category=expert_review,
+        category_label=_l("专家评审"), category_icon="fa-graduation-cap",
+    )
+    appbuilder.add_view(
+        ReviewRecordView, "ReviewRecords", label=_l("评审记录"), icon="fa-list-alt", category=expert_review,
+        category_label=_l("专家评审"),
+    )
 
     units = "Units"
     appbuilder.add_view(
@@ -132,4 +145,6 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(CampaignApi)
     appbuilder.add_api(StageWindowApi)
     appbuilder.add_api(MyApplicationApi)
+    appbuilder.add_api(MyReviewApi)
+    appbuilder.add_api(ReviewReopenApi)
     appbuilder.add_api(ApplicationApi)
