@@ -106,14 +106,14 @@ class MyReviewApi(BaseApi):
         return self.response(200, result=detail_json(current_user, assignment))
 
     def _save(self, pk, submit: bool):
+        if self._own(pk) is None:
+            return self.response_404()
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not isinstance(body.get("scores", {}), dict):
             return self.response(400, message=_("请求内容应为 JSON：{scores: {评分项编号: 分数}, comment: 评审意见}"))
         comment = body.get("comment")
         if comment is not None and not isinstance(comment, str):
             return self.response(422, message=_("评审意见应为文字"), errors={"comment": _("评审意见应为文字")})
-        if self._own(pk) is None:
-            return self.response_404()
         try:
             assignment = scoring.save(current_user, pk, body.get("scores") or {}, comment, submit=submit)
         except WorkflowError as refused:
