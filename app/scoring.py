@@ -12,10 +12,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from app import audit, clock, roles, rounds, scoping
 from app.extensions import db
-from app.models import InboxMessage, ReviewAssignment, ReviewRound, ReviewScore
+from app.models import Application, InboxMessage, ReviewAssignment, ReviewRound, ReviewScore, Unit
 from app.models.review import AssignmentStatus
 from app.schedule import format_time
 from app.workflow import WorkflowError
@@ -151,7 +152,7 @@ def _locked(assignment_id) -> ReviewAssignment:
     return assignment
 
 
-def validate(review_round: ReviewRound, scores: dict, comment: str | None, submit: bool):
+def validate(review_round: ReviewRound, scores: dict, comment: str | None):
     """({criterion_id: value or None} for what was entered validly, {field: message})."""
     criteria = {c.id: c for c in review_round.criteria}
     values, errors = {}, {}
@@ -201,7 +202,7 @@ def save(actor, assignment_id, scores: dict | None, comment: str | None = None, 
         assignment = _locked(assignment_id)
         _check(actor, assignment, transition)
         review_round = assignment.round
-        values, errors = validate(review_round, scores, comment, submit)
+        values, errors = validate(review_round, scores, comment)
         if submit:
             held = {s.criterion_id: s.value for s in db.session.query(ReviewScore).filter_by(assignment_id=assignment.id)}
             held.update(values)
@@ -332,7 +333,11 @@ UNFINISHED = (A.ASSIGNED.value, A.DRAFT.value)
 
 def my_assignments(actor, review_round: ReviewRound | None = None, campaign=None):
     """The actor's own assignments (not declined), of one round or of a campaign's rounds, in a stable order."""
-    query = db.session.query(ReviewAssignment).filter(scoping.own_assignment_clause(actor))
+    query = (
+        db.session.query(ReviewAssignment)
+        .filter(scoping.own_assignment_clause(actor))
+        .options(selectinload(ReviewAssignment.application).selectinload(Application.unit).selectinload(Unit.parent))
+    )
     if review_round is not None:
         query = query.filter(ReviewAssignment.round_id == review_round.id)
     elif campaign is not None:

@@ -7,15 +7,17 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import false
+from sqlalchemy.orm import selectinload
 
 from app import schedule, scoping, scoring
 from app.extensions import db
-from app.models import Expert, ReviewAssignment, ReviewRound
+from app.models import Application, Expert, ReviewAssignment, ReviewRound, Unit
 from app.models.review import ASSIGNMENT_LABELS, AssignmentStatus
 from app.workflow import WorkflowError
 
 NEXT_ACTIONS = {"save": (False, False), "submit": (True, False), "save_next": (False, True),
                 "submit_next": (True, True)}
+RECORDS_PER_PAGE = 200
 
 
 def _mean(values) -> Decimal | None:
@@ -158,10 +160,24 @@ class ReviewRecordView(BaseView):
             query = query.filter(ReviewAssignment.expert_id == int(chosen["expert"]))
         if chosen["status"] in {s.value for s in AssignmentStatus}:
             query = query.filter(ReviewAssignment.status == chosen["status"])
-        rows = query.order_by(ReviewAssignment.round_id, ReviewAssignment.application_id, ReviewAssignment.id).all()
+        count = query.count()
+        pages = max(1, -(-count // RECORDS_PER_PAGE))
+        page = min(max(int(request.args["page"]) if request.args.get("page", "").isdigit() else 1, 1), pages)
+        rows = (
+            query.options(
+                selectinload(ReviewAssignment.application).selectinload(Application.unit).selectinload(Unit.parent),
+                selectinload(ReviewAssignment.expert).selectinload(Expert.account),
+                selectinload(ReviewAssignment.scores),
+                selectinload(ReviewAssignment.round).selectinload(ReviewRound.criteria),
+            )
+            .order_by(ReviewAssignment.round_id, ReviewAssignment.application_id, ReviewAssignment.id)
+            .offset((page - 1) * RECORDS_PER_PAGE)
+            .limit(RECORDS_PER_PAGE)
+            .all()
+        )
         may_reopen = self.appbuilder.sm.has_access("can_reopen", self.class_permission_name)
         return self.render_template(
-            "expert/records.html", rows=rows, rounds=rounds_, experts=experts, chosen=chosen,
+            "expert/records.html", rows=rows, count=count, page=page, pages=pages, rounds=rounds_, experts=experts, chosen=chosen,
             statuses=[(s.value, label) for s, label in ASSIGNMENT_LABELS.items()], campaign=campaign,
             may_reopen=may_reopen, scores_of=scoring.scores_of, plain=_plain,
             can_reopen=lambda a: scoring.allowed(current_user, a, "reopen"),

@@ -212,3 +212,15 @@ def test_the_records_list_every_review_and_the_city_office_reopens_one(app, worl
     assert "王学习" in page and "/reopen" not in page
     assert auditor.post(f"/review-records/{world['bobs'].id}/reopen", data={"reason": "x"}).status_code in (302, 403)
     assert db.session.get(ReviewAssignment, world["bobs"].id).status == "draft"
+
+
+def test_the_records_page_through_many_reviews(app, world, monkeypatch):
+    from app.views import expert_review
+
+    monkeypatch.setattr(expert_review, "RECORDS_PER_PAGE", 2)
+    city = factories.login(app.test_client(), world["city"])
+    first = city.get("/review-records/?status=").text
+    assert "共 4 条" in first and "第 1 / 2 页" in first and "下一页" in first
+    second = city.get("/review-records/?page=2").text
+    assert "赵陌生" in second and "第 2 / 2 页" in second and "王学习" not in second
+    assert "第 2 / 2 页" in city.get("/review-records/?page=99").text
