@@ -72,11 +72,13 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.api.applications import ApplicationApi
     from app.api.my_application import MyApplicationApi
     from app.api.review_progress import ReviewProgressApi
+    from app.api.my_review import MyReviewApi, ReviewReopenApi
     from app.api.units import UnitApi
     from app.views.accounts import UnitAccountView
     from app.views.applications import ApplicationView
     from app.views.apply import ApplicationFileView, CitizenApplicationView
     from app.views.citizens import CitizenRegisterView
+    from app.views.expert_review import ExpertReviewView, ReviewRecordView
     from app.views.past_winners import PastWinnerView
     from app.views.review_progress import ReviewProgressView
     from app.views.review_settings import RecommendationQuotaView, UnitSubmissionView
@@ -105,9 +107,19 @@ def register_views(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view(UnitSubmissionView, "UnitSubmissions", label=_l("提交情况"), icon="fa-inbox", category="Review")
 
+    # 专家评审: the expert's 我的评审 (their first page after sign-in) and the city office's 评审记录.
+    expert_review = "ExpertReview"
+    appbuilder.add_view(
+        ExpertReviewView, "MyReview", label=_l("我的评审"), icon="fa-pencil-square-o", category=expert_review,
+        category_label=_l("专家评审"), category_icon="fa-graduation-cap",
+    )
+    appbuilder.add_view(
+        ReviewRecordView, "ReviewRecords", label=_l("评审记录"), icon="fa-list-alt", category=expert_review,
+        category_label=_l("专家评审"),
+    )
     appbuilder.add_view(
         ReviewProgressView, "ReviewProgress", label=_l("评审进度"), icon="fa-tasks", category="ExpertReview",
-        category_label=_l("专家评审"), category_icon="fa-graduation-cap",
+        category_label=_l("专家评审"),
     )
 
     units = "Units"
@@ -139,5 +151,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(CampaignApi)
     appbuilder.add_api(StageWindowApi)
     appbuilder.add_api(MyApplicationApi)
+    appbuilder.add_api(MyReviewApi)
+    appbuilder.add_api(ReviewReopenApi)
     appbuilder.add_api(ApplicationApi)
     appbuilder.add_api(ReviewProgressApi)

@@ -239,7 +239,7 @@ def export_query(user, *, campaign: Campaign | None = None, statuses=None, unit_
     stmt = (
         select(Application)
         .join(unit, Application.unit_id == unit.id)
-        .where(scoping.application_clause(user), Application.status != S.DRAFT.value)
+        .where(scoping.identity_clause(user), Application.status != S.DRAFT.value)
         .options(joinedload(Application.unit).joinedload(Unit.parent))
         .order_by(unit.parent_id, unit.id, Application.submitted_at, Application.id)
     )

@@ -25,6 +25,7 @@ ACTIONS = {
     "can_write": _l("新增·修改·删除"),
     "can_decide": _l("推荐决定"),
     "reset_password": _l("重置密码"),
+    "can_reopen": _l("重新打开评审"),
 }
 ACTION_HINTS = {
     "menu_access": _l("菜单中显示该项；打开页面还须勾选“查看”"),
@@ -32,6 +33,7 @@ ACTION_HINTS = {
     "can_write": _l("新增、修改、删除，导入 Excel；我的报名：填写、上传、提交"),
     "can_decide": _l("推荐、不推荐、退回修改，提交至一级单位、上报市学习办"),
     "reset_password": _l("为账号重置密码"),
+    "can_reopen": _l("将专家已提交的评审退回修改"),
 }
 
 # Pairs that go with a screen's action although another resource checks them: they are granted and taken away
@@ -40,6 +42,8 @@ ACTION_HINTS = {
 COMPANIONS: dict[Pair, tuple[Pair, ...]] = {
     ("can_read", "Application"): (("can_read", "ApplicationFile"),),
     ("can_read", "MyApplication"): (("can_read", "ApplicationFile"),),
+    # 我的评审 shows the assigned applications' photo and video.
+    ("can_read", "MyReview"): (("can_read", "ApplicationFile"),),
     ("can_read", "FirstLevelUnit"): (("can_read", "Unit"),),
     ("can_write", "FirstLevelUnit"): (("can_write", "Unit"),),
     ("can_read", "SecondLevelUnit"): (("can_read", "Unit"),),

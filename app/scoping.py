@@ -1,18 +1,19 @@
 """Who may see which rows. Every ModelView, REST API, export, download, action and form choice asks here.
 
 A second-level clerk sees its own unit; a first-level clerk its own unit and its second-level units; the city
-office, the auditor and the system administrator everything; everybody else no unit at all.
+office, the auditor and the system administrator everything; everybody else no unit at all. An expert sees the
+assignments given to them (not declined) and those assignments' applications, and nothing else.
 
 For each kind of row there is one SQL clause; the per-row question (`can_see_application`, `can_add_under`,
 `can_manage_unit`) is that clause asked about one id, so a list and a check can never disagree.
 """
 from flask_appbuilder.models.filters import BaseFilter
 from flask_login import current_user
-from sqlalchemy import and_, false, or_, true
+from sqlalchemy import and_, false, or_, select, true
 
 from app import roles
 from app.extensions import db
-from app.models import Account, Application, ApplicationStatus, Unit
+from app.models import Account, Application, ApplicationStatus, Expert, ReviewAssignment, Unit
 from app.models.application import L1_VISIBLE
 
 SEES_EVERYTHING = {roles.ADMIN, roles.CITY_OFFICE, roles.AUDITOR}
@@ -113,7 +114,26 @@ def account_clause(user):
 # --- applications --------------------------------------------------------------------------------------------
 
 def application_clause(user):
-    """SQL condition on Application: a citizen's own; for units and the city office, never a draft."""
+    """SQL condition on Application: a citizen's own; for units and the city office, never a draft; for an expert,
+    the applications assigned to them (app/views/expert_review.py shows those without personal data)."""
+    clauses = [_identity_clause(user)]
+    if roles.EXPERT in role_names(user):
+        assigned = select(ReviewAssignment.application_id).where(own_assignment_clause(user))
+        clauses.append(Application.id.in_(assigned))
+    return or_(*clauses)
+
+
+def identity_clause(user):
+    """SQL condition on Application: those whose personal data (ID number, phone, address, birth date: the printed
+    申报表) this user may read — application_clause without the experts' assigned applications."""
+    return _identity_clause(user)
+
+
+def can_see_identity(user, application: Application | None) -> bool:
+    return application is not None and _row_matches(Application, identity_clause(user), application.id)
+
+
+def _identity_clause(user):
     names = role_names(user)
     if not names:
         return false()
@@ -152,6 +172,35 @@ def can_see_review_round(user, review_round) -> bool:
     return review_round is not None and _row_matches(ReviewRound, review_round_clause(user), review_round.id)
 
 
+# --- expert review: assignments ------------------------------------------------------------------------------
+
+def own_assignment_clause(user):
+    """SQL condition on ReviewAssignment: the expert's own assignments, declined ones excepted."""
+    if roles.EXPERT not in role_names(user):
+        return false()
+    return and_(
+        ReviewAssignment.status != "declined",
+        ReviewAssignment.expert_id.in_(select(Expert.id).where(Expert.account_id == user.id)),
+    )
+
+
+def assignment_clause(user):
+    """SQL condition on ReviewAssignment: every one for the city office, the auditor and the administrator; an
+    expert's own (not declined) for an expert; none for anybody else."""
+    if sees_everything(user):
+        return true()
+    return own_assignment_clause(user)
+
+
+def can_see_assignment(user, assignment: ReviewAssignment | None) -> bool:
+    return assignment is not None and _row_matches(ReviewAssignment, assignment_clause(user), assignment.id)
+
+
+def is_own_assignment(user, assignment: ReviewAssignment | None) -> bool:
+    """The expert's own assignment: what they may score (the city office may see every one, but scores none)."""
+    return assignment is not None and _row_matches(ReviewAssignment, own_assignment_clause(user), assignment.id)
+
+
 # --- FAB filters: base filters of lists and APIs, and the choices of forms ------------------------------------
 
 class _ClauseFilter(BaseFilter):
@@ -174,7 +223,14 @@ class AccountScopeFilter(_ClauseFilter):
 
 
 class ApplicationScopeFilter(_ClauseFilter):
-    clause = staticmethod(application_clause)
+    """The generic application list, show page and API: they show personal data, so never an expert's
+    assigned application (even if the expert role is granted Application in 角色权限)."""
+
+    clause = staticmethod(identity_clause)
+
+
+class AssignmentScopeFilter(_ClauseFilter):
+    clause = staticmethod(assignment_clause)
 
 
 class ParentChoiceFilter(_ClauseFilter):

@@ -71,7 +71,8 @@ class TokenRequestsGetNoCookie(SecureCookieSessionInterface):
 
 
 class PortalAuthDBView(AuthDBView):
-    """FAB's sign-in; a citizen signing in with nowhere else to go lands on 我的报名, where its state is."""
+    """FAB's sign-in; a citizen signing in with nowhere else to go lands on 我的报名, where its state is, and an
+    expert on 我的评审, their to-do list."""
 
     @expose("/login/", methods=["GET", "POST"])
     @no_cache
@@ -81,8 +82,11 @@ class PortalAuthDBView(AuthDBView):
         if landing_on_index and getattr(current_user, "is_authenticated", False):
             from app import roles
 
-            if roles.APPLICANT in {role.name for role in current_user.roles}:
+            names = {role.name for role in current_user.roles}
+            if roles.APPLICANT in names:
                 return redirect(url_for("CitizenApplicationView.edit"))
+            if roles.EXPERT in names:
+                return redirect(url_for("ExpertReviewView.todo"))  # 我的评审: the to-do list
         return response
 
 

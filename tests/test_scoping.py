@@ -45,14 +45,25 @@ def world():
     submission_a2 = UnitSubmission(campaign=campaign, unit=a2, level=2, actor_name="l2-sibling")
     db.session.add_all([winner, quota, submission_b, submission_a2])
     db.session.commit()
-    # 专家评审: a round with an expert who reviews district B's application (评审进度 and its score sheets).
+    # 专家评审: the expert account is an Expert; another expert holds district B's application, and the expert's own
+    # assignment of the sibling street's one is declined: neither they, nor their files, are the expert's.
+    from app.models import Expert, InboxMessage
+
+    me = Expert(account=people["expert"], employer="某大学")
+    db.session.add(me)
+    db.session.commit()
     review_round = factories.review_round(campaign)
-    expert_b = factories.expert(first_name=person_name("expert_b"))
-    factories.assignment(review_round, submitted_b, expert_b, "submitted",
-                         {"values": 8, "dedication": 8, "results": 8, "influence": 8, "lifelong": 8, "welfare": 8})
+    other_expert = factories.expert(first_name=person_name("expert_other"))
+    foreign_assignment = factories.assignment(review_round, submitted_b, other_expert, status="submitted",
+                                              scores={c.key: 5 for c in review_round.criteria})
+    declined_assignment = factories.assignment(review_round, submitted_a2, me, status="declined")
+    others_message = InboxMessage(account_id=other_expert.account_id, text="提醒")
+    db.session.add(others_message)
+    db.session.commit()
     return {"a": a, "a1": a1, "a2": a2, "b": b, "b1": b1, "campaign": campaign, "submitted_b": submitted_b,
-            "review_round": review_round, "expert_b": expert_b, "submitted_a2": submitted_a2, "draft_a": draft_a, "winner": winner, "quota": quota,
-            "submission_b": submission_b, "submission_a2": submission_a2, **people}
+            "review_round": review_round, "expert_b": other_expert, "submitted_a2": submitted_a2, "draft_a": draft_a, "winner": winner, "quota": quota,
+            "submission_b": submission_b, "submission_a2": submission_a2, "foreign_assignment": foreign_assignment,
+            "declined_assignment": declined_assignment, "others_message": others_message, **people}
 
 
 def person_name(key: str) -> str:
@@ -158,6 +169,10 @@ RESOURCES = {
     "/groups/": "role",
     "/review-progress/": "review_round",  # …/<round_id>/experts/<expert_id>/scores.xlsx: see url_for_rule
     "/api/v1/review_progress/": "review_round",
+    "/expert/review/": "assignment",
+    "/expert/inbox/": "inbox",
+    "/review-records/": "assignment",
+    "/api/v1/my_review/": "assignment",
 }
 # Routes with arguments that are not row ids.
 NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>",
@@ -208,6 +223,12 @@ def targets(world, kind):
         return [(world["winner"].id, auditor, set())]
     if kind == "quota":
         return [(world["quota"].id, set(), set())]
+    if kind == "assignment":
+        # Another expert's review (only the city office reopens it; the auditor reads it in the list, not here)
+        # and the expert's own declined one: no one of the matrix reaches either through an id route.
+        return [(world["foreign_assignment"].id, set(), set()), (world["declined_assignment"].id, set(), set())]
+    if kind == "inbox":
+        return [(world["others_message"].id, set(), set())]
     if kind == "submission":
         return [(world["submission_b"].id, auditor, set()), (world["submission_a2"].id, {"l1", "auditor"}, set())]
     if kind == "review_round":
@@ -236,6 +257,8 @@ def url_for_rule(rule, pk) -> str:
         "round_id": pk,
         # The expert of a round's score sheet: the one expert of the world (its round is the pk's).
         "expert_id": EXPERT_ID.get("id", pk),
+        "assignment_id": pk,
+        "message_id": pk,
         "kind": "photo",
         "name": ACTION_NAMES.get(rule.endpoint.split(".")[0], "no-such-action"),
         "filename": "export.csv",
