@@ -72,6 +72,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.api.applications import ApplicationApi
     from app.api.my_application import MyApplicationApi
     from app.api.units import UnitApi
+    from app.api.experts import ExpertApi, ReviewRoundApi
+    from app.views.experts import ExpertConflictView, ExpertPanelView, ExpertView, ReviewSettingsView
     from app.views.accounts import UnitAccountView
     from app.views.applications import ApplicationView
     from app.views.apply import ApplicationFileView, CitizenApplicationView
@@ -111,6 +113,17 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(SecondLevelUnitView, "SecondLevelUnits", label=_l("二级单位"), icon="fa-home", category=units)
     appbuilder.add_view(UnitAccountView, "UnitAccounts", label=_l("单位账号"), icon="fa-id-card", category=units)
 
+    expert_review = "ExpertReview"
+    appbuilder.add_view(
+        ExpertView, "Experts", label=_l("专家"), icon="fa-graduation-cap", category=expert_review,
+        category_label=_l("专家评审"), category_icon="fa-balance-scale",
+    )
+    appbuilder.add_view(ExpertPanelView, "ExpertPanels", label=_l("专家组"), icon="fa-users", category=expert_review)
+    appbuilder.add_view(ExpertConflictView, "ExpertConflicts", label=_l("回避关系"), icon="fa-ban",
+                        category=expert_review)
+    appbuilder.add_view(ReviewSettingsView, "ReviewSettings", label=_l("评审设置"), icon="fa-sliders",
+                        category=expert_review)
+
     appbuilder.add_view(
         AuditEventView, "AuditLog", label=_l("审计日志"), icon="fa-history", category="Audit",
         category_label=_l("审计"), category_icon="fa-eye",
@@ -133,3 +146,5 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(StageWindowApi)
     appbuilder.add_api(MyApplicationApi)
     appbuilder.add_api(ApplicationApi)
+    appbuilder.add_api(ExpertApi)
+    appbuilder.add_api(ReviewRoundApi)

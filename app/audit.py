@@ -7,7 +7,19 @@ from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from app.models import Account, AuditEvent, Campaign, PastWinner, RecommendationQuota, StageWindow, Unit
+from app.models import (
+    Account,
+    AuditEvent,
+    Campaign,
+    Expert,
+    ExpertConflict,
+    PastWinner,
+    RecommendationQuota,
+    ReviewRound,
+    RubricCriterion,
+    StageWindow,
+    Unit,
+)
 
 # Model -> (object type in the log, attributes never written to the log in clear).
 AUDITED = {
@@ -18,6 +30,11 @@ AUDITED = {
     Role: ("role", set()),
     PastWinner: ("past_winner", set()),
     RecommendationQuota: ("recommendation_quota", set()),
+    # 专家评审 (app/experts.py); panels are logged by app/experts.save_panel with their members and units.
+    Expert: ("expert", set()),
+    ExpertConflict: ("expert_conflict", set()),
+    ReviewRound: ("review_round", set()),
+    RubricCriterion: ("rubric_criterion", set()),
 }
 # Bookkeeping FAB changes on every login: not an account change.
 IGNORED_ATTRIBUTES = {"last_login", "login_count", "fail_login_count", "changed_on", "changed_by_fk", "created_on"}
