@@ -117,7 +117,7 @@ def find_unit(text: str) -> tuple[Unit | None, str | None]:
         return None, None
     parts = text.split(" ")
     if len(parts) == 2:
-        found = db.session.query(Unit).join(Unit.parent).filter(Unit.name == parts[1]).all()
+        found = db.session.query(Unit).filter(Unit.name == parts[1], Unit.level == 2).all()
         found = [u for u in found if u.parent.name == parts[0]]
     else:
         found = db.session.query(Unit).filter(Unit.name == text).all()
