@@ -45,7 +45,16 @@ def world():
     submission_a2 = UnitSubmission(campaign=campaign, unit=a2, level=2, actor_name="l2-sibling")
     db.session.add_all([winner, quota, submission_b, submission_a2])
     db.session.commit()
-    return {"a": a, "a1": a1, "a2": a2, "b": b, "b1": b1, "campaign": campaign, "submitted_b": submitted_b,
+    # 专家评审: an expert with a conflict, in a panel of 初审 (the city office's rows; the auditor reads them).
+    from app import rounds
+
+    expert_row = factories.expert(username="expert-row", first_name=person_name("expert_row"))
+    review_round = rounds.round_for(campaign, Stage.INITIAL_REVIEW)
+    db.session.commit()
+    expert_panel = factories.panel(review_round, [expert_row], [b])
+    expert_conflict = factories.conflict(expert_row, unit=b)
+    return {"expert_row": expert_row, "review_round": review_round, "expert_panel": expert_panel,
+            "expert_conflict": expert_conflict,"a": a, "a1": a1, "a2": a2, "b": b, "b1": b1, "campaign": campaign, "submitted_b": submitted_b,
             "submitted_a2": submitted_a2, "draft_a": draft_a, "winner": winner, "quota": quota,
             "submission_b": submission_b, "submission_a2": submission_a2, **people}
 
@@ -152,6 +161,12 @@ RESOURCES = {
     "/submissions/": "submission",
     "/roles/": "role",
     "/groups/": "role",
+    "/experts/": "expert",
+    "/api/v1/expert/": "expert",
+    "/expert-panels/": "expert_panel",
+    "/expert-conflicts/": "expert_conflict",
+    "/review-settings/": "review_round",
+    "/api/v1/review_round/": "review_round",
 }
 # Routes with arguments that are not row ids.
 NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>",
@@ -202,6 +217,10 @@ def targets(world, kind):
         return [(world["winner"].id, auditor, set())]
     if kind == "quota":
         return [(world["quota"].id, set(), set())]
+    if kind in ("expert_row", "review_round", "expert_panel", "expert_conflict"):
+        return [(world[kind].id, auditor, set())]
+    if kind == "expert":
+        return [(world["expert_row"].id, auditor, set())]
     if kind == "submission":
         return [(world["submission_b"].id, auditor, set()), (world["submission_a2"].id, {"l1", "auditor"}, set())]
     return [(db.session.query(Role.id).filter(Role.name == roles.L1_CLERK).scalar(), set(), set())]

@@ -443,7 +443,7 @@ class ReviewSettingsView(BaseView):
                                     window={r.id: r.campaign.window(r.stage) for r in review_rounds},
                                     can_write=self.appbuilder.sm.has_access("can_write", "ReviewSettings"))
 
-    @expose("/<int:pk>", methods=["GET", "POST"])
+    @expose("/edit/<int:pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk):
         review_round = db.session.get(ReviewRound, pk) if scoping.is_city_office(current_user) else None

@@ -160,10 +160,10 @@ def test_round_settings_are_editable_until_the_window_opens(client, review):
         form.update({f"criteria-{c.id}-label": c.label, f"criteria-{c.id}-weight": c.weight,
                      f"criteria-{c.id}-max_score": c.max_score})
     first = criteria[0]
-    bad = client.post(f"/review-settings/{r['round'].id}", data={**form, f"criteria-{first.id}-weight": "0"})
+    bad = client.post(f"/review-settings/edit/{r['round'].id}", data={**form, f"criteria-{first.id}-weight": "0"})
     assert bad.status_code == 422 and "权重须为 1–100 的整数" in bad.text and 'value="4"' in bad.text
     form[f"criteria-{first.id}-weight"] = "40"
-    response = client.post(f"/review-settings/{r['round'].id}", data=form, follow_redirects=True)
+    response = client.post(f"/review-settings/edit/{r['round'].id}", data=form, follow_redirects=True)
     assert "已保存" in response.text
     db.session.refresh(r["round"])
     assert r["round"].experts_per_application == 4 and r["round"].criteria[0].weight == 40
@@ -171,7 +171,7 @@ def test_round_settings_are_editable_until_the_window_opens(client, review):
     clock.freeze(window.starts_at)
     page = client.get("/review-settings/")
     assert "评审设置不能再修改" in page.text
-    refused = client.post(f"/review-settings/{r['round'].id}", data={**form, "experts_per_application": "2"},
+    refused = client.post(f"/review-settings/edit/{r['round'].id}", data={**form, "experts_per_application": "2"},
                           follow_redirects=True)
     assert "评审设置不能再修改" in refused.text
     db.session.refresh(r["round"])
@@ -183,7 +183,7 @@ def test_the_auditor_reads_but_does_not_change(app, review):
     for url in ("/experts/list/", "/expert-panels/list/", "/expert-conflicts/list/", "/review-settings/",
                 f"/experts/show/{review['experts'][0].id}"):
         assert client.get(url).status_code == 200, url
-    for url in ("/experts/add", "/expert-panels/add", "/expert-conflicts/add", f"/review-settings/{review['round'].id}"):
+    for url in ("/experts/add", "/expert-panels/add", "/expert-conflicts/add", f"/review-settings/edit/{review['round'].id}"):
         assert client.get(url).status_code in (302, 403, 404), url
     assert "修改评审设置" not in client.get("/review-settings/").text
 
