@@ -15,8 +15,6 @@ from app.models import (
     ExpertConflict,
     PastWinner,
     RecommendationQuota,
-    ReviewRound,
-    RubricCriterion,
     StageWindow,
     Unit,
 )
@@ -30,11 +28,10 @@ AUDITED = {
     Role: ("role", set()),
     PastWinner: ("past_winner", set()),
     RecommendationQuota: ("recommendation_quota", set()),
-    # 专家评审 (app/experts.py); panels are logged by app/experts.save_panel with their members and units.
+    # 专家评审 (app/experts.py). Panels and round settings are logged by app/experts.py itself, in one event each
+    # (a panel with its members and units; a round's settings as changed), not row by row.
     Expert: ("expert", set()),
     ExpertConflict: ("expert_conflict", set()),
-    ReviewRound: ("review_round", set()),
-    RubricCriterion: ("rubric_criterion", set()),
 }
 # Bookkeeping FAB changes on every login: not an account change.
 IGNORED_ATTRIBUTES = {"last_login", "login_count", "fail_login_count", "changed_on", "changed_by_fk", "created_on"}

@@ -280,14 +280,27 @@ def update_round(actor, review_round: ReviewRound, experts_per_application,
         checks[prefix + "max_score"] = (
             lambda g=given, p=prefix: _int_between(g.max_score, 1, 100, p + "max_score", _("满分")))
     values = collect(**checks)
+    changes = {}
+    if locked_round.experts_per_application != values["experts_per_application"]:
+        changes["experts_per_application"] = [locked_round.experts_per_application, values["experts_per_application"]]
     locked_round.experts_per_application = values["experts_per_application"]
     for criterion_id in criteria:
         criterion = by_id[criterion_id]
         prefix = f"criteria-{criterion_id}-"
+        before = (criterion.label, criterion.weight, criterion.max_score)
         criterion.label = values[prefix + "label"]
         criterion.weight = values[prefix + "weight"]
         criterion.max_score = values[prefix + "max_score"]
+        after = (criterion.label, criterion.weight, criterion.max_score)
+        if before != after:
+            changes[before[0]] = [_criterion_text(*before), _criterion_text(*after)]
+    if changes:
+        audit.record("review_round.update", "review_round", locked_round.id, str(locked_round), **changes)
     return locked_round
+
+
+def _criterion_text(label, weight, max_score) -> str:
+    return _("%(label)s（权重 %(weight)s，满分 %(max)s）", label=label, weight=weight, max=max_score)
 
 
 def _label(value, field) -> str:

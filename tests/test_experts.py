@@ -188,6 +188,9 @@ def test_round_settings_before_the_window_opens(setup):
     db.session.commit()
     first = review_round.criteria[0]
     assert (review_round.experts_per_application, first.label, first.weight, first.max_score) == (5, "思想品德", 30, 5)
+    logged = db.session.query(AuditEvent).filter_by(action="review_round.update").one()
+    assert logged.detail["experts_per_application"] == [3, 5]
+    assert logged.detail["培育和弘扬社会主义核心价值观"][1] == "思想品德（权重 30，满分 5）"
     with pytest.raises(experts.ExpertError) as refused:
         experts.update_round(s["city"], review_round, 16, criteria_of(review_round, values=("", 0, 101)))
     errors = experts.field_errors(refused.value)

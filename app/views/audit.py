@@ -37,7 +37,6 @@ OBJECT_TYPES = {
     "expert_panel": _l("专家组"),
     "expert_conflict": _l("回避关系"),
     "review_round": _l("评审设置"),
-    "rubric_criterion": _l("评分标准"),
 }
 CHANGES = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 ACTIONS = {
@@ -95,8 +94,6 @@ FIELD_LABELS = {
                         "reason": _l("回避原因"), "declared_at": _l("登记时间"), "declared_by_id": _l("登记人")},
     "review_round": {"experts_per_application": _l("每份申报的评审专家人数"), "closed_at": _l("结束时间"),
                      "closed_by_id": _l("结束人")},
-    "rubric_criterion": {"label": _l("评分项"), "weight": _l("权重"), "max_score": _l("满分"), "key": _l("代码"),
-                         "round_id": _l("评审轮次")},
 }
 # Bookkeeping that says nothing to a reader: the row's own id, derived columns, the order of stages.
 HIDDEN = {"id", "parent_level", "position"}

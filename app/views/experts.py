@@ -61,7 +61,7 @@ def _place_errors(form, error: experts.ExpertError):
 
 class ExpertForm(DynamicForm):
     name = StringField(_l("姓名"))
-    username = StringField(_l("账号用户名"), description=_l("可不填：系统生成 expert 加编号的用户名"))
+    username = StringField(_l("账号用户名"), description=_l("可不填，由系统生成"))
     phone = StringField(_l("手机号"))
     employer = StringField(_l("工作单位"), description=_l("如实填写，如“北京开放大学”"))
     employer_unit = SelectField(_l("所在单位（本系统中的单位）"), coerce=_optional_int, widget=Select2Widget(),
