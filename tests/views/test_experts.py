@@ -193,3 +193,24 @@ def test_clerks_and_experts_do_not_reach_the_screens(app, review):
         client = factories.login(app.test_client(), user)
         for url in ("/experts/list/", "/expert-panels/list/", "/expert-conflicts/list/", "/review-settings/"):
             assert client.get(url).status_code in (302, 403, 404), (user.username, url)
+
+
+def test_a_clash_the_database_refuses_is_a_field_message_not_an_error_page(client, review, monkeypatch):
+    """Two offices saving at once: the second write hits the database's one-panel-per-expert rule."""
+    from app import experts
+    from app.models import ExpertPanelMember
+
+    r = review
+    factories.panel(r["round"], [r["experts"][0]], name="甲")
+    other = factories.panel(r["round"], [r["experts"][1]], [r["east"]], name="乙")
+
+    def racing(actor, review_round, name, expert_ids, unit_ids, panel=None):
+        # The check passed; meanwhile the other save put 专家0 in 甲: the database refuses the write.
+        db.session.add(ExpertPanelMember(panel_id=other.id, round_id=review_round.id, expert_id=r["experts"][0].id))
+        db.session.flush()
+
+    monkeypatch.setattr(experts, "save_panel", racing)
+    response = client.post(f"/expert-panels/edit/{other.id}", data={"name": "乙", "units": [r["east"].id],
+                                                                   "experts": [r["experts"][0].id]})
+    assert response.status_code == 409
+    assert "刚被编入本轮另一个专家组" in field_error(response, "experts")
