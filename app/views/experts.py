@@ -90,6 +90,7 @@ class ExpertView(PortalModelView):
     list_title = _l("评审专家")
     show_title = _l("专家详情")
     list_template = "experts/expert_list.html"
+    show_template = "experts/expert_show.html"
     base_filters = [["id", scoping.ExpertScopeFilter, None]]
     base_order = ("id", "asc")
     label_columns = EXPERT_LABELS
@@ -221,6 +222,7 @@ class ExpertPanelView(PortalModelView):
     list_title = _l("专家组")
     show_title = _l("专家组详情")
     list_template = "experts/panel_list.html"
+    show_template = "experts/panel_show.html"
     base_filters = [["id", scoping.ReviewSetupScopeFilter, None]]
     base_order = ("id", "asc")
     label_columns = {"round": _l("评审轮次"), "name": _l("专家组名称"), "members": _l("专家"), "units": _l("负责的一级单位"),

@@ -39,6 +39,7 @@ def test_the_city_office_adds_an_expert_who_must_change_the_password(app, client
     response = client.post("/experts/add", data=EXPERT, follow_redirects=True)
     password = created_password(response)
     assert "expert1" in response.text and "北京开放大学" in response.text
+    assert "登记回避关系" in response.text  # the detail page leads on to the expert's conflicts
     assert password not in client.get("/experts/list/").text  # shown once
 
     expert = factories.login(app.test_client(), "expert1", password)
