@@ -26,7 +26,6 @@ from app.models import (
     ExpertPanelMember,
     ExpertPanelUnit,
     ReviewRound,
-    RubricCriterion,
     Unit,
 )
 from app.phones import PhoneError, normalize_mobile

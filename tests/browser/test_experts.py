@@ -1,6 +1,5 @@
 """The city office sets up 专家评审 in the browser: adds an expert by typing, imports a sheet through the file picker,
 then makes a 专家组 by picking experts in the select2 widget."""
-import io
 import re
 from urllib.parse import urlsplit
 
