@@ -226,10 +226,10 @@ def set_active(actor, expert: Expert, active: bool) -> None:
 
 
 def expert_in_scope(actor, expert_id) -> Expert | None:
-    """The expert, for those who see experts (the city office and the auditor); None for anybody else."""
-    if not scoping.sees_everything(actor):
+    """The expert if the actor may see it (app/scoping.expert_clause asked about one id), else None."""
+    if not str(expert_id).isdigit():
         return None
-    return db.session.get(Expert, int(expert_id)) if str(expert_id).isdigit() else None
+    return db.session.query(Expert).filter(scoping.expert_clause(actor), Expert.id == int(expert_id)).one_or_none()
 
 
 # --- rounds: 评审设置 -------------------------------------------------------------------------------------------
