@@ -74,6 +74,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.api.review_progress import ReviewProgressApi
     from app.api.my_review import MyReviewApi, ReviewReopenApi
     from app.api.units import UnitApi
+    from app.api.experts import ExpertApi, ReviewRoundApi
+    from app.views.experts import ExpertConflictView, ExpertPanelView, ExpertView, ReviewSettingsView
     from app.views.accounts import UnitAccountView
     from app.views.applications import ApplicationView
     from app.views.apply import ApplicationFileView, CitizenApplicationView
@@ -107,21 +109,6 @@ def register_views(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view(UnitSubmissionView, "UnitSubmissions", label=_l("提交情况"), icon="fa-inbox", category="Review")
 
-    # 专家评审: the expert's 我的评审 (their first page after sign-in) and the city office's 评审记录.
-    expert_review = "ExpertReview"
-    appbuilder.add_view(
-        ExpertReviewView, "MyReview", label=_l("我的评审"), icon="fa-pencil-square-o", category=expert_review,
-        category_label=_l("专家评审"), category_icon="fa-graduation-cap",
-    )
-    appbuilder.add_view(
-        ReviewRecordView, "ReviewRecords", label=_l("评审记录"), icon="fa-list-alt", category=expert_review,
-        category_label=_l("专家评审"),
-    )
-    appbuilder.add_view(
-        ReviewProgressView, "ReviewProgress", label=_l("评审进度"), icon="fa-tasks", category="ExpertReview",
-        category_label=_l("专家评审"),
-    )
-
     units = "Units"
     appbuilder.add_view(
         FirstLevelUnitView, "FirstLevelUnits", label=_l("一级单位"), icon="fa-building", category=units,
@@ -129,6 +116,25 @@ def register_views(appbuilder: AppBuilder) -> None:
     )
     appbuilder.add_view(SecondLevelUnitView, "SecondLevelUnits", label=_l("二级单位"), icon="fa-home", category=units)
     appbuilder.add_view(UnitAccountView, "UnitAccounts", label=_l("单位账号"), icon="fa-id-card", category=units)
+
+    # 专家评审: the city office's setup (experts, panels, conflicts, settings), the rounds' progress and reviews, and
+    # the expert's own 我的评审 (their first page after sign-in).
+    expert_review = "ExpertReview"
+    appbuilder.add_view(
+        ExpertView, "Experts", label=_l("专家"), icon="fa-graduation-cap", category=expert_review,
+        category_label=_l("专家评审"), category_icon="fa-balance-scale",
+    )
+    appbuilder.add_view(ExpertPanelView, "ExpertPanels", label=_l("专家组"), icon="fa-users", category=expert_review)
+    appbuilder.add_view(ExpertConflictView, "ExpertConflicts", label=_l("回避关系"), icon="fa-ban",
+                        category=expert_review)
+    appbuilder.add_view(ReviewSettingsView, "ReviewSettings", label=_l("评审设置"), icon="fa-sliders",
+                        category=expert_review)
+    appbuilder.add_view(ReviewProgressView, "ReviewProgress", label=_l("评审进度"), icon="fa-tasks",
+                        category=expert_review)
+    appbuilder.add_view(ReviewRecordView, "ReviewRecords", label=_l("评审记录"), icon="fa-list-alt",
+                        category=expert_review)
+    appbuilder.add_view(ExpertReviewView, "MyReview", label=_l("我的评审"), icon="fa-pencil-square-o",
+                        category=expert_review)
 
     appbuilder.add_view(
         AuditEventView, "AuditLog", label=_l("审计日志"), icon="fa-history", category="Audit",
@@ -155,3 +161,5 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(ReviewReopenApi)
     appbuilder.add_api(ApplicationApi)
     appbuilder.add_api(ReviewProgressApi)
+    appbuilder.add_api(ExpertApi)
+    appbuilder.add_api(ReviewRoundApi)

@@ -7,7 +7,17 @@ from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from app.models import Account, AuditEvent, Campaign, PastWinner, RecommendationQuota, StageWindow, Unit
+from app.models import (
+    Account,
+    AuditEvent,
+    Campaign,
+    Expert,
+    ExpertConflict,
+    PastWinner,
+    RecommendationQuota,
+    StageWindow,
+    Unit,
+)
 
 # Model -> (object type in the log, attributes never written to the log in clear).
 AUDITED = {
@@ -18,6 +28,10 @@ AUDITED = {
     Role: ("role", set()),
     PastWinner: ("past_winner", set()),
     RecommendationQuota: ("recommendation_quota", set()),
+    # 专家评审 (app/experts.py). Panels and round settings are logged by app/experts.py itself, in one event each
+    # (a panel with its members and units; a round's settings as changed), not row by row.
+    Expert: ("expert", set()),
+    ExpertConflict: ("expert_conflict", set()),
 }
 # Bookkeeping FAB changes on every login: not an account change.
 IGNORED_ATTRIBUTES = {"last_login", "login_count", "fail_login_count", "changed_on", "changed_by_fk", "created_on"}

@@ -254,3 +254,26 @@ class ManageableUnitFilter(_ClauseFilter):
 def scoped_choices(filter_class) -> list:
     """FAB's query_rel_fields entry for a relation whose choices this filter limits."""
     return [["id", filter_class, None]]
+
+
+# --- experts (专家评审) ------------------------------------------------------------------------------------------
+
+def expert_clause(user):
+    """SQL condition on Expert: every expert for the city office and the auditor; an expert their own row."""
+    from app.models import Expert
+
+    if sees_everything(user):
+        return true()
+    if roles.EXPERT in role_names(user):
+        return Expert.account_id == user.id
+    return false()
+
+
+class ExpertScopeFilter(_ClauseFilter):
+    clause = staticmethod(expert_clause)
+
+
+class ReviewSetupScopeFilter(_ClauseFilter):
+    """专家组 and 回避关系: the city office's and the auditor's only."""
+
+    clause = staticmethod(lambda user: true() if sees_everything(user) else false())

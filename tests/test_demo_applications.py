@@ -60,7 +60,10 @@ def visible(username):
 
 def test_every_state_occurs_and_the_load_is_quick(loaded):
     statuses = Counter(status for (status,) in db.session.query(Application.status))
-    assert set(statuses) == {s.value for s in ApplicationStatus}
+    # Every state of the recommendation chain; the experts' (入围复审, 拟评选) come from running 初审 and 复审.
+    review_states = {ApplicationStatus.SHORTLISTED.value, ApplicationStatus.CANDIDATE.value,
+                     ApplicationStatus.FEATURED.value}
+    assert set(statuses) == {s.value for s in ApplicationStatus} - review_states
     assert loaded["applications"] == sum(statuses.values()) >= 30
     assert statuses["draft"] >= 2 and statuses["submitted"] >= 6
     # Quick whatever the number of accounts and applications: one hash per loader, one portrait, one clip.
@@ -216,3 +219,51 @@ def test_windows_used_are_the_campaign_s(loaded):
     first = db.session.query(func.min(ApplicationEvent.at)).scalar()
     last = db.session.query(func.max(ApplicationEvent.at)).scalar()
     assert campaign.window(Stage.APPLY).starts_at <= first and last <= campaign.window(Stage.L1_REVIEW).ends_at
+
+
+# --- 专家评审 (app/demo/experts.py) ------------------------------------------------------------------------------
+
+def _conflicted(expert, application) -> bool:
+    """The rule app/assignment.py applies: employer unit, or a declared unit (a district covers its streets), or the
+    application itself."""
+    units = {application.unit_id, application.unit.parent_id}
+    if expert.employer_unit_id in units:
+        return True
+    return any(c.unit_id in units or c.application_id == application.id for c in expert.conflicts)
+
+
+def test_experts_in_panels_with_conflicts_and_initial_review_can_start_at_once(app, loaded):
+    from app import rounds
+    from app.models import Campaign, Expert, ExpertConflict
+
+    experts = db.session.query(Expert).all()
+    assert loaded["experts"] == len(experts) == 8
+    assert all(e.employer and e.field and e.account.phone for e in experts)
+    by_name = {e.account.username: e for e in experts}
+    assert by_name["expert2"].employer_unit.full_name == "东城区 · 东华门街道"  # a conflict by employer
+    assert {c.unit.name for c in db.session.query(ExpertConflict).filter(ExpertConflict.unit_id.isnot(None))} == {"西城区"}
+    assert db.session.query(ExpertConflict).filter(ExpertConflict.application_id.isnot(None)).count() == 1
+
+    reported = db.session.query(Application).filter_by(status="reported").all()
+    districts = Counter(a.unit.parent.name for a in reported)
+    assert districts["东城区"] >= 3 and districts["西城区"] >= 3 and len(reported) >= 6
+
+    result = app.test_cli_runner().invoke(args=["campaign", "open-stage", "initial_review"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    campaign = db.session.query(Campaign).one()
+    initial = rounds.current_round(campaign)
+    assert initial is not None and initial.stage == "initial_review" and rounds.is_open(initial)
+    panels = {p.name: p for p in initial.panels}
+    assert [u.unit.name for u in panels["第一组"].units] == ["东城区"] and panels["第二组"].units == []
+    final = rounds.round_for(campaign, Stage.FINAL_REVIEW)
+    assert len(final.panels) == 1 and len(final.panels[0].members) == 8
+    # Every reported application has enough experts without a conflict in the panel that covers it.
+    claimed = {u.unit_id: p for p in initial.panels for u in p.units}
+    rest = next(p for p in initial.panels if not p.units)
+    for application in reported:
+        panel = claimed.get(application.unit.parent_id, rest)
+        free = [e for e in panel.experts if not _conflicted(e, application)]
+        assert len(free) >= initial.experts_per_application, application.name
+    assert any(_conflicted(e, a) for a in reported for e in panels["第一组"].experts)
+    assert any(_conflicted(e, a) for a in reported for e in panels["第二组"].experts)

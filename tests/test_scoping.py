@@ -60,7 +60,12 @@ def world():
     others_message = InboxMessage(account_id=other_expert.account_id, text="提醒")
     db.session.add(others_message)
     db.session.commit()
-    return {"a": a, "a1": a1, "a2": a2, "b": b, "b1": b1, "campaign": campaign, "submitted_b": submitted_b,
+    # ... and an expert with a conflict, in a panel of 初审 (the city office's rows; the auditor reads them).
+    expert_row = factories.expert(username="expert-row", first_name=person_name("expert_row"))
+    expert_panel = factories.panel(review_round, [expert_row], [b])
+    expert_conflict = factories.conflict(expert_row, unit=b)
+    return {"expert_row": expert_row, "expert_panel": expert_panel, "expert_conflict": expert_conflict,
+            "a": a, "a1": a1, "a2": a2, "b": b, "b1": b1, "campaign": campaign, "submitted_b": submitted_b,
             "review_round": review_round, "expert_b": other_expert, "submitted_a2": submitted_a2, "draft_a": draft_a, "winner": winner, "quota": quota,
             "submission_b": submission_b, "submission_a2": submission_a2, "foreign_assignment": foreign_assignment,
             "declined_assignment": declined_assignment, "others_message": others_message, **people}
@@ -173,6 +178,12 @@ RESOURCES = {
     "/expert/inbox/": "inbox",
     "/review-records/": "assignment",
     "/api/v1/my_review/": "assignment",
+    "/experts/": "expert",
+    "/api/v1/expert/": "expert",
+    "/expert-panels/": "expert_panel",
+    "/expert-conflicts/": "expert_conflict",
+    "/review-settings/": "review_round",
+    "/api/v1/review_round/": "review_round",
 }
 # Routes with arguments that are not row ids.
 NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>",
@@ -229,6 +240,10 @@ def targets(world, kind):
         return [(world["foreign_assignment"].id, set(), set()), (world["declined_assignment"].id, set(), set())]
     if kind == "inbox":
         return [(world["others_message"].id, set(), set())]
+    if kind in ("expert_row", "review_round", "expert_panel", "expert_conflict"):
+        return [(world[kind].id, auditor, set())]
+    if kind == "expert":
+        return [(world["expert_row"].id, auditor, set())]
     if kind == "submission":
         return [(world["submission_b"].id, auditor, set()), (world["submission_a2"].id, {"l1", "auditor"}, set())]
     if kind == "review_round":

@@ -23,11 +23,12 @@ DEMO_ACCOUNTS = [
     ("l2-haidian-zhongguancun", roles.L2_CLERK, "haidian/zhongguancun"),
     ("l1-chaoyang", roles.L1_CLERK, "chaoyang"),
     ("l2-chaoyang-jianwai", roles.L2_CLERK, "chaoyang/jianwai"),
-    *[(f"expert{i}", roles.EXPERT, None) for i in range(1, 7)],
+    *[(f"expert{i}", roles.EXPERT, None) for i in range(1, 9)],
 ]
 # The people behind the demo accounts: history, 提交情况 and the printed 推荐表 name them ("中关村街道 · 刘晓燕").
 DEMO_NAMES = {"city": "王立群", "auditor": "范志远",
-              **{f"expert{i}": name for i, name in enumerate(("蒋文博", "沈佩玲", "韦国栋", "潘雨晴", "杜明远", "曹秀兰"), 1)}}
+              **{f"expert{i}": name for i, name in enumerate(("蒋文博", "沈佩玲", "韦国栋", "潘雨晴", "杜明远", "曹秀兰",
+                                                               "钟立华", "严慧敏"), 1)}}
 # Clerks by unit path, the demo accounts' and those the demo applications need (app/demo/applications.py).
 CLERK_NAMES = {
     "haidian": "周丽华", "haidian/zhongguancun": "刘晓燕", "haidian/xueyuanlu": "马红梅",
@@ -84,4 +85,8 @@ def load(password: str) -> dict[str, int]:
     from app.demo.applications import load_applications
 
     applications = load_applications(campaign, by_path, password)
-    return {"units": len(by_path), "campaigns": 1, "accounts": len(DEMO_ACCOUNTS), "applications": applications}
+    from app.demo.experts import load_experts
+
+    experts = load_experts(campaign, by_path)
+    return {"units": len(by_path), "campaigns": 1, "accounts": len(DEMO_ACCOUNTS), "applications": applications,
+            "experts": experts}

@@ -49,9 +49,10 @@ PLAN: list[tuple[str | None, list[S]]] = [
     ("haidian/haidianjiedao", [S.L2_FORWARDED]),
     ("chaoyang/sanlitun", [S.L2_FORWARDED, S.L2_FORWARDED, S.L1_RECOMMENDED, S.L2_REJECTED]),
     ("chaoyang/wangjing", [S.L2_FORWARDED, S.L1_NOT_RECOMMENDED]),
-    ("dongcheng/donghuamen", [S.REPORTED, S.REPORTED, S.L1_REJECTED]),
-    ("dongcheng/jingshan", [S.REPORTED, S.L2_REJECTED]),
-    ("xicheng/jinrongjie", [S.REPORTED, S.L1_REJECTED]),
+    # 东城区 and 西城区 have reported: 8 applications wait for 专家初审 (app/demo/experts.py sets up its panels).
+    ("dongcheng/donghuamen", [S.REPORTED, S.REPORTED, S.L1_REJECTED, S.REPORTED]),
+    ("dongcheng/jingshan", [S.REPORTED, S.L2_REJECTED, S.REPORTED]),
+    ("xicheng/jinrongjie", [S.REPORTED, S.L1_REJECTED, S.REPORTED, S.REPORTED]),
     (None, [S.DRAFT]),  # a draft whose unit is not chosen yet
 ]
 DEMO_CLERKS = {"haidian/zhongguancun": "l2-haidian-zhongguancun", "chaoyang/jianwai": "l2-chaoyang-jianwai",
@@ -146,16 +147,24 @@ PEOPLE = [
            "成为故宫周边胡同的义务讲解员，累计讲解六百余场"),
     Person("宋晓东", "male", 1986, "110101", "东城区某文化馆", "群众文化辅导员", "坚持学习京剧和群众文化组织",
            "组织的社区京剧票友社坚持活动十年，多次参加市级展演"),
+    Person("王淑珍", "female", 1968, "110101", "东城区某社区卫生服务中心", "全科医生", "坚持学习中医养生和健康教育知识",
+           "在社区开办健康大讲堂，累计授课一百二十余场，编印的健康手册发放三千余册"),
     # 东城区景山街道
     Person("郑淑芬", "female", 1966, "110101", "东城区景山街道某社区", "社区党委书记", "坚持学习社区治理和议事协商方法",
            "推动的胡同“小院议事厅”做法被市级媒体报道推广"),
     Person("刘洋", "male", 1995, "210102", "北京某快递服务公司", "快递员", "在派件之余坚持通过网络课程学习",
            "取得专科学历，并获评区级优秀快递员"),
+    Person("孟繁星", "male", 1979, "110101", "东城区某中学", "历史教师", "坚持研读北京史和中轴线文化",
+           "开发的“行走中轴线”研学课程被全区多所中小学采用，带领学生完成中轴线口述史采访五十余篇"),
     # 西城区金融街街道
     Person("杨振华", "male", 1961, "110102", "北京某金融机构（退休）", "退休经济师", "退休后坚持学习金融史和地方志",
            "编写的金融街街区史话成为街道社区教育教材"),
     Person("黄佳怡", "female", 1999, "110102", "北京某会计师事务所", "审计助理", "坚持业余学习，备考注册会计师",
            "已通过注册会计师专业阶段全部科目，并为社区居民义务讲解个税知识"),
+    Person("钱文华", "female", 1972, "110102", "西城区某街道文化站", "文化站站长", "坚持学习群众文化组织和非遗保护知识",
+           "组织的胡同文化节连续举办八届，带动辖区居民两千余人次参加"),
+    Person("董立军", "male", 1966, "110102", "北京某建筑设计院", "高级建筑师", "坚持学习历史建筑保护与城市更新",
+           "义务为社区老旧院落改造出谋划策，参与完成十余处院落的微更新设计"),
     # 未选单位的草稿
     Person("吴永明", "male", 1983, "110106", "北京某建筑工程有限公司", "项目经理", "坚持学习建筑信息模型（BIM）技术", ""),
 ]

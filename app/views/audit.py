@@ -34,6 +34,9 @@ OBJECT_TYPES = {
     "application": _l("报名"),
     "recommendation_quota": _l("推荐名额"),
     "review_round": _l("评审轮次"),
+    "expert": _l("评审专家"),
+    "expert_panel": _l("专家组"),
+    "expert_conflict": _l("回避关系"),
 }
 CHANGES = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 ACTIONS = {
@@ -46,6 +49,9 @@ ACTIONS = {
     "review_round.close": _l("结束评审轮次"),
     "review_round.remind": _l("提醒专家"),
     "export.score_sheet": _l("导出评分表"),
+    "expert.activated": _l("启用专家账号"),
+    "expert.deactivated": _l("停用专家账号"),
+    "expert.imported": _l("批量导入专家"),
 }
 
 # Field labels per kind of object: the labels of the screens where those fields are edited, and a few of the
@@ -93,6 +99,13 @@ FIELD_LABELS = {
     "past_winner": PastWinnerView.label_columns,
     "application": {**ApplicationView.label_columns, "unit": _l("单位"), "campaign": _l("评选批次")},
     "recommendation_quota": RecommendationQuotaView.label_columns,
+    "expert": {"account_id": _l("专家账号"), "employer": _l("工作单位"), "employer_unit_id": _l("所在单位（本系统）"),
+               "field": _l("专业领域"), "created_at": _l("创建时间")},
+    "expert_panel": {"experts": _l("专家"), "units": _l("负责的一级单位"), "round": _l("评审轮次")},
+    "expert_conflict": {"expert_id": _l("专家"), "unit_id": _l("回避单位"), "application_id": _l("回避申报人"),
+                        "reason": _l("回避原因"), "declared_at": _l("登记时间"), "declared_by_id": _l("登记人")},
+    "review_round": {"experts_per_application": _l("每份申报的评审专家人数"), "closed_at": _l("结束时间"),
+                     "closed_by_id": _l("结束人")},
 }
 # Bookkeeping that says nothing to a reader: the row's own id, derived columns, the order of stages.
 HIDDEN = {"id", "parent_level", "position"}

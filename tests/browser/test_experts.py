@@ -1,0 +1,97 @@
+"""The city office sets up 专家评审 in the browser: adds an expert by typing, imports a sheet through the file picker,
+then makes a 专家组 by picking experts in the select2 widget."""
+import re
+from urllib.parse import urlsplit
+
+from openpyxl import Workbook
+
+from app import expert_import, rounds, roles
+from app.extensions import db
+from app.models import Expert, ExpertPanel, Stage
+from tests import factories
+from tests.browser.test_review import Flow
+
+SCREENSHOT = "/tmp/expert-panel.png"
+
+
+def _sheet(path):
+    book = Workbook()
+    book.active.append([str(c) for c in expert_import.COLUMNS])
+    book.active.append(["李红", "首都师范大学", "教育学", "13911113333", "", "东城区"])
+    book.active.append(["王强", "北京联合大学", "职业教育", "13911114444", "", ""])
+    book.save(path)
+
+
+def open_menu(page, flow, label):
+    page.click(".navbar >> text=专家评审")
+    with page.expect_navigation():
+        page.click(f".navbar .dropdown-menu >> text={label}")
+    flow.check()
+
+
+def test_city_office_adds_imports_and_makes_a_panel(page, live_server, tmp_path):
+    campaign = factories.campaign()
+    rounds.round_for(campaign, Stage.INITIAL_REVIEW)
+    db.session.commit()
+    factories.unit("东城区")
+    city = factories.account(roles.CITY_OFFICE, username="cityoffice", first_name="王立群")
+    flow = Flow(page)
+    flow.log_in(city)
+
+    open_menu(page, flow, "专家")
+    assert urlsplit(page.url).path == "/experts/list/"
+    with page.expect_navigation():
+        page.click("a[href*='/experts/add']")
+    flow.check()
+    page.fill("#name", "张明")
+    page.fill("#phone", "1391111222")  # one digit short
+    page.fill("#employer", "北京开放大学")
+    page.fill("#field", "终身教育")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    flow.check()
+    assert "请填写有效的 11 位中国大陆手机号码" in page.inner_text("#group-phone")
+    assert page.input_value("#name") == "张明"  # nothing typed is lost
+    page.fill("#phone", "13911112222")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    flow.check()
+    body = flow.body()
+    assert "初始密码" in body and "expert1" in body and "北京开放大学" in body
+
+    page.goto("/experts/list/")
+    with page.expect_navigation():
+        page.click("text=批量导入专家")
+    flow.check()
+    sheet = tmp_path / "专家名单.xlsx"
+    _sheet(sheet)
+    page.set_input_files("#sheet", str(sheet))
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    flow.check()
+    created = page.eval_on_selector_all("table.created-accounts tbody tr",
+                                        "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))")
+    assert [row[:2] for row in created] == [["李红", "expert2"], ["王强", "expert3"]]
+    assert all(re.fullmatch(r"\S{11}", row[2]) for row in created)
+    assert db.session.query(Expert).count() == 3
+
+    open_menu(page, flow, "专家组")
+    with page.expect_navigation():
+        page.click("a[href*='/expert-panels/add']")
+    flow.check()
+    page.fill("#name", "第一组")
+    for name in ("张明", "李红"):
+        page.locator("#group-experts .select2-container").click()
+        page.keyboard.type(name)
+        page.locator(".select2-results__option", has_text=name).click()
+    page.locator("#group-units .select2-container").click()
+    page.locator(".select2-results__option", has_text="东城区").click()
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    flow.check()
+    assert "已保存专家组「第一组」" in flow.body()
+    page.screenshot(path=SCREENSHOT, full_page=True)
+    panel = db.session.query(ExpertPanel).one()
+    db.session.refresh(panel)
+    assert sorted(e.name for e in panel.experts) == ["张明", "李红"]
+    assert [u.unit.name for u in panel.units] == ["东城区"]
