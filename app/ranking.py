@@ -1,0 +1,168 @@
+"""评审排名: the ranking of one review round (初审 or 复审) from the experts' submitted reviews (R-EXP-3).
+
+Per application: how many submitted reviews, the mean of their weighted totals (0..100), a normalised score — the
+mean of each review's z-score within its expert's own reviews of the round, so that a harsh and a lenient expert
+weigh alike — and the spread between its highest and lowest total, flagged as 分歧 from DISAGREEMENT points on.
+Ranks are competition ranks (1, 2, 2, 4) on the chosen order; values equal to two decimals share a rank (并列).
+Applications of the round without a submitted review come last, unranked (无评分).
+
+Two queries whatever the size of the round: the submitted totals, and the round's applications with their units.
+The city office's picks from these rankings (入围复审, 拟评选, 重点宣传) are transitions of app/workflow.py.
+"""
+import math
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import Application, ApplicationStatus, ReviewAssignment, ReviewRound, Unit
+from app.models.review import AssignmentStatus
+
+S = ApplicationStatus
+
+# A spread of this many points (on the 0..100 weighted total) or more between an application's highest and lowest
+# review flags it as 分歧: the experts disagree enough that the office should read the reviews before it picks.
+DISAGREEMENT = Decimal(20)
+
+ORDERS = ("mean", "z")
+
+# Which applications belong to a round besides those with reviews in it: what reached it and what came of it.
+ROUND_STATUSES = {
+    "initial_review": (S.REPORTED, S.SHORTLISTED, S.CANDIDATE, S.FEATURED),
+    "final_review": (S.SHORTLISTED, S.CANDIDATE, S.FEATURED),
+}
+TWO_PLACES = Decimal("0.01")
+
+
+@dataclass
+class RankedRow:
+    """One application in a round's ranking. mean/z/spread/rank are None when it has no submitted review."""
+
+    application: Application
+    n_reviews: int = 0
+    mean: Decimal | None = None
+    z: Decimal | None = None
+    spread: Decimal | None = None
+    rank: int | None = None
+    tied: bool = False  # shares its rank with another application (并列)
+    totals: dict = field(default_factory=dict)  # expert_id -> that expert's weighted total
+
+    @property
+    def scored(self) -> bool:
+        return self.n_reviews > 0
+
+    @property
+    def disagreement(self) -> bool:
+        return self.spread is not None and self.spread >= DISAGREEMENT
+
+    def value(self, order: str) -> Decimal | None:
+        return self.mean if order == "mean" else self.z
+
+
+def _two_places(value) -> Decimal:
+    return Decimal(value).quantize(TWO_PLACES, ROUND_HALF_UP)
+
+
+def expert_z_scores(reviews) -> dict[tuple[int, int], float]:
+    """(application_id, expert_id) -> z of that review within its expert's reviews of the round.
+
+    reviews: (application_id, expert_id, total) of every submitted review. z = (total - the expert's mean) / the
+    expert's population standard deviation; an expert with one review or no spread contributes 0."""
+    by_expert: dict[int, list[float]] = {}
+    for _app, expert_id, total in reviews:
+        by_expert.setdefault(expert_id, []).append(float(total))
+    stats = {}
+    for expert_id, values in by_expert.items():
+        mean = sum(values) / len(values)
+        std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+        stats[expert_id] = (mean, std)
+    result = {}
+    for application_id, expert_id, total in reviews:
+        mean, std = stats[expert_id]
+        result[(application_id, expert_id)] = (float(total) - mean) / std if std > 1e-9 else 0.0
+    return result
+
+
+def assign_ranks(rows: list[RankedRow], order: str = "mean") -> list[RankedRow]:
+    """Sort rows best first by `order` and give competition ranks; rows without reviews last, unranked."""
+    if order not in ORDERS:
+        raise ValueError(f"unknown order: {order}")
+    other = "z" if order == "mean" else "mean"
+    scored = [r for r in rows if r.scored]
+    unscored = [r for r in rows if not r.scored]
+    # Within a tie, the other measure and then the name only decide where a row is printed, not its rank.
+    scored.sort(key=lambda r: (-r.value(order), -r.value(other), r.application.name or "", r.application.id))
+    previous, rank = None, 0
+    for position, row in enumerate(scored, start=1):
+        key = _two_places(row.value(order))
+        if key != previous:
+            rank, previous = position, key
+        row.rank = rank
+    counts: dict[int, int] = {}
+    for row in scored:
+        counts[row.rank] = counts.get(row.rank, 0) + 1
+    for row in scored:
+        row.tied = counts[row.rank] > 1
+    for row in unscored:
+        row.rank, row.tied = None, False
+    unscored.sort(key=lambda r: (r.application.name or "", r.application.id))
+    return scored + unscored
+
+
+def rank(review_round: ReviewRound, order: str = "mean") -> list[RankedRow]:
+    """The round's ranking, best first; see the module's docstring."""
+    reviews = db.session.execute(
+        select(ReviewAssignment.application_id, ReviewAssignment.expert_id, ReviewAssignment.total)
+        .where(ReviewAssignment.round_id == review_round.id,
+               ReviewAssignment.status == AssignmentStatus.SUBMITTED.value,
+               ReviewAssignment.total.isnot(None))
+        .order_by(ReviewAssignment.application_id, ReviewAssignment.expert_id)
+    ).all()
+    statuses = [s.value for s in ROUND_STATUSES[review_round.stage]]
+    reviewed = {application_id for application_id, _e, _t in reviews}
+    applications = db.session.scalars(
+        select(Application)
+        .where(Application.campaign_id == review_round.campaign_id,
+               or_(Application.status.in_(statuses),
+                   Application.id.in_(
+                       select(ReviewAssignment.application_id).where(
+                           ReviewAssignment.round_id == review_round.id,
+                           ReviewAssignment.status == AssignmentStatus.SUBMITTED.value))))
+        .options(joinedload(Application.unit).joinedload(Unit.parent))
+    ).unique().all()
+    rows = {a.id: RankedRow(a) for a in applications}
+    z_of = expert_z_scores(reviews)
+    zs: dict[int, list[float]] = {}
+    for application_id, expert_id, total in reviews:
+        row = rows.get(application_id)
+        if row is None:  # cannot happen (every reviewed application is selected): never lose a review silently
+            continue
+        row.totals[expert_id] = Decimal(total)
+        zs.setdefault(application_id, []).append(z_of[(application_id, expert_id)])
+    for application_id in reviewed:
+        row = rows[application_id]
+        totals = list(row.totals.values())
+        row.n_reviews = len(totals)
+        row.mean = _two_places(sum(totals) / len(totals))
+        row.z = _two_places(sum(zs[application_id]) / len(zs[application_id]))
+        row.spread = max(totals) - min(totals)
+    return assign_ranks(list(rows.values()), order)
+
+
+def ranks_by_application(review_round: ReviewRound, order: str = "mean") -> dict[int, int | None]:
+    """application_id -> its rank in the round (None: no submitted review)."""
+    return {row.application.id: row.rank for row in rank(review_round, order)}
+
+
+def top(rows: list[RankedRow], k: int) -> tuple[list[RankedRow], int]:
+    """The first k ranked rows, and every row tied with the k-th; returns (rows, how many beyond k the tie adds)."""
+    scored = [r for r in rows if r.scored]
+    if k <= 0 or not scored:
+        return [], 0
+    if k >= len(scored):
+        return scored, 0
+    boundary = scored[k - 1].rank
+    chosen = [r for r in scored if r.rank <= boundary]
+    return chosen, len(chosen) - k
