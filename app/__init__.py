@@ -83,6 +83,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.home import ContactView
     from app.views.role_permissions import RolePermissionView
     from app.views.units import FirstLevelUnitView, SecondLevelUnitView
+    from app.views.ranking import CandidateView, RankingView
+    from app.api.ranking import RankingApi
 
     campaigns = "Campaigns"
     appbuilder.add_view(
@@ -102,6 +104,13 @@ def register_views(appbuilder: AppBuilder) -> None:
         category_label=_l("评审推荐"), category_icon="fa-check-square-o",
     )
     appbuilder.add_view(UnitSubmissionView, "UnitSubmissions", label=_l("提交情况"), icon="fa-inbox", category="Review")
+
+    # 专家评审 (category "ExpertReview"): the rankings of both rounds and the 拟评选 list.
+    appbuilder.add_view(
+        RankingView, "Ranking", label=_l("评审排名"), icon="fa-sort-amount-desc", category="ExpertReview",
+        category_label=_l("专家评审"), category_icon="fa-graduation-cap",
+    )
+    appbuilder.add_view(CandidateView, "Candidates", label=_l("拟评选名单"), icon="fa-star-o", category="ExpertReview")
 
     units = "Units"
     appbuilder.add_view(
@@ -133,3 +142,4 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(StageWindowApi)
     appbuilder.add_api(MyApplicationApi)
     appbuilder.add_api(ApplicationApi)
+    appbuilder.add_api(RankingApi)

@@ -166,3 +166,65 @@ def top(rows: list[RankedRow], k: int) -> tuple[list[RankedRow], int]:
     boundary = scored[k - 1].rank
     chosen = [r for r in scored if r.rank <= boundary]
     return chosen, len(chosen) - k
+
+
+def experts_of(rows: list[RankedRow]) -> list:
+    """The experts whose totals the rows hold (one column each in the export), by name."""
+    from app.models import Expert
+
+    ids = {expert_id for row in rows for expert_id in row.totals}
+    if not ids:
+        return []
+    experts = db.session.scalars(select(Expert).where(Expert.id.in_(ids)).options(joinedload(Expert.account))).all()
+    return sorted(experts, key=lambda e: (e.name, e.id))
+
+
+@dataclass
+class Candidate:
+    """One application of the 拟评选 list: featured or not, its 复审 result, and the reasons recorded for the picks."""
+
+    application: Application
+    featured: bool
+    rank: int | None
+    mean: Decimal | None
+    z: Decimal | None
+    candidate_reason: str | None = None
+    feature_reason: str | None = None
+    candidate_by: str | None = None
+    candidate_at: object = None
+
+
+def candidates(campaign) -> list[Candidate]:
+    """拟评选名单 of the campaign: featured first, then by 复审 rank (unranked last)."""
+    from app import rounds
+    from app.models import ApplicationEvent, Stage
+
+    final = rounds.round_for(campaign, Stage.FINAL_REVIEW, create=False)
+    by_id = {row.application.id: row for row in rank(final)} if final is not None else {}
+    picked = db.session.scalars(
+        select(Application)
+        .where(Application.campaign_id == campaign.id,
+               Application.status.in_([S.CANDIDATE.value, S.FEATURED.value]))
+        .options(joinedload(Application.unit).joinedload(Unit.parent))
+    ).unique().all()
+    # The latest opinion of each pick (a later 取消 and re-pick replaces the earlier one).
+    events = db.session.execute(
+        select(ApplicationEvent.application_id, ApplicationEvent.action, ApplicationEvent.opinion,
+               ApplicationEvent.actor_name, ApplicationEvent.at)
+        .where(ApplicationEvent.application_id.in_([a.id for a in picked]),
+               ApplicationEvent.action.in_(("candidate", "feature")))
+        .order_by(ApplicationEvent.id)
+    ).all() if picked else []
+    latest = {(application_id, action): (opinion, who, at) for application_id, action, opinion, who, at in events}
+    result = []
+    for application in picked:
+        row = by_id.get(application.id)
+        candidate = latest.get((application.id, "candidate"), (None, None, None))
+        result.append(Candidate(
+            application, application.status == S.FEATURED.value,
+            row.rank if row else None, row.mean if row else None, row.z if row else None,
+            candidate_reason=candidate[0], feature_reason=latest.get((application.id, "feature"), (None,))[0],
+            candidate_by=candidate[1], candidate_at=candidate[2],
+        ))
+    result.sort(key=lambda c: (not c.featured, c.rank is None, c.rank or 0, c.application.name or ""))
+    return result

@@ -60,7 +60,8 @@ class Transition:
     # on any application it can see). None: a unit when level is set, else the applicant.
     actor_kind: str | None = None
     # When an opinion is required although opinion_required is False: returns the reason it is (Chinese) or None.
-    opinion_needed: Callable[[Application], str | None] | None = None
+    # Called (application) by perform(), (application, together=ids picked at once) by pick_opinion_needed().
+    opinion_needed: Callable[..., str | None] | None = None
 
     @property
     def kind(self) -> str:
@@ -212,9 +213,10 @@ def _feature_guard(actor, application: Application) -> None:
                               quota=campaign.featured_quota, n=n))
 
 
-def _passed_over(application: Application, stage: Stage, waiting: ApplicationStatus) -> str | None:
-    """Why picking this application needs a reason: an application still `waiting` ranks strictly better in the
-    round's ranking (by mean). None: the pick follows the ranking."""
+def _passed_over(application: Application, stage: Stage, waiting: ApplicationStatus,
+                 together=frozenset()) -> str | None:
+    """Why picking this application needs a reason: an application still `waiting` (and not picked together with
+    it) ranks strictly better in the round's ranking (by mean). None: the pick follows the ranking."""
     review_round = rounds.round_for(application.campaign, stage, create=False)
     if review_round is None:
         return None
@@ -223,7 +225,8 @@ def _passed_over(application: Application, stage: Stage, waiting: ApplicationSta
     my_rank = mine.rank if mine is not None else None
     better = next(
         (r for r in rows
-         if r.application.id != application.id and r.application.status == waiting.value and r.rank is not None
+         if r.application.id != application.id and r.application.id not in together
+         and r.application.status == waiting.value and r.rank is not None
          and (my_rank is None or r.rank < my_rank)),
         None,
     )
@@ -236,16 +239,16 @@ def _passed_over(application: Application, stage: Stage, waiting: ApplicationSta
              better=better.rank)
 
 
-def _shortlist_needs_reason(application: Application) -> str | None:
-    return _passed_over(application, Stage.INITIAL_REVIEW, S.REPORTED)
+def _shortlist_needs_reason(application: Application, together=frozenset()) -> str | None:
+    return _passed_over(application, Stage.INITIAL_REVIEW, S.REPORTED, together)
 
 
-def _candidate_needs_reason(application: Application) -> str | None:
-    return _passed_over(application, Stage.FINAL_REVIEW, S.SHORTLISTED)
+def _candidate_needs_reason(application: Application, together=frozenset()) -> str | None:
+    return _passed_over(application, Stage.FINAL_REVIEW, S.SHORTLISTED, together)
 
 
-def _feature_needs_reason(application: Application) -> str | None:
-    return _passed_over(application, Stage.FINAL_REVIEW, S.CANDIDATE)
+def _feature_needs_reason(application: Application, together=frozenset()) -> str | None:
+    return _passed_over(application, Stage.FINAL_REVIEW, S.CANDIDATE, together)
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -461,12 +464,29 @@ def pick_opinion_needed(application_ids, action: str) -> str | None:
     transition = TRANSITIONS.get(action)
     if transition is None or transition.opinion_needed is None:
         return None
+    together = frozenset(application_ids)
     for application in db.session.query(Application).filter(Application.id.in_(list(application_ids))):
-        if transition.sources and application.status_enum in transition.sources:
-            why = transition.opinion_needed(application)
+        if application.status_enum in transition.sources:
+            why = transition.opinion_needed(application, together)
             if why:
                 return why
     return None
+
+
+def pick_many(actor, application_ids, action: str, opinion: str | None = None):
+    """perform_many() for a pick, best-ranked first: picking the top two together passes over nobody, since the
+    first is picked when the second is checked. Returns (done, {id: message})."""
+    stage = Stage.INITIAL_REVIEW if action in PICKS[Stage.INITIAL_REVIEW.value] else Stage.FINAL_REVIEW
+    ids = list(dict.fromkeys(application_ids))
+    campaign_ids = {c for (c,) in db.session.query(Application.campaign_id).filter(Application.id.in_(ids))}
+    position: dict[int, int] = {}
+    for campaign_id in campaign_ids:
+        review_round = rounds.round_for(db.session.get(Campaign, campaign_id), stage, create=False)
+        if review_round is not None:
+            for n, row in enumerate(ranking.rank(review_round, "mean")):
+                position[row.application.id] = n
+    ids.sort(key=lambda i: position.get(i, len(position)))
+    return perform_many(actor, ids, action, opinion)
 
 
 @dataclass
