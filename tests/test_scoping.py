@@ -106,7 +106,8 @@ def test_application_answers_agree_over_every_role_and_status(world):
     assert seen_by["applicant"] == mine and ("draft", "中关村街道") in mine
     assert ("draft", "中关村街道") not in seen_by["l2"] | seen_by["city"] | seen_by["auditor"]
     assert seen_by["l1"] == {(s, "中关村街道") for s in ("l2_forwarded", "l1_recommended", "l1_not_recommended",
-                                                      "reported", "l1_rejected")}
+                                                      "reported", "l1_rejected", "shortlisted", "candidate",
+                                                      "featured")}
     assert seen_by["expert"] == seen_by["l2_sibling"] == seen_by["applicant_other"] == set()
 
 
@@ -152,6 +153,7 @@ RESOURCES = {
     "/submissions/": "submission",
     "/roles/": "role",
     "/groups/": "role",
+    "/api/v1/ranking/": "ranking_round",
 }
 # Routes with arguments that are not row ids.
 NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>",
@@ -202,6 +204,13 @@ def targets(world, kind):
         return [(world["winner"].id, auditor, set())]
     if kind == "quota":
         return [(world["quota"].id, set(), set())]
+    if kind == "ranking_round":
+        # A round's ranking: the city office's and the auditor's (read), nobody else's.
+        from app import rounds
+
+        review_round = rounds.round_for(world["campaign"], "initial_review")
+        db.session.commit()
+        return [(review_round.id, auditor, set())]
     if kind == "submission":
         return [(world["submission_b"].id, auditor, set()), (world["submission_a2"].id, {"l1", "auditor"}, set())]
     return [(db.session.query(Role.id).filter(Role.name == roles.L1_CLERK).scalar(), set(), set())]
@@ -223,6 +232,7 @@ def url_for_rule(rule, pk) -> str:
     values = {
         "pk": pk,
         "application_id": pk,
+        "round_id": pk,
         "kind": "photo",
         "name": ACTION_NAMES.get(rule.endpoint.split(".")[0], "no-such-action"),
         "filename": "export.csv",
@@ -469,7 +479,8 @@ from flask_login import AnonymousUserMixin  # noqa: E402
 
 from app.models import Application, ApplicationStatus  # noqa: E402
 
-L1_SEES = {"l2_forwarded", "l1_recommended", "l1_not_recommended", "reported", "l1_rejected"}
+L1_SEES = {"l2_forwarded", "l1_recommended", "l1_not_recommended", "reported", "l1_rejected", "shortlisted",
+           "candidate", "featured"}
 ALL_BUT_DRAFT = {s.value for s in ApplicationStatus} - {"draft"}
 
 
