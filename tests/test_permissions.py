@@ -49,11 +49,14 @@ def test_every_registered_permission_is_editable_or_listed_as_not_editable():
 def test_rows_are_the_menus_screens_with_their_labels_and_the_actions_their_views_check():
     rows = {screen.label: screen for screen in permissions.screens()}
     assert list(rows) == ["评选批次", "时间安排", "历届学习之星", "推荐名额", "我的报名", "报名信息", "提交情况",
-                          "一级单位", "二级单位", "单位账号", "审计日志"]
+                          "评审排名", "拟评选名单", "一级单位", "二级单位", "单位账号", "审计日志"]
     actions = {label: [cell.action for cell in screen.cells] for label, screen in rows.items()}
     assert actions["报名信息"] == ["menu_access", "can_read", "can_decide"]
     assert actions["单位账号"] == ["menu_access", "can_read", "can_write", "reset_password"]
     assert actions["审计日志"] == ["menu_access", "can_read"]
+    # 专家评审: reading the rankings and the candidate list; picking (入围复审, 拟评选, 重点宣传) is writing.
+    assert actions["评审排名"] == ["menu_access", "can_read", "can_write"]
+    assert rows["评审排名"].category_label == "专家评审"
     assert rows["审计日志"].category_label == "审计"
     # Photos, videos and the printed form go with reading applications.
     assert rows["报名信息"].cell("can_read").pairs == (("can_read", "Application"), ("can_read", "ApplicationFile"))

@@ -147,3 +147,17 @@ def test_the_candidate_export_lists_featured_first_with_reasons(app, world):
     assert [r["姓名"] for r in named] == ["乙", "甲"]
     assert (named[0]["重点宣传"], named[0]["拟评选理由"], named[0]["重点宣传理由"]) == ("是", "事迹突出", "宣传价值高")
     assert named[1]["复审名次"] == 1
+
+
+def test_the_audit_log_reads_the_picks_and_exports_in_words(app, world):
+    from app.views import audit as audit_view
+
+    world.close(world.initial)
+    application = world.scored(world.initial, world.applicant("甲"), 90)
+    client = factories.login(app.test_client(), world.city)
+    client.post("/ranking/pick", data={"stage": "initial_review", "action": "shortlist", "ids": [application.id]})
+    client.get("/ranking/export.xlsx?stage=initial_review&order=z")
+    labels = {str(audit_view.action_label(e.action)) for e in db.session.query(AuditEvent)}
+    assert {"报名：入围复审", "导出评审排名"} <= labels
+    assert audit_view.value_text("order", "z") == "按标准化分"
+    assert str(audit_view.object_type_label("review_round")) == "评审轮次"
