@@ -220,23 +220,26 @@ def _passed_over(application: Application, stage: Stage, waiting: ApplicationSta
     review_round = rounds.round_for(application.campaign, stage, create=False)
     if review_round is None:
         return None
-    rows = ranking.rank(review_round, "mean")
-    mine = next((r for r in rows if r.application.id == application.id), None)
-    my_rank = mine.rank if mine is not None else None
-    better = next(
-        (r for r in rows
-         if r.application.id != application.id and r.application.id not in together
-         and r.application.status == waiting.value and r.rank is not None
-         and (my_rank is None or r.rank < my_rank)),
-        None,
+    ranks = ranking.mean_ranks(review_round.id)
+    my_rank = ranks.get(application.id)
+    waiting_rows = (
+        db.session.query(Application.id, Application.name)
+        .filter(Application.campaign_id == application.campaign_id, Application.status == waiting.value,
+                Application.id != application.id)
+        .all()
+    )
+    better = min(
+        ((ranks[i], name) for i, name in waiting_rows
+         if i not in together and i in ranks and (my_rank is None or ranks[i] < my_rank)),
+        key=lambda pair: pair[0],
+        default=None,
     )
     if better is None:
         return None
     place = _("第 %(n)s 名", n=my_rank) if my_rank is not None else _("无评分")
     return _("「%(name)s」在%(round)s排名中为%(place)s，排名更前的「%(other)s」（第 %(better)s 名）尚未选入："
              "不按排名选择时请填写理由",
-             name=application.name, round=stage.label, place=place, other=better.application.name,
-             better=better.rank)
+             name=application.name, round=stage.label, place=place, other=better[1], better=better[0])
 
 
 def _shortlist_needs_reason(application: Application, together=frozenset()) -> str | None:
@@ -483,9 +486,8 @@ def pick_many(actor, application_ids, action: str, opinion: str | None = None):
     for campaign_id in campaign_ids:
         review_round = rounds.round_for(db.session.get(Campaign, campaign_id), stage, create=False)
         if review_round is not None:
-            for n, row in enumerate(ranking.rank(review_round, "mean")):
-                position[row.application.id] = n
-    ids.sort(key=lambda i: position.get(i, len(position)))
+            position.update(ranking.mean_ranks(review_round.id))
+    ids.sort(key=lambda i: position.get(i, len(ids) + len(position) + 1))
     return perform_many(actor, ids, action, opinion)
 
 
