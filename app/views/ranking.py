@@ -110,6 +110,8 @@ class RankingView(BaseView):
     def pick(self):
         """The chosen pick on the ticked rows, with the reason when the pick departs from the ranking."""
         stage, order, campaign = chosen_stage(), self._order(), chosen_campaign()
+        if campaign is None:
+            abort(404)
         action = request.form.get("action", "")
         if action not in workflow.PICKS[stage]:
             abort(400)
@@ -134,13 +136,15 @@ class RankingView(BaseView):
         if refused:
             return self._page(stage, order, campaign, selected=list(refused), opinion=opinion, action=action,
                               refused=refused)
-        return redirect(url_for(".list", stage=stage, order=order, campaign=campaign.id if campaign else None))
+        return redirect(url_for(".list", stage=stage, order=order, campaign=campaign.id))
 
     @expose("/top", methods=["POST"])
     @has_access
     def top(self):
         """前 K 名入围: the top K of the 初审 ranking into 复审, ties at the boundary included."""
         campaign, k = chosen_campaign(), request.form.get("k", "")
+        if campaign is None:
+            abort(404)
         stage, order = Stage.INITIAL_REVIEW.value, self._order()
         review_round = rounds.round_for(campaign, stage, create=False) if campaign is not None else None
         try:

@@ -161,3 +161,17 @@ def test_the_audit_log_reads_the_picks_and_exports_in_words(app, world):
     assert {"报名：入围复审", "导出评审排名"} <= labels
     assert audit_view.value_text("order", "z") == "按标准化分"
     assert str(audit_view.object_type_label("review_round")) == "评审轮次"
+
+
+def test_bad_input_answers_400_or_404_never_500(app, world):
+    client = factories.login(app.test_client(), world.city)
+    assert client.get("/ranking/?stage=final").status_code == 404
+    assert client.get("/ranking/?campaign=abc").status_code == 404
+    assert client.get("/ranking/?order=median").status_code == 200  # falls back to the mean
+    assert client.post("/ranking/pick", data={"stage": "initial_review", "action": "candidate", "ids": "1"}).status_code == 400
+    assert client.post("/ranking/pick", data={"stage": "initial_review", "action": "shortlist", "ids": "x"}).status_code == 400
+    empty = client.post("/ranking/pick", data={"stage": "initial_review", "action": "shortlist"})
+    assert empty.status_code == 200 and "请先勾选要办理的报名" in empty.text
+    assert client.get("/ranking/export.xlsx?stage=final_review&campaign=999").status_code == 404
+    none_yet = client.post("/ranking/top", data={"k": "3"})
+    assert none_yet.status_code == 200 and "初审还没有任何评分" in none_yet.text
