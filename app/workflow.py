@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app import applications, audit, clock, ranking, roles, rounds, schedule, scoping
+from app import applications, audit, clock, ranking, roles, schedule, scoping
 from app.extensions import db
 from app.models import (
     Application,
@@ -142,8 +142,16 @@ def _decided(actor, application: Application) -> None:
 # before 公示 starts. A pick that passes over a better-ranked application needs a written reason.
 
 
+def _round(campaign, stage: Stage) -> ReviewRound | None:
+    """The campaign's round of this stage, if made yet. app.rounds imports this module (WorkflowError): imported
+    here, not at the top, so that either module may be imported first."""
+    from app import rounds
+
+    return rounds.round_for(campaign, stage, create=False)
+
+
 def _round_closed(campaign, stage: Stage) -> bool:
-    found = rounds.round_for(campaign, stage, create=False)
+    found = _round(campaign, stage)
     return found is not None and found.is_closed
 
 
@@ -157,7 +165,7 @@ def _shortlist_open(actor, application: Application) -> None:
 
 def _unshortlist_open(actor, application: Application) -> None:
     _shortlist_open(actor, application)
-    final = rounds.round_for(application.campaign, Stage.FINAL_REVIEW, create=False)
+    final = _round(application.campaign, Stage.FINAL_REVIEW)
     if final is not None and db.session.query(ReviewAssignment.id).filter(
         ReviewAssignment.round_id == final.id, ReviewAssignment.application_id == application.id,
         ReviewAssignment.status.in_(STARTED),
@@ -217,7 +225,7 @@ def _passed_over(application: Application, stage: Stage, waiting: ApplicationSta
                  together=frozenset()) -> str | None:
     """Why picking this application needs a reason: an application still `waiting` (and not picked together with
     it) ranks strictly better in the round's ranking (by mean). None: the pick follows the ranking."""
-    review_round = rounds.round_for(application.campaign, stage, create=False)
+    review_round = _round(application.campaign, stage)
     if review_round is None:
         return None
     ranks = ranking.mean_ranks(review_round.id)
@@ -484,7 +492,7 @@ def pick_many(actor, application_ids, action: str, opinion: str | None = None):
     campaign_ids = {c for (c,) in db.session.query(Application.campaign_id).filter(Application.id.in_(ids))}
     position: dict[int, int] = {}
     for campaign_id in campaign_ids:
-        review_round = rounds.round_for(db.session.get(Campaign, campaign_id), stage, create=False)
+        review_round = _round(db.session.get(Campaign, campaign_id), stage)
         if review_round is not None:
             position.update(ranking.mean_ranks(review_round.id))
     ids.sort(key=lambda i: position.get(i, len(ids) + len(position) + 1))
