@@ -89,6 +89,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.home import ContactView
     from app.views.role_permissions import RolePermissionView
     from app.views.units import FirstLevelUnitView, SecondLevelUnitView
+    from app.views.ranking import CandidateView, RankingView
+    from app.api.ranking import RankingApi
 
     campaigns = "Campaigns"
     appbuilder.add_view(
@@ -133,6 +135,9 @@ def register_views(appbuilder: AppBuilder) -> None:
                         category=expert_review)
     appbuilder.add_view(ReviewRecordView, "ReviewRecords", label=_l("评审记录"), icon="fa-list-alt",
                         category=expert_review)
+    appbuilder.add_view(RankingView, "Ranking", label=_l("评审排名"), icon="fa-sort-amount-desc",
+                        category=expert_review)
+    appbuilder.add_view(CandidateView, "Candidates", label=_l("拟评选名单"), icon="fa-star-o", category=expert_review)
     appbuilder.add_view(ExpertReviewView, "MyReview", label=_l("我的评审"), icon="fa-pencil-square-o",
                         category=expert_review)
 
@@ -163,3 +168,4 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(ReviewProgressApi)
     appbuilder.add_api(ExpertApi)
     appbuilder.add_api(ReviewRoundApi)
+    appbuilder.add_api(RankingApi)

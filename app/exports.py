@@ -21,6 +21,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import BinaryIO, Iterable, Iterator
 
 import xlsxwriter
@@ -53,11 +54,16 @@ SUBMISSION_LEVEL = {"l2_submit": 2, "l1_report": 1}
 LEVEL_TITLES = {2: _l("二级单位推荐意见"), 1: _l("一级单位推荐意见")}
 
 # ?stage=… : the list each stage produced (R-OPS-3 "per stage"), "pending" the ones waiting for the user's unit.
-_PASSED_L2 = (S.L2_RECOMMENDED, S.L2_FORWARDED, S.L1_RECOMMENDED, S.L1_NOT_RECOMMENDED, S.REPORTED, S.L1_REJECTED)
+# 专家评审's states (入围复审, 拟评选, 重点宣传) come after 上报: they passed both units' recommendations.
+_EXPERT_REVIEW = (S.SHORTLISTED, S.CANDIDATE, S.FEATURED)
+_PASSED_L2 = (S.L2_RECOMMENDED, S.L2_FORWARDED, S.L1_RECOMMENDED, S.L1_NOT_RECOMMENDED, S.REPORTED, S.L1_REJECTED,
+              *_EXPERT_REVIEW)
 STAGES = {
     "l2": (_l("二级单位已推荐"), _PASSED_L2),
-    "l1": (_l("一级单位已推荐"), (S.L1_RECOMMENDED, S.REPORTED)),
+    "l1": (_l("一级单位已推荐"), (S.L1_RECOMMENDED, S.REPORTED, *_EXPERT_REVIEW)),
     "reported": (_l("已上报市学习办"), (S.REPORTED,)),
+    "shortlisted": (_l("入围复审"), _EXPERT_REVIEW),
+    "candidates": (_l("拟评选"), (S.CANDIDATE, S.FEATURED)),
 }
 PENDING = {2: (S.SUBMITTED,), 1: (S.L2_FORWARDED,), None: (S.SUBMITTED, S.L2_FORWARDED)}
 
@@ -366,3 +372,88 @@ def spooled_workbook(rows: Iterable[Entry], *, full_numbers: bool) -> tuple[Bina
         out.close()
         raise
     return out, n, size
+
+
+# --- plain tables: the rankings of 专家评审 and the 拟评选 list (app/ranking.py) --------------------------------
+
+
+def write_table(title: str, heads: list[tuple[str, int]], rows: Iterable[list], out) -> int:
+    """Write a sheet `title` with these (header, width) columns and rows of cells to out; returns the rows written.
+    Text is written as text (formula-safe like the applications' sheet), numbers as numbers, None as blank."""
+    workbook = xlsxwriter.Workbook(out, WORKBOOK_OPTIONS)
+    sheet = workbook.add_worksheet(_UNSAFE_IN_SHEET_NAMES.sub("_", title)[:31])
+    header = workbook.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
+    moment = workbook.add_format({"num_format": XLSX_TIME_FORMAT})
+    for col, (heading, width) in enumerate(heads):
+        sheet.set_column(col, col, width)
+        sheet.write_string(0, col, str(heading), header)
+    sheet.freeze_panes(1, 0)
+    n = 0
+    for n, cells in enumerate(rows, start=1):
+        for col, value in enumerate(cells):
+            if value is None:
+                sheet.write_blank(n, col, None)
+            elif isinstance(value, bool):
+                sheet.write_string(n, col, _("是") if value else "")
+            elif isinstance(value, (int, float, Decimal)):
+                sheet.write_number(n, col, float(value))
+            elif isinstance(value, datetime):
+                sheet.write_datetime(n, col, value, moment)
+            else:
+                sheet.write_string(n, col, _text(value))
+    sheet.autofilter(0, 0, max(n, 1), max(len(heads) - 1, 0))
+    workbook.close()
+    return n
+
+
+_UNSAFE_IN_SHEET_NAMES = re.compile(r"[\\/*?:\[\]]")
+
+
+def spooled_table(title: str, heads: list[tuple[str, int]], rows: Iterable[list]) -> tuple[BinaryIO, int, int]:
+    """write_table into a temporary file (in memory up to SPOOL_MAX_SIZE): (file at 0, rows, bytes)."""
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE, suffix=".xlsx")
+    try:
+        n = write_table(title, heads, rows, out)
+        size = out.seek(0, 2)
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return out, n, size
+
+
+def ranking_sheet(review_round, rows, experts) -> tuple[list[tuple[str, int]], Iterator[list]]:
+    """评审排名 of a round: rank, ties, the mean and the normalised score, the spread, every expert's total.
+    rows: app.ranking.rank(); experts: the round's experts who submitted, in column order."""
+    heads = [(_("名次"), 6), (_("并列"), 5), (_("姓名"), 10), (_("一级单位"), 16), (_("二级单位"), 18),
+             (_("评审数"), 7), (_("平均分"), 8), (_("标准化分"), 9), (_("分差"), 7), (_("分歧"), 5), (_("状态"), 18)]
+    heads += [(_("专家：%(name)s", name=expert.name), 12) for expert in experts]
+
+    def cells():
+        for row in rows:
+            a = row.application
+            unit = a.unit
+            yield [row.rank if row.rank is not None else _("无评分"), row.tied, a.name,
+                   unit.parent.name if unit is not None and unit.parent is not None else "",
+                   unit.name if unit is not None else "", row.n_reviews, row.mean, row.z, row.spread,
+                   row.disagreement, a.status_label] + [row.totals.get(expert.id) for expert in experts]
+
+    return heads, cells()
+
+
+def candidate_sheet(candidates) -> tuple[list[tuple[str, int]], Iterator[list]]:
+    """拟评选名单: featured first, with their 复审 result and the reasons recorded for each pick."""
+    heads = [(_("序号"), 6), (_("姓名"), 10), (_("性别"), 5), (_("工作单位"), 24), (_("职务"), 12),
+             (_("一级单位"), 16), (_("二级单位"), 18), (_("重点宣传"), 8), (_("复审名次"), 8), (_("复审平均分"), 10),
+             (_("标准化分"), 9), (_("拟评选理由"), 30), (_("重点宣传理由"), 30)]
+
+    def cells():
+        for n, c in enumerate(candidates, start=1):
+            a = c.application
+            unit = a.unit
+            yield [n, a.name, a.gender_label, a.work_unit, a.position,
+                   unit.parent.name if unit is not None and unit.parent is not None else "",
+                   unit.name if unit is not None else "", c.featured,
+                   c.rank if c.rank is not None else _("无评分"), c.mean, c.z, c.candidate_reason, c.feature_reason]
+
+    return heads, cells()

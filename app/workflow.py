@@ -16,17 +16,21 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app import applications, audit, clock, roles, schedule, scoping
+from app import applications, audit, clock, ranking, roles, schedule, scoping
 from app.extensions import db
 from app.models import (
     Application,
     ApplicationEvent,
     ApplicationStatus,
+    Campaign,
     RecommendationQuota,
+    ReviewAssignment,
+    ReviewRound,
     Stage,
     Unit,
     UnitSubmission,
 )
+from app.models.review import STARTED
 
 S = ApplicationStatus
 
@@ -48,10 +52,23 @@ class Transition:
     target: ApplicationStatus
     role: str
     stage: Stage | None
-    level: int | None = None  # the unit level that acts (None: the applicant)
+    level: int | None = None  # the unit level that acts (a unit's transitions)
     opinion_required: bool = False
     guard: Callable[[object, Application], None] | None = None
     on_done: Callable[[Application], None] | None = None
+    # Who acts: APPLICANT (the application's owner), UNIT (the clerk of the unit at `level`), OFFICE (the city office,
+    # on any application it can see). None: a unit when level is set, else the applicant.
+    actor_kind: str | None = None
+    # When an opinion is required although opinion_required is False: returns the reason it is (Chinese) or None.
+    # Called (application) by perform(), (application, together=ids picked at once) by pick_opinion_needed().
+    opinion_needed: Callable[..., str | None] | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.actor_kind or (UNIT if self.level is not None else APPLICANT)
+
+
+APPLICANT, UNIT, OFFICE = "applicant", "unit", "office"
 
 
 def _ready_to_submit(actor, application: Application) -> None:
@@ -119,6 +136,132 @@ def _decided(actor, application: Application) -> None:
     _not_yet_submitted(actor, application)
 
 
+# --- 专家评审: the city office's picks from the rankings (app/ranking.py) ------------------------------------------
+# 入围复审 from the 初审 ranking once 初审 is closed and while 复审 is not; 拟评选 (at most campaign.winner_quota,
+# 重点宣传 included) and 重点宣传 (at most campaign.featured_quota) from the 复审 ranking once 复审 is closed and
+# before 公示 starts. A pick that passes over a better-ranked application needs a written reason.
+
+
+def _round(campaign, stage: Stage) -> ReviewRound | None:
+    """The campaign's round of this stage, if made yet. app.rounds imports this module (WorkflowError): imported
+    here, not at the top, so that either module may be imported first."""
+    from app import rounds
+
+    return rounds.round_for(campaign, stage, create=False)
+
+
+def _round_closed(campaign, stage: Stage) -> bool:
+    found = _round(campaign, stage)
+    return found is not None and found.is_closed
+
+
+def _shortlist_open(actor, application: Application) -> None:
+    campaign = application.campaign
+    if not _round_closed(campaign, Stage.INITIAL_REVIEW):
+        raise WorkflowError(_("专家初审尚未结束：市学习办结束初审后才能确定入围复审名单"))
+    if _round_closed(campaign, Stage.FINAL_REVIEW):
+        raise WorkflowError(_("专家复审已结束，入围复审名单不能再更改"))
+
+
+def _unshortlist_open(actor, application: Application) -> None:
+    _shortlist_open(actor, application)
+    final = _round(application.campaign, Stage.FINAL_REVIEW)
+    if final is not None and db.session.query(ReviewAssignment.id).filter(
+        ReviewAssignment.round_id == final.id, ReviewAssignment.application_id == application.id,
+        ReviewAssignment.status.in_(STARTED),
+    ).first():
+        raise WorkflowError(_("已有专家开始复审该报名，不能再移出复审"))
+
+
+def _picks_open(actor, application: Application) -> None:
+    campaign = application.campaign
+    if not _round_closed(campaign, Stage.FINAL_REVIEW):
+        raise WorkflowError(_("专家复审尚未结束：市学习办结束复审后才能确定拟评选名单"))
+    publicity = campaign.window(Stage.PUBLICITY)
+    if publicity is not None and publicity.starts_at is not None and clock.now() >= publicity.starts_at:
+        raise WorkflowError(_("公示已开始，拟评选名单不能再更改"))
+
+
+def pick_counts(campaign_id: int) -> dict[str, int]:
+    """拟评选 (重点宣传 included) and 重点宣传 so far in the campaign."""
+    rows = dict(
+        db.session.query(Application.status, func.count(Application.id))
+        .filter(Application.campaign_id == campaign_id,
+                Application.status.in_([S.CANDIDATE.value, S.FEATURED.value]))
+        .group_by(Application.status)
+        .all()
+    )
+    featured = rows.get(S.FEATURED.value, 0)
+    return {"candidates": rows.get(S.CANDIDATE.value, 0) + featured, "featured": featured}
+
+
+def _lock_campaign(application: Application) -> Campaign:
+    # Concurrent clicks for the last places queue on the campaign's row; each counts after the one before committed.
+    return (
+        db.session.query(Campaign).filter(Campaign.id == application.campaign_id)
+        .with_for_update().populate_existing().one()
+    )
+
+
+def _candidate_guard(actor, application: Application) -> None:
+    _picks_open(actor, application)
+    campaign = _lock_campaign(application)
+    n = pick_counts(campaign.id)["candidates"]
+    if n >= campaign.winner_quota:
+        raise WorkflowError(_("拟评选名额已满：本批次最多 %(quota)s 人，已有 %(n)s 人；可先取消其他人的拟评选",
+                              quota=campaign.winner_quota, n=n))
+
+
+def _feature_guard(actor, application: Application) -> None:
+    _picks_open(actor, application)
+    campaign = _lock_campaign(application)
+    n = pick_counts(campaign.id)["featured"]
+    if n >= campaign.featured_quota:
+        raise WorkflowError(_("重点宣传名额已满：本批次最多 %(quota)s 人，已有 %(n)s 人；可先取消其他人的重点宣传",
+                              quota=campaign.featured_quota, n=n))
+
+
+def _passed_over(application: Application, stage: Stage, waiting: ApplicationStatus,
+                 together=frozenset()) -> str | None:
+    """Why picking this application needs a reason: an application still `waiting` (and not picked together with
+    it) ranks strictly better in the round's ranking (by mean). None: the pick follows the ranking."""
+    review_round = _round(application.campaign, stage)
+    if review_round is None:
+        return None
+    ranks = ranking.mean_ranks(review_round.id)
+    my_rank = ranks.get(application.id)
+    waiting_rows = (
+        db.session.query(Application.id, Application.name)
+        .filter(Application.campaign_id == application.campaign_id, Application.status == waiting.value,
+                Application.id != application.id)
+        .all()
+    )
+    better = min(
+        ((ranks[i], name) for i, name in waiting_rows
+         if i not in together and i in ranks and (my_rank is None or ranks[i] < my_rank)),
+        key=lambda pair: pair[0],
+        default=None,
+    )
+    if better is None:
+        return None
+    place = _("第 %(n)s 名", n=my_rank) if my_rank is not None else _("无评分")
+    return _("「%(name)s」在%(round)s排名中为%(place)s，排名更前的「%(other)s」（第 %(better)s 名）尚未选入："
+             "不按排名选择时请填写理由",
+             name=application.name, round=stage.label, place=place, other=better[1], better=better[0])
+
+
+def _shortlist_needs_reason(application: Application, together=frozenset()) -> str | None:
+    return _passed_over(application, Stage.INITIAL_REVIEW, S.REPORTED, together)
+
+
+def _candidate_needs_reason(application: Application, together=frozenset()) -> str | None:
+    return _passed_over(application, Stage.FINAL_REVIEW, S.SHORTLISTED, together)
+
+
+def _feature_needs_reason(application: Application, together=frozenset()) -> str | None:
+    return _passed_over(application, Stage.FINAL_REVIEW, S.CANDIDATE, together)
+
+
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
@@ -134,7 +277,33 @@ TRANSITIONS: dict[str, Transition] = {
                    roles.L1_CLERK, Stage.L1_REVIEW, level=1, opinion_required=True, guard=_within_quota(1)),
         Transition("l1_reject", _l("不推荐"), frozenset({S.L2_FORWARDED, S.L1_RECOMMENDED}), S.L1_NOT_RECOMMENDED,
                    roles.L1_CLERK, Stage.L1_REVIEW, level=1, opinion_required=True, guard=_decided),
+        Transition("shortlist", _l("入围复审"), frozenset({S.REPORTED}), S.SHORTLISTED, roles.CITY_OFFICE, None,
+                   actor_kind=OFFICE, guard=_shortlist_open, opinion_needed=_shortlist_needs_reason),
+        Transition("unshortlist", _l("移出复审"), frozenset({S.SHORTLISTED}), S.REPORTED, roles.CITY_OFFICE, None,
+                   actor_kind=OFFICE, guard=_unshortlist_open),
+        Transition("candidate", _l("拟评选"), frozenset({S.SHORTLISTED}), S.CANDIDATE, roles.CITY_OFFICE, None,
+                   actor_kind=OFFICE, guard=_candidate_guard, opinion_needed=_candidate_needs_reason),
+        Transition("uncandidate", _l("取消拟评选"), frozenset({S.CANDIDATE}), S.SHORTLISTED, roles.CITY_OFFICE, None,
+                   actor_kind=OFFICE, guard=_picks_open),
+        Transition("feature", _l("重点宣传"), frozenset({S.CANDIDATE}), S.FEATURED, roles.CITY_OFFICE, None,
+                   actor_kind=OFFICE, guard=_feature_guard, opinion_needed=_feature_needs_reason),
+        Transition("unfeature", _l("取消重点宣传"), frozenset({S.FEATURED}), S.CANDIDATE, roles.CITY_OFFICE, None,
+                   actor_kind=OFFICE, guard=_picks_open),
     )
+}
+
+# The picks each round's ranking offers, and what a bulk summary says was done.
+PICKS = {
+    Stage.INITIAL_REVIEW.value: ("shortlist", "unshortlist"),
+    Stage.FINAL_REVIEW.value: ("candidate", "feature", "unfeature", "uncandidate"),
+}
+PICK_DONE_LABELS = {
+    "shortlist": _l("已入围复审"),
+    "unshortlist": _l("已移出复审"),
+    "candidate": _l("已列入拟评选"),
+    "uncandidate": _l("已取消拟评选"),
+    "feature": _l("已列为重点宣传"),
+    "unfeature": _l("已取消重点宣传"),
 }
 
 
@@ -198,7 +367,9 @@ def allowed(actor, application: Application, action: str) -> bool:
 
 
 def _may_act(actor, application: Application, transition: Transition) -> bool:
-    if transition.level is None:
+    if transition.kind == OFFICE:
+        return scoping.can_see_application(actor, application)
+    if transition.kind == APPLICANT:
         return application.applicant_id == actor.id
     unit_id = getattr(actor, "unit_id", None)
     return (
@@ -284,6 +455,10 @@ def perform(actor, application_id: int, action: str, opinion: str | None = None)
         opinion = require_opinion(action, opinion)
         if transition.guard is not None:
             transition.guard(actor, application)
+        if transition.opinion_needed is not None and opinion is None:
+            why = transition.opinion_needed(application)
+            if why:
+                raise WorkflowError(why, errors={"opinion": why}, status=422)
         source = application.status
         application.status = transition.target.value
         if transition.on_done is not None:
@@ -292,6 +467,72 @@ def perform(actor, application_id: int, action: str, opinion: str | None = None)
         audit.record(f"application.{action}", "application", application.id, repr(application),
                      from_status=source, to_status=application.status, opinion=opinion)
     return application
+
+
+def pick_opinion_needed(application_ids, action: str) -> str | None:
+    """Whether picking these applications departs from the ranking and so needs a reason: the first reason found
+    (for showing the field message before anything is done), or None."""
+    transition = TRANSITIONS.get(action)
+    if transition is None or transition.opinion_needed is None:
+        return None
+    together = frozenset(application_ids)
+    for application in db.session.query(Application).filter(Application.id.in_(list(application_ids))):
+        if application.status_enum in transition.sources:
+            why = transition.opinion_needed(application, together)
+            if why:
+                return why
+    return None
+
+
+def pick_many(actor, application_ids, action: str, opinion: str | None = None):
+    """perform_many() for a pick, best-ranked first: picking the top two together passes over nobody, since the
+    first is picked when the second is checked. Returns (done, {id: message})."""
+    stage = Stage.INITIAL_REVIEW if action in PICKS[Stage.INITIAL_REVIEW.value] else Stage.FINAL_REVIEW
+    ids = list(dict.fromkeys(application_ids))
+    campaign_ids = {c for (c,) in db.session.query(Application.campaign_id).filter(Application.id.in_(ids))}
+    position: dict[int, int] = {}
+    for campaign_id in campaign_ids:
+        review_round = _round(db.session.get(Campaign, campaign_id), stage)
+        if review_round is not None:
+            position.update(ranking.mean_ranks(review_round.id))
+    ids.sort(key=lambda i: position.get(i, len(ids) + len(position) + 1))
+    return perform_many(actor, ids, action, opinion)
+
+
+@dataclass
+class TopShortlist:
+    """What 前 K 名入围 did: the rows chosen (the top k and every row tied with the k-th), how many the tie added,
+    which were shortlisted now and which were refused (id -> message)."""
+
+    k: int
+    chosen: list
+    tied_extra: int
+    done: list
+    refused: dict
+    already: int
+
+
+def shortlist_top(actor, round_id, k) -> TopShortlist:
+    """入围复审 for the top k of the 初审 ranking, each through perform(); ties at the boundary all go in."""
+    if roles.CITY_OFFICE not in scoping.role_names(actor):
+        raise WorkflowError(_("您的角色不能执行「%(a)s」", a=TRANSITIONS["shortlist"].label), status=403)
+    try:
+        k = int(str(k).strip())
+    except (TypeError, ValueError):
+        k = 0
+    if k < 1:
+        message = _("请填写入围人数（大于 0 的整数）")
+        raise WorkflowError(message, errors={"k": message}, status=422)
+    review_round = db.session.get(ReviewRound, round_id) if str(round_id).isdigit() else None
+    if review_round is None or review_round.stage != Stage.INITIAL_REVIEW.value:
+        raise WorkflowError(_("找不到该初审轮次"), status=404)
+    chosen, extra = ranking.top(ranking.rank(review_round, "mean"), k)
+    if not chosen:
+        raise WorkflowError(_("初审还没有任何评分，无法按排名入围"), errors={"k": _("初审还没有任何评分")}, status=409)
+    waiting = [row.application.id for row in chosen if row.application.status == S.REPORTED.value]
+    opinion = _("按初审排名前 %(k)s 名入围", k=k)
+    done, refused = perform_many(actor, waiting, "shortlist", opinion)
+    return TopShortlist(k, chosen, extra, done, refused, len(chosen) - len(waiting))
 
 
 def perform_many(actor, application_ids, action: str, opinion: str | None = None):

@@ -169,3 +169,54 @@ def test_uploads_racing_a_submission_never_change_the_submitted_files(app):
             assert application.photo_file == "photo/none.jpg"
         for response in late:
             assert "已提交" in (response.json or {}).get("message", "")
+
+
+def _picks_world(app, winner_quota, featured_quota, status):
+    """A campaign whose 复审 is closed, 50 applications in `status` each scored, and the city office; the quotas
+    leave one place."""
+    from decimal import Decimal
+
+    from tests.ranking_setup import World
+
+    world = World(freeze=True)
+    world.quotas(winner_quota, featured_quota)
+    world.close(world.initial)
+    world.close(world.final)
+    applications = []
+    for i in range(50):
+        application = world.applicant(f"候选{i:02d}", status=status)
+        factories.assignment(world.final, application, world.experts[i % 3], status="submitted",
+                             scores={c.key: Decimal(50 + i) / 10 for c in world.final.criteria})
+        applications.append(application)
+    return world, applications
+
+
+@pytest.mark.parametrize("action, status, quotas, message", [
+    ("candidate", "shortlisted", (3, 1), "拟评选名额已满：本批次最多 3 人，已有 3 人"),
+    ("feature", "candidate", (52, 1), "重点宣传名额已满：本批次最多 1 人，已有 1 人"),
+])
+def test_fifty_clicks_for_the_last_candidate_or_featured_place_one_wins(app, action, status, quotas, message):
+    """50 city-office clicks at once, each on a different application, for the one place left: exactly one gets
+    it, the 49 others read the quota message, nobody a 500."""
+    from app.models import Application, ApplicationEvent
+
+    world, applications = _picks_world(app, *quotas, status=status)
+    # Two candidates besides the 50 hold places already: 拟评选 3 leaves one; 重点宣传 1 with nobody featured, one.
+    for name in ("已选一", "已选二"):
+        world.applicant(name, status="candidate")
+    clients = [factories.api_client(app, world.city) for _ in range(50)]
+
+    def click(i):
+        return clients[i].post("/api/v1/ranking/pick",
+                               json={"application_id": applications[i].id, "action": action, "reason": "代表性强"})
+
+    responses = race(app, 50, click)
+    assert all(r is not None for r in responses)
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] + [409] * 49, codes
+    assert all(message in r.json["message"] for r in responses if r.status_code == 409)
+    db.session.expire_all()
+    target = "candidate" if action == "candidate" else "featured"
+    won = [a for a in applications if db.session.get(Application, a.id).status == target]
+    assert len(won) == 1
+    assert db.session.query(ApplicationEvent).filter_by(action=action).count() == 1

@@ -184,6 +184,7 @@ RESOURCES = {
     "/expert-conflicts/": "expert_conflict",
     "/review-settings/": "review_round",
     "/api/v1/review_round/": "review_round",
+    "/api/v1/ranking/": "ranking_round",
 }
 # Routes with arguments that are not row ids.
 NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>",
@@ -244,6 +245,13 @@ def targets(world, kind):
         return [(world[kind].id, auditor, set())]
     if kind == "expert":
         return [(world["expert_row"].id, auditor, set())]
+    if kind == "ranking_round":
+        # A round's ranking: the city office's and the auditor's (read), nobody else's.
+        from app import rounds
+
+        review_round = rounds.round_for(world["campaign"], "initial_review")
+        db.session.commit()
+        return [(review_round.id, auditor, set())]
     if kind == "submission":
         return [(world["submission_b"].id, auditor, set()), (world["submission_a2"].id, {"l1", "auditor"}, set())]
     if kind == "review_round":

@@ -895,3 +895,167 @@ def test_a_units_contact_is_its_own_contact_else_an_active_clerk_with_a_phone(ch
     db.session.commit()
     assert workflow.unit_contact(street) == ("刘晓燕", "")  # nobody with a phone: the name alone
     assert gone.phone  # (the deactivated clerk's phone was there all along)
+
+
+# --- 专家评审: the city office's picks (入围复审, 拟评选, 重点宣传 and their undo) ----------------------------------
+
+
+@pytest.fixture
+def review():
+    """A campaign in 专家复审 with both rounds, 东城区's applications reported, the city office and a clerk."""
+    from decimal import Decimal
+
+    clock.freeze(NOW)
+    campaign = factories.campaign(open_stage=Stage.FINAL_REVIEW, at=NOW)
+    district, (street,) = factories.district_with_streets("东城区", ("东华门街道",))
+    initial = factories.review_round(campaign=campaign, stage="initial_review")
+    final = factories.review_round(campaign=campaign, stage="final_review")
+    city = factories.account(roles.CITY_OFFICE)
+    experts = [factories.expert() for _ in range(3)]
+
+    def applicant(name, status="reported"):
+        person = factories.account(roles.APPLICANT, first_name=name)
+        return factories.application(unit=street, applicant=person, campaign=campaign, status=status, name=name)
+
+    def scored(round_, application, *totals):
+        for expert, total in zip(experts, totals):
+            factories.assignment(round_, application, expert, status="submitted",
+                                 scores={c.key: Decimal(total) / 10 for c in round_.criteria})
+        return application
+
+    def close(round_):
+        round_.closed_at, round_.closed_by_id = NOW, city.id
+        db.session.commit()
+
+    return {"campaign": campaign, "street": street, "initial": initial, "final": final, "city": city,
+            "experts": experts, "applicant": applicant, "scored": scored, "close": close,
+            "l1": factories.account(roles.L1_CLERK, unit=district),
+            "auditor": factories.account(roles.AUDITOR)}
+
+
+def history(application):
+    return [(e.action, e.from_status, e.to_status, e.opinion)
+            for e in db.session.query(ApplicationEvent).filter_by(application_id=application.id).order_by(ApplicationEvent.id)]
+
+
+def test_shortlisting_waits_for_the_initial_round_to_close_and_is_recorded(review):
+    first = review["scored"](review["initial"], review["applicant"]("甲"), 90)
+    refused(review["city"], first, "shortlist", "专家初审尚未结束", opinion=None)
+    review["close"](review["initial"])
+    workflow.perform(review["city"], first.id, "shortlist")
+    assert first.status == "shortlisted" and str(first.status_label) == "入围复审"
+    assert history(first) == [("shortlist", "reported", "shortlisted", None)]
+    assert db.session.query(AuditEvent).filter_by(action="application.shortlist").count() == 1
+    assert str(workflow.labels()["shortlist"]) == "入围复审"
+    workflow.perform(review["city"], first.id, "unshortlist")
+    assert first.status == "reported" and history(first)[-1][:3] == ("unshortlist", "shortlisted", "reported")
+
+
+@pytest.mark.parametrize("actor, message", [("l1", "角色不能"), ("auditor", "角色不能")])
+def test_only_the_city_office_picks(review, actor, message):
+    review["close"](review["initial"])
+    application = review["scored"](review["initial"], review["applicant"]("甲"), 90)
+    refused(review[actor], application, "shortlist", message)
+    assert application.status == "reported"
+
+
+def test_a_pick_from_the_wrong_state_is_refused(review):
+    review["close"](review["initial"])
+    application = review["applicant"]("甲", status="l1_rejected")
+    refused(review["city"], application, "shortlist", "不能「入围复审」")
+    refused(review["city"], review["applicant"]("乙", status="reported"), "candidate", "不能「拟评选」")
+
+
+def test_the_shortlist_is_fixed_once_the_final_round_closes_or_its_review_started(review):
+    review["close"](review["initial"])
+    started = review["applicant"]("甲", status="shortlisted")
+    factories.assignment(review["final"], started, review["experts"][0], status="draft",
+                         scores={"values": 5})
+    refused(review["city"], started, "unshortlist", "已有专家开始复审该报名")
+    not_started = review["applicant"]("乙", status="shortlisted")
+    factories.assignment(review["final"], not_started, review["experts"][1])  # assigned, not opened
+    workflow.perform(review["city"], not_started.id, "unshortlist")
+    review["close"](review["final"])
+    refused(review["city"], review["applicant"]("丙"), "shortlist", "专家复审已结束")
+
+
+def test_shortlisting_past_a_better_ranked_application_needs_a_reason(review):
+    review["close"](review["initial"])
+    best = review["scored"](review["initial"], review["applicant"]("甲"), 90, 80)
+    second = review["scored"](review["initial"], review["applicant"]("乙"), 70, 60)
+    with pytest.raises(workflow.WorkflowError) as refusal:
+        workflow.perform(review["city"], second.id, "shortlist", "  ")
+    assert refusal.value.status == 422 and "opinion" in refusal.value.errors
+    assert "「乙」在专家初审排名中为第 2 名" in str(refusal.value) and "「甲」（第 1 名）" in str(refusal.value)
+    db.session.expire_all()
+    assert second.status == "reported"
+    workflow.perform(review["city"], second.id, "shortlist", "基层一线代表")
+    assert history(second)[-1] == ("shortlist", "reported", "shortlisted", "基层一线代表")
+    workflow.perform(review["city"], best.id, "shortlist")  # the best remaining: no reason needed
+
+
+def test_shortlist_top_k_includes_everyone_tied_with_the_kth(review):
+    review["close"](review["initial"])
+    for name, total in (("甲", 90), ("乙", 80), ("丙", 80), ("丁", 70)):
+        review["scored"](review["initial"], review["applicant"](name), total)
+    result = workflow.shortlist_top(review["city"], review["initial"].id, 2)
+    assert result.tied_extra == 1 and not result.refused
+    assert sorted(a.name for a in result.done) == ["丙", "乙", "甲"]
+    assert db.session.query(ApplicationEvent).filter_by(action="shortlist").count() == 3
+    with pytest.raises(workflow.WorkflowError) as bad:
+        workflow.shortlist_top(review["city"], review["initial"].id, "abc")
+    assert "k" in bad.value.errors
+    with pytest.raises(workflow.WorkflowError, match="角色不能"):
+        workflow.shortlist_top(review["l1"], review["initial"].id, 2)
+
+
+def test_candidates_wait_for_the_final_round_and_keep_to_the_quota(review):
+    campaign = review["campaign"]
+    campaign.winner_quota, campaign.featured_quota = 2, 1
+    db.session.commit()
+    picks = [review["scored"](review["final"], review["applicant"](n, status="shortlisted"), t)
+             for n, t in (("甲", 90), ("乙", 80), ("丙", 70))]
+    refused(review["city"], picks[0], "candidate", "专家复审尚未结束", opinion=None)
+    review["close"](review["final"])
+    workflow.perform(review["city"], picks[0].id, "candidate")
+    workflow.perform(review["city"], picks[1].id, "candidate")
+    refused(review["city"], picks[2], "candidate", "拟评选名额已满：本批次最多 2 人，已有 2 人")
+    workflow.perform(review["city"], picks[0].id, "feature")
+    refused(review["city"], picks[1], "feature", "重点宣传名额已满：本批次最多 1 人，已有 1 人")
+    assert workflow.pick_counts(campaign.id) == {"candidates": 2, "featured": 1}
+    # Featured counts among the candidates; undoing frees the places again.
+    workflow.perform(review["city"], picks[0].id, "unfeature")
+    workflow.perform(review["city"], picks[1].id, "uncandidate")
+    workflow.perform(review["city"], picks[2].id, "candidate", "代表性强")
+    assert [p.status for p in picks] == ["candidate", "shortlisted", "candidate"]
+    assert [h[0] for h in history(picks[0])] == ["candidate", "feature", "unfeature"]
+    assert {str(workflow.labels()[a]) for a in ("candidate", "uncandidate", "feature", "unfeature")} == {
+        "拟评选", "取消拟评选", "重点宣传", "取消重点宣传"}
+
+
+def test_picking_candidates_and_featured_out_of_ranking_order_needs_a_reason(review):
+    review["close"](review["final"])
+    best = review["scored"](review["final"], review["applicant"]("甲", status="shortlisted"), 95)
+    lower = review["scored"](review["final"], review["applicant"]("乙", status="shortlisted"), 85)
+    refused(review["city"], lower, "candidate", "「乙」在专家复审排名中为第 2 名", opinion=None)
+    workflow.perform(review["city"], lower.id, "candidate", "事迹突出")
+    workflow.perform(review["city"], best.id, "candidate")
+    refused(review["city"], lower, "feature", "排名更前的「甲」", opinion=None)
+    workflow.perform(review["city"], best.id, "feature")
+    workflow.perform(review["city"], lower.id, "feature")  # the best candidate is featured: in order now
+    assert history(lower)[0][3] == "事迹突出"
+
+
+def test_an_unscored_pick_ranks_below_every_scored_one(review):
+    review["close"](review["final"])
+    review["scored"](review["final"], review["applicant"]("甲", status="shortlisted"), 60)
+    unscored = review["applicant"]("乙", status="shortlisted")
+    refused(review["city"], unscored, "candidate", "为无评分", opinion=None)
+
+
+def test_the_candidate_list_is_fixed_once_publicity_starts(review):
+    review["close"](review["final"])
+    application = review["scored"](review["final"], review["applicant"]("甲", status="shortlisted"), 90)
+    publicity = review["campaign"].window(Stage.PUBLICITY)
+    clock.freeze(publicity.starts_at)
+    refused(review["city"], application, "candidate", "公示已开始", opinion=None)

@@ -52,6 +52,8 @@ ACTIONS = {
     "expert.activated": _l("启用专家账号"),
     "expert.deactivated": _l("停用专家账号"),
     "expert.imported": _l("批量导入专家"),
+    "export.ranking": _l("导出评审排名"),
+    "export.candidates": _l("导出拟评选名单"),
 }
 
 # Field labels per kind of object: the labels of the screens where those fields are edited, and a few of the
@@ -88,7 +90,10 @@ _COMMON_LABELS = {
     "unfinished": _l("未提交评审"),
     "expert": _l("专家"),
     "round_closed": _l("本轮已结束"),
+    # An export of 评审排名 records its order (app/views/ranking.py).
+    "order": _l("排序"),
 }
+RANKING_ORDERS = {"mean": _l("按平均分"), "z": _l("按标准化分")}
 FIELD_LABELS = {
     "unit": {**UNIT_LABELS, "parent_id": UNIT_LABELS["parent"]},
     "account": {**UnitAccountView.label_columns, "unit_id": UnitAccountView.label_columns["unit"],
@@ -110,7 +115,7 @@ FIELD_LABELS = {
 # Bookkeeping that says nothing to a reader: the row's own id, derived columns, the order of stages.
 HIDDEN = {"id", "parent_level", "position"}
 EXPORT_STAGES = {"pending": _l("待本单位评审"), "l2": _l("二级单位已推荐"), "l1": _l("一级单位已推荐"),
-                 "reported": _l("已上报市学习办")}
+                 "reported": _l("已上报市学习办"), "shortlisted": _l("入围复审"), "candidates": _l("拟评选")}
 _BRACKETED = re.compile(r"^\[(.*)\]$")
 
 
@@ -188,6 +193,8 @@ def value_text(key: str, value) -> str:
             return str(value)
     if key == "level" and value in (1, 2):
         return _("一级单位") if value == 1 else _("二级单位")
+    if key == "order" and value in RANKING_ORDERS:
+        return str(RANKING_ORDERS[value])
     if key == "gender" and value in GENDER_LABELS:
         return str(GENDER_LABELS[value])
     bracketed = _BRACKETED.match(str(value))

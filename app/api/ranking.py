@@ -1,0 +1,140 @@
+"""/api/v1/ranking/: a round's ranking as JSON (city office, auditor) and the city office's picks from it, through
+app/workflow.py with the same checks and Chinese messages as the 评审排名 page."""
+from flask import request
+from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import ranking, workflow
+from app.extensions import db
+from app.models import ReviewRound
+
+PICK_ACTIONS = tuple(a for actions in workflow.PICKS.values() for a in actions)
+
+
+def _number(value):
+    return float(value) if value is not None else None
+
+
+def row_json(row: ranking.RankedRow) -> dict:
+    a = row.application
+    return {
+        "rank": row.rank,
+        "tied": row.tied,
+        "application_id": a.id,
+        "name": a.name,
+        "unit": a.unit.full_name if a.unit is not None else None,
+        "n_reviews": row.n_reviews,
+        "mean": _number(row.mean),
+        "z": _number(row.z),
+        "spread": _number(row.spread),
+        "disagreement": row.disagreement,
+        "status": a.status,
+        "status_label": str(a.status_label),
+        "totals": {str(expert_id): float(total) for expert_id, total in row.totals.items()},
+    }
+
+
+class RankingApi(BaseApi):
+    resource_name = "ranking"
+    class_permission_name = "Ranking"
+    method_permission_name = {"get_ranking": "read", "pick": "write"}
+    allow_browser_login = True
+    openapi_spec_tag = "Ranking"
+
+    @expose("/<int:round_id>", methods=["GET"])
+    @protect()
+    @safe
+    def get_ranking(self, round_id):
+        """A round's ranking, best first: `?order=mean|z`.
+        ---
+        get:
+          parameters:
+          - in: path
+            name: round_id
+            schema: {type: integer}
+          - in: query
+            name: order
+            schema: {type: string, enum: [mean, z]}
+          responses:
+            200: {description: "rows: rank (null: 无评分), tied, mean, z, spread, disagreement, totals per expert"}
+            400: {description: unknown order}
+            404: {description: no such round}
+        """
+        review_round = db.session.get(ReviewRound, round_id)
+        if review_round is None:
+            return self.response_404()
+        order = request.args.get("order", "mean")
+        if order not in ranking.ORDERS:
+            return self.response_400(message=_("order 须为 mean（平均分）或 z（标准化分）"))
+        rows = ranking.rank(review_round, order)
+        return self.response(
+            200, round_id=review_round.id, stage=review_round.stage, stage_label=str(review_round.stage_label),
+            closed=review_round.is_closed, order=order, disagreement=float(ranking.DISAGREEMENT),
+            counts=workflow.pick_counts(review_round.campaign_id), rows=[row_json(r) for r in rows],
+        )
+
+    @expose("/pick", methods=["POST"])
+    @protect()
+    @safe
+    def pick(self):
+        """The city office's pick: `{"application_id": 1 | "application_ids": [1, 2], "action": "candidate",
+        "reason": "..."}`; action one of shortlist, unshortlist, candidate, uncandidate, feature, unfeature, or
+        `{"action": "shortlist_top", "round_id": 3, "k": 50}` for the top K of 初审 (ties included).
+        ---
+        post:
+          requestBody:
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    application_id: {type: integer}
+                    application_ids: {type: array, items: {type: integer}}
+                    action: {type: string, enum: [shortlist, unshortlist, candidate, uncandidate, feature,
+                             unfeature, shortlist_top]}
+                    reason: {type: string}
+                    round_id: {type: integer}
+                    k: {type: integer}
+          responses:
+            200: {description: "done: ids done; refused: id -> Chinese message"}
+            400: {description: bad request}
+            403: {description: not the city office}
+            404: {description: not found}
+            409: {description: not possible now (state, round not closed, quota full)}
+            422: {description: "a reason is required (errors.opinion) or k is invalid"}
+        """
+        body = request.get_json(silent=True) or {}
+        action = body.get("action", "")
+        reason = body.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            return self.response_400(message=_("reason 须为文字"))
+        if action == "shortlist_top":
+            try:
+                result = workflow.shortlist_top(current_user, body.get("round_id", ""), body.get("k"))
+            except workflow.WorkflowError as refused:
+                return self.response(refused.status, message=str(refused), errors=refused.errors)
+            return self.response(200, done=[a.id for a in result.done], refused={str(k): v for k, v in result.refused.items()},
+                                 chosen=[r.application.id for r in result.chosen], tied_extra=result.tied_extra,
+                                 already=result.already)
+        if action not in PICK_ACTIONS:
+            return self.response_400(message=_("action 须为 %(a)s 之一", a="、".join(PICK_ACTIONS + ("shortlist_top",))))
+        many = body.get("application_ids")
+        if many is not None:
+            if not isinstance(many, list) or not many or not all(isinstance(i, int) for i in many):
+                return self.response_400(message=_("application_ids 须为报名编号的列表"))
+            if not (reason or "").strip():
+                why = workflow.pick_opinion_needed(many, action)
+                if why:
+                    return self.response(422, message=why, errors={"opinion": why})
+            done, refused = workflow.pick_many(current_user, many, action, reason)
+            return self.response(200, done=[a.id for a in done], refused={str(k): v for k, v in refused.items()})
+        application_id = body.get("application_id")
+        if not isinstance(application_id, int):
+            return self.response_400(message=_("请给出 application_id 或 application_ids"))
+        try:
+            application = workflow.perform(current_user, application_id, action, reason)
+        except workflow.WorkflowError as refused:
+            return self.response(refused.status, message=str(refused), errors=refused.errors)
+        return self.response(200, id=application.id, status=application.status,
+                             status_label=str(application.status_label))

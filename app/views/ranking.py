@@ -1,0 +1,218 @@
+"""评审排名 and 拟评选名单: the city office reads each round's ranking (app/ranking.py) and picks from it — 入围复审 from
+初审 (selected, or the top K), 拟评选 and 重点宣传 from 复审 — through app/workflow.py's transitions; the auditor reads.
+Both pages export Excel through app/exports.py."""
+from urllib.parse import quote
+
+from flask import abort, flash, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import audit, clock, exports, ranking, rounds, schedule, workflow
+from app.extensions import db
+from app.models import Application, Campaign, Stage
+
+
+def round_title(stage: str) -> str:
+    return _("初审排名") if stage == Stage.INITIAL_REVIEW.value else _("复审排名")
+
+
+def chosen_campaign():
+    """?campaign=<id>, else the current campaign; 404 for an unknown id."""
+    raw = request.values.get("campaign", "")
+    if raw:
+        campaign = db.session.get(Campaign, int(raw)) if raw.isdigit() else None
+        if campaign is None:
+            abort(404)
+        return campaign
+    return schedule.current_campaign()
+
+
+def chosen_stage() -> str:
+    stage = request.values.get("stage", Stage.INITIAL_REVIEW.value)
+    if stage not in workflow.PICKS:
+        abort(404)
+    return stage
+
+
+def pick_summary(action: str, done: list, refused: dict, names: dict) -> tuple[str, str]:
+    """One flash for a pick over several rows: what was done, then every row not done with its reason."""
+    parts = []
+    if done:
+        parts.append(_("%(done)s %(n)s 份", done=workflow.PICK_DONE_LABELS[action], n=len(done)))
+    if refused:
+        reasons = "；".join(f"{names.get(i) or i}：{message}" for i, message in refused.items())
+        parts.append(_("%(n)s 份未处理——%(rows)s", n=len(refused), rows=reasons))
+    category = "danger" if not done else "warning" if refused else "success"
+    return "。".join(parts), category
+
+
+def send_workbook(out, size: int, name: str, ascii_name: str):
+    response = send_file(out, mimetype=exports.XLSX_MIMETYPE, as_attachment=True, download_name=name, max_age=0)
+    response.headers.set("Content-Disposition", "attachment", filename=ascii_name,
+                         **{"filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")})
+    response.content_length = size
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def file_name(*parts) -> str:
+    return "-".join(exports._UNSAFE_IN_FILE_NAMES.sub("_", str(p)) for p in parts if p) + ".xlsx"
+
+
+class RankingView(BaseView):
+    """评审排名 of one round (?stage=initial_review|final_review, ?order=mean|z, ?campaign=<id>)."""
+
+    route_base = "/ranking"
+    default_view = "list"
+    class_permission_name = "Ranking"
+    method_permission_name = {"list": "read", "export": "read", "pick": "write", "top": "write"}
+
+    def _page(self, stage, order, campaign, *, selected=(), opinion="", errors=None, refused=None, k="",
+              action=""):
+        review_round = rounds.round_for(campaign, stage, create=False) if campaign is not None else None
+        rows = ranking.rank(review_round, order) if review_round is not None else []
+        counts = workflow.pick_counts(campaign.id) if campaign is not None else {"candidates": 0, "featured": 0}
+        may_pick = self.appbuilder.sm.has_access("can_write", self.class_permission_name)
+        return self.render_template(
+            "ranking/ranking.html",
+            title=round_title(stage),
+            stage=stage,
+            order=order,
+            campaign=campaign,
+            campaigns=db.session.query(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc()).all(),
+            review_round=review_round,
+            rows=rows,
+            counts=counts,
+            actions=[(a, workflow.TRANSITIONS[a].label) for a in workflow.PICKS[stage]],
+            may_pick=may_pick,
+            selected={int(i) for i in selected},
+            opinion=opinion,
+            errors=errors or {},
+            refused=refused or {},
+            k=k,
+            action=action,
+            disagreement=ranking.DISAGREEMENT,
+            round_titles={s: round_title(s) for s in workflow.PICKS},
+        )
+
+    def _order(self) -> str:
+        order = request.values.get("order", "mean")
+        return order if order in ranking.ORDERS else "mean"
+
+    @expose("/")
+    @has_access
+    def list(self):
+        return self._page(chosen_stage(), self._order(), chosen_campaign())
+
+    @expose("/pick", methods=["POST"])
+    @has_access
+    def pick(self):
+        """The chosen pick on the ticked rows, with the reason when the pick departs from the ranking."""
+        stage, order, campaign = chosen_stage(), self._order(), chosen_campaign()
+        if campaign is None:
+            abort(404)
+        action = request.form.get("action", "")
+        if action not in workflow.PICKS[stage]:
+            abort(400)
+        raw_ids = request.form.getlist("ids")
+        if not all(i.isdigit() for i in raw_ids):
+            abort(400)
+        ids = [int(i) for i in raw_ids]
+        opinion = request.form.get("opinion", "")
+        if not ids:
+            flash(_("请先勾选要办理的报名"), "warning")
+            return self._page(stage, order, campaign, opinion=opinion, action=action)
+        if not opinion.strip():
+            why = workflow.pick_opinion_needed(ids, action)
+            if why:
+                return self._page(stage, order, campaign, selected=ids, opinion=opinion, action=action,
+                                  errors={"opinion": why})
+        names = dict(db.session.query(Application.id, Application.name)
+                     .filter(Application.id.in_(ids)).all())
+        done, refused = workflow.pick_many(current_user, ids, action, opinion)
+        message, category = pick_summary(action, done, refused, names)
+        flash(message, category)
+        if refused:
+            return self._page(stage, order, campaign, selected=list(refused), opinion=opinion, action=action,
+                              refused=refused)
+        return redirect(url_for(".list", stage=stage, order=order, campaign=campaign.id))
+
+    @expose("/top", methods=["POST"])
+    @has_access
+    def top(self):
+        """前 K 名入围: the top K of the 初审 ranking into 复审, ties at the boundary included."""
+        campaign, k = chosen_campaign(), request.form.get("k", "")
+        if campaign is None:
+            abort(404)
+        stage, order = Stage.INITIAL_REVIEW.value, self._order()
+        review_round = rounds.round_for(campaign, stage, create=False) if campaign is not None else None
+        try:
+            result = workflow.shortlist_top(current_user, review_round.id if review_round else "", k)
+        except workflow.WorkflowError as refused:
+            errors = refused.errors or {"k": str(refused)}
+            return self._page(stage, order, campaign, k=k, errors=errors)
+        parts = [_("前 %(k)s 名共 %(n)s 人：新入围复审 %(d)s 人", k=result.k, n=len(result.chosen), d=len(result.done))]
+        if result.already:
+            parts.append(_("%(n)s 人此前已入围", n=result.already))
+        if result.tied_extra:
+            parts.append(_("第 %(k)s 名有并列，并列者一并入围（多 %(n)s 人）", k=result.k, n=result.tied_extra))
+        names = {row.application.id: row.application.name for row in result.chosen}
+        if result.refused:
+            parts.append(_("%(n)s 份未处理——%(rows)s", n=len(result.refused),
+                           rows="；".join(f"{names.get(i)}：{m}" for i, m in result.refused.items())))
+        flash("；".join(parts), "warning" if result.refused or result.tied_extra else "success")
+        if result.refused:
+            return self._page(stage, order, campaign, refused=result.refused, k=k)
+        return redirect(url_for(".list", stage=stage, order=order, campaign=campaign.id))
+
+    @expose("/export.xlsx")
+    @has_access
+    def export(self):
+        """The round's ranking as Excel: rank, mean, normalised score, spread and every expert's total."""
+        stage, order, campaign = chosen_stage(), self._order(), chosen_campaign()
+        review_round = rounds.round_for(campaign, stage, create=False) if campaign is not None else None
+        if review_round is None:
+            abort(404)
+        rows = ranking.rank(review_round, order)
+        heads, cells = exports.ranking_sheet(review_round, rows, ranking.experts_of(rows))
+        out, n, size = exports.spooled_table(round_title(stage), heads, cells)
+        audit.record("export.ranking", "review_round", review_round.id, repr(review_round), rows=n, order=order)
+        db.session.commit()
+        today = clock.now().date()
+        return send_workbook(out, size, file_name(round_title(stage), campaign.name, today.strftime("%Y-%m-%d")),
+                             f"ranking-{stage}-{today:%Y-%m-%d}.xlsx")
+
+
+class CandidateView(BaseView):
+    """拟评选名单: the candidates, featured first, with the reasons recorded for each pick."""
+
+    route_base = "/candidates"
+    default_view = "list"
+    class_permission_name = "Ranking"
+    method_permission_name = {"list": "read", "export": "read"}
+
+    @expose("/")
+    @has_access
+    def list(self):
+        campaign = chosen_campaign()
+        rows = ranking.candidates(campaign) if campaign is not None else []
+        counts = workflow.pick_counts(campaign.id) if campaign is not None else {"candidates": 0, "featured": 0}
+        return self.render_template(
+            "ranking/candidates.html", title=_("拟评选名单"), campaign=campaign, rows=rows, counts=counts,
+            campaigns=db.session.query(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc()).all(),
+        )
+
+    @expose("/export.xlsx")
+    @has_access
+    def export(self):
+        campaign = chosen_campaign()
+        if campaign is None:
+            abort(404)
+        heads, cells = exports.candidate_sheet(ranking.candidates(campaign))
+        out, n, size = exports.spooled_table(_("拟评选名单"), heads, cells)
+        audit.record("export.candidates", "campaign", campaign.id, campaign.name, rows=n)
+        db.session.commit()
+        today = clock.now().date()
+        return send_workbook(out, size, file_name(_("拟评选名单"), campaign.name, today.strftime("%Y-%m-%d")),
+                             f"candidates-{today:%Y-%m-%d}.xlsx")

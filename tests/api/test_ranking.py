@@ -1,0 +1,98 @@
+"""/api/v1/ranking/ with a Bearer token: the round's rows as JSON for the city office and the auditor, and the city
+office's picks with the same checks and Chinese messages as the page; OpenAPI describes both."""
+import pytest
+
+from app.extensions import db
+from app.models import Application
+from tests import factories
+from tests.ranking_setup import World
+
+
+@pytest.fixture
+def world():
+    return World()
+
+
+def test_the_ranking_as_json_for_the_city_office_and_the_auditor(app, world):
+    world.scored(world.initial, world.applicant("甲"), 95, 65)
+    world.scored(world.initial, world.applicant("乙"), 80, 80)
+    world.applicant("丙")
+    for who in (world.city, world.auditor):
+        response = factories.api_client(app, who).get(f"/api/v1/ranking/{world.initial.id}")
+        assert response.status_code == 200, response.json
+        body = response.json
+        assert body["stage"] == "initial_review" and body["stage_label"] == "专家初审" and body["order"] == "mean"
+        rows = body["rows"]
+        assert [(r["rank"], r["tied"], r["mean"]) for r in rows] == [(1, True, 80.0), (1, True, 80.0),
+                                                                     (None, False, None)]
+        first = next(r for r in rows if r["name"] == "甲")
+        assert first["spread"] == 30.0 and first["disagreement"] is True and first["n_reviews"] == 2
+        assert sorted(first["totals"].values()) == [65.0, 95.0] and first["status_label"] == "一级单位已上报市学习办"
+        assert rows[2]["name"] == "丙" and rows[2]["n_reviews"] == 0
+
+
+def test_order_and_unknown_round(app, world):
+    client = factories.api_client(app, world.city)
+    assert client.get(f"/api/v1/ranking/{world.initial.id}?order=z").json["order"] == "z"
+    assert client.get(f"/api/v1/ranking/{world.initial.id}?order=median").status_code == 400
+    assert client.get("/api/v1/ranking/99999").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["一级单位", "二级单位", "专家", "申报人"])
+def test_other_roles_are_refused(app, world, role):
+    unit = world.district if role == "一级单位" else world.street if role == "二级单位" else None
+    client = factories.api_client(app, factories.account(role, unit=unit))
+    assert client.get(f"/api/v1/ranking/{world.initial.id}").status_code == 403
+    assert client.post("/api/v1/ranking/pick", json={"application_id": 1, "action": "shortlist"}).status_code == 403
+
+
+def test_picks_over_rest_with_reason_refusals_and_quota(app, world):
+    world.quotas(1, 1)
+    world.close(world.initial)
+    best = world.scored(world.initial, world.applicant("甲"), 90)
+    lower = world.scored(world.initial, world.applicant("乙"), 70)
+    client = factories.api_client(app, world.city)
+    missing = client.post("/api/v1/ranking/pick", json={"application_id": lower.id, "action": "shortlist"})
+    assert missing.status_code == 422 and "排名更前的「甲」" in missing.json["errors"]["opinion"]
+    done = client.post("/api/v1/ranking/pick", json={"application_ids": [lower.id, best.id], "action": "shortlist"})
+    assert done.status_code == 200 and sorted(done.json["done"]) == sorted([best.id, lower.id])
+    assert done.json["refused"] == {}
+    early = client.post("/api/v1/ranking/pick", json={"application_id": best.id, "action": "candidate"})
+    assert early.status_code == 409 and "专家复审尚未结束" in early.json["message"]
+    world.close(world.final)
+    world.scored(world.final, best, 90)
+    world.scored(world.final, lower, 95)  # 复审 turns the order round
+    both = client.post("/api/v1/ranking/pick", json={"application_ids": [best.id, lower.id], "action": "candidate"})
+    assert both.json["done"] == [lower.id]
+    assert "拟评选名额已满：本批次最多 1 人，已有 1 人" in both.json["refused"][str(best.id)]
+    feature = client.post("/api/v1/ranking/pick", json={"application_id": lower.id, "action": "feature"})
+    assert feature.status_code == 200 and feature.json["status_label"] == "拟评选（重点宣传）"
+    assert client.post("/api/v1/ranking/pick", json={"application_id": lower.id, "action": "fly"}).status_code == 400
+
+
+def test_the_auditor_cannot_pick(app, world):
+    world.close(world.initial)
+    application = world.scored(world.initial, world.applicant("甲"), 90)
+    response = factories.api_client(app, world.auditor).post(
+        "/api/v1/ranking/pick", json={"application_id": application.id, "action": "shortlist"})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).status == "reported"
+
+
+def test_top_k_over_rest(app, world):
+    world.close(world.initial)
+    for name, total in (("甲", 90), ("乙", 80), ("丙", 80)):
+        world.scored(world.initial, world.applicant(name), total)
+    client = factories.api_client(app, world.city)
+    bad = client.post("/api/v1/ranking/pick", json={"action": "shortlist_top", "round_id": world.initial.id, "k": 0})
+    assert bad.status_code == 422 and "k" in bad.json["errors"]
+    response = client.post("/api/v1/ranking/pick",
+                           json={"action": "shortlist_top", "round_id": world.initial.id, "k": 2})
+    assert response.status_code == 200 and len(response.json["done"]) == 3 and response.json["tied_extra"] == 1
+
+
+def test_openapi_describes_the_ranking(app, world):
+    spec = factories.api_client(app, world.city).get("/api/v1/_openapi").json
+    assert "/api/v1/ranking/{round_id}" in spec["paths"] and "/api/v1/ranking/pick" in spec["paths"]
+    assert "post" in spec["paths"]["/api/v1/ranking/pick"]

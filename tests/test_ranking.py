@@ -1,0 +1,194 @@
+"""app/ranking.py: the worked example of normalisation with a harsh and a lenient expert, computed by hand; ties,
+disagreement, applications without reviews, the order by normalised score, and a bounded number of queries."""
+import math
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event
+
+from app import ranking
+from app.extensions import db
+from tests import factories
+
+
+@pytest.fixture
+def round_():
+    campaign = factories.campaign()
+    return factories.review_round(campaign=campaign, stage="initial_review")
+
+
+@pytest.fixture
+def street(round_):
+    _district, (street,) = factories.district_with_streets("东城区", ("东华门街道",))
+    return street
+
+
+def applicant(round_, street, name, status="reported"):
+    person = factories.account("申报人", first_name=name)
+    return factories.application(unit=street, applicant=person, campaign=round_.campaign, status=status, name=name)
+
+
+def review(round_, application, expert, total, status="submitted"):
+    """A review whose weighted total is `total`: every one of the six conditions scored total/10 out of 10."""
+    value = Decimal(total) / 10
+    return factories.assignment(round_, application, expert, status=status,
+                                scores={c.key: value for c in round_.criteria})
+
+
+def by_name(rows):
+    return {row.application.name: row for row in rows}
+
+
+def test_worked_example_z_puts_a_harsh_and_a_lenient_experts_favourites_level(round_, street):
+    """Two panels: the harsh expert reads 甲 乙 丙 and gives 70, 60, 50; the lenient one reads 丁 戊 己 and gives 95,
+    90, 85. Each ranks its three the same way, so their favourites 甲 and 丁 should stand level.
+
+    By hand: harsh mean 60, population variance (10² + 0 + 10²) / 3 = 200/3, std = 8.1650; 甲's z = 10 / 8.1650
+    = √1.5 = 1.2247 → 1.22, 乙's 0, 丙's −1.22. Lenient mean 90, variance (5² + 0 + 5²) / 3 = 50/3, std = 4.0825;
+    丁's z = 5 / 4.0825 = √1.5 = 1.22 as well, 戊's 0, 己's −1.22.
+    The plain mean ranks 丁 95, 戊 90, 己 85 above 甲 70: the lenient expert's worst beats the harsh one's best."""
+    harsh, lenient = factories.expert(), factories.expert()
+    for name, total in (("甲", 70), ("乙", 60), ("丙", 50)):
+        review(round_, applicant(round_, street, name), harsh, total)
+    for name, total in (("丁", 95), ("戊", 90), ("己", 85)):
+        review(round_, applicant(round_, street, name), lenient, total)
+
+    z_by_hand = 10 / math.sqrt((10**2 + 0 + 10**2) / 3)
+    assert round(z_by_hand, 2) == round(5 / math.sqrt((5**2 + 0 + 5**2) / 3), 2) == 1.22
+
+    by_mean = ranking.rank(round_, "mean")
+    assert [(r.application.name, r.mean, r.rank) for r in by_mean] == [
+        ("丁", Decimal("95.00"), 1), ("戊", Decimal("90.00"), 2), ("己", Decimal("85.00"), 3),
+        ("甲", Decimal("70.00"), 4), ("乙", Decimal("60.00"), 5), ("丙", Decimal("50.00"), 6),
+    ]
+    by_z = ranking.rank(round_, "z")
+    rows = by_name(by_z)
+    assert rows["甲"].z == rows["丁"].z == Decimal("1.22")
+    assert rows["乙"].z == rows["戊"].z == Decimal("0.00")
+    assert rows["丙"].z == rows["己"].z == Decimal("-1.22")
+    # Level on z: the two favourites share first place (并列), then 1, 1, 3, 3, 5, 5.
+    assert [(r.rank, r.tied) for r in by_z] == [(1, True), (1, True), (3, True), (3, True), (5, True), (5, True)]
+    assert {r.application.name for r in by_z[:2]} == {"甲", "丁"}
+    # Both measures side by side on every row, whichever order.
+    assert rows["甲"].mean == Decimal("70.00") and by_name(by_mean)["丁"].z == Decimal("1.22")
+
+
+def test_ties_share_a_rank_and_the_next_rank_skips(round_, street):
+    a, b, c = factories.expert(), factories.expert(), factories.expert()
+    first, second, third, fourth = (applicant(round_, street, n) for n in ("一", "二", "三", "四"))
+    review(round_, first, a, 90)
+    review(round_, second, b, 80)
+    review(round_, third, c, 80)
+    review(round_, fourth, a, 70)
+    rows = ranking.rank(round_, "mean")
+    assert [(r.rank, r.tied) for r in rows] == [(1, False), (2, True), (2, True), (4, False)]
+    assert [r.application.name for r in rows[::3]] == ["一", "四"] and {r.application.name for r in rows[1:3]} == {"二", "三"}
+
+
+def test_means_equal_to_two_decimals_tie(round_, street):
+    a, b, c = factories.expert(), factories.expert(), factories.expert()
+    one, two = applicant(round_, street, "一"), applicant(round_, street, "二")
+    review(round_, one, a, 80)   # (80 + 81) / 2 = 80.50
+    review(round_, one, b, 81)
+    review(round_, two, c, Decimal("80.5"))
+    rows = ranking.rank(round_, "mean")
+    assert [r.mean for r in rows] == [Decimal("80.50"), Decimal("80.50")]
+    assert [r.rank for r in rows] == [1, 1] and all(r.tied for r in rows)
+
+
+def test_spread_flags_disagreement_from_the_threshold_on(round_, street):
+    assert ranking.DISAGREEMENT == 20
+    experts = [factories.expert() for _ in range(2)]
+    cases = {"分歧大": (90, 65), "正好二十": (85, 65), "一致": (80, 70), "独评": (75,)}
+    for name, totals in cases.items():
+        application = applicant(round_, street, name)
+        for expert, total in zip(experts, totals):
+            review(round_, application, expert, total)
+    rows = by_name(ranking.rank(round_))
+    assert (rows["分歧大"].spread, rows["分歧大"].disagreement) == (Decimal(25), True)
+    assert (rows["正好二十"].spread, rows["正好二十"].disagreement) == (Decimal(20), True)
+    assert (rows["一致"].spread, rows["一致"].disagreement) == (Decimal(10), False)
+    assert (rows["独评"].spread, rows["独评"].disagreement, rows["独评"].n_reviews) == (Decimal(0), False, 1)
+    assert rows["分歧大"].n_reviews == 2 and rows["分歧大"].mean == Decimal("77.50")
+    assert set(rows["分歧大"].totals.values()) == {Decimal(90), Decimal(65)}
+
+
+def test_only_submitted_reviews_count_and_unreviewed_applications_come_last(round_, street):
+    expert, other = factories.expert(), factories.expert()
+    scored = applicant(round_, street, "已评")
+    drafted = applicant(round_, street, "暂存")
+    applicant(round_, street, "未分配")
+    review(round_, scored, expert, 60)
+    review(round_, scored, other, 80, status="draft")  # saved, not submitted: does not count
+    review(round_, drafted, other, 99, status="draft")
+    factories.application(unit=street, campaign=round_.campaign, status="l1_rejected", name="未上报")  # not in 初审
+    rows = ranking.rank(round_)
+    assert [(r.application.name, r.rank, r.n_reviews) for r in rows] == [
+        ("已评", 1, 1), ("暂存", None, 0), ("未分配", None, 0)]
+    assert rows[0].mean == Decimal("60.00") and rows[0].z == Decimal("0.00")  # one review: z = 0
+    assert rows[1].mean is None and rows[1].z is None and not rows[1].disagreement
+
+
+def test_an_expert_without_spread_contributes_zero(round_, street):
+    flat, varied = factories.expert(), factories.expert()
+    one, two = applicant(round_, street, "一"), applicant(round_, street, "二")
+    review(round_, one, flat, 80)
+    review(round_, two, flat, 80)
+    review(round_, one, varied, 90)
+    review(round_, two, varied, 70)
+    rows = by_name(ranking.rank(round_, "z"))
+    # flat: z 0 and 0; varied: mean 80, std 10, z +1 and −1 → averages +0.5 and −0.5.
+    assert (rows["一"].z, rows["二"].z) == (Decimal("0.50"), Decimal("-0.50"))
+
+
+def test_order_by_z_differs_from_order_by_mean(round_, street):
+    harsh, lenient = factories.expert(), factories.expert()
+    best_of_harsh = applicant(round_, street, "严评最佳")
+    review(round_, best_of_harsh, harsh, 70)
+    review(round_, applicant(round_, street, "严评次之"), harsh, 50)
+    review(round_, applicant(round_, street, "宽评较差"), lenient, 80)
+    review(round_, applicant(round_, street, "宽评最佳"), lenient, 90)
+    assert ranking.rank(round_, "mean")[-2].application.name == "严评最佳"
+    by_z = ranking.rank(round_, "z")
+    assert [r.application.name for r in by_z[:2]] == ["宽评最佳", "严评最佳"]  # level on z (+1), mean decides order
+    assert by_z[0].rank == by_z[1].rank == 1
+    with pytest.raises(ValueError):
+        ranking.rank(round_, "median")
+
+
+def test_the_top_k_take_every_application_tied_with_the_kth(round_, street):
+    experts = [factories.expert() for _ in range(4)]
+    for name, total, expert in (("一", 90, experts[0]), ("二", 80, experts[1]), ("三", 80, experts[2]),
+                                ("四", 70, experts[3])):
+        review(round_, applicant(round_, street, name), expert, total)
+    rows = ranking.rank(round_)
+    chosen, extra = ranking.top(rows, 2)
+    assert {r.application.name for r in chosen} == {"一", "二", "三"} and extra == 1
+    assert ranking.top(rows, 1) == (rows[:1], 0)
+    assert ranking.top(rows, 9) == (rows, 0)
+
+
+def test_a_few_queries_for_many_applications(app, round_, street):
+    experts = [factories.expert() for _ in range(5)]
+    for i in range(40):
+        application = applicant(round_, street, f"申报人{i}")
+        for j in range(3):
+            review(round_, application, experts[(i + j) % 5], 50 + (i % 10) * 5 + j)
+    db.session.expire_all()
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        rows = ranking.rank(round_)
+        names = [(r.application.name, r.application.unit.parent.name) for r in rows]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(rows) == 40 and all(r.n_reviews == 3 for r in rows) and names[0][1] == "东城区"
+    assert len(statements) <= 3
+    # The reason check of each pick ranks by mean from one query of tuples: the same ranks, ties included.
+    assert ranking.mean_ranks(round_.id) == {r.application.id: r.rank for r in rows}
+    assert len({r.rank for r in rows}) < 40  # there are ties to agree on
