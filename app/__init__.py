@@ -73,6 +73,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.api.my_application import MyApplicationApi
     from app.api.units import UnitApi
     from app.views.accounts import UnitAccountView
+    from app.views.assignment import ExpertDeclineView, ReviewAssignmentView
+    from app.api.assignment import ReviewAssignmentApi
     from app.views.applications import ApplicationView
     from app.views.apply import ApplicationFileView, CitizenApplicationView
     from app.views.citizens import CitizenRegisterView
@@ -117,6 +119,11 @@ def register_views(appbuilder: AppBuilder) -> None:
     )
     # FAB's 用户权限 category: the city office's Chinese editor of the six roles' permissions.
     appbuilder.add_view(RolePermissionView, "RolePermissions", label=_l("角色权限"), icon="fa-key", category="Security")
+    appbuilder.add_view(
+        ReviewAssignmentView, "ReviewAssignments", label=_l("评审分配"), icon="fa-random", category="ExpertReview",
+        category_label=_l("专家评审"), category_icon="fa-graduation-cap",
+    )
+    appbuilder.add_view_no_menu(ExpertDeclineView)
     appbuilder.add_view_no_menu(ContactView)
     register = appbuilder.add_view_no_menu(CitizenRegisterView)
     # FAB limits its sign-in form; the same limit covers registration (the captcha slows a person, not a script)
@@ -133,3 +140,4 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(StageWindowApi)
     appbuilder.add_api(MyApplicationApi)
     appbuilder.add_api(ApplicationApi)
+    appbuilder.add_api(ReviewAssignmentApi)

@@ -352,7 +352,7 @@ def _improvable(chosen, eligible, load):
     return False
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(world=worlds())
 def test_property_assignments_respect_conflicts_and_balance(app, world):
     districts, expert_specs, app_specs, conflict_specs, n, split = world
