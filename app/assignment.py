@@ -485,17 +485,17 @@ def decline(actor, assignment_id: int, reason: str | None) -> DeclineResult:
     """The expert declares a conflict on an assigned application: the review is declined (kept for the record), the
     conflict recorded, and another expert of the panel gets it when one is free of conflicts."""
     reason = (reason or "").strip()
-    if not reason:
-        message = _("请填写回避理由")
-        raise WorkflowError(message, errors={"reason": message}, status=422)
-    if len(reason) > 200:
-        message = _("回避理由最多 200 字")
-        raise WorkflowError(message, errors={"reason": message}, status=422)
     try:
         expert = _expert_of(actor)
         row = _locked_assignment(assignment_id)
         if expert is None or row.expert_id != expert.id:
             raise WorkflowError(_("找不到该评审任务"), status=404)
+        if not reason:
+            message = _("请填写回避理由")
+            raise WorkflowError(message, errors={"reason": message}, status=422)
+        if len(reason) > 200:
+            message = _("回避理由最多 200 字")
+            raise WorkflowError(message, errors={"reason": message}, status=422)
         if row.status not in (ASSIGNED, AssignmentStatus.DRAFT.value):
             raise WorkflowError(_("该评审任务「%(s)s」，不能再声明回避", s=row.status_label), status=409)
         review_round = db.session.get(ReviewRound, row.round_id)

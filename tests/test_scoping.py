@@ -45,7 +45,12 @@ def world():
     submission_a2 = UnitSubmission(campaign=campaign, unit=a2, level=2, actor_name="l2-sibling")
     db.session.add_all([winner, quota, submission_b, submission_a2])
     db.session.commit()
-    return {"a": a, "a1": a1, "a2": a2, "b": b, "b1": b1, "campaign": campaign, "submitted_b": submitted_b,
+    # 评审分配: district B's application given to another expert in the campaign's 初审.
+    review_round = factories.review_round(campaign)
+    expert_other = factories.expert(first_name=person_name("expert_other"))
+    factories.panel(review_round, [expert_other])
+    assignment_b = factories.assignment(review_round, submitted_b, expert_other)
+    return {"review_round": review_round, "assignment_b": assignment_b, "a": a, "a1": a1, "a2": a2, "b": b, "b1": b1, "campaign": campaign, "submitted_b": submitted_b,
             "submitted_a2": submitted_a2, "draft_a": draft_a, "winner": winner, "quota": quota,
             "submission_b": submission_b, "submission_a2": submission_a2, **people}
 
@@ -152,6 +157,11 @@ RESOURCES = {
     "/submissions/": "submission",
     "/roles/": "role",
     "/groups/": "role",
+    "/review-assignments/run/": "review_round",
+    "/review-assignments/": "review_assignment",
+    "/api/v1/review_assignment/run/": "review_round",
+    "/api/v1/review_assignment/": "review_assignment",
+    "/expert/review/": "review_assignment",
 }
 # Routes with arguments that are not row ids.
 NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>",
@@ -202,6 +212,10 @@ def targets(world, kind):
         return [(world["winner"].id, auditor, set())]
     if kind == "quota":
         return [(world["quota"].id, set(), set())]
+    if kind == "review_round":  # only the city office assigns
+        return [(world["review_round"].id, set(), set())]
+    if kind == "review_assignment":  # another expert's: the auditor reads the office's list, nobody else touches it
+        return [(world["assignment_b"].id, auditor, set())]
     if kind == "submission":
         return [(world["submission_b"].id, auditor, set()), (world["submission_a2"].id, {"l1", "auditor"}, set())]
     return [(db.session.query(Role.id).filter(Role.name == roles.L1_CLERK).scalar(), set(), set())]
@@ -223,6 +237,7 @@ def url_for_rule(rule, pk) -> str:
     values = {
         "pk": pk,
         "application_id": pk,
+        "assignment_id": pk,
         "kind": "photo",
         "name": ACTION_NAMES.get(rule.endpoint.split(".")[0], "no-such-action"),
         "filename": "export.csv",
