@@ -99,15 +99,62 @@ class Conflicts:
                 else:
                     self.by_application[row.expert_id][row.application_id] = row
         self._employer = {e.id: normalise(e.employer) for e in experts}
+        self._work_unit: dict[str, str] = {}
+        self._application_units: dict[int, list[Unit]] = {}
+        self._application_facts: dict[int, tuple] = {}
+
+    def _same_employer(self, expert: Expert, application: Application) -> bool:
+        """same_employer() with the names normalised once (the solver asks it for every pair)."""
+        a = self._employer.get(expert.id)
+        if a is None:
+            a = self._employer[expert.id] = normalise(expert.employer)
+        raw = application.work_unit or ""
+        b = self._work_unit.get(raw)
+        if b is None:
+            b = self._work_unit[raw] = normalise(raw)
+        if not a or not b:
+            return False
+        return a == b or (len(a) >= MIN_CONTAINED and len(b) >= MIN_CONTAINED and (a in b or b in a))
+
+    def _units(self, application: Application) -> list[Unit]:
+        units = self._application_units.get(application.id)
+        if units is None:
+            unit, top = application.unit, first_level_unit(application)
+            units = self._application_units[application.id] = [u for u in (unit, top) if u is not None]
+        return units
+
+    def _blocked(self, expert_id: int, employer_unit_id, application: Application) -> bool:
+        """The quick yes/no behind reason(), on plain values cached per expert and application (the solver asks it
+        for every pair; ORM attribute access was most of the time)."""
+        facts = self._application_facts.get(application.id)
+        if facts is None:
+            units = self._units(application)
+            facts = self._application_facts[application.id] = (
+                frozenset(u.id for u in units), normalise(application.work_unit))
+        unit_ids, work_unit = facts
+        employer = self._employer[expert_id]
+        return (
+            employer_unit_id in unit_ids
+            or bool(employer and work_unit and (employer == work_unit or (
+                len(employer) >= MIN_CONTAINED and len(work_unit) >= MIN_CONTAINED
+                and (employer in work_unit or work_unit in employer))))
+            or not unit_ids.isdisjoint(self.by_unit.get(expert_id, ()))
+            or application.id in self.by_application.get(expert_id, ())
+        )
 
     def reason(self, expert: Expert, application: Application) -> str | None:
-        unit, top = application.unit, first_level_unit(application)
-        units = [u for u in (unit, top) if u is not None]
-        if expert.employer_unit_id is not None:
+        expert_id = expert.id
+        if expert_id not in self._employer:
+            self._employer[expert_id] = normalise(expert.employer)
+        if not self._blocked(expert_id, expert.employer_unit_id, application):
+            return None
+        units = self._units(application)
+        employer_unit_id = expert.employer_unit_id
+        if employer_unit_id is not None:
             for u in units:
-                if u.id == expert.employer_unit_id:
+                if u.id == employer_unit_id:
                     return _("专家的工作单位是申报人所在单位「%(unit)s」", unit=u.name)
-        if same_employer(expert.employer, application.work_unit):
+        if self._same_employer(expert, application):
             return _("专家的工作单位「%(e)s」与申报人的工作单位「%(w)s」相同或相近",
                      e=expert.employer, w=application.work_unit)
         declared = self.by_unit.get(expert.id, {})
