@@ -436,3 +436,21 @@ def test_property_assignments_respect_conflicts_and_balance(app, world):
         assert all(len(per_app[a.id]) == len(set(per_app[a.id])) == n for a in apps)
     finally:
         _wipe()
+
+
+# --- two clicks at once (PostgreSQL: row locks) ------------------------------------------------------------------
+
+@pytest.mark.postgres
+def test_two_simultaneous_runs_assign_once(app, city):
+    from tests.test_concurrency import race
+
+    round_, _panel, experts, apps = _setup(n_experts=6, n_apps=12, n=2)
+    clients = [factories.api_client(app, city) for _ in range(2)]
+    responses = race(app, 2, lambda i: clients[i].post(f"/api/v1/review_assignment/run/{round_.id}"))
+    assert sorted(r.status_code for r in responses) == [200, 200], [r.json for r in responses]
+    assert sorted(r.json["placed"] for r in responses) == [0, 24]  # the second waited, then found nothing to do
+    per_app = defaultdict(list)
+    for row in rows(round_):
+        per_app[row.application_id].append(row.expert_id)
+    assert all(len(per_app[a.id]) == 2 for a in apps)
+    assert db.session.query(AuditEvent).filter_by(action="review.assign").count() == 2

@@ -28,9 +28,10 @@ class ReviewAssignmentView(BaseView):
     def _round(self, stage: str | None) -> tuple[object, str, ReviewRound | None]:
         campaign = schedule.current_campaign()
         stage = stage if stage in assignment.ROUND_STATUSES else None
-        if stage is None:
-            current = rounds.current_round(campaign) if campaign is not None else None
-            stage = current.stage if current is not None else "initial_review"
+        if stage is None:  # the round whose window is open, without making its row on a GET
+            open_now = [s.value for s in rounds.ROUNDS
+                        if campaign is not None and (w := campaign.window(s)) is not None and w.is_open()]
+            stage = open_now[0] if open_now else "initial_review"
         found = rounds.round_for(campaign, stage, create=False) if campaign is not None else None
         return campaign, stage, found
 

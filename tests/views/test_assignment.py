@@ -133,3 +133,13 @@ def test_an_expert_cannot_decline_anothers_assignment(client, round_world):
     assert client.post(f"/expert/review/{row.id}/decline", data={"reason": "x"}).status_code == 404
     db.session.expire_all()
     assert db.session.get(ReviewAssignment, row.id).status == "assigned"
+
+
+def test_the_open_rounds_tab_comes_first_and_a_round_without_panels_says_so(client, round_world):
+    factories.login(client, factories.account(roles.CITY_OFFICE))
+    first = page_text(client.get("/review-assignments/"))
+    assert "第一组" in first  # 初审 is open: its tab
+    final = page_text(client.get("/review-assignments/?stage=final_review"))
+    assert "本轮还没有专家组" in final and "自动分配" not in final.split("专家复审")[-1]
+    from app.models.review import ReviewRound
+    assert db.session.query(ReviewRound).count() == 1  # reading made no round
