@@ -423,10 +423,7 @@ def assign_round(actor, round_id: int) -> AssignResult:
                      applications=len(applications))
         result.loads = loads(review_round)
         db.session.commit()
-    except WorkflowError:
-        db.session.rollback()
-        raise
-    except Exception:
+    except Exception:  # a refusal or anything else: nothing of this run stays
         db.session.rollback()
         raise
     return result
