@@ -77,6 +77,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.api.experts import ExpertApi, ReviewRoundApi
     from app.views.experts import ExpertConflictView, ExpertPanelView, ExpertView, ReviewSettingsView
     from app.views.accounts import UnitAccountView
+    from app.views.assignment import ExpertDeclineView, ReviewAssignmentView
+    from app.api.assignment import ReviewAssignmentApi
     from app.views.applications import ApplicationView
     from app.views.apply import ApplicationFileView, CitizenApplicationView
     from app.views.citizens import CitizenRegisterView
@@ -131,6 +133,9 @@ def register_views(appbuilder: AppBuilder) -> None:
                         category=expert_review)
     appbuilder.add_view(ReviewSettingsView, "ReviewSettings", label=_l("评审设置"), icon="fa-sliders",
                         category=expert_review)
+    appbuilder.add_view(ReviewAssignmentView, "ReviewAssignments", label=_l("评审分配"), icon="fa-random",
+                        category=expert_review)
+    appbuilder.add_view_no_menu(ExpertDeclineView)
     appbuilder.add_view(ReviewProgressView, "ReviewProgress", label=_l("评审进度"), icon="fa-tasks",
                         category=expert_review)
     appbuilder.add_view(ReviewRecordView, "ReviewRecords", label=_l("评审记录"), icon="fa-list-alt",
@@ -169,3 +174,4 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(ExpertApi)
     appbuilder.add_api(ReviewRoundApi)
     appbuilder.add_api(RankingApi)
+    appbuilder.add_api(ReviewAssignmentApi)

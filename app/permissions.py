@@ -44,6 +44,8 @@ COMPANIONS: dict[Pair, tuple[Pair, ...]] = {
     ("can_read", "MyApplication"): (("can_read", "ApplicationFile"),),
     # 我的评审 shows the assigned applications' photo and video.
     ("can_read", "MyReview"): (("can_read", "ApplicationFile"),),
+    # ... and whoever scores there may declare a conflict on an assigned application (申请回避, 评审分配's route).
+    ("can_write", "MyReview"): (("can_decline", "ReviewAssignment"),),
     ("can_read", "FirstLevelUnit"): (("can_read", "Unit"),),
     ("can_write", "FirstLevelUnit"): (("can_write", "Unit"),),
     ("can_read", "SecondLevelUnit"): (("can_read", "Unit"),),
@@ -157,8 +159,10 @@ def unmapped_permissions(appbuilder=None) -> list[Pair]:
     permissions_of = _view_permissions(appbuilder)
     resources = {getattr(item.baseview, "class_permission_name", None)
                  for category in appbuilder.menu.get_list() for item in category.childs or [category]}
+    companions = {pair for pairs in COMPANIONS.values() for pair in pairs}  # granted with the screen they go with
     return sorted((permission, resource) for resource in resources - {None} - set(NOT_EDITABLE)
-                  for permission in permissions_of.get(resource, set()) - set(ACTIONS))
+                  for permission in permissions_of.get(resource, set()) - set(ACTIONS)
+                  if (permission, resource) not in companions)
 
 
 def category_menus(rows: list[Screen]) -> dict[str, list[str]]:

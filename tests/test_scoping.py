@@ -60,13 +60,17 @@ def world():
     others_message = InboxMessage(account_id=other_expert.account_id, text="提醒")
     db.session.add(others_message)
     db.session.commit()
+    # 评审分配: district B's application given to another expert of a panel of 初审 (not started yet).
+    assigned_expert = factories.expert(first_name=person_name("expert_assigned"))
+    factories.panel(review_round, [other_expert, assigned_expert])
+    assignment_b = factories.assignment(review_round, submitted_b, assigned_expert)
     # ... and an expert with a conflict, in a panel of 初审 (the city office's rows; the auditor reads them).
     expert_row = factories.expert(username="expert-row", first_name=person_name("expert_row"))
     expert_panel = factories.panel(review_round, [expert_row], [b])
     expert_conflict = factories.conflict(expert_row, unit=b)
     return {"expert_row": expert_row, "expert_panel": expert_panel, "expert_conflict": expert_conflict,
             "a": a, "a1": a1, "a2": a2, "b": b, "b1": b1, "campaign": campaign, "submitted_b": submitted_b,
-            "review_round": review_round, "expert_b": other_expert, "submitted_a2": submitted_a2, "draft_a": draft_a, "winner": winner, "quota": quota,
+            "review_round": review_round, "assignment_b": assignment_b, "expert_b": other_expert, "submitted_a2": submitted_a2, "draft_a": draft_a, "winner": winner, "quota": quota,
             "submission_b": submission_b, "submission_a2": submission_a2, "foreign_assignment": foreign_assignment,
             "declined_assignment": declined_assignment, "others_message": others_message, **people}
 
@@ -185,6 +189,10 @@ RESOURCES = {
     "/review-settings/": "review_round",
     "/api/v1/review_round/": "review_round",
     "/api/v1/ranking/": "ranking_round",
+    "/review-assignments/run/": "assign_round",
+    "/review-assignments/": "review_assignment",
+    "/api/v1/review_assignment/run/": "assign_round",
+    "/api/v1/review_assignment/": "review_assignment",
 }
 # Routes with arguments that are not row ids.
 NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>",
@@ -252,6 +260,10 @@ def targets(world, kind):
         review_round = rounds.round_for(world["campaign"], "initial_review")
         db.session.commit()
         return [(review_round.id, auditor, set())]
+    if kind == "assign_round":  # only the city office assigns
+        return [(world["review_round"].id, set(), set())]
+    if kind == "review_assignment":  # another expert's: the auditor reads the office's list, nobody else touches it
+        return [(world["assignment_b"].id, auditor, set())]
     if kind == "submission":
         return [(world["submission_b"].id, auditor, set()), (world["submission_a2"].id, {"l1", "auditor"}, set())]
     if kind == "review_round":

@@ -1,0 +1,136 @@
+"""/api/v1/review_assignment/: 评审分配 over REST, through the same functions as the screens (app/assignment.py).
+
+City office: GET the assignments (filter by round_id, expert_id, application_id, status), POST /run/<round_id>
+(自动分配), PUT /<id> {"expert_id": …} (改派). Expert: POST /<id>/decline {"reason": …} (声明回避).
+"""
+from flask import request
+from flask_appbuilder.api import expose, protect, safe
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import false, true
+
+from app import assignment, roles, scoping
+from app.api.base import PortalRestApi
+from app.datamodel import PortalInterface
+from app.models.review import ReviewAssignment
+from app.workflow import WorkflowError
+
+
+def _fallback_clause(user):
+    """Until app/scoring.py's scoping.assignment_clause lands: the city office and the auditor every row, an expert
+    their own non-declined ones, nobody else any."""
+    names = scoping.role_names(user)
+    if names & scoping.SEES_EVERYTHING:
+        return true()
+    if roles.EXPERT in names:
+        expert = assignment._expert_of(user)
+        if expert is not None:
+            return (ReviewAssignment.expert_id == expert.id) & (ReviewAssignment.status != assignment.DECLINED)
+    return false()
+
+
+def assignment_clause(user):
+    clause = getattr(scoping, "assignment_clause", None) or _fallback_clause
+    return clause(user)
+
+
+class AssignmentScopeFilter(scoping._ClauseFilter):
+    clause = staticmethod(assignment_clause)
+
+
+def _result_json(result: assignment.AssignResult) -> dict:
+    return {
+        "placed": result.placed,
+        "kept": result.kept,
+        "removed": result.removed,
+        "loads": {str(k): v for k, v in sorted(result.loads.items())},
+        "spread": result.spread,
+        "unplaceable": [
+            {"application_id": a.id, "name": a.name, "unit": a.unit.full_name if a.unit else "", "reason": reason}
+            for a, reason in result.unplaceable
+        ],
+    }
+
+
+class ReviewAssignmentApi(PortalRestApi):
+    resource_name = "review_assignment"
+    datamodel = PortalInterface(ReviewAssignment)
+    class_permission_name = "ReviewAssignment"
+    method_permission_name = {"get": "read", "get_list": "read", "info": "read", "run": "write", "move": "write",
+                              "decline": "decline"}
+    include_route_methods = {"get", "get_list", "info", "run", "move", "decline"}
+    base_filters = [["id", AssignmentScopeFilter, None]]
+    base_order = ("id", "asc")
+    list_title = show_title = add_title = edit_title = _l("评审分配")
+    label_columns = {"id": _l("编号"), "round_id": _l("评审轮次"), "application_id": _l("申报"),
+                     "application.name": _l("申报人"), "expert_id": _l("专家"), "status": _l("状态"),
+                     "declined_reason": _l("回避理由"), "assigned_at": _l("分配时间"), "submitted_at": _l("提交时间")}
+    list_columns = ["id", "round_id", "application_id", "application.name", "expert_id", "status", "declined_reason",
+                    "assigned_at", "submitted_at"]
+    show_columns = list_columns
+    search_columns = ["round_id", "expert_id", "application_id", "status"]
+
+    @expose("/run/<int:pk>", methods=["POST"])
+    @protect()
+    @safe
+    def run(self, pk):
+        """自动分配 of round `pk`: every application gets the round's N experts, or nothing is assigned.
+        ---
+        post:
+          responses:
+            200: {description: "placed, kept, removed, loads per expert id, spread"}
+            403: {description: not the city office}
+            404: {description: no such round}
+            409: {description: "round closed, or impossible: the unplaceable list, nothing assigned"}
+        """
+        try:
+            result = assignment.assign_round(current_user, pk)
+        except WorkflowError as refused:
+            return self.response(refused.status, message=str(refused))
+        if not result.ok:
+            return self.response(409, message=str(_l("无法完成分配，本次没有分配任何任务")), **_result_json(result))
+        return self.response(200, **_result_json(result))
+
+    @expose("/<int:pk>", methods=["PUT"])
+    @protect()
+    @safe
+    def move(self, pk):
+        """改派: `{"expert_id": 12}` moves an unstarted assignment to another expert of the round.
+        ---
+        put:
+          responses:
+            200: {description: moved}
+            404: {description: no such assignment}
+            409: {description: started or the round is closed}
+            422: {description: "conflict or not in the round: errors.expert_id"}
+        """
+        if self.datamodel.get(pk, self._base_filters) is None:
+            return self.response_404()
+        body = request.get_json(silent=True) or {}
+        try:
+            row = assignment.move(current_user, pk, body.get("expert_id"))
+        except WorkflowError as refused:
+            return self.response(refused.status, message=str(refused), errors=refused.errors)
+        return self.response(200, id=row.id, expert_id=row.expert_id, status=row.status)
+
+    @expose("/<int:pk>/decline", methods=["POST"])
+    @protect()
+    @safe
+    def decline(self, pk):
+        """声明回避 by the expert: `{"reason": "…"}`; the application goes to another expert of the panel if one is free.
+        ---
+        post:
+          responses:
+            200: {description: "declined; replacement_expert_id is null when nobody could take it"}
+            403: {description: outside the round's window}
+            404: {description: not your assignment}
+            409: {description: already submitted or declined}
+            422: {description: "reason missing: errors.reason"}
+        """
+        body = request.get_json(silent=True) or {}
+        try:
+            done = assignment.decline(current_user, pk, body.get("reason"))
+        except WorkflowError as refused:
+            return self.response(refused.status, message=str(refused), errors=refused.errors)
+        return self.response(200, id=done.assignment.id, status=done.assignment.status, message=done.message,
+                             replacement_expert_id=done.replacement.expert_id if done.replacement else None)
