@@ -352,7 +352,11 @@ def _improvable(chosen, eligible, load):
     return False
 
 
-@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# derandomize: CI runs the same 40 worlds every time (a red build must be reproducible); 400 random ones passed
+# when the panel check below was fixed (it compared fresh list slices by identity, so it checked every panel as if
+# conflict-free and failed on a correct 0/2 split around a conflicted expert).
+@settings(max_examples=40, deadline=None, database=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(world=worlds())
 def test_property_assignments_respect_conflicts_and_balance(app, world):
     districts, expert_specs, app_specs, conflict_specs, n, split = world
@@ -414,7 +418,8 @@ def test_property_assignments_respect_conflicts_and_balance(app, world):
             members = {e.id for e in group}
             load = {e: result.loads[e] for e in members}
             assert not _improvable({a: c for a, c in chosen.items() if c <= members}, eligible, load)
-            if all(eligible[a.id] == members for a in apps if panel_of[a.id] is group):
+            mine = [a for a in apps if {e.id for e in panel_of[a.id]} == members]
+            if all(eligible[a.id] == members for a in mine):
                 assert max(load.values()) - min(load.values()) <= 1  # no conflicts in this panel: perfectly even
         # Start some reviews, add an expert everywhere, run again: every started review is kept as it was.
         for row in written[::2]:
