@@ -91,3 +91,23 @@ APPLICATION_EVENT = {
 def nested(prefix: str, labels: dict) -> dict:
     """Labels of a related model's columns as a REST API names them: `events.opinion`."""
     return {f"{prefix}.{key}": value for key, value in labels.items()}
+
+REVIEW_ASSIGNMENT = {
+    "id": _l("编号"),
+    "round": _l("评审轮次"),
+    "round_id": _l("评审轮次"),
+    "campaign_id": _l("评选批次"),
+    "application": _l("申报"),
+    "application_id": _l("申报"),
+    "application.name": _l("申报人"),
+    "expert": _l("专家"),
+    "expert_id": _l("专家"),
+    "status": _l("状态"),
+    "comment": _l("评审意见"),
+    "total": _l("加权得分"),
+    "scores": _l("各项评分"),
+    "declined_reason": _l("回避理由"),
+    "assigned_at": _l("分配时间"),
+    "updated_at": _l("更新时间"),
+    "submitted_at": _l("提交时间"),
+}

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import false, true
 
-from app import assignment, roles, scoping
+from app import assignment, labels, roles, scoping
 from app.api.base import PortalRestApi
 from app.datamodel import PortalInterface
 from app.models.review import ReviewAssignment
@@ -62,9 +62,7 @@ class ReviewAssignmentApi(PortalRestApi):
     base_filters = [["id", AssignmentScopeFilter, None]]
     base_order = ("id", "asc")
     list_title = show_title = add_title = edit_title = _l("评审分配")
-    label_columns = {"id": _l("编号"), "round_id": _l("评审轮次"), "application_id": _l("申报"),
-                     "application.name": _l("申报人"), "expert_id": _l("专家"), "status": _l("状态"),
-                     "declined_reason": _l("回避理由"), "assigned_at": _l("分配时间"), "submitted_at": _l("提交时间")}
+    label_columns = {**labels.REVIEW_ASSIGNMENT}
     list_columns = ["id", "round_id", "application_id", "application.name", "expert_id", "status", "declined_reason",
                     "assigned_at", "submitted_at"]
     show_columns = list_columns
