@@ -157,6 +157,8 @@ def test_the_city_office_takes_a_generated_campaign_through_both_rounds(app, pag
     submit(flow, "#next-review")
     assignment_id = int(urlsplit(page.url).path.rsplit("/", 1)[1])
     application_id = db.session.get(ReviewAssignment, assignment_id).application_id
+    body = flow.body()  # both units' 推荐意见, from the generated history
+    assert "同意推荐" in body and ("上报" in body or "区级评审" in body), body[:2000]
     scores, total = world["sheets"]["initial_review"][application_id]
     for input_, key in zip(page.locator("input.score-input").all(),
                            ("values", "dedication", "results", "influence", "lifelong", "welfare")):
