@@ -85,6 +85,38 @@ def load_demo(if_empty):
     click.echo("demo loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+@demo_cli.command("generate")
+@click.option("--applications", "n_applications", type=click.IntRange(min=1), required=True,
+              help="How many applications, all reported by their first-level units (报名数).")
+@click.option("--experts", "n_experts", type=click.IntRange(min=1), default=None,
+              help="How many experts (default: max(12, applications // 25)).")
+@click.option("--campaign", "campaign_name", default=None,
+              help="The campaign's name: an existing one is filled, a new one is made. Default: the current campaign.")
+@click.option("--force", is_flag=True, help="Add another batch to a campaign that already has generated data.")
+def generate_demo(n_applications, n_experts, campaign_name, force):
+    """Fill a campaign with reported applications, experts, panels and conflicts for 专家评审. Refused in production."""
+    from app.demo.generate import GenerateError, generate
+
+    if current_app.config.get("APP_ENV") == "production":
+        raise click.ClickException("APP_ENV=production: demo data is never generated in production")
+    try:
+        made = generate(n_applications, n_experts, campaign_name, force=force)
+    except GenerateError as refused:
+        db.session.rollback()
+        raise click.ClickException(str(refused)) from refused
+    password = current_app.config["DEMO_PASSWORD"]
+    click.echo(f"评选批次「{made.campaign.name}」：生成报名 {made.applications} 份（均已由一级单位上报），"
+               f"分布在 {made.units} 个二级单位；新建单位账号 {made.clerks} 个；用时 {made.seconds:.1f} 秒")
+    for stage, name, size, units in made.panels:
+        click.echo(f"  {stage} · {name}：{size} 位专家，负责 {units}")
+    for text in made.conflicts:
+        click.echo(f"  回避：{text}")
+    click.echo(f"专家账号（密码均为 DEMO_PASSWORD = {password}）:")
+    for username, name, employer, panel in made.experts:
+        click.echo(f"  {username:12} {name:6} {employer}  {panel}")
+    click.echo("下一步：flask campaign open-stage initial_review（使专家初审开放），市学习办在「专家评审 → 评审分配」点「自动分配」。")
+
+
 @demo_cli.command("accounts")
 def demo_accounts():
     """Print the demo accounts."""

@@ -174,7 +174,11 @@ def _unshortlist_open(actor, application: Application) -> None:
 
 
 def _picks_open(actor, application: Application) -> None:
-    campaign = application.campaign
+    picks_open(application.campaign)
+
+
+def picks_open(campaign) -> None:
+    """Refuses (WorkflowError) unless 拟评选 and 重点宣传 may change now: 复审 closed, 公示 not begun."""
     if not _round_closed(campaign, Stage.FINAL_REVIEW):
         raise WorkflowError(_("专家复审尚未结束：市学习办结束复审后才能确定拟评选名单"))
     publicity = campaign.window(Stage.PUBLICITY)
@@ -533,6 +537,91 @@ def shortlist_top(actor, round_id, k) -> TopShortlist:
     opinion = _("按初审排名前 %(k)s 名入围", k=k)
     done, refused = perform_many(actor, waiting, "shortlist", opinion)
     return TopShortlist(k, chosen, extra, done, refused, len(chosen) - len(waiting))
+
+
+@dataclass
+class TopPicks:
+    """What 按排名选前 N 名 did: n asked for, the rows picked now and refused (id -> message), and the rows tied at the
+    boundary left to the office (picking them all would exceed n), with how many of them fit."""
+
+    action: str
+    n: int
+    done: list
+    refused: dict
+    tied: list  # ranking.RankedRow
+    room: int
+
+    @property
+    def tie_message(self) -> str | None:
+        if not self.tied:
+            return None
+        names = "、".join(row.application.name or str(row.application.id) for row in self.tied)
+        return _("第 %(rank)s 名有 %(n)s 人并列（%(names)s），全部选入将超过 %(k)s 人：请在其中勾选 %(room)s 人，"
+                 "填写理由后点「%(action)s」", rank=self.tied[0].rank, n=len(self.tied), names=names, k=self.n,
+                 room=self.room, action=TRANSITIONS[self.action].label)
+
+
+# 按排名选前 N 名 of the 复审 ranking: the action, the status it picks from, the campaign's quota and its count.
+TOP_PICKS = {"candidate": (S.SHORTLISTED, "winner_quota", "candidates"),
+             "feature": (S.CANDIDATE, "featured_quota", "featured")}
+
+
+def places_left(campaign, action: str) -> int:
+    """How many more the campaign's quota allows for this pick (拟评选 or 重点宣传)."""
+    _source, quota, counted = TOP_PICKS[action]
+    return max(0, getattr(campaign, quota) - pick_counts(campaign.id)[counted])
+
+
+def pick_top(actor, round_id, action: str, n=None) -> TopPicks:
+    """按排名选前 N 名: 拟评选 (action "candidate", among the shortlisted) or 重点宣传 ("feature", among the candidates),
+    best first by the 复审 ranking (mean), each through perform() so that quotas, locks, history and audit hold.
+    n defaults to the places the quota has left and may not exceed them. When the n-th waiting application is tied
+    with the next one, only those ranked strictly above the tie are picked: the tied ones are named (TopPicks.tied)
+    for the office to choose between by hand, with a reason."""
+    if roles.CITY_OFFICE not in scoping.role_names(actor):
+        raise WorkflowError(_("您的角色不能执行「%(a)s」", a=TRANSITIONS.get(action, TRANSITIONS["candidate"]).label),
+                            status=403)
+    if action not in TOP_PICKS:
+        raise WorkflowError(_("未知的操作"), status=400)
+    review_round = db.session.get(ReviewRound, int(round_id)) if str(round_id).isdigit() else None
+    if review_round is None or review_round.stage != Stage.FINAL_REVIEW.value:
+        raise WorkflowError(_("找不到该复审轮次"), status=404)
+    campaign = review_round.campaign
+    try:
+        picks_open(campaign)
+    except WorkflowError as closed:
+        raise WorkflowError(str(closed), errors={"n": str(closed)}, status=409) from closed
+    left = places_left(campaign, action)
+    what = TRANSITIONS[action].label
+    if left < 1:
+        message = _("「%(a)s」名额已满，不能再按排名选入", a=what)
+        raise WorkflowError(message, errors={"n": message}, status=409)
+    if n is None or str(n).strip() == "":
+        n = left
+    try:
+        n = int(str(n).strip())
+    except (TypeError, ValueError):
+        n = 0
+    if n < 1:
+        message = _("请填写人数（大于 0 的整数）")
+        raise WorkflowError(message, errors={"n": message}, status=422)
+    if n > left:
+        message = _("「%(a)s」名额只剩 %(left)s 人，N 不能超过 %(left)s", a=what, left=left)
+        raise WorkflowError(message, errors={"n": message}, status=422)
+    source = TOP_PICKS[action][0]
+    waiting = [row for row in ranking.rank(review_round, "mean")
+               if row.scored and row.application.status == source.value]
+    if not waiting:
+        message = _("复审排名中没有可以「%(a)s」的报名", a=what)
+        raise WorkflowError(message, errors={"n": message}, status=409)
+    chosen, tied = waiting[:n], []
+    if n < len(waiting) and waiting[n].rank == waiting[n - 1].rank:
+        boundary = waiting[n - 1].rank
+        chosen = [row for row in waiting[:n] if row.rank < boundary]
+        tied = [row for row in waiting if row.rank == boundary]
+    opinion = _("按复审排名选前 %(n)s 名", n=n)
+    done, refused = perform_many(actor, [row.application.id for row in chosen], action, opinion)
+    return TopPicks(action, n, done, refused, tied, n - len(chosen))
 
 
 def perform_many(actor, application_ids, action: str, opinion: str | None = None):

@@ -10,6 +10,8 @@ from app.extensions import db
 from app.models import ReviewRound
 
 PICK_ACTIONS = tuple(a for actions in workflow.PICKS.values() for a in actions)
+# 按排名选前 N 名 of the 复审 ranking (workflow.pick_top): the REST action -> the pick.
+TOP_ACTIONS = {"candidate_top": "candidate", "feature_top": "feature"}
 
 
 def _number(value):
@@ -80,7 +82,10 @@ class RankingApi(BaseApi):
     def pick(self):
         """The city office's pick: `{"application_id": 1 | "application_ids": [1, 2], "action": "candidate",
         "reason": "..."}`; action one of shortlist, unshortlist, candidate, uncandidate, feature, unfeature, or
-        `{"action": "shortlist_top", "round_id": 3, "k": 50}` for the top K of 初审 (ties included).
+        `{"action": "shortlist_top", "round_id": 3, "k": 50}` for the top K of 初审 (ties included), or
+        `{"action": "candidate_top" | "feature_top", "round_id": 4, "n": 100}` for the top N of 复审 as 拟评选 /
+        重点宣传 (n defaults to the places the quota has left; ties at the boundary are left out and listed in
+        `tied`, with `message` saying what the office must decide by hand).
         ---
         post:
           requestBody:
@@ -92,10 +97,11 @@ class RankingApi(BaseApi):
                     application_id: {type: integer}
                     application_ids: {type: array, items: {type: integer}}
                     action: {type: string, enum: [shortlist, unshortlist, candidate, uncandidate, feature,
-                             unfeature, shortlist_top]}
+                             unfeature, shortlist_top, candidate_top, feature_top]}
                     reason: {type: string}
                     round_id: {type: integer}
                     k: {type: integer}
+                    n: {type: integer}
           responses:
             200: {description: "done: ids done; refused: id -> Chinese message"}
             400: {description: bad request}
@@ -117,8 +123,18 @@ class RankingApi(BaseApi):
             return self.response(200, done=[a.id for a in result.done], refused={str(k): v for k, v in result.refused.items()},
                                  chosen=[r.application.id for r in result.chosen], tied_extra=result.tied_extra,
                                  already=result.already)
+        if action in TOP_ACTIONS:
+            try:
+                result = workflow.pick_top(current_user, body.get("round_id", ""), TOP_ACTIONS[action], body.get("n"))
+            except workflow.WorkflowError as refused:
+                return self.response(refused.status, message=str(refused), errors=refused.errors)
+            return self.response(200, done=[a.id for a in result.done],
+                                 refused={str(k): v for k, v in result.refused.items()}, n=result.n,
+                                 tied=[r.application.id for r in result.tied], room=result.room,
+                                 message=result.tie_message or "")
         if action not in PICK_ACTIONS:
-            return self.response_400(message=_("action 须为 %(a)s 之一", a="、".join(PICK_ACTIONS + ("shortlist_top",))))
+            return self.response_400(message=_("action 须为 %(a)s 之一",
+                                               a="、".join(PICK_ACTIONS + ("shortlist_top",) + tuple(TOP_ACTIONS))))
         many = body.get("application_ids")
         if many is not None:
             if not isinstance(many, list) or not many or not all(isinstance(i, int) for i in many):

@@ -54,6 +54,7 @@ ACTIONS = {
     "expert.imported": _l("批量导入专家"),
     "export.ranking": _l("导出评审排名"),
     "export.candidates": _l("导出拟评选名单"),
+    "demo.generate": _l("生成评审演示数据"),  # flask demo generate (app/demo/generate.py)
 }
 
 # Field labels per kind of object: the labels of the screens where those fields are edited, and a few of the
@@ -92,6 +93,9 @@ _COMMON_LABELS = {
     "round_closed": _l("本轮已结束"),
     # An export of 评审排名 records its order (app/views/ranking.py).
     "order": _l("排序"),
+    # flask demo generate records how much it made.
+    "generated_applications": _l("生成报名数"),
+    "generated_experts": _l("生成专家数"),
 }
 RANKING_ORDERS = {"mean": _l("按平均分"), "z": _l("按标准化分")}
 FIELD_LABELS = {

@@ -66,14 +66,17 @@ class RankingView(BaseView):
     route_base = "/ranking"
     default_view = "list"
     class_permission_name = "Ranking"
-    method_permission_name = {"list": "read", "export": "read", "pick": "write", "top": "write"}
+    method_permission_name = {"list": "read", "export": "read", "pick": "write", "top": "write", "pick_top": "write"}
 
     def _page(self, stage, order, campaign, *, selected=(), opinion="", errors=None, refused=None, k="",
-              action=""):
+              action="", top_n=None):
         review_round = rounds.round_for(campaign, stage, create=False) if campaign is not None else None
         rows = ranking.rank(review_round, order) if review_round is not None else []
         counts = workflow.pick_counts(campaign.id) if campaign is not None else {"candidates": 0, "featured": 0}
         may_pick = self.appbuilder.sm.has_access("can_write", self.class_permission_name)
+        # 按排名选前 N 名: what N starts as (the places the quota has left), or what was typed.
+        top_defaults = {a: workflow.places_left(campaign, a) for a in workflow.TOP_PICKS} if campaign else {}
+        top_defaults.update(top_n or {})
         return self.render_template(
             "ranking/ranking.html",
             title=round_title(stage),
@@ -94,6 +97,8 @@ class RankingView(BaseView):
             action=action,
             disagreement=ranking.DISAGREEMENT,
             round_titles={s: round_title(s) for s in workflow.PICKS},
+            top_defaults=top_defaults,
+            top_labels={"candidate": _("按排名选前 N 名为拟评选"), "feature": _("按排名选前 N 名重点宣传")},
         )
 
     def _order(self) -> str:
@@ -164,6 +169,39 @@ class RankingView(BaseView):
         flash("；".join(parts), "warning" if result.refused or result.tied_extra else "success")
         if result.refused:
             return self._page(stage, order, campaign, refused=result.refused, k=k)
+        return redirect(url_for(".list", stage=stage, order=order, campaign=campaign.id))
+
+    @expose("/pick-top", methods=["POST"])
+    @has_access
+    def pick_top(self):
+        """按排名选前 N 名为拟评选 / 重点宣传 from the 复审 ranking; ties at the boundary left to the office, ticked."""
+        campaign, action, n = chosen_campaign(), request.form.get("action", ""), request.form.get("n", "")
+        if campaign is None:
+            abort(404)
+        if action not in workflow.TOP_PICKS:
+            abort(400)
+        stage, order = Stage.FINAL_REVIEW.value, self._order()
+        review_round = rounds.round_for(campaign, stage, create=False)
+        try:
+            result = workflow.pick_top(current_user, review_round.id if review_round else "", action, n)
+        except workflow.WorkflowError as refused:
+            message = (refused.errors or {}).get("n") or str(refused)
+            return self._page(stage, order, campaign, errors={f"top_{action}": message}, top_n={action: n})
+        names = {a.id: a.name for a in result.done}
+        parts = [_("按复审排名前 %(n)s 名：%(done)s %(d)s 人", n=result.n, done=workflow.PICK_DONE_LABELS[action],
+                   d=len(result.done))]
+        if result.refused:
+            names.update(dict(db.session.query(Application.id, Application.name)
+                              .filter(Application.id.in_(list(result.refused))).all()))
+            parts.append(_("%(n)s 份未处理——%(rows)s", n=len(result.refused),
+                           rows="；".join(f"{names.get(i) or i}：{m}" for i, m in result.refused.items())))
+        if result.tied:
+            parts.append(result.tie_message)
+        flash("；".join(parts), "warning" if result.refused or result.tied else "success")
+        if result.tied or result.refused:
+            # The tied rows ticked, so that the office picks among them at the 理由 field below the table.
+            return self._page(stage, order, campaign, selected=[r.application.id for r in result.tied],
+                              refused=result.refused, action=action)
         return redirect(url_for(".list", stage=stage, order=order, campaign=campaign.id))
 
     @expose("/export.xlsx")
