@@ -59,6 +59,14 @@ def _place_errors(form, error: experts.ExpertError):
         field.errors = list(field.errors) + messages
 
 
+def _in_scope(view, pk):
+    """The view's row pk, if the signed-in user's scope holds it; else 404."""
+    row = view.datamodel.get(pk, view._base_filters)
+    if row is None:
+        abort(404)
+    return row
+
+
 def _commit(form, change, clash=None):
     """change() and commit: (its result, None); or, refused, rolled back with the refusal placed at its field of form:
     (None, 422), or (None, 409) when the database refuses a duplicate and clash(error) names the ExpertError."""
@@ -81,9 +89,7 @@ def _commit(form, change, clash=None):
 def _delete_row(view, pk, delete, done: str, refused_to: str):
     """The delete button of a row in the view's scope (else 404): delete(actor, row) and commit, then back to the list;
     a refusal, or a row other records still point to, is flashed on `refused_to`."""
-    row = view.datamodel.get(pk, view._base_filters)
-    if row is None:
-        abort(404)
+    row = _in_scope(view, pk)
     try:
         delete(current_user, row)
         db.session.commit()
@@ -183,9 +189,7 @@ class ExpertView(PortalModelView):
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk):
-        expert = self.datamodel.get(pk, self._base_filters)
-        if expert is None:
-            abort(404)
+        expert = _in_scope(self, pk)
         if request.method == "POST":
             form = ExpertForm()
         else:
@@ -314,9 +318,7 @@ class ExpertPanelView(PortalModelView):
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk):
-        panel = self.datamodel.get(pk, self._base_filters)
-        if panel is None:
-            abort(404)
+        panel = _in_scope(self, pk)
         form = PanelForm() if request.method == "POST" else PanelForm(
             data=dict(name=panel.name, experts=[m.expert_id for m in panel.members],
                       units=[u.unit_id for u in panel.units]))
