@@ -1,15 +1,11 @@
 """Bulk creation of experts (accounts with role 专家) from an .xlsx sheet: all rows or none, like app/unit_import.py.
 Each row goes through the checks of app/experts.py; errors are reported by row and column."""
-import io
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
 
-from app import audit, experts
+from app import audit, experts, sheets
 from app.extensions import db
 from app.models import Unit
 
@@ -32,81 +28,25 @@ class ImportRow:
     conflicts: str
 
 
-@dataclass
-class ImportResult:
-    errors: list[tuple[int, str]] = field(default_factory=list)  # (row number, "「列」：message"); 0 = the file
-    created: list[tuple[str, str, str]] = field(default_factory=list)  # (name, username, password)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
+ImportResult = sheets.ImportResult  # created: (name, username, password)
 
 
 def template_bytes() -> bytes:
     """The sheet to fill in: header, one example row, and a sheet of instructions."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("评审专家")
-    sheet.append([str(c) for c in COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.append(EXAMPLE)
-    for letter, width in zip("ABCDEF", (12, 30, 16, 16, 30, 36)):
-        sheet.column_dimensions[letter].width = width
-    notes = book.create_sheet(_("填写说明"))
-    for line in (
+    return sheets.template(_("评审专家"), COLUMNS, (12, 30, 16, 16, 30, 36), (
         _("每行一位评审专家，从第 2 行开始填写，不要改动第 1 行表头；第 2 行是示例，请改成真实信息或删除。"),
         _("姓名、工作单位、手机号必填；手机号为 11 位中国大陆手机号，全系统不能重复。"),
         _("所在单位：专家的工作单位是本系统中的单位时填写其名称（一级单位如“东城区”，二级单位写“东城区 东华门街道”或“东华门街道”），用于自动回避。"),
         _("回避单位：专家须回避的本系统单位，多个用“、”分隔；一级单位包括其下全部二级单位。"),
         _("任何一行有错误时整表都不导入；请按提示的行号和列修改后重新上传。"),
         _("导入成功后页面只显示一次各账号的初始密码，首次登录须修改密码。"),
-    ):
-        notes.append([line])
-    notes.column_dimensions["A"].width = 110
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+    ), example=EXAMPLE, notes_width=110)
 
 
 def read_rows(stream) -> tuple[list[ImportRow], list[tuple[int, str]]]:
     """Parse the sheet; returns the rows and any errors that stop reading (row 0: the file as a whole)."""
-    try:
-        book = load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        return [], [(0, _("文件不是有效的 Excel（.xlsx）表格，请下载模板填写后上传"))]
-    sheet = book.worksheets[0]
-    rows, errors = [], []
-    header_seen = False
-    width = len(COLUMNS)
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        cells = [_text(v) for v in (list(values) + [None] * width)[:width]]
-        if not header_seen:
-            header_seen = True
-            if cells[:4] != [str(c) for c in COLUMNS[:4]]:
-                errors.append((1, _("第 1 行表头应为：%(h)s，请使用下载的模板", h="、".join(str(c) for c in COLUMNS))))
-                break
-            continue
-        if not any(cells):
-            continue
-        rows.append(ImportRow(number, *cells))
-        if len(rows) > MAX_ROWS:
-            errors.append((number, _("一次最多导入 %(n)s 行", n=MAX_ROWS)))
-            break
-    book.close()
-    if not header_seen:
-        errors.append((0, _("表格是空的")))
-    elif not rows and not errors:
-        errors.append((2, _("表格中没有要导入的数据行")))
-    return rows, errors
+    rows, errors = sheets.read_sheet(stream, COLUMNS, required_header=4, max_rows=MAX_ROWS)
+    return [ImportRow(number, *cells) for number, cells in rows], errors
 
 
 def find_unit(text: str) -> tuple[Unit | None, str | None]:

@@ -232,11 +232,15 @@ def scope_label(statuses, stage: str | None, statuses_asked: bool) -> str:
 _UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\s]+')
 
 
+def xlsx_name(*parts) -> str:
+    """The parts joined by "-" (empty ones left out), with what file systems refuse replaced, + .xlsx."""
+    return "-".join(_UNSAFE_IN_FILE_NAMES.sub("_", str(part)) for part in parts if part) + ".xlsx"
+
+
 def file_name(campaign: Campaign | None, unit: Unit | None, scope: str, day: date) -> str:
     """报名信息-第九批-中关村街道-待评审-2026-05-01.xlsx: which campaign, whose unit, which rows, when."""
-    parts = [_("报名信息"), campaign.name if campaign is not None else _("全部批次"),
-             unit.name if unit is not None else None, scope, day.strftime("%Y-%m-%d")]
-    return "-".join(_UNSAFE_IN_FILE_NAMES.sub("_", str(part)) for part in parts if part) + ".xlsx"
+    return xlsx_name(_("报名信息"), campaign.name if campaign is not None else _("全部批次"),
+                     unit.name if unit is not None else None, scope, day.strftime("%Y-%m-%d"))
 
 
 def export_query(user, *, campaign: Campaign | None = None, statuses=None, unit_id: int | None = None):
@@ -361,11 +365,12 @@ def write_applications(rows: Iterable[Entry], out, *, full_numbers: bool) -> int
     return n
 
 
-def spooled_workbook(rows: Iterable[Entry], *, full_numbers: bool) -> tuple[BinaryIO, int, int]:
-    """Write the workbook to a temporary file (in memory up to SPOOL_MAX_SIZE): (file at 0, rows, bytes)."""
+def spooled(write, *args, **kwargs) -> tuple[BinaryIO, int, int]:
+    """write(*args, out, **kwargs) into a temporary file (in memory up to SPOOL_MAX_SIZE): (file at 0, rows written,
+    bytes)."""
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE, suffix=".xlsx")
     try:
-        n = write_applications(rows, out, full_numbers=full_numbers)
+        n = write(*args, out, **kwargs)
         size = out.seek(0, 2)
         out.seek(0)
     except BaseException:
@@ -374,34 +379,47 @@ def spooled_workbook(rows: Iterable[Entry], *, full_numbers: bool) -> tuple[Bina
     return out, n, size
 
 
+def spooled_workbook(rows: Iterable[Entry], *, full_numbers: bool) -> tuple[BinaryIO, int, int]:
+    """The applications' workbook in a temporary file: (file at 0, rows, bytes)."""
+    return spooled(write_applications, rows, full_numbers=full_numbers)
+
+
 # --- plain tables: the rankings of 专家评审 and the 拟评选 list (app/ranking.py) --------------------------------
 
 
-def write_table(title: str, heads: list[tuple[str, int]], rows: Iterable[list], out) -> int:
+def write_table(title: str, heads: list[tuple[str, int]], rows: Iterable[list], out, *, caption: str | None = None,
+                frozen_columns: int = 0, number_formats: dict[int, str] | None = None) -> int:
     """Write a sheet `title` with these (header, width) columns and rows of cells to out; returns the rows written.
-    Text is written as text (formula-safe like the applications' sheet), numbers as numbers, None as blank."""
+    Text is written as text (formula-safe like the applications' sheet), numbers as numbers (in the column's Excel
+    format of `number_formats`, if any), None as blank. A `caption` is a bold line above the header."""
     workbook = xlsxwriter.Workbook(out, WORKBOOK_OPTIONS)
     sheet = workbook.add_worksheet(_UNSAFE_IN_SHEET_NAMES.sub("_", title)[:31])
-    header = workbook.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
+    header = workbook.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1, "text_wrap": True})
     moment = workbook.add_format({"num_format": XLSX_TIME_FORMAT})
+    numbers = {col: workbook.add_format({"num_format": f}) for col, f in (number_formats or {}).items()}
+    top = 0
+    if caption is not None:
+        sheet.write_string(0, 0, _text(caption), workbook.add_format({"bold": True, "font_size": 13}))
+        top = 1
     for col, (heading, width) in enumerate(heads):
         sheet.set_column(col, col, width)
-        sheet.write_string(0, col, str(heading), header)
-    sheet.freeze_panes(1, 0)
+        sheet.write_string(top, col, _text(heading), header)
+    sheet.freeze_panes(top + 1, frozen_columns)
     n = 0
     for n, cells in enumerate(rows, start=1):
+        line = top + n
         for col, value in enumerate(cells):
             if value is None:
-                sheet.write_blank(n, col, None)
+                sheet.write_blank(line, col, None)
             elif isinstance(value, bool):
-                sheet.write_string(n, col, _("是") if value else "")
+                sheet.write_string(line, col, _("是") if value else "")
             elif isinstance(value, (int, float, Decimal)):
-                sheet.write_number(n, col, float(value))
+                sheet.write_number(line, col, float(value), numbers.get(col))
             elif isinstance(value, datetime):
-                sheet.write_datetime(n, col, value, moment)
+                sheet.write_datetime(line, col, value, moment)
             else:
-                sheet.write_string(n, col, _text(value))
-    sheet.autofilter(0, 0, max(n, 1), max(len(heads) - 1, 0))
+                sheet.write_string(line, col, _text(value))
+    sheet.autofilter(top, 0, top + max(n, 1), max(len(heads) - 1, 0))
     workbook.close()
     return n
 
@@ -409,17 +427,10 @@ def write_table(title: str, heads: list[tuple[str, int]], rows: Iterable[list], 
 _UNSAFE_IN_SHEET_NAMES = re.compile(r"[\\/*?:\[\]]")
 
 
-def spooled_table(title: str, heads: list[tuple[str, int]], rows: Iterable[list]) -> tuple[BinaryIO, int, int]:
-    """write_table into a temporary file (in memory up to SPOOL_MAX_SIZE): (file at 0, rows, bytes)."""
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE, suffix=".xlsx")
-    try:
-        n = write_table(title, heads, rows, out)
-        size = out.seek(0, 2)
-        out.seek(0)
-    except BaseException:
-        out.close()
-        raise
-    return out, n, size
+def spooled_table(title: str, heads: list[tuple[str, int]], rows: Iterable[list],
+                  **options) -> tuple[BinaryIO, int, int]:
+    """write_table into a temporary file: (file at 0, rows, bytes)."""
+    return spooled(write_table, title, heads, rows, **options)
 
 
 def ranking_sheet(review_round, rows, experts) -> tuple[list[tuple[str, int]], Iterator[list]]:

@@ -1,14 +1,10 @@
 """Bulk creation of second-level units and their clerk accounts from an .xlsx sheet: all rows or none."""
-import io
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
 
-from app import accounts, scoping, units
+from app import accounts, scoping, sheets, units
 from app.phones import PhoneError, normalize_contact_phone
 
 COLUMNS = [_l("二级单位名称"), _l("账号用户名"), _l("联系人姓名"), _l("联系电话")]
@@ -24,79 +20,25 @@ class ImportRow:
     phone: str | None
 
 
-@dataclass
-class ImportResult:
-    errors: list[tuple[int, str]] = field(default_factory=list)
-    created: list[tuple[str, str, str]] = field(default_factory=list)  # (unit name, username, password)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
+ImportResult = sheets.ImportResult  # created: (unit name, username, password)
 
 
 def template_bytes() -> bytes:
     """The sheet to fill in, with its header and a sheet of instructions."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("二级单位")
-    sheet.append([str(c) for c in COLUMNS])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for letter, width in zip("ABCD", (30, 24, 14, 16)):
-        sheet.column_dimensions[letter].width = width
-    notes = book.create_sheet(_("填写说明"))
-    for line in (
+    return sheets.template(_("二级单位"), COLUMNS, (30, 24, 14, 16), (
         _("每行一个二级单位及其账号，从第 2 行开始填写，不要改动第 1 行表头。"),
         _("二级单位名称：必填，本单位下不能重名，100 字以内。"),
         _("账号用户名：必填，3–64 位字母、数字、点、下划线或连字符，全系统唯一，例如 l2-haidian-zhongguancun。"),
         _("联系人姓名：必填。联系电话：选填，手机号或带区号的固定电话。"),
         _("任何一行有错误时整表都不导入；请按提示的行号修改后重新上传。"),
         _("导入成功后页面只显示一次各账号的初始密码，首次登录须修改密码。"),
-    ):
-        notes.append([line])
-    notes.column_dimensions["A"].width = 100
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+    ))
 
 
 def read_rows(stream) -> tuple[list[ImportRow], list[tuple[int, str]]]:
     """Parse the sheet; returns the rows and any errors that stop reading (row 0: the file as a whole)."""
-    try:
-        book = load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        return [], [(0, _("文件不是有效的 Excel（.xlsx）表格，请下载模板填写后上传"))]
-    sheet = book.worksheets[0]
-    rows, errors = [], []
-    header_seen = False
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        cells = [_text(v) for v in (list(values) + [None] * 4)[:4]]
-        if not header_seen:
-            header_seen = True
-            if cells[:3] != [str(c) for c in COLUMNS[:3]]:
-                errors.append((1, _("第 1 行表头应为：%(h)s，请使用下载的模板", h="、".join(str(c) for c in COLUMNS))))
-                break
-            continue
-        if not any(cells):
-            continue
-        rows.append(ImportRow(number, cells[0], cells[1], cells[2], cells[3] or None))
-        if len(rows) > MAX_ROWS:
-            errors.append((number, _("一次最多导入 %(n)s 行", n=MAX_ROWS)))
-            break
-    book.close()
-    if not header_seen:
-        errors.append((0, _("表格是空的")))
-    elif not rows and not errors:
-        errors.append((2, _("表格中没有要导入的数据行")))
-    return rows, errors
+    rows, errors = sheets.read_sheet(stream, COLUMNS, required_header=3, max_rows=MAX_ROWS)
+    return [ImportRow(number, cells[0], cells[1], cells[2], cells[3] or None) for number, cells in rows], errors
 
 
 def import_sheet(security_manager, user, parent, stream) -> ImportResult:

@@ -1,9 +1,14 @@
 """What every portal REST API shares: read/write permissions and refusals answered with a status and a message."""
-from flask_appbuilder.api import ModelRestApi
+from functools import wraps
+
+from flask import request
+from flask_appbuilder.api import BaseApi, ModelRestApi, expose, protect, safe
 from flask_appbuilder.const import API_ADD_COLUMNS_RIS_KEY, API_EDIT_COLUMNS_RIS_KEY
 
 from app.datamodel import Conflict
+from app.experts import ExpertError, field_errors
 from app.extensions import db
+from app.workflow import WorkflowError
 
 READ_WRITE = {
     "get": "read",
@@ -21,6 +26,91 @@ class Refused(Exception):
     def __init__(self, message, status: int = 422):
         super().__init__(str(message))
         self.status = status
+
+
+def json_object(message, missing_ok: bool = False) -> dict:
+    """The request's JSON object; anything else is Refused(message, 400). With `missing_ok`, no body is {}."""
+    body = request.get_json(silent=True)
+    if missing_ok and not body:
+        return {}
+    if not isinstance(body, dict):
+        raise Refused(message, 400)
+    return body
+
+
+def refusal_body(refused: Exception) -> dict:
+    """{message, errors by field} of a domain refusal (errors only where the refusal names fields)."""
+    if isinstance(refused, ExpertError):
+        return {"message": str(refused), "errors": field_errors(refused)}
+    if isinstance(refused, WorkflowError):
+        return {"message": str(refused), "errors": refused.errors}
+    return {"message": str(refused)}
+
+
+def answers_refusals(endpoint):
+    """For a hand-written endpoint: a Refused, WorkflowError or ExpertError raised inside rolls the session back and
+    is answered with its status and refusal_body()."""
+
+    @wraps(endpoint)
+    def answered(self, *args, **kwargs):
+        try:
+            return endpoint(self, *args, **kwargs)
+        except (Refused, WorkflowError, ExpertError) as refused:
+            db.session.rollback()
+            return self.response(refused.status, **refusal_body(refused))
+
+    return answered
+
+
+class PortalBaseApi(BaseApi):
+    """A hand-written REST API of the portal: a Bearer token or the browser's sign-in."""
+
+    allow_browser_login = True
+
+
+class ListAndGetApi(PortalBaseApi):
+    """GET / answers {count, result: [row]} and GET /<pk> {result: row} or 404; a subclass says which rows the
+    signed-in user may see (`_found`, `_one`) and how one is shown (`_json`)."""
+
+    def _found(self) -> list:
+        raise NotImplementedError
+
+    def _one(self, pk):
+        raise NotImplementedError
+
+    def _json(self, row) -> dict:
+        raise NotImplementedError
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    def get_list(self):
+        """Every row the signed-in user may see.
+        ---
+        get:
+          responses:
+            200: {description: "count, result: the rows"}
+        """
+        found = self._found()
+        return self.response(200, count=len(found), result=[self._json(row) for row in found])
+
+    @expose("/<int:pk>", methods=["GET"])
+    @protect()
+    @safe
+    def get(self, pk):
+        """One row.
+        ---
+        get:
+          parameters:
+          - {in: path, name: pk, schema: {type: integer}}
+          responses:
+            200: {description: "result: the row"}
+            404: {description: no such row in scope}
+        """
+        row = self._one(pk)
+        if row is None:
+            return self.response_404()
+        return self.response(200, result=self._json(row))
 
 
 class PortalRestApi(ModelRestApi):

@@ -1,13 +1,13 @@
 """/api/v1/expert/ (评审专家) and /api/v1/review_round/ (评审设置): the city office's REST doors to app/experts.py,
 with the same checks and messages as the screens. An expert's password never leaves the portal, except the one
 generated at creation, once, in the answer to that POST."""
-from flask import request
-from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from app import experts, schedule, scoping
+from app.api.base import ListAndGetApi, Refused, answers_refusals, json_object
 from app.extensions import db
 from app.models import Expert, ReviewRound
 from app.views.experts import current_rounds
@@ -32,10 +32,6 @@ def expert_json(expert: Expert) -> dict:
     }
 
 
-def _refused(error: experts.ExpertError):
-    return {"message": str(error), "errors": experts.field_errors(error)}, error.status
-
-
 def _input(body: dict, expert: Expert | None = None) -> experts.ExpertInput:
     def given(key, current):
         return body[key] if key in body else current
@@ -50,51 +46,27 @@ def _input(body: dict, expert: Expert | None = None) -> experts.ExpertInput:
     )
 
 
-class ExpertApi(BaseApi):
+class ExpertApi(ListAndGetApi):
+    """评审专家: every expert for the city office and the auditor."""
+
     resource_name = "expert"
     class_permission_name = "Expert"
     method_permission_name = {"get_list": "read", "get": "read", "post": "write", "put": "write"}
-    allow_browser_login = True
     openapi_spec_tag = "Experts"
 
-    def _answer(self, body_and_status):
-        body, status = body_and_status
-        return self.response(status, **body)
+    def _found(self):
+        return db.session.query(Expert).filter(scoping.expert_clause(current_user)).order_by(Expert.id).all()
 
-    @expose("/", methods=["GET"])
-    @protect()
-    @safe
-    def get_list(self):
-        """Every expert (city office, auditor).
-        ---
-        get:
-          responses:
-            200: {description: "result: the experts"}
-        """
-        found = db.session.query(Expert).filter(scoping.expert_clause(current_user)).order_by(Expert.id).all()
-        return self.response(200, count=len(found), result=[expert_json(e) for e in found])
+    def _one(self, pk):
+        return experts.expert_in_scope(current_user, pk)
 
-    @expose("/<int:pk>", methods=["GET"])
-    @protect()
-    @safe
-    def get(self, pk):
-        """One expert.
-        ---
-        get:
-          parameters:
-          - {in: path, name: pk, schema: {type: integer}}
-          responses:
-            200: {description: the expert}
-            404: {description: no such expert in scope}
-        """
-        expert = experts.expert_in_scope(current_user, pk)
-        if expert is None:
-            return self.response_404()
-        return self.response(200, result=expert_json(expert))
+    def _json(self, row):
+        return expert_json(row)
 
     @expose("/", methods=["POST"])
     @protect()
     @safe
+    @answers_refusals
     def post(self):
         """Create an expert: name, employer, phone required; field, employer_unit_id, username optional. The answer
         carries the generated password, once; the expert changes it at first sign-in.
@@ -104,15 +76,10 @@ class ExpertApi(BaseApi):
             201: {description: "result: the expert, password: the generated password"}
             422: {description: "message and errors by field"}
         """
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return self.response_400(message=_("请求体须为 JSON 对象"))
+        body = json_object(_("请求体须为 JSON 对象"))
         try:
             expert, password = experts.create_expert(self.appbuilder.sm, current_user, _input(body))
             db.session.commit()
-        except experts.ExpertError as refused:
-            db.session.rollback()
-            return self._answer(_refused(refused))
         except IntegrityError:
             db.session.rollback()
             return self.response(409, message=_("账号用户名或手机号刚被占用，请修改后重试"))
@@ -121,6 +88,7 @@ class ExpertApi(BaseApi):
     @expose("/<int:pk>", methods=["PUT"])
     @protect()
     @safe
+    @answers_refusals
     def put(self, pk):
         """Change an expert: any of name, employer, field, phone, employer_unit_id, active.
         ---
@@ -132,21 +100,15 @@ class ExpertApi(BaseApi):
             404: {description: no such expert in scope}
             422: {description: "message and errors by field"}
         """
-        expert = experts.expert_in_scope(current_user, pk)
+        expert = self._one(pk)
         if expert is None:
             return self.response_404()
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return self.response_400(message=_("请求体须为 JSON 对象"))
+        body = json_object(_("请求体须为 JSON 对象"))
         active = body.get("active")
         if active is not None and not isinstance(active, bool):
             return self.response(422, message=_("active 须为 true 或 false"), errors={"active": [_("须为 true 或 false")]})
-        try:
-            experts.update_expert(current_user, expert, _input(body, expert), active=active)
-            db.session.commit()
-        except experts.ExpertError as refused:
-            db.session.rollback()
-            return self._answer(_refused(refused))
+        experts.update_expert(current_user, expert, _input(body, expert), active=active)
+        db.session.commit()
         return self.response(200, result=expert_json(expert))
 
 
@@ -168,14 +130,18 @@ def round_json(review_round: ReviewRound) -> dict:
     }
 
 
-class ReviewRoundApi(BaseApi):
+class ReviewRoundApi(ListAndGetApi):
+    """评审设置: 初审 and 复审 of the current campaign, with their rubric."""
+
     resource_name = "review_round"
     class_permission_name = "ReviewSettings"
     method_permission_name = {"get_list": "read", "get": "read", "put": "write"}
-    allow_browser_login = True
     openapi_spec_tag = "Review rounds"
 
-    def _round(self, pk):
+    def _found(self):
+        return current_rounds() if scoping.sees_everything(current_user) else []
+
+    def _one(self, pk):
         if not scoping.sees_everything(current_user):
             return None
         review_round = db.session.get(ReviewRound, pk)
@@ -183,42 +149,13 @@ class ReviewRoundApi(BaseApi):
         return review_round if review_round is not None and campaign is not None and \
             review_round.campaign_id == campaign.id else None
 
-    @expose("/", methods=["GET"])
-    @protect()
-    @safe
-    def get_list(self):
-        """初审 and 复审 of the current campaign, with their rubric.
-        ---
-        get:
-          responses:
-            200: {description: "result: the rounds"}
-        """
-        if not scoping.sees_everything(current_user):
-            return self.response(200, count=0, result=[])
-        found = current_rounds()
-        return self.response(200, count=len(found), result=[round_json(r) for r in found])
-
-    @expose("/<int:pk>", methods=["GET"])
-    @protect()
-    @safe
-    def get(self, pk):
-        """One round with its rubric.
-        ---
-        get:
-          parameters:
-          - {in: path, name: pk, schema: {type: integer}}
-          responses:
-            200: {description: the round}
-            404: {description: no such round of the current campaign}
-        """
-        review_round = self._round(pk)
-        if review_round is None:
-            return self.response_404()
-        return self.response(200, result=round_json(review_round))
+    def _json(self, row):
+        return round_json(row)
 
     @expose("/<int:pk>", methods=["PUT"])
     @protect()
     @safe
+    @answers_refusals
     def put(self, pk):
         """Set experts_per_application and the criteria ([{id, label, weight, max_score}], all six), before the
         round's window opens.
@@ -231,12 +168,10 @@ class ReviewRoundApi(BaseApi):
             403: {description: the round's window has opened}
             422: {description: "message and errors by field"}
         """
-        review_round = self._round(pk) if scoping.is_city_office(current_user) else None
+        review_round = self._one(pk) if scoping.is_city_office(current_user) else None
         if review_round is None:
             return self.response_404()
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return self.response_400(message=_("请求体须为 JSON 对象"))
+        body = json_object(_("请求体须为 JSON 对象"))
         # Criteria not named keep their values: a client may send just the ones it changes.
         criteria = {c.id: experts.CriterionInput(c.label, c.weight, c.max_score) for c in review_round.criteria}
         given_list = body.get("criteria") or []
@@ -244,17 +179,12 @@ class ReviewRoundApi(BaseApi):
             given_list = [None]
         for given in given_list:
             if not isinstance(given, dict) or not str(given.get("id", "")).isdigit():
-                return self.response(422, message=_("评分标准须写成 {id, label, weight, max_score} 的列表"))
+                raise Refused(_("评分标准须写成 {id, label, weight, max_score} 的列表"))
             old = criteria.get(int(given["id"])) or experts.CriterionInput("", "", "")
             criteria[int(given["id"])] = experts.CriterionInput(given.get("label", old.label),
                                                                 given.get("weight", old.weight),
                                                                 given.get("max_score", old.max_score))
-        try:
-            experts.update_round(current_user, review_round,
-                                 body.get("experts_per_application", review_round.experts_per_application), criteria)
-            db.session.commit()
-        except experts.ExpertError as refused:
-            db.session.rollback()
-            body, status = _refused(refused)
-            return self.response(status, **body)
+        experts.update_round(current_user, review_round,
+                             body.get("experts_per_application", review_round.experts_per_application), criteria)
+        db.session.commit()
         return self.response(200, result=round_json(review_round))

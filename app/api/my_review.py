@@ -2,15 +2,15 @@
 scores), save a draft, submit; and the city office's reopen. The same domain functions and messages as the pages
 (app/scoring.py): a refusal answers its status with {message, errors: {score_<criterion_id>|comment|reason: …}}.
 """
-from flask import request
-from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import INCLUDE, Schema, fields
 
 from app import schedule, scoping, scoring
+from app.api.base import PortalBaseApi, Refused, answers_refusals, json_object
 from app.extensions import db
 from app.models import ReviewAssignment
-from app.workflow import WorkflowError
 
 
 def _number(value):
@@ -55,15 +55,22 @@ def detail_json(actor, assignment: ReviewAssignment) -> dict:
     return data
 
 
-class MyReviewApi(BaseApi):
+class ReviewBody(Schema):
+    """What PUT /my_review/<id> and POST /my_review/<id>/submit take."""
+
+    class Meta:
+        unknown = INCLUDE  # other keys are ignored, not refused
+
+    scores = fields.Dict(keys=fields.String(), values=fields.Float(), metadata={"description": "criterion_id -> value"})
+    comment = fields.String()
+
+
+class MyReviewApi(PortalBaseApi):
     resource_name = "my_review"
     class_permission_name = "MyReview"
     method_permission_name = {"get_list": "read", "get": "read", "put": "write", "submit": "write"}
-    allow_browser_login = True
     openapi_spec_tag = "My review"
-
-    def _refused(self, refused: WorkflowError):
-        return self.response(refused.status, message=str(refused), errors=refused.errors)
+    openapi_spec_component_schemas = (ReviewBody,)
 
     def _own(self, pk):
         assignment = db.session.get(ReviewAssignment, pk)
@@ -105,19 +112,18 @@ class MyReviewApi(BaseApi):
             return self.response_404()
         return self.response(200, result=detail_json(current_user, assignment))
 
+    @answers_refusals
     def _save(self, pk, submit: bool):
         if self._own(pk) is None:
             return self.response_404()
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict) or not isinstance(body.get("scores", {}), dict):
-            return self.response(400, message=_("请求内容应为 JSON：{scores: {评分项编号: 分数}, comment: 评审意见}"))
+        shape = _("请求内容应为 JSON：{scores: {评分项编号: 分数}, comment: 评审意见}")
+        body = json_object(shape)
+        if not isinstance(body.get("scores", {}), dict):
+            raise Refused(shape, 400)
         comment = body.get("comment")
         if comment is not None and not isinstance(comment, str):
             return self.response(422, message=_("评审意见应为文字"), errors={"comment": _("评审意见应为文字")})
-        try:
-            assignment = scoring.save(current_user, pk, body.get("scores") or {}, comment, submit=submit)
-        except WorkflowError as refused:
-            return self._refused(refused)
+        assignment = scoring.save(current_user, pk, body.get("scores") or {}, comment, submit=submit)
         return self.response(200, message=_("已提交") if submit else _("已暂存"),
                              result=detail_json(current_user, assignment))
 
@@ -133,11 +139,7 @@ class MyReviewApi(BaseApi):
           requestBody:
             content:
               application/json:
-                schema:
-                  type: object
-                  properties:
-                    scores: {type: object, additionalProperties: {type: number}}
-                    comment: {type: string}
+                schema: {$ref: '#/components/schemas/ReviewBody'}
           responses:
             200: {description: saved}
             403: {description: outside the round's window}
@@ -159,11 +161,7 @@ class MyReviewApi(BaseApi):
           requestBody:
             content:
               application/json:
-                schema:
-                  type: object
-                  properties:
-                    scores: {type: object, additionalProperties: {type: number}}
-                    comment: {type: string}
+                schema: {$ref: '#/components/schemas/ReviewBody'}
           responses:
             200: {description: submitted, with the weighted total}
             403: {description: outside the round's window}
@@ -174,18 +172,18 @@ class MyReviewApi(BaseApi):
         return self._save(pk, submit=True)
 
 
-class ReviewReopenApi(BaseApi):
+class ReviewReopenApi(PortalBaseApi):
     """POST /api/v1/my_review/<id>/reopen: the city office's 重新打开, checked as 评审记录's (ReviewRecord can_reopen)."""
 
     resource_name = "my_review"
     class_permission_name = "ReviewRecord"
     method_permission_name = {"reopen": "reopen"}
-    allow_browser_login = True
     openapi_spec_tag = "My review"
 
     @expose("/<int:pk>/reopen", methods=["POST"])
     @protect()
     @safe
+    @answers_refusals
     def reopen(self, pk):
         """The city office reopens a submitted review: {reason}. Back to draft; the expert is notified.
         ---
@@ -202,12 +200,6 @@ class ReviewReopenApi(BaseApi):
             409: {description: not submitted, or the round is closed}
             422: {description: "reason missing (errors.reason)"}
         """
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            return self.response(400, message=_("请求内容应为 JSON：{reason: 理由}"))
-        reason = body.get("reason")
-        try:
-            assignment = scoring.reopen(current_user, pk, reason if isinstance(reason, str) else None)
-        except WorkflowError as refused:
-            return self.response(refused.status, message=str(refused), errors=refused.errors)
+        reason = json_object(_("请求内容应为 JSON：{reason: 理由}")).get("reason")
+        assignment = scoring.reopen(current_user, pk, reason if isinstance(reason, str) else None)
         return self.response(200, message=_("已重新打开"), result=summary_json(assignment))

@@ -1,11 +1,12 @@
 """/api/v1/ranking/: a round's ranking as JSON (city office, auditor) and the city office's picks from it, through
 app/workflow.py with the same checks and Chinese messages as the 评审排名 page."""
 from flask import request
-from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import ranking, workflow
+from app.api.base import PortalBaseApi, answers_refusals, json_object
 from app.extensions import db
 from app.models import ReviewRound
 
@@ -37,11 +38,10 @@ def row_json(row: ranking.RankedRow) -> dict:
     }
 
 
-class RankingApi(BaseApi):
+class RankingApi(PortalBaseApi):
     resource_name = "ranking"
     class_permission_name = "Ranking"
     method_permission_name = {"get_ranking": "read", "pick": "write"}
-    allow_browser_login = True
     openapi_spec_tag = "Ranking"
 
     @expose("/<int:round_id>", methods=["GET"])
@@ -79,6 +79,7 @@ class RankingApi(BaseApi):
     @expose("/pick", methods=["POST"])
     @protect()
     @safe
+    @answers_refusals
     def pick(self):
         """The city office's pick: `{"application_id": 1 | "application_ids": [1, 2], "action": "candidate",
         "reason": "..."}`; action one of shortlist, unshortlist, candidate, uncandidate, feature, unfeature, or
@@ -110,16 +111,13 @@ class RankingApi(BaseApi):
             409: {description: not possible now (state, round not closed, quota full)}
             422: {description: "a reason is required (errors.opinion) or k is invalid"}
         """
-        body = request.get_json(silent=True) or {}
+        body = json_object(_("请求内容须为 JSON 对象"), missing_ok=True)
         action = body.get("action", "")
         reason = body.get("reason")
         if reason is not None and not isinstance(reason, str):
             return self.response_400(message=_("reason 须为文字"))
         if action == "shortlist_top":
-            try:
-                result = workflow.shortlist_top(current_user, body.get("round_id", ""), body.get("k"))
-            except workflow.WorkflowError as refused:
-                return self.response(refused.status, message=str(refused), errors=refused.errors)
+            result = workflow.shortlist_top(current_user, body.get("round_id", ""), body.get("k"))
             return self.response(200, done=[a.id for a in result.done], refused={str(k): v for k, v in result.refused.items()},
                                  chosen=[r.application.id for r in result.chosen], tied_extra=result.tied_extra,
                                  already=result.already)
@@ -148,9 +146,6 @@ class RankingApi(BaseApi):
         application_id = body.get("application_id")
         if not isinstance(application_id, int):
             return self.response_400(message=_("请给出 application_id 或 application_ids"))
-        try:
-            application = workflow.perform(current_user, application_id, action, reason)
-        except workflow.WorkflowError as refused:
-            return self.response(refused.status, message=str(refused), errors=refused.errors)
+        application = workflow.perform(current_user, application_id, action, reason)
         return self.response(200, id=application.id, status=application.status,
                              status_label=str(application.status_label))

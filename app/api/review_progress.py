@@ -1,15 +1,14 @@
 """/api/v1/review_progress/: the city office's round management over REST — the rounds of the current campaign, one
 round's progress (totals, per expert, missing reviews), closing it and reminding experts. The same functions as
 评审进度 (app/rounds.py), so the same checks answer with the same Chinese messages; the auditor may only read."""
-from flask import request
-from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.api import expose, protect, safe
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import clock, rounds, schedule, scoping
+from app.api.base import PortalBaseApi, answers_refusals, json_object
 from app.extensions import db
 from app.models import ReviewRound
-from app.workflow import WorkflowError
 
 
 def _time(moment):
@@ -32,11 +31,10 @@ def round_json(review_round: ReviewRound) -> dict:
     }
 
 
-class ReviewProgressApi(BaseApi):
+class ReviewProgressApi(PortalBaseApi):
     resource_name = "review_progress"
     class_permission_name = "ReviewProgress"
     method_permission_name = {"list_rounds": "read", "get": "read", "close": "write", "remind": "write"}
-    allow_browser_login = True
     openapi_spec_tag = "Review progress"
 
     def _round(self, round_id):
@@ -124,6 +122,7 @@ class ReviewProgressApi(BaseApi):
     @expose("/<int:round_id>/close", methods=["POST"])
     @protect()
     @safe
+    @answers_refusals
     def close(self, round_id):
         """结束本轮: once the window has ended, or earlier when every review not declined is submitted. No reopening.
         ---
@@ -136,15 +135,13 @@ class ReviewProgressApi(BaseApi):
             404: {description: no such round}
             409: {description: already closed, or reviews missing before the window ends}
         """
-        try:
-            review_round = rounds.close(current_user, round_id)
-        except WorkflowError as refused:
-            return self.response(refused.status, message=str(refused))
+        review_round = rounds.close(current_user, round_id)
         return self.response(200, round=round_json(review_round))
 
     @expose("/<int:round_id>/remind", methods=["POST"])
     @protect()
     @safe
+    @answers_refusals
     def remind(self, round_id):
         """提醒: an in-app message to each expert (all, or `{"expert_ids": [...]}`) with reviews not yet submitted.
         ---
@@ -166,17 +163,10 @@ class ReviewProgressApi(BaseApi):
             404: {description: no such round}
             409: {description: the round is closed}
         """
-        body = request.get_json(silent=True) or {}
-        if not isinstance(body, dict):
-            return self.response_400(message=_("请求内容须为 JSON 对象"))
-        expert_ids = body.get("expert_ids")
+        expert_ids = json_object(_("请求内容须为 JSON 对象"), missing_ok=True).get("expert_ids")
         if expert_ids is not None and (
             not isinstance(expert_ids, list)
             or not all(isinstance(i, int) and not isinstance(i, bool) for i in expert_ids)
         ):
             return self.response_400(message=_("expert_ids 须为专家编号（整数）的列表"))
-        try:
-            n = rounds.remind(current_user, round_id, expert_ids)
-        except WorkflowError as refused:
-            return self.response(refused.status, message=str(refused))
-        return self.response(200, reminded=n)
+        return self.response(200, reminded=rounds.remind(current_user, round_id, expert_ids))

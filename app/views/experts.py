@@ -59,6 +59,52 @@ def _place_errors(form, error: experts.ExpertError):
         field.errors = list(field.errors) + messages
 
 
+def _in_scope(view, pk):
+    """The view's row pk, if the signed-in user's scope holds it; else 404."""
+    row = view.datamodel.get(pk, view._base_filters)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _commit(form, change, clash=None):
+    """change() and commit: (its result, None); or, refused, rolled back with the refusal placed at its field of form:
+    (None, 422), or (None, 409) when the database refuses a duplicate and clash(error) names the ExpertError."""
+    try:
+        result = change()
+        db.session.commit()
+    except experts.ExpertError as refused:
+        db.session.rollback()
+        _place_errors(form, refused)
+        return None, 422
+    except IntegrityError as error:
+        db.session.rollback()
+        if clash is None:
+            raise
+        _place_errors(form, clash(error))
+        return None, 409
+    return result, None
+
+
+def _delete_row(view, pk, delete, done: str, refused_to: str):
+    """The delete button of a row in the view's scope (else 404): delete(actor, row) and commit, then back to the list;
+    a refusal, or a row other records still point to, is flashed on `refused_to`."""
+    row = _in_scope(view, pk)
+    try:
+        delete(current_user, row)
+        db.session.commit()
+    except experts.ExpertError as refused:
+        db.session.rollback()
+        flash(str(refused), "danger")
+        return redirect(refused_to)
+    except IntegrityError:
+        db.session.rollback()
+        flash(_("不能删除：仍有其他记录引用它"), "danger")
+        return redirect(refused_to)
+    flash(done, "success")
+    return redirect(url_for(".list"))
+
+
 class ExpertForm(DynamicForm):
     name = StringField(_l("姓名"))
     username = StringField(_l("账号用户名"), description=_l("可不填，由系统生成"))
@@ -128,17 +174,12 @@ class ExpertView(PortalModelView):
         form.employer_unit.choices = [(None, _("（不是本系统中的单位）"))] + _unit_choices()
         title = _("新增评审专家")
         if request.method == "POST" and form.validate_on_submit():
-            try:
-                expert, password = experts.create_expert(self.appbuilder.sm, current_user, self._data(form))
-                db.session.commit()
-            except experts.ExpertError as refused:
-                db.session.rollback()
-                _place_errors(form, refused)
-                return self._form_page(form, title, status=422)
-            except IntegrityError:
-                db.session.rollback()
-                form.username.errors = [_("账号用户名或手机号刚被占用，请修改后重试")]
-                return self._form_page(form, title, status=409)
+            created, refused = _commit(
+                form, lambda: experts.create_expert(self.appbuilder.sm, current_user, self._data(form)),
+                clash=lambda _error: experts.ExpertError(_("账号用户名或手机号刚被占用，请修改后重试"), field="username"))
+            if refused:
+                return self._form_page(form, title, status=refused)
+            expert, password = created
             flash(_("专家 %(name)s 的账号 %(username)s 已创建，初始密码：%(password)s 。密码只显示这一次，请转交专家本人；"
                     "首次登录须修改密码。", name=expert.name, username=expert.account.username, password=password),
                   "warning")
@@ -148,9 +189,7 @@ class ExpertView(PortalModelView):
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk):
-        expert = self.datamodel.get(pk, self._base_filters)
-        if expert is None:
-            abort(404)
+        expert = _in_scope(self, pk)
         if request.method == "POST":
             form = ExpertForm()
         else:
@@ -160,13 +199,10 @@ class ExpertView(PortalModelView):
         form.employer_unit.choices = [(None, _("（不是本系统中的单位）"))] + _unit_choices()
         title = _("编辑评审专家")
         if request.method == "POST" and form.validate_on_submit():
-            try:
-                experts.update_expert(current_user, expert, self._data(form), active=form.active.data)
-                db.session.commit()
-            except experts.ExpertError as refused:
-                db.session.rollback()
-                _place_errors(form, refused)
-                return self._form_page(form, title, pk=pk, status=422)
+            refused = _commit(
+                form, lambda: experts.update_expert(current_user, expert, self._data(form), active=form.active.data))[1]
+            if refused:
+                return self._form_page(form, title, pk=pk, status=refused)
             flash(_("已保存专家 %(name)s 的信息", name=expert.name), "success")
             return redirect(url_for(".show", pk=expert.id))
         return self._form_page(form, title, pk=pk)
@@ -250,18 +286,12 @@ class ExpertPanelView(PortalModelView):
                                     fields=fields), status
 
     def _save(self, form, review_round, title, panel=None):
-        try:
-            saved = experts.save_panel(current_user, review_round, form.name.data, form.experts.data,
-                                       form.units.data, panel=panel)
-            db.session.commit()
-        except experts.ExpertError as refused:
-            db.session.rollback()
-            _place_errors(form, refused)
-            return None, self._page(form, title, pk=panel.id if panel else None, status=422)
-        except IntegrityError as clash:
-            db.session.rollback()
-            _place_errors(form, experts.panel_conflict(clash))
-            return None, self._page(form, title, pk=panel.id if panel else None, status=409)
+        saved, refused = _commit(
+            form, lambda: experts.save_panel(current_user, review_round, form.name.data, form.experts.data,
+                                             form.units.data, panel=panel),
+            clash=experts.panel_conflict)
+        if refused:
+            return None, self._page(form, title, pk=panel.id if panel else None, status=refused)
         flash(_("已保存专家组「%(name)s」", name=saved.name), "success")
         return saved, redirect(url_for(".show", pk=saved.id))
 
@@ -288,9 +318,7 @@ class ExpertPanelView(PortalModelView):
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk):
-        panel = self.datamodel.get(pk, self._base_filters)
-        if panel is None:
-            abort(404)
+        panel = _in_scope(self, pk)
         form = PanelForm() if request.method == "POST" else PanelForm(
             data=dict(name=panel.name, experts=[m.expert_id for m in panel.members],
                       units=[u.unit_id for u in panel.units]))
@@ -304,22 +332,7 @@ class ExpertPanelView(PortalModelView):
     @expose("/delete/<pk>", methods=["POST"])
     @has_access
     def delete(self, pk):
-        panel = self.datamodel.get(pk, self._base_filters)
-        if panel is None:
-            abort(404)
-        try:
-            experts.delete_panel(current_user, panel)
-            db.session.commit()
-        except experts.ExpertError as refused:
-            db.session.rollback()
-            flash(str(refused), "danger")
-            return redirect(url_for(".show", pk=pk))
-        except IntegrityError:
-            db.session.rollback()
-            flash(_("不能删除：仍有其他记录引用它"), "danger")
-            return redirect(url_for(".show", pk=pk))
-        flash(_("已删除专家组"), "success")
-        return redirect(url_for(".list"))
+        return _delete_row(self, pk, experts.delete_panel, _("已删除专家组"), url_for(".show", pk=pk))
 
     @expose("/copy-initial", methods=["POST"])
     @has_access
@@ -388,19 +401,14 @@ class ExpertConflictView(PortalModelView):
             form.expert.data = int(request.args["expert"])
         title = _("登记回避关系")
         if request.method == "POST" and form.validate_on_submit():
-            try:
-                experts.add_conflict(current_user, db.session.get(Expert, form.expert.data) if form.expert.data else None,
-                                     unit_id=form.unit.data, application_id=form.application.data,
-                                     reason=form.reason.data, campaign=campaign)
-                db.session.commit()
-            except experts.ExpertError as refused:
-                db.session.rollback()
-                _place_errors(form, refused)
-                return self._page(form, title, status=422)
-            except IntegrityError:
-                db.session.rollback()
-                form.unit.errors = [_("已登记过这条回避关系")]
-                return self._page(form, title, status=409)
+            refused = _commit(
+                form, lambda: experts.add_conflict(
+                    current_user, db.session.get(Expert, form.expert.data) if form.expert.data else None,
+                    unit_id=form.unit.data, application_id=form.application.data, reason=form.reason.data,
+                    campaign=campaign),
+                clash=lambda _error: experts.ExpertError(_("已登记过这条回避关系"), field="unit"))[1]
+            if refused:
+                return self._page(form, title, status=refused)
             flash(_("已登记回避关系"), "success")
             return redirect(url_for(".list"))
         return self._page(form, title)
@@ -412,18 +420,7 @@ class ExpertConflictView(PortalModelView):
     @expose("/delete/<pk>", methods=["POST"])
     @has_access
     def delete(self, pk):
-        conflict = self.datamodel.get(pk, self._base_filters)
-        if conflict is None:
-            abort(404)
-        try:
-            experts.delete_conflict(current_user, conflict)
-            db.session.commit()
-        except experts.ExpertError as refused:
-            db.session.rollback()
-            flash(str(refused), "danger")
-            return redirect(url_for(".list"))
-        flash(_("已删除回避关系"), "success")
-        return redirect(url_for(".list"))
+        return _delete_row(self, pk, experts.delete_conflict, _("已删除回避关系"), url_for(".list"))
 
 
 # --- 评审设置 ---------------------------------------------------------------------------------------------------

@@ -56,10 +56,6 @@ def send_workbook(out, size: int, name: str, ascii_name: str):
     return response
 
 
-def file_name(*parts) -> str:
-    return "-".join(exports._UNSAFE_IN_FILE_NAMES.sub("_", str(p)) for p in parts if p) + ".xlsx"
-
-
 class RankingView(BaseView):
     """评审排名 of one round (?stage=initial_review|final_review, ?order=mean|z, ?campaign=<id>)."""
 
@@ -218,8 +214,8 @@ class RankingView(BaseView):
         audit.record("export.ranking", "review_round", review_round.id, repr(review_round), rows=n, order=order)
         db.session.commit()
         today = clock.now().date()
-        return send_workbook(out, size, file_name(round_title(stage), campaign.name, today.strftime("%Y-%m-%d")),
-                             f"ranking-{stage}-{today:%Y-%m-%d}.xlsx")
+        name = exports.xlsx_name(round_title(stage), campaign.name, today.strftime("%Y-%m-%d"))
+        return send_workbook(out, size, name, f"ranking-{stage}-{today:%Y-%m-%d}.xlsx")
 
 
 class CandidateView(BaseView):
@@ -252,5 +248,5 @@ class CandidateView(BaseView):
         audit.record("export.candidates", "campaign", campaign.id, campaign.name, rows=n)
         db.session.commit()
         today = clock.now().date()
-        return send_workbook(out, size, file_name(_("拟评选名单"), campaign.name, today.strftime("%Y-%m-%d")),
-                             f"candidates-{today:%Y-%m-%d}.xlsx")
+        name = exports.xlsx_name(_("拟评选名单"), campaign.name, today.strftime("%Y-%m-%d"))
+        return send_workbook(out, size, name, f"candidates-{today:%Y-%m-%d}.xlsx")
