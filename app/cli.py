@@ -83,6 +83,13 @@ def load_demo(if_empty):
     counts = load(current_app.config["DEMO_PASSWORD"])
     db.session.commit()
     click.echo("demo loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    from app.demo.experts import assign_initial_review
+
+    result = assign_initial_review(schedule.current_campaign())
+    if result.ok:
+        click.echo(f"初审 assigned: {result.placed} reviews")
+    else:
+        click.echo("初审 not assigned: " + "; ".join(f"{a.id}: {reason}" for a, reason in result.unplaceable))
 
 
 @demo_cli.command("accounts")
