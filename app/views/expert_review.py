@@ -153,7 +153,15 @@ class ReviewRecordView(BaseView):
             )
         else:
             query = query.filter(false())
-        chosen = {key: request.args.get(key, "") for key in ("round", "expert", "status")}
+        chosen = {key: request.args.get(key, "") for key in ("round", "expert", "status", "application")}
+        # ?application=: one application's reviews, as the ranking's 评审数 links to them.
+        application = None
+        if chosen["application"].isdigit():
+            query = query.filter(ReviewAssignment.application_id == int(chosen["application"]))
+            application = db.session.query(Application).filter(
+                Application.id == int(chosen["application"]), scoping.application_clause(current_user)).one_or_none()
+        else:
+            chosen["application"] = ""
         if chosen["round"].isdigit():
             query = query.filter(ReviewAssignment.round_id == int(chosen["round"]))
         if chosen["expert"].isdigit():
@@ -178,6 +186,7 @@ class ReviewRecordView(BaseView):
         may_reopen = self.appbuilder.sm.has_access("can_reopen", self.class_permission_name)
         return self.render_template(
             "expert/records.html", rows=rows, count=count, page=page, pages=pages, rounds=rounds_, experts=experts, chosen=chosen,
+            application=application,
             statuses=[(s.value, label) for s, label in ASSIGNMENT_LABELS.items()], campaign=campaign,
             may_reopen=may_reopen, scores_of=scoring.scores_of, plain=_plain,
             can_reopen=lambda a: scoring.allowed(current_user, a, "reopen"),
