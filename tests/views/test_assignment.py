@@ -155,3 +155,16 @@ def test_the_decline_form_leads_back_to_the_scoring_page_it_came_from(client, ro
     form = client.get(f"/expert/review/{row.id}/decline").get_data(as_text=True)
     assert re.search(rf'href="/expert/review/{row.id}"[^>]*>\s*返回评审页面', form)
     assert 'href="/expert/"' in form  # and 我的评审 is one click away too
+
+
+def test_an_impossible_assignment_says_where_to_fix_it(client, round_world):
+    """排不开: the refusal names the way out (专家组) and links there; each panel's heading opens that panel."""
+    for expert in round_world["experts"][:3]:
+        factories.conflict(expert, unit=round_world["district"], reason="曾任职")
+    factories.login(client, factories.account(roles.CITY_OFFICE))
+    run = client.post(f"/review-assignments/run/{round_world['round'].id}")
+    assert run.status_code == 422
+    html = run.get_data(as_text=True)
+    assert "可在专家组中为该组增加专家" in page_text(run) and 'href="/expert-panels/list/"' in html
+    panel = db.session.query(ExpertPanelMember).first().panel
+    assert f'href="/expert-panels/show/{panel.id}"' in html
