@@ -552,7 +552,8 @@ def decline(actor, assignment_id: int, reason: str | None) -> DeclineResult:
             .filter_by(expert_id=expert.id, application_id=row.application_id).first()
         )
         if exists is None:
-            db.session.add(ExpertConflict(expert_id=expert.id, application_id=row.application_id, reason=reason,
+            # By the objects, not their ids: the audit log labels the new row "专家 回避 申报人" from them.
+            db.session.add(ExpertConflict(expert=expert, application=row.application, reason=reason,
                                           declared_by_id=actor.id, declared_at=clock.now()))
         db.session.flush()
         substitute = replacement_for(review_round, row.application)
