@@ -37,9 +37,10 @@ class ExpertReviewView(BaseView):
     @has_access
     def todo(self):
         campaign = schedule.current_campaign()
-        summary = scoring.todo(current_user, campaign)
+        summary = scoring.todo(current_user, campaign, request.args.get("round", type=int))
         return self.render_template(
             "expert/todo.html", todo=summary, campaign=campaign, time_left=summary.time_left(),
+            my_rounds=scoring.my_rounds(current_user, campaign),
             messages=scoring.unread_messages(current_user),
         )
 
