@@ -91,3 +91,8 @@ def test_demo_initial_review_is_assigned_so_experts_see_work_at_once(app):
     factories.login(client, "expert1", "Demo@2026")
     html = client.get("/expert/").get_data(as_text=True)
     assert "开始评审下一份" in html and "本轮还没有分配给您的报名" not in html
+    # The clerks of the first-level units in review are named, so one can sign in and see the review's states.
+    out = runner.invoke(args=["demo", "accounts"]).output
+    assert "l1-dongcheng" in out and "l1-xicheng" in out and "东城区（申报已进入专家评审）" in out
+    clerk = factories.login(app.test_client(), "l1-dongcheng", "Demo@2026")
+    assert "一级单位已上报市学习办" in clerk.get("/applications/list/").get_data(as_text=True)
