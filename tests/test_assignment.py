@@ -97,10 +97,10 @@ def test_every_application_gets_n_distinct_experts_with_balanced_loads(city):
     for row in rows(round_):
         per_app[row.application_id].add(row.expert_id)
     assert all(len(per_app[a.id]) == 2 for a in apps)
-    # Each expert was told once how much is new, with a link to the to-do list.
+    # Each expert was told once how much is new, with a link to the to-do list on this round (not whichever is current).
     messages = db.session.query(InboxMessage).all()
     assert sorted(m.account_id for m in messages) == sorted(e.account_id for e in experts)
-    assert all(m.text.startswith("您有 3 份新的评审任务") and m.link == "/expert/" for m in messages)
+    assert all(m.text.startswith("您有 3 份新的评审任务") and m.link == f"/expert/?round={round_.id}" for m in messages)
     event = db.session.query(AuditEvent).filter_by(action="review.assign").one()
     assert event.detail["placed"] == 12
 
@@ -414,7 +414,7 @@ def test_property_assignments_respect_conflicts_and_balance(app, world):
             members = {e.id for e in group}
             load = {e: result.loads[e] for e in members}
             assert not _improvable({a: c for a, c in chosen.items() if c <= members}, eligible, load)
-            if all(eligible[a.id] == members for a in apps if panel_of[a.id] is group):
+            if all(eligible[a.id] == members for a in apps if panel_of[a.id] == group):  # (==: slices are new lists)
                 assert max(load.values()) - min(load.values()) <= 1  # no conflicts in this panel: perfectly even
         # Start some reviews, add an expert everywhere, run again: every started review is kept as it was.
         for row in written[::2]:
