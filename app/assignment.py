@@ -417,7 +417,7 @@ def assign_round(actor, round_id: int) -> AssignResult:
         db.session.flush()
         for expert_id, count in new_work.items():
             _notify(actor, result.experts[expert_id], _("您有 %(n)s 份新的评审任务（%(round)s），请在评审时间内完成",
-                                                        n=count, round=review_round.stage_label))
+                                                        n=count, round=review_round.stage_label), review_round)
         audit.record("review.assign", "review_round", review_round.id, repr(review_round),
                      placed=result.placed, kept=result.kept, removed=result.removed,
                      applications=len(applications))
@@ -429,8 +429,13 @@ def assign_round(actor, round_id: int) -> AssignResult:
     return result
 
 
-def _notify(actor, expert: Expert, text: str) -> None:
-    db.session.add(InboxMessage(account_id=expert.account_id, text=text[:500], link=EXPERT_HOME,
+def todo_link(review_round) -> str:
+    """我的评审 on this round's tab: a notice about 初审 still leads to 初审 once 复审 is the current round."""
+    return f"{EXPERT_HOME}?round={review_round.id}" if review_round is not None else EXPERT_HOME
+
+
+def _notify(actor, expert: Expert, text: str, review_round=None) -> None:
+    db.session.add(InboxMessage(account_id=expert.account_id, text=text[:500], link=todo_link(review_round),
                                 sender_id=getattr(actor, "id", None)))
 
 
@@ -485,7 +490,8 @@ def move(actor, assignment_id: int, expert_id) -> ReviewAssignment:
         row.expert_id = expert_id
         row.expert = expert
         row.assigned_at = clock.now()
-        _notify(actor, expert, _("您有 1 份新的评审任务（%(round)s），请在评审时间内完成", round=review_round.stage_label))
+        _notify(actor, expert, _("您有 1 份新的评审任务（%(round)s），请在评审时间内完成", round=review_round.stage_label),
+                review_round)
         audit.record("review.move", "review_assignment", row.id, repr(row),
                      application_id=row.application_id, from_expert=before.name, to_expert=expert.name)
         db.session.commit()
@@ -552,7 +558,8 @@ def decline(actor, assignment_id: int, reason: str | None) -> DeclineResult:
             .filter_by(expert_id=expert.id, application_id=row.application_id).first()
         )
         if exists is None:
-            db.session.add(ExpertConflict(expert_id=expert.id, application_id=row.application_id, reason=reason,
+            # By the objects, not their ids: the audit log labels the new row "专家 回避 申报人" from them.
+            db.session.add(ExpertConflict(expert=expert, application=row.application, reason=reason,
                                           declared_by_id=actor.id, declared_at=clock.now()))
         db.session.flush()
         substitute = replacement_for(review_round, row.application)
@@ -563,7 +570,7 @@ def decline(actor, assignment_id: int, reason: str | None) -> DeclineResult:
                                            status=ASSIGNED, assigned_at=clock.now())
             db.session.add(replacement)
             _notify(actor, substitute, _("您有 1 份新的评审任务（%(round)s），请在评审时间内完成",
-                                         round=review_round.stage_label))
+                                         round=review_round.stage_label), review_round)
             message = _("已声明回避，这份申报已改由本组其他专家评审")
         else:
             message = _("已声明回避；本组暂无可接替的专家，市学习办将另行安排")

@@ -83,6 +83,13 @@ def load_demo(if_empty):
     counts = load(current_app.config["DEMO_PASSWORD"])
     db.session.commit()
     click.echo("demo loaded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    from app.demo.experts import assign_initial_review
+
+    result = assign_initial_review(schedule.current_campaign())
+    if result.ok:
+        click.echo(f"初审 assigned: {result.placed} reviews")
+    else:
+        click.echo("初审 not assigned: " + "; ".join(f"{a.id}: {reason}" for a, reason in result.unplaceable))
 
 
 @demo_cli.command("generate")
@@ -129,7 +136,19 @@ def demo_accounts():
         account = db.session.query(Account).filter_by(username=username).first()
         unit = account.unit.full_name if account is not None and account.unit is not None else ""
         click.echo(f"  {username:26} {role:5} {unit}")
-    from app.models import Application, ApplicationStatus
+    from app.assignment import ROUND_STATUSES
+    from app.models import Application, ApplicationStatus, Unit
+
+    # The first-level units whose applications are in the expert review (the demo's 东城区 and 西城区): their
+    # clerks see them in the review's states, so they are listed too.
+    reviewed = (db.session.query(Unit).filter(Unit.level == 1, Unit.id.in_(
+        db.session.query(Unit.parent_id).join(Application, Application.unit_id == Unit.id)
+        .filter(Application.status.in_(ROUND_STATUSES["initial_review"])))).order_by(Unit.id).all())
+    listed = {username for username, _role, _unit in DEMO_ACCOUNTS}
+    for unit in reviewed:
+        for account in db.session.query(Account).filter_by(unit_id=unit.id).order_by(Account.username):
+            if account.username not in listed:
+                click.echo(f"  {account.username:26} {roles.L1_CLERK:5} {unit.full_name}（申报已进入专家评审）")
 
     samples = []
     for status in (ApplicationStatus.DRAFT, ApplicationStatus.RETURNED, ApplicationStatus.SUBMITTED):

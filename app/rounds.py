@@ -320,7 +320,8 @@ def remind(actor, round_id: int, expert_ids=None) -> int:
         end = schedule.format_time(window_end(review_round))
         for _expert_id, account_id, n in unfinished:
             text = _("请于 %(end)s 前完成%(round)s：尚有 %(n)s 份未提交", end=end, round=review_round.stage_label, n=n)
-            db.session.add(InboxMessage(account_id=account_id, text=text, link=TODO_LINK, sender_id=actor.id,
+            db.session.add(InboxMessage(account_id=account_id, text=text, link=f"{TODO_LINK}?round={review_round.id}",
+                                        sender_id=actor.id,
                                         at=clock.now()))
         if unfinished:
             audit.record("review_round.remind", "review_round", review_round.id, repr(review_round),

@@ -402,8 +402,20 @@ class Todo:
         return seconds // 86400, (seconds % 86400) // 3600
 
 
-def todo(actor, campaign) -> Todo:
-    review_round = current_round_of(actor, campaign)
+def my_rounds(actor, campaign) -> list[ReviewRound]:
+    """The campaign's rounds in which the expert has (non-declined) assignments, 初审 first."""
+    if campaign is None:
+        return []
+    mine = {a.round_id for a in my_assignments(actor, campaign=campaign)}
+    found = [rounds.round_for(campaign, stage, create=False) for stage in rounds.ROUNDS]
+    return [r for r in found if r is not None and r.id in mine]
+
+
+def todo(actor, campaign, round_id=None) -> Todo:
+    """我的评审 of the round the expert works in now, or of another of their rounds (round_id: e.g. the closed
+    初审, where they read the other experts' scores)."""
+    review_round = next((r for r in my_rounds(actor, campaign) if r.id == round_id), None) if round_id else None
+    review_round = review_round or current_round_of(actor, campaign)
     if review_round is None:
         return Todo(None, [])
     window = review_round.campaign.window(review_round.stage)

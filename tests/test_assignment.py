@@ -97,10 +97,10 @@ def test_every_application_gets_n_distinct_experts_with_balanced_loads(city):
     for row in rows(round_):
         per_app[row.application_id].add(row.expert_id)
     assert all(len(per_app[a.id]) == 2 for a in apps)
-    # Each expert was told once how much is new, with a link to the to-do list.
+    # Each expert was told once how much is new, with a link to the to-do list on this round (not whichever is current).
     messages = db.session.query(InboxMessage).all()
     assert sorted(m.account_id for m in messages) == sorted(e.account_id for e in experts)
-    assert all(m.text.startswith("您有 3 份新的评审任务") and m.link == "/expert/" for m in messages)
+    assert all(m.text.startswith("您有 3 份新的评审任务") and m.link == f"/expert/?round={round_.id}" for m in messages)
     event = db.session.query(AuditEvent).filter_by(action="review.assign").one()
     assert event.detail["placed"] == 12
 

@@ -73,3 +73,26 @@ def test_demo_accounts_list_sample_applicants(app):
     runner.invoke(args=["demo", "load"])
     out = runner.invoke(args=["demo", "accounts"]).output
     assert "申报人（用手机号登录，示例）" in out and "退回修改" in out
+
+
+def test_demo_initial_review_is_assigned_so_experts_see_work_at_once(app):
+    """`flask demo load` then `flask campaign open-stage initial_review`: an expert signs in and has 初审 to do,
+    without the city office clicking 自动分配 first; no expert got an application they are conflicted with."""
+    from app import assignment
+    from app.models.review import ReviewAssignment
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["campaign", "open-stage", "initial_review"]).exit_code == 0
+    rows = db.session.query(ReviewAssignment).all()
+    assert rows and all(assignment.conflicted(r.expert, r.application) is None for r in rows)
+    client = app.test_client()
+    factories.login(client, "expert1", "Demo@2026")
+    html = client.get("/expert/").get_data(as_text=True)
+    assert "开始评审下一份" in html and "本轮还没有分配给您的报名" not in html
+    # The clerks of the first-level units in review are named, so one can sign in and see the review's states.
+    out = runner.invoke(args=["demo", "accounts"]).output
+    assert "l1-dongcheng" in out and "l1-xicheng" in out and "东城区（申报已进入专家评审）" in out
+    clerk = factories.login(app.test_client(), "l1-dongcheng", "Demo@2026")
+    assert "一级单位已上报市学习办" in clerk.get("/applications/list/").get_data(as_text=True)

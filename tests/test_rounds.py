@@ -189,7 +189,7 @@ def test_remind_writes_to_the_experts_with_unfinished_reviews_only(world):
     assert set(messages) == {world[n].account_id for n in ("zhang", "li", "zhao")}
     li = messages[world["li"].account_id]
     assert li.text == "请于 2026-06-18 08:59:59 前完成专家初审：尚有 1 份未提交"
-    assert (li.link, li.sender_id, li.read_at, li.at) == ("/expert/", world["city"].id, None, NOW)
+    assert (li.link, li.sender_id, li.read_at, li.at) == (f"/expert/?round={world['round'].id}", world["city"].id, None, NOW)
     assert messages[world["zhang"].account_id].text.endswith("尚有 1 份未提交")
     log = db.session.query(AuditEvent).filter_by(action="review_round.remind").one()
     assert log.detail == {"experts": sorted(world[n].id for n in ("zhang", "li", "zhao")), "unfinished": 3}

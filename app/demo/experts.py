@@ -68,6 +68,18 @@ def load_experts(campaign: Campaign, by_path: dict[str, Unit]) -> int:
     return len(experts)
 
 
+def assign_initial_review(campaign: Campaign):
+    """The demo's 初审 assigned as the city office's 自动分配 would (app.assignment.assign_round, audited and with
+    the experts' 站内通知), so that an expert signing in after `flask campaign open-stage initial_review` has work at
+    once. Run after the demo is committed: assign_round commits (or rolls back) its own transaction."""
+    from app import assignment
+
+    city = db.session.query(Account).filter_by(username="city").one()
+    initial = rounds.round_for(campaign, Stage.INITIAL_REVIEW)
+    db.session.commit()  # round_for may have made the row
+    return assignment.assign_round(city, initial.id)
+
+
 def _panel(review_round, name, members, units) -> ExpertPanel:
     panel = ExpertPanel(round=review_round, name=name)
     db.session.add(panel)

@@ -15,7 +15,8 @@ from app.labels import UNIT as UNIT_LABELS
 from app.datamodel import PortalInterface
 from app.extensions import db
 from app.models import AuditEvent, Campaign, Stage, Unit, UnitCategory
-from app.models.application import GENDER_LABELS, ApplicationStatus
+from app.models.application import GENDER_LABELS, Application, ApplicationStatus
+from app.models.review import ASSIGNMENT_LABELS, AssignmentStatus, Expert, RubricCriterion
 from app.views.accounts import UnitAccountView
 from app.views.applications import ApplicationView
 from app.views.base import PortalModelView, display_value
@@ -37,6 +38,7 @@ OBJECT_TYPES = {
     "expert": _l("评审专家"),
     "expert_panel": _l("专家组"),
     "expert_conflict": _l("回避关系"),
+    "review_assignment": _l("评审任务"),
 }
 CHANGES = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 ACTIONS = {
@@ -55,6 +57,13 @@ ACTIONS = {
     "export.ranking": _l("导出评审排名"),
     "export.candidates": _l("导出拟评选名单"),
     "demo.generate": _l("生成评审演示数据"),  # flask demo generate (app/demo/generate.py)
+    # 评审分配 (app/assignment.py) and the expert's review (app/scoring.py)
+    "review.assign": _l("自动分配"),
+    "review.move": _l("改派"),
+    "review.decline": _l("专家声明回避"),
+    "review.save": _l("暂存评审"),
+    "review.submit": _l("提交评审"),
+    "review.reopen": _l("重新打开评审"),
 }
 
 # Field labels per kind of object: the labels of the screens where those fields are edited, and a few of the
@@ -114,8 +123,15 @@ FIELD_LABELS = {
     "expert_conflict": {"expert_id": _l("专家"), "unit_id": _l("回避单位"), "application_id": _l("回避申报人"),
                         "reason": _l("回避原因"), "declared_at": _l("登记时间"), "declared_by_id": _l("登记人")},
     "review_round": {"experts_per_application": _l("每份申报的评审专家人数"), "closed_at": _l("结束时间"),
-                     "closed_by_id": _l("结束人")},
+                     "closed_by_id": _l("结束人"),
+                     # 自动分配's counts (app/assignment.assign_round)
+                     "placed": _l("新分配"), "kept": _l("保留"), "removed": _l("调整"), "applications": _l("申报数")},
+    "review_assignment": {"application_id": _l("申报人"), "from_expert": _l("原专家"), "to_expert": _l("改派给"),
+                          "reason": _l("理由"), "replacement": _l("接替专家"), "scores": _l("各项评分"),
+                          "total": _l("加权总分")},
 }
+# The import of 专家 counts the experts it made, not exported rows.
+FIELD_LABELS["expert"]["rows"] = _l("导入人数")
 # Bookkeeping that says nothing to a reader: the row's own id, derived columns, the order of stages.
 HIDDEN = {"id", "parent_level", "position"}
 EXPORT_STAGES = {"pending": _l("待本单位评审"), "l2": _l("二级单位已推荐"), "l1": _l("一级单位已推荐"),
@@ -167,12 +183,46 @@ def _status(value) -> str:
         return str(value)
 
 
-def value_text(key: str, value) -> str:
+def _person(value) -> str:
+    from app.models import Account
+
+    account = db.session.get(Account, int(value)) if str(value).isdigit() else None
+    return account.person_label if account is not None else str(value)
+
+
+def _by_id(model, value, label=lambda row: row.name) -> str:
+    row = db.session.get(model, int(value)) if str(value).isdigit() else None
+    return label(row) if row is not None else str(value)
+
+
+def _review_value(object_type: str, key: str, value):
+    """专家评审's stored ids and codes in words (None: not one of them)."""
+    if object_type == "review_assignment" and key in ("status", "from_status", "to_status"):
+        try:
+            return str(ASSIGNMENT_LABELS[AssignmentStatus(value)])
+        except ValueError:
+            return str(value)
+    if object_type == "review_assignment" and key == "scores" and isinstance(value, dict):
+        return "，".join(f"{_by_id(RubricCriterion, k, lambda c: c.label)}：{v}" for k, v in value.items())
+    if key == "application_id" and object_type in ("review_assignment", "expert_conflict"):
+        return _by_id(Application, value)
+    if (key == "expert_id" and object_type == "expert_conflict") or (
+            key in ("experts", "expert") and object_type == "review_round" and isinstance(value, int)):
+        return _by_id(Expert, value)
+    if key in ("declared_by_id", "closed_by_id"):
+        return _person(value)
+    return None
+
+
+def value_text(key: str, value, object_type: str = "") -> str:
     """One stored value in words."""
     if value is None or value == "":
         return _("（空）")
+    reviewed = _review_value(object_type, key, value)
+    if reviewed is not None:
+        return reviewed
     if isinstance(value, list):
-        return "、".join(value_text(key, v) for v in value) or _("（空）")
+        return "、".join(value_text(key, v, object_type) for v in value) or _("（空）")
     if isinstance(value, dict):
         return "，".join(f"{_field_label('', k)}：{value_text(k, v)}" for k, v in value.items() if v is not None)
     if isinstance(value, bool):
@@ -205,11 +255,11 @@ def value_text(key: str, value) -> str:
     return bracketed.group(1) if bracketed else str(value)
 
 
-def _change_text(key: str, value) -> str:
+def _change_text(key: str, value, object_type: str = "") -> str:
     if value == "***":
         return _("（已更改，内容不记录）")
-    if isinstance(value, list) and len(value) == 2 and key not in ("roles", "permissions", "status"):
-        return f"{value_text(key, value[0])} → {value_text(key, value[1])}"
+    if isinstance(value, list) and len(value) == 2 and key not in ("roles", "permissions", "status", "experts"):
+        return f"{value_text(key, value[0], object_type)} → {value_text(key, value[1], object_type)}"
     if isinstance(value, dict) and set(value) <= {"added", "removed"}:
         parts = []
         if value.get("added"):
@@ -217,7 +267,7 @@ def _change_text(key: str, value) -> str:
         if value.get("removed"):
             parts.append(_("去掉 %(v)s", v=value_text(key, value["removed"])))
         return "；".join(parts)
-    return value_text(key, value)
+    return value_text(key, value, object_type)
 
 
 def detail_lines(event) -> list[tuple[str, str]]:
@@ -231,7 +281,7 @@ def detail_lines(event) -> list[tuple[str, str]]:
             continue  # a new row's empty fields say nothing
         if key == "email" and str(value).endswith("@accounts.invalid"):
             continue  # the placeholder FAB needs (app.accounts.placeholder_email), not an address anyone gave
-        lines.append((_field_label(event.object_type, key), _change_text(key, value)))
+        lines.append((_field_label(event.object_type, key), _change_text(key, value, event.object_type)))
     return lines
 
 

@@ -37,9 +37,10 @@ class ExpertReviewView(BaseView):
     @has_access
     def todo(self):
         campaign = schedule.current_campaign()
-        summary = scoring.todo(current_user, campaign)
+        summary = scoring.todo(current_user, campaign, request.args.get("round", type=int))
         return self.render_template(
             "expert/todo.html", todo=summary, campaign=campaign, time_left=summary.time_left(),
+            my_rounds=scoring.my_rounds(current_user, campaign),
             messages=scoring.unread_messages(current_user),
         )
 
@@ -153,7 +154,15 @@ class ReviewRecordView(BaseView):
             )
         else:
             query = query.filter(false())
-        chosen = {key: request.args.get(key, "") for key in ("round", "expert", "status")}
+        chosen = {key: request.args.get(key, "") for key in ("round", "expert", "status", "application")}
+        # ?application=: one application's reviews, as the ranking's 评审数 links to them.
+        application = None
+        if chosen["application"].isdigit():
+            query = query.filter(ReviewAssignment.application_id == int(chosen["application"]))
+            application = db.session.query(Application).filter(
+                Application.id == int(chosen["application"]), scoping.application_clause(current_user)).one_or_none()
+        else:
+            chosen["application"] = ""
         if chosen["round"].isdigit():
             query = query.filter(ReviewAssignment.round_id == int(chosen["round"]))
         if chosen["expert"].isdigit():
@@ -178,6 +187,7 @@ class ReviewRecordView(BaseView):
         may_reopen = self.appbuilder.sm.has_access("can_reopen", self.class_permission_name)
         return self.render_template(
             "expert/records.html", rows=rows, count=count, page=page, pages=pages, rounds=rounds_, experts=experts, chosen=chosen,
+            application=application,
             statuses=[(s.value, label) for s, label in ASSIGNMENT_LABELS.items()], campaign=campaign,
             may_reopen=may_reopen, scores_of=scoring.scores_of, plain=_plain,
             can_reopen=lambda a: scoring.allowed(current_user, a, "reopen"),

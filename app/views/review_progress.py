@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from app import audit, clock, rounds, schedule, score_sheets, scoping
+from app import assignment, audit, clock, rounds, schedule, score_sheets, scoping
 from app.exports import XLSX_MIMETYPE
 from app.extensions import db
 from app.models import Expert, ExpertPanelMember, ReviewAssignment, ReviewRound
@@ -118,6 +118,10 @@ class ReviewProgressView(BaseView):
             may_manage=scoping.is_city_office(current_user),
             may_export=review_round is not None and may_export(current_user, review_round),
             window_ended=review_round is not None and rounds.window_ended(review_round, now),
+            # Applications with fewer non-declined experts than the round asks (an expert declined and nobody of
+            # the panel could take over): the office fixes them in 评审分配, which this page links to.
+            short_of_experts=len(assignment.missing(review_round)) if review_round is not None else 0,
+            may_assign=self.appbuilder.sm.has_access("can_read", "ReviewAssignment"),
         )
 
     def _back(self, review_round):

@@ -143,3 +143,28 @@ def test_the_open_rounds_tab_comes_first_and_a_round_without_panels_says_so(clie
     assert "本轮还没有专家组" in final and "自动分配" not in final.split("专家复审")[-1]
     from app.models.review import ReviewRound
     assert db.session.query(ReviewRound).count() == 1  # reading made no round
+
+
+def test_the_decline_form_leads_back_to_the_scoring_page_it_came_from(client, round_world):
+    """申请回避 is a link on the scoring page: changing one's mind leads back to that application, not to the list."""
+    a = round_world["experts"][0]
+    row = factories.assignment(round_world["round"], round_world["apps"][0], a)
+    factories.login(client, a.account)
+    html = client.get(f"/expert/review/{row.id}").get_data(as_text=True)
+    assert f'href="/expert/review/{row.id}/decline"' in html
+    form = client.get(f"/expert/review/{row.id}/decline").get_data(as_text=True)
+    assert re.search(rf'href="/expert/review/{row.id}"[^>]*>\s*返回评审页面', form)
+    assert 'href="/expert/"' in form  # and 我的评审 is one click away too
+
+
+def test_an_impossible_assignment_says_where_to_fix_it(client, round_world):
+    """排不开: the refusal names the way out (专家组) and links there; each panel's heading opens that panel."""
+    for expert in round_world["experts"][:3]:
+        factories.conflict(expert, unit=round_world["district"], reason="曾任职")
+    factories.login(client, factories.account(roles.CITY_OFFICE))
+    run = client.post(f"/review-assignments/run/{round_world['round'].id}")
+    assert run.status_code == 422
+    html = run.get_data(as_text=True)
+    assert "可在专家组中为该组增加专家" in page_text(run) and 'href="/expert-panels/list/"' in html
+    panel = db.session.query(ExpertPanelMember).first().panel
+    assert f'href="/expert-panels/show/{panel.id}"' in html

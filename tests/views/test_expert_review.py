@@ -224,3 +224,26 @@ def test_the_records_page_through_many_reviews(app, world, monkeypatch):
     second = city.get("/review-records/?page=2").text
     assert "赵陌生" in second and "第 2 / 2 页" in second and "王学习" not in second
     assert "第 2 / 2 页" in city.get("/review-records/?page=99").text
+
+
+def test_once_the_final_review_opens_the_closed_initial_review_stays_one_click_away(alice, world):
+    """我的评审 shows the round open now (复审); the expert's closed 初审 — where the other experts' scores are now
+    shown — is a tab away, not lost."""
+    from app import schedule
+
+    review_round = world["round"]
+    alice.post(f"/expert/review/{world['mine'][0].id}", data=form_of(world, [10] * 6, "很好", "submit"))
+    review_round.closed_at, review_round.closed_by_id = NOW, world["city"].id
+    schedule.open_stage(world["campaign"], Stage.FINAL_REVIEW, at=NOW)
+    final = factories.review_round(world["campaign"], stage="final_review")
+    factories.assignment(final, world["first"], world["alice"])
+    db.session.commit()
+    page = alice.get("/expert/").text
+    assert "专家复审" in page and 'id="my-rounds"' in page and "专家初审（已结束）" in page
+    assert f'href="/expert/?round={review_round.id}"' in page
+    past = alice.get(f"/expert/?round={review_round.id}").text
+    assert "第" in past and "专家初审" in past and f'/expert/review/{world["mine"][0].id}' in past
+    assert "100.00" in past
+    # Someone else's round id, or rubbish, falls back to the current round.
+    assert alice.get("/expert/?round=999").status_code == 200
+    assert alice.get("/expert/?round=x").status_code == 200

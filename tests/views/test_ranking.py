@@ -175,3 +175,18 @@ def test_bad_input_answers_400_or_404_never_500(app, world):
     assert client.get("/ranking/export.xlsx?stage=final_review&campaign=999").status_code == 404
     none_yet = client.post("/ranking/top", data={"k": "3"})
     assert none_yet.status_code == 200 and "初审还没有任何评分" in none_yet.text
+
+
+def test_a_ranking_row_leads_to_that_applications_reviews(app, world):
+    """评审数 links to 评审记录 narrowed to the row's application: each expert's scores behind the mean."""
+    jia = world.scored(world.initial, world.applicant("甲"), 95, 65)
+    world.scored(world.initial, world.applicant("乙"), 80, 80)
+    for who in (world.city, world.auditor):
+        client = factories.login(app.test_client(), who)
+        text = client.get("/ranking/?stage=initial_review").text
+        link = f"/review-records/?round={world.initial.id}&amp;application={jia.id}"
+        assert f'href="{link}"' in text
+        records = client.get(link.replace("&amp;", "&"))
+        assert records.status_code == 200
+        assert "只看申报人 甲 的评审" in records.text and "共 2 条" in records.text and "乙" not in records.text
+        assert "95.00" in records.text and "65.00" in records.text

@@ -209,3 +209,18 @@ def test_the_page_opens_on_the_round_open_now_for_the_auditor_too(app, world):
     assert db.session.query(ReviewRound).filter_by(stage="final_review").count() == 0
     client_of(app, world["city"]).get("/review-progress/")
     assert db.session.query(ReviewRound).filter_by(stage="final_review").count() == 1
+
+
+def test_progress_leads_to_assignments_and_says_when_applications_lack_experts(app, world):
+    """From 评审进度 the office reaches 评审分配 (the round, and each expert's own assignments), and is told when
+    applications lack experts (e.g. after a decline nobody of the panel could take over)."""
+    from app import assignment
+
+    short = len(assignment.missing(world["round"]))
+    assert short
+    html = client_of(app, world["city"]).get("/review-progress/").text
+    assert f"有 {short} 份申报还缺评审专家" in html
+    assert 'href="/review-assignments/?stage=initial_review"' in html
+    assert f'href="/review-assignments/?stage=initial_review&amp;expert={world["zhang"].id}"' in html
+    # The auditor reads 评审分配 too, so the links are there for them as well.
+    assert 'id="to-assignments"' in client_of(app, world["auditor"]).get("/review-progress/").text
