@@ -44,7 +44,7 @@ COMPANIONS: dict[Pair, tuple[Pair, ...]] = {
     ("can_read", "MyApplication"): (("can_read", "ApplicationFile"),),
     # 我的评审 shows the assigned applications' photo and video.
     ("can_read", "MyReview"): (("can_read", "ApplicationFile"),),
-    # ... and whoever scores there may declare a conflict on an assigned application (申请回避, 评审分配's route).
+    # ... and whoever scores there may declare a conflict on an assigned application (声明回避, 评审分配's route).
     ("can_write", "MyReview"): (("can_decline", "ReviewAssignment"),),
     ("can_read", "FirstLevelUnit"): (("can_read", "Unit"),),
     ("can_write", "FirstLevelUnit"): (("can_write", "Unit"),),

@@ -146,7 +146,7 @@ def test_the_open_rounds_tab_comes_first_and_a_round_without_panels_says_so(clie
 
 
 def test_the_decline_form_leads_back_to_the_scoring_page_it_came_from(client, round_world):
-    """申请回避 is a link on the scoring page: changing one's mind leads back to that application, not to the list."""
+    """声明回避 is a link on the scoring page: changing one's mind leads back to that application, not to the list."""
     a = round_world["experts"][0]
     row = factories.assignment(round_world["round"], round_world["apps"][0], a)
     factories.login(client, a.account)

@@ -104,7 +104,7 @@ def test_reminders_show_until_marked_read(alice, world, app):
 def test_the_review_page_shows_the_materials_but_no_personal_data_and_no_other_scores(alice, world):
     page = alice.get(f"/expert/review/{world['mine'][0].id}").text
     for shown in ("王学习", "东城区图书馆", "馆员", "东华门街道", "东城区", "二十年坚持社区读书会", "街道推荐：事迹感人。",
-                  "区里同意上报。", "暂存并下一份", "提交并下一份", "申请回避", "评审意见",
+                  "区里同意上报。", "暂存并下一份", "提交并下一份", "声明回避", "评审意见",
                   f"/application-files/{world['first'].id}/photo", f"/application-files/{world['first'].id}/video",
                   f"/expert/review/{world['mine'][0].id}/decline", 'step="0.5"'):
         assert shown in page, shown
