@@ -61,11 +61,15 @@ def normalise(name: str | None) -> str:
     return _SPACES.sub("", name or "").casefold()
 
 
-def same_employer(a: str | None, b: str | None) -> bool:
-    a, b = normalise(a), normalise(b)
+def _names_match(a: str, b: str) -> bool:
+    """Two normalised unit names are the same employer: equal, or one inside the other when both are long enough."""
     if not a or not b:
         return False
     return a == b or (len(a) >= MIN_CONTAINED and len(b) >= MIN_CONTAINED and (a in b or b in a))
+
+
+def same_employer(a: str | None, b: str | None) -> bool:
+    return _names_match(normalise(a), normalise(b))
 
 
 def first_level_unit(application: Application) -> Unit | None:
@@ -112,9 +116,7 @@ class Conflicts:
         b = self._work_unit.get(raw)
         if b is None:
             b = self._work_unit[raw] = normalise(raw)
-        if not a or not b:
-            return False
-        return a == b or (len(a) >= MIN_CONTAINED and len(b) >= MIN_CONTAINED and (a in b or b in a))
+        return _names_match(a, b)
 
     def _units(self, application: Application) -> list[Unit]:
         units = self._application_units.get(application.id)
@@ -135,9 +137,7 @@ class Conflicts:
         employer = self._employer[expert_id]
         return (
             employer_unit_id in unit_ids
-            or bool(employer and work_unit and (employer == work_unit or (
-                len(employer) >= MIN_CONTAINED and len(work_unit) >= MIN_CONTAINED
-                and (employer in work_unit or work_unit in employer))))
+            or _names_match(employer, work_unit)
             or not unit_ids.isdisjoint(self.by_unit.get(expert_id, ()))
             or application.id in self.by_application.get(expert_id, ())
         )
