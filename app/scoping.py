@@ -116,7 +116,7 @@ def account_clause(user):
 def application_clause(user):
     """SQL condition on Application: a citizen's own; for units and the city office, never a draft; for an expert,
     the applications assigned to them (app/views/expert_review.py shows those without personal data)."""
-    clauses = [_identity_clause(user)]
+    clauses = [identity_clause(user)]
     if roles.EXPERT in role_names(user):
         assigned = select(ReviewAssignment.application_id).where(own_assignment_clause(user))
         clauses.append(Application.id.in_(assigned))
@@ -126,14 +126,6 @@ def application_clause(user):
 def identity_clause(user):
     """SQL condition on Application: those whose personal data (ID number, phone, address, birth date: the printed
     申报表) this user may read — application_clause without the experts' assigned applications."""
-    return _identity_clause(user)
-
-
-def can_see_identity(user, application: Application | None) -> bool:
-    return application is not None and _row_matches(Application, identity_clause(user), application.id)
-
-
-def _identity_clause(user):
     names = role_names(user)
     if not names:
         return false()
@@ -156,6 +148,10 @@ def _identity_clause(user):
 
 def can_see_application(user, application: Application | None) -> bool:
     return application is not None and _row_matches(Application, application_clause(user), application.id)
+
+
+def can_see_identity(user, application: Application | None) -> bool:
+    return application is not None and _row_matches(Application, identity_clause(user), application.id)
 
 
 # --- review rounds ---------------------------------------------------------------------------------------------
@@ -260,8 +256,6 @@ def scoped_choices(filter_class) -> list:
 
 def expert_clause(user):
     """SQL condition on Expert: every expert for the city office and the auditor; an expert their own row."""
-    from app.models import Expert
-
     if sees_everything(user):
         return true()
     if roles.EXPERT in role_names(user):
