@@ -13,7 +13,7 @@ from sqlalchemy import and_, false, or_, select, true
 
 from app import roles
 from app.extensions import db
-from app.models import Account, Application, ApplicationStatus, Expert, ReviewAssignment, Unit
+from app.models import Account, Application, ApplicationStatus, Expert, Objection, ReviewAssignment, Unit
 from app.models.application import L1_VISIBLE
 
 SEES_EVERYTHING = {roles.ADMIN, roles.CITY_OFFICE, roles.AUDITOR}
@@ -271,3 +271,19 @@ class ReviewSetupScopeFilter(_ClauseFilter):
     """专家组 and 回避关系: the city office's and the auditor's only."""
 
     clause = staticmethod(lambda user: true() if sees_everything(user) else false())
+
+
+# --- objections (公示异议) ---------------------------------------------------------------------------------------
+
+def objection_clause(user):
+    """SQL condition on Objection: the city office's only. An objection names its objector (real name, phone), so
+    not even the auditor reads it; the audit log records its handling without the objector's data."""
+    return true() if is_city_office(user) else false()
+
+
+def can_see_objection(user, objection) -> bool:
+    return objection is not None and _row_matches(Objection, objection_clause(user), objection.id)
+
+
+class ObjectionScopeFilter(_ClauseFilter):
+    clause = staticmethod(objection_clause)

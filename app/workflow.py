@@ -266,6 +266,42 @@ def _feature_needs_reason(application: Application, together=frozenset()) -> str
     return _passed_over(application, Stage.FINAL_REVIEW, S.CANDIDATE, together)
 
 
+# --- 公示 and 审核确定 -------------------------------------------------------------------------------------------
+# During 公示 the list is public: a candidate leaves it only by 撤销, with the reason (an objection found true), and
+# until the leading group's decision is recorded. 审核确定 (app/approval.py) then moves every candidate at once
+# through award(): 拟评选 → 首都市民学习之星, 拟评选（重点宣传） → 首都市民学习之星（重点宣传）.
+
+
+def publicity_started(campaign, at: datetime | None = None) -> bool:
+    window = campaign.window(Stage.PUBLICITY)
+    return window is not None and window.starts_at is not None and (at or clock.now()) >= window.starts_at
+
+
+def publicity_ended(campaign, at: datetime | None = None) -> bool:
+    window = campaign.window(Stage.PUBLICITY)
+    return window is not None and window.ends_at is not None and (at or clock.now()) > window.ends_at
+
+
+def is_approved(campaign) -> bool:
+    from app.models import CampaignApproval
+
+    return db.session.query(CampaignApproval.id).filter_by(campaign_id=campaign.id).first() is not None
+
+
+def _withdraw_open(actor, application: Application) -> None:
+    campaign = application.campaign
+    if not publicity_started(campaign):
+        raise WorkflowError(_("公示尚未开始：公示前请在「拟评选名单」中取消拟评选"))
+    if is_approved(campaign):
+        raise WorkflowError(_("本批次名单已审核确定，不能再撤销"))
+
+
+def _award_open(actor, application: Application) -> None:
+    """award() is called by app/approval.py, which has checked the period and locked the campaign; this guard keeps
+    a direct perform() of these actions out."""
+    raise WorkflowError(_("请在「审核确定」中录入领导小组的审核决定"), status=409)
+
+
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
@@ -293,8 +329,36 @@ TRANSITIONS: dict[str, Transition] = {
                    actor_kind=OFFICE, guard=_feature_guard, opinion_needed=_feature_needs_reason),
         Transition("unfeature", _l("取消重点宣传"), frozenset({S.FEATURED}), S.CANDIDATE, roles.CITY_OFFICE, None,
                    actor_kind=OFFICE, guard=_picks_open),
+        Transition("withdraw", _l("撤销（公示异议）"), frozenset({S.CANDIDATE, S.FEATURED}), S.WITHDRAWN,
+                   roles.CITY_OFFICE, None, actor_kind=OFFICE, opinion_required=True, guard=_withdraw_open),
+        Transition("award", _l("审核确定"), frozenset({S.CANDIDATE}), S.WINNER, roles.CITY_OFFICE, None,
+                   actor_kind=OFFICE, guard=_award_open),
+        Transition("award_featured", _l("审核确定（重点宣传）"), frozenset({S.FEATURED}), S.FEATURED_WINNER,
+                   roles.CITY_OFFICE, None, actor_kind=OFFICE, guard=_award_open),
     )
 }
+
+
+def award(actor, campaign, opinion: str) -> list[Application]:
+    """审核确定's move of the campaign's candidates to winners, inside the caller's transaction (app/approval.py
+    locks the campaign, checks the period and commits). Each row gets its history step; returns the winners."""
+    winners = []
+    rows = (
+        db.session.query(Application)
+        .filter(Application.campaign_id == campaign.id, Application.status.in_([S.CANDIDATE.value, S.FEATURED.value]))
+        .order_by(Application.id)
+        .with_for_update()
+        .populate_existing()
+        .all()
+    )
+    for application in rows:
+        action = "award_featured" if application.status == S.FEATURED.value else "award"
+        _check(actor, application, TRANSITIONS[action])
+        source = application.status
+        application.status = TRANSITIONS[action].target.value
+        _event(application, actor, action, source, opinion)
+        winners.append(application)
+    return winners
 
 # The picks each round's ranking offers, and what a bulk summary says was done.
 PICKS = {
@@ -328,8 +392,12 @@ def workflow_action(actor, decision: str) -> str | None:
 
 
 def opinion_message(action: str) -> str:
-    """What a missing opinion is called: 退回理由 for a return, 推荐意见 for a decision."""
-    return _("请填写退回理由") if action == "return" else _("请填写推荐意见")
+    """What a missing opinion is called: 退回理由 for a return, 撤销理由 for a withdrawal, 推荐意见 for a decision."""
+    if action == "return":
+        return _("请填写退回理由")
+    if action == "withdraw":
+        return _("请填写撤销理由")
+    return _("请填写推荐意见")
 
 
 def require_opinion(action: str, opinion: str | None) -> str | None:

@@ -200,3 +200,38 @@ def assignment(round_, application_, expert_, status="assigned", scores=None, co
     db.session.add(item)
     db.session.commit()
     return item
+
+
+# 公示, 审核确定 and 表彰 (app/models/publicity.py)
+
+
+def candidates(n, campaign=None, featured=0, unit=None, **fields):
+    """n applications picked 拟评选, the first `featured` of them 重点宣传, all of one second-level unit (a new
+    district's street unless given). Media are names only: tests that serve the photo attach a real one."""
+    unit = unit or district_with_streets(name=f"区{next(_counter)}")[1][0]
+    return [
+        application(unit=unit, campaign=campaign, status="featured" if i < featured else "candidate",
+                    id_number=id_number(sequence=next(_counter)), **fields)
+        for i in range(n)
+    ]
+
+
+def objection(application_, status="received", facts="该候选人的事迹材料与实际情况不符，其所称获奖情况并不存在。",
+              objector_name="李四", objector_phone="13800138000", **fields):
+    """An objection to a candidate as lodged on /gongshi (any state; a concluded one gets a finding and its text)."""
+    from app import clock
+    from app.models import Objection
+
+    values = dict(objector_unit="北京市西城区某单位", lodged_at=clock.now())
+    if status in ("concluded", "dismissed"):
+        values.update(conclusion="经核实，反映问题不属实。" if status == "concluded" else "不属于公示异议受理范围。",
+                      concluded_at=clock.now(), finding="unfounded" if status == "concluded" else None)
+    values.update(fields)
+    item = Objection(
+        receipt_number=Objection.new_receipt_number(application_.campaign.year), campaign_id=application_.campaign_id,
+        application=application_, objector_name=objector_name, objector_phone=objector_phone, facts=facts,
+        status=status, **values,
+    )
+    db.session.add(item)
+    db.session.commit()
+    return item

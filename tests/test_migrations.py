@@ -14,6 +14,7 @@ from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
 # The revision before the recommendation chain: applications could only be draft, submitted or returned.
 BEFORE_CHAIN = "a4a1c7c82be6"
 BEFORE_REVIEW = "5e7b2f1c9a01"
+BEFORE_PUBLICITY = "71b5b31bff11"
 NOW = datetime(2026, 5, 1, 10, 0)
 
 
@@ -132,6 +133,7 @@ def fill_every_table():
     ])
     audit.record("application.l2_recommend", "application", applications[ApplicationStatus.L2_RECOMMENDED].id, "x")
     fill_review(campaign, district, applications)
+    fill_publicity(campaign, applications)
     db.session.commit()
     clock.freeze(None)
     return {status.value: application.id for status, application in applications.items()}
@@ -159,6 +161,29 @@ def fill_review(campaign, district, applications):
     db.session.add(InboxMessage(account=experts[2].account, text="请尽快完成评审", link="/expert/"))
 
 
+def fill_publicity(campaign, applications):
+    """公示 and 审核确定's tables: an objection with its history, a withdrawal, the approval, a certificate and the
+    past winner it made."""
+    from app.models import ApplicationEvent, CampaignApproval, Certificate, ObjectionEvent, PastWinner
+    from app.models import ApplicationStatus as S
+    from tests import factories
+
+    objection = factories.objection(applications[S.WITHDRAWN], status="concluded", finding="upheld")
+    db.session.add(ObjectionEvent(objection=objection, at=NOW, actor_name="public", action="lodge",
+                                  to_status="received"))
+    db.session.add(ApplicationEvent(application=applications[S.WITHDRAWN], at=NOW, actor_name="city",
+                                    action="withdraw", from_status="candidate", to_status="withdrawn",
+                                    opinion="异议属实"))
+    db.session.add(CampaignApproval(campaign=campaign, decided_on=NOW.date(), document_number="京学习办〔2026〕5号",
+                                    decision_file="decision/x.pdf", recorded_by_name="city", winners=2, featured=1))
+    for status in (S.WINNER, S.FEATURED_WINNER):
+        winner = applications[status]
+        db.session.add(Certificate(code=Certificate.new_code(), campaign_id=campaign.id, application=winner,
+                                   name=winner.name, title="首都市民学习之星", featured=status is S.FEATURED_WINNER))
+        db.session.add(PastWinner(name=winner.name, id_number=winner.id_number, batch=campaign.name, year=2026,
+                                  application_id=winner.id))
+
+
 def statuses() -> dict[int, str]:
     return dict(db.session.execute(text("SELECT id, status FROM application")).all())
 
@@ -173,11 +198,24 @@ def test_every_revision_downgrades_and_upgrades_again_with_data(app, tmp_path):
 
         # Back to before the chain: the units' decisions cannot be held there, the citizens' applications are
         # kept, each waiting for its second-level unit again; drafts and returned ones stay as they were.
+        # Back to before 公示: its tables go; withdrawn candidates and winners are candidates again.
+        downgrade(revision=BEFORE_PUBLICITY)
+        after = statuses()
+        assert after[ids["withdrawn"]] == after[ids["winner"]] == "candidate"
+        assert after[ids["featured_winner"]] == "featured"
+        publicity = ("withdrawn", "winner", "featured_winner")
+        assert all(after[i] == s for s, i in ids.items() if s not in publicity)
+        db.session.remove()
+        upgrade()
+        assert statuses() == after
+        db.session.remove()
+
         # Back to before the review: its tables go, the applications it had moved on wait on the city office's desk.
         downgrade(revision=BEFORE_REVIEW)
         after = statuses()
-        assert {after[ids[s]] for s in ("shortlisted", "candidate", "featured")} == {"reported"}
-        assert all(after[i] == s for s, i in ids.items() if s not in ("shortlisted", "candidate", "featured"))
+        review = ("shortlisted", "candidate", "featured") + publicity
+        assert {after[ids[s]] for s in review} == {"reported"}
+        assert all(after[i] == s for s, i in ids.items() if s not in review)
         db.session.remove()  # its read of the table would hold off the upgrade's ALTER TABLE on PostgreSQL
         upgrade()
         assert statuses() == after
@@ -189,7 +227,8 @@ def test_every_revision_downgrades_and_upgrades_again_with_data(app, tmp_path):
         assert after[ids["draft"]] == "draft" and after[ids["returned"]] == "returned"
         assert {after[i] for s, i in ids.items() if s not in ("draft", "returned")} == {"submitted"}
         history = db.session.execute(text("SELECT count(*) FROM application_event")).scalar()
-        assert history == 2 * len(ids) - 4  # the history stays: it still tells what the units had decided
+        # The history stays: it still tells what the units had decided (and that one candidate was withdrawn).
+        assert history == 2 * len(ids) - 4 + 1
         db.session.remove()
 
         downgrade(revision="base")

@@ -558,7 +558,7 @@ from app.models import Application, ApplicationStatus  # noqa: E402
 
 # ... and, once reported, where the expert review takes it (入围复审, 拟评选, 重点宣传).
 L1_SEES = {"l2_forwarded", "l1_recommended", "l1_not_recommended", "reported", "l1_rejected", "shortlisted",
-           "candidate", "featured"}
+           "candidate", "featured", "withdrawn", "winner", "featured_winner"}
 ALL_BUT_DRAFT = {s.value for s in ApplicationStatus} - {"draft"}
 
 

@@ -11,6 +11,14 @@ from app.models.application import (
 from app.models.audit import AuditEvent
 from app.models.campaign import Campaign, Stage, StageWindow
 from app.models.permission import WithdrawnGrant
+from app.models.publicity import (
+    CampaignApproval,
+    Certificate,
+    Objection,
+    ObjectionEvent,
+    ObjectionFinding,
+    ObjectionStatus,
+)
 from app.models.review import (
     AssignmentStatus,
     Expert,
@@ -27,6 +35,12 @@ from app.models.review import (
 from app.models.unit import Unit, UnitCategory
 
 __all__ = [
+    "CampaignApproval",
+    "Certificate",
+    "Objection",
+    "ObjectionEvent",
+    "ObjectionFinding",
+    "ObjectionStatus",
     "RubricCriterion",
     "ReviewScore",
     "ReviewRound",

@@ -42,6 +42,10 @@ class ApplicationStatus(str, enum.Enum):
     SHORTLISTED = "shortlisted"  # moved from 初审 into 复审
     CANDIDATE = "candidate"  # 拟评选: one of the campaign's winner_quota (100)
     FEATURED = "featured"  # 拟评选 and 重点宣传: one of the campaign's featured_quota (10)
+    # 公示 and 审核确定 (app/workflow.py: withdraw; app/approval.py: the leading group's decision)
+    WITHDRAWN = "withdrawn"  # 撤销: taken off the list during 公示, with the reason (an objection found true)
+    WINNER = "winner"  # 首都市民学习之星: approved
+    FEATURED_WINNER = "featured_winner"  # 首都市民学习之星, one of the 10 重点宣传
 
     @property
     def label(self):
@@ -63,7 +67,13 @@ STATUS_LABELS = {
     ApplicationStatus.SHORTLISTED: _l("入围复审"),
     ApplicationStatus.CANDIDATE: _l("拟评选"),
     ApplicationStatus.FEATURED: _l("拟评选（重点宣传）"),
+    ApplicationStatus.WITHDRAWN: _l("公示后撤销"),
+    ApplicationStatus.WINNER: _l("首都市民学习之星"),
+    ApplicationStatus.FEATURED_WINNER: _l("首都市民学习之星（重点宣传）"),
 }
+# On the public notice (/gongshi) while 公示 runs, and on the final list (/mingdan) once approved.
+PUBLIC_CANDIDATES = (ApplicationStatus.CANDIDATE, ApplicationStatus.FEATURED)
+WINNERS = (ApplicationStatus.WINNER, ApplicationStatus.FEATURED_WINNER)
 # What a first-level unit sees: only what its second-level units recommended and submitted (R-REV-2).
 L1_VISIBLE = (
     ApplicationStatus.L2_FORWARDED,
@@ -74,6 +84,9 @@ L1_VISIBLE = (
     ApplicationStatus.SHORTLISTED,
     ApplicationStatus.CANDIDATE,
     ApplicationStatus.FEATURED,
+    ApplicationStatus.WITHDRAWN,
+    ApplicationStatus.WINNER,
+    ApplicationStatus.FEATURED_WINNER,
 )
 GENDER_LABELS = {"male": _l("男"), "female": _l("女")}
 DEEDS_MAX_CHARS = 2000
@@ -177,7 +190,7 @@ def _actor_label(actor, unit, stored_name: str) -> str:
     return actor.acting_label(unit_name)
 
 
-OPINION_ACTIONS = ("return", "l2_recommend", "l2_reject", "l1_recommend", "l1_reject")
+OPINION_ACTIONS = ("return", "l2_recommend", "l2_reject", "l1_recommend", "l1_reject", "withdraw")
 
 
 class ApplicationEvent(Model):
@@ -214,10 +227,17 @@ class ApplicationEvent(Model):
 
 
 class PastWinner(Model):
-    """A 首都市民学习之星 of an earlier batch, kept by ID number: may not apply again (R-APP-6)."""
+    """A 首都市民学习之星 of an earlier batch, kept by ID number: may not apply again (R-APP-6).
+
+    Imported from the city office's lists of batches before the portal, or added by 审核确定 (app/approval.py),
+    which links the winning application.
+    """
 
     __tablename__ = "past_winner"
-    __table_args__ = (UniqueConstraint("id_number", "batch", name="uq_past_winner_id_number_batch"),)
+    __table_args__ = (
+        UniqueConstraint("id_number", "batch", name="uq_past_winner_id_number_batch"),
+        UniqueConstraint("application_id", name="uq_past_winner_application_id"),
+    )
 
     id = Column(Integer, primary_key=True)
     id_number = Column(String(18), nullable=False, index=True)
@@ -225,6 +245,11 @@ class PastWinner(Model):
     batch = Column(String(50), nullable=False)
     year = Column(Integer)
     created_at = Column(DateTime, nullable=False, default=clock.now)
+    application_id = Column(
+        Integer, ForeignKey("application.id", ondelete="SET NULL", name="fk_past_winner_application_id")
+    )
+
+    application = relationship("Application")
 
     def __repr__(self):
         return f"{self.name}（{self.batch}）"

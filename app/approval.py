@@ -1,0 +1,200 @@
+"""审核确定 (R-PUB-3): the city office records the leading group's decision on a campaign's list, once, after 公示.
+
+`approve(actor, campaign_id, ...)` locks the campaign, checks that the notice period is over, that the campaign is
+not approved yet and that no objection is still open, keeps the decision's PDF, moves every candidate to winner
+(app/workflow.py's award), adds the winners to the past winners (so a later campaign refuses them, R-APP-6), issues
+their certificates (app/certificates.py), audits and commits. The decision's PDF is checked first, on its own
+(`receive_decision`), so that a form refused for another field keeps the file the clerk already uploaded.
+"""
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from flask_babel import gettext as _
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from app import audit, certificates, clock, scoping, storage, workflow
+from app.display import format_time
+from app.extensions import db
+from app.models import Application, ApplicationStatus, Campaign, CampaignApproval, Objection, PastWinner
+from app.models.publicity import OPEN_OBJECTION_STATUSES
+from app.workflow import WorkflowError
+
+S = ApplicationStatus
+DECISION_MAX_BYTES = 20 * 1024 * 1024
+# A temporary decision file, as receive_decision() names it: what a form may hand back on its second try.
+_HELD_NAME = re.compile(r"^[A-Za-z0-9_]{4,64}\.pdf$")
+
+
+@dataclass
+class HeldDecision:
+    """A checked PDF waiting under UPLOAD_DIR/tmp for the form to be completed; `held` is its name there."""
+
+    path: Path
+    original_name: str
+
+    @property
+    def held(self) -> str:
+        return self.path.name
+
+
+def _refuse(field: str, message: str, status: int = 422) -> WorkflowError:
+    return WorkflowError(message, errors={field: message}, status=status)
+
+
+def receive_decision(stream, filename: str) -> HeldDecision:
+    """Spool an uploaded decision and check by its content that it is a readable, unencrypted PDF of 1+ pages."""
+    try:
+        path = storage.spool(stream, DECISION_MAX_BYTES, suffix=".pdf")
+    except storage.TooLarge:
+        raise _refuse("decision_file", _("审核决定文件不能超过 20 MB")) from None
+    message = pdf_problem(path)
+    if message:
+        path.unlink(missing_ok=True)
+        raise _refuse("decision_file", message)
+    return HeldDecision(path, (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255] or "decision.pdf")
+
+
+def pdf_problem(path: Path) -> str | None:
+    """Why this file cannot be the decision (Chinese), or None."""
+    with open(path, "rb") as head:
+        if b"%PDF-" not in head.read(1024):
+            return _("审核决定须为 PDF 文件（请上传扫描或导出的 PDF）")
+    try:
+        reader = PdfReader(str(path), strict=False)
+        if reader.is_encrypted:
+            return _("该 PDF 已加密，无法存档，请上传未加密的 PDF")
+        if len(reader.pages) < 1:
+            return _("该 PDF 没有页面")
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError):
+        return _("无法读取该 PDF，文件可能已损坏")
+    return None
+
+
+def held_decision(held: str, original_name: str) -> HeldDecision | None:
+    """The decision received on an earlier try of the same form, if it is still there."""
+    if not held or not _HELD_NAME.match(held):
+        return None
+    path = storage.root() / "tmp" / held
+    return HeldDecision(path, original_name or "decision.pdf") if path.is_file() else None
+
+
+def _document_number(text: str) -> str:
+    number = (text or "").strip()
+    if not number:
+        raise _refuse("document_number", _("请填写审核决定的文号，例如 京学习办〔2018〕5号"))
+    if len(number) > 50:
+        raise _refuse("document_number", _("文号不能超过 50 个字"))
+    return number
+
+
+def _decided_on(value) -> date:
+    if not isinstance(value, date):
+        raise _refuse("decided_on", _("请填写审核决定的日期"))
+    if value > clock.now().date():
+        raise _refuse("decided_on", _("审核决定的日期不能晚于今天"))
+    return value
+
+
+def _lock(actor, campaign_id) -> Campaign:
+    if not scoping.is_city_office(actor):
+        raise WorkflowError(_("只有市学习办可以录入审核决定"), status=403)
+    if not isinstance(campaign_id, int) or isinstance(campaign_id, bool):
+        raise WorkflowError(_("找不到该评选批次"), status=404)
+    campaign = (
+        db.session.query(Campaign).filter(Campaign.id == campaign_id).with_for_update().populate_existing()
+        .one_or_none()
+    )
+    if campaign is None:
+        raise WorkflowError(_("找不到该评选批次"), status=404)
+    return campaign
+
+
+def open_objections(campaign_id: int) -> int:
+    return (
+        db.session.query(func.count(Objection.id))
+        .filter(Objection.campaign_id == campaign_id,
+                Objection.status.in_([s.value for s in OPEN_OBJECTION_STATUSES]))
+        .scalar()
+    )
+
+
+def refusal(campaign: Campaign) -> str | None:
+    """Why the campaign cannot be approved now (Chinese), or None: for the form, before anything is filled in."""
+    window = campaign.window("publicity")
+    if window is None or window.ends_at is None:
+        return _("公示时间尚未设定：请先在「时间安排」中设定公示期")
+    if not workflow.publicity_ended(campaign):
+        return _("公示期至 %(end)s 结束，结束后才能录入审核决定", end=format_time(window.ends_at))
+    approval = db.session.query(CampaignApproval).filter_by(campaign_id=campaign.id).one_or_none()
+    if approval is not None:
+        return _("本批次名单已于 %(day)s 审核确定（%(number)s），不能重复录入",
+                 day=approval.decided_on.isoformat(), number=approval.document_number)
+    waiting = open_objections(campaign.id)
+    if waiting:
+        return _("尚有 %(n)s 件异议未办结：全部办结后才能审核确定", n=waiting)
+    candidates = (
+        db.session.query(func.count(Application.id))
+        .filter(Application.campaign_id == campaign.id, Application.status.in_([S.CANDIDATE.value, S.FEATURED.value]))
+        .scalar()
+    )
+    if not candidates:
+        return _("本批次没有拟评选人选，无法审核确定")
+    return None
+
+
+def approve(actor, campaign_id: int, decided_on, document_number: str, decision: HeldDecision | None
+            ) -> CampaignApproval:
+    """Record the leading group's decision and make the candidates winners, in one transaction."""
+    try:
+        campaign = _lock(actor, campaign_id)
+        why = refusal(campaign)
+        if why:
+            raise WorkflowError(why, status=409)
+        decided_on = _decided_on(decided_on)
+        document_number = _document_number(document_number)
+        if decision is None or not decision.path.is_file():
+            raise _refuse("decision_file", _("请上传领导小组审核决定的 PDF 文件"))
+        stored = storage.keep(decision.path, "decision", "pdf")
+        winners = workflow.award(actor, campaign, _("领导小组审核确定（%(number)s）", number=document_number))
+        featured = sum(1 for a in winners if a.status == S.FEATURED_WINNER.value)
+        approval = CampaignApproval(
+            campaign=campaign, decided_on=decided_on, document_number=document_number, decision_file=stored,
+            decision_original_name=decision.original_name, recorded_at=clock.now(), recorded_by_id=actor.id,
+            recorded_by_name=actor.username, winners=len(winners), featured=featured,
+        )
+        db.session.add(approval)
+        for application in winners:
+            _add_past_winner(campaign, application)
+            certificates.issue(application)
+        audit.record("campaign.approve", "campaign", campaign.id, campaign.name, decided_on=decided_on.isoformat(),
+                     document_number=document_number, winners=len(winners), featured=featured)
+        db.session.commit()
+    except WorkflowError:
+        db.session.rollback()
+        raise
+    except IntegrityError as clash:
+        db.session.rollback()
+        if "campaign_approval" in str(clash.orig) or "campaign_id" in str(clash.orig):
+            raise WorkflowError(_("本批次名单已审核确定，不能重复录入"), status=409) from clash
+        raise
+    return approval
+
+
+def _add_past_winner(campaign: Campaign, application: Application) -> None:
+    known = db.session.query(PastWinner).filter_by(id_number=application.id_number, batch=campaign.name).one_or_none()
+    if known is not None:  # imported by hand before the approval was recorded: link it
+        known.application_id = application.id
+        return
+    db.session.add(PastWinner(id_number=application.id_number, name=application.name, batch=campaign.name,
+                              year=campaign.year, application_id=application.id))
+
+
+def approval_of(campaign: Campaign | None) -> CampaignApproval | None:
+    if campaign is None:
+        return None
+    return db.session.query(CampaignApproval).filter_by(campaign_id=campaign.id).one_or_none()
