@@ -60,9 +60,11 @@ def visible(username):
 
 def test_every_state_occurs_and_the_load_is_quick(loaded):
     statuses = Counter(status for (status,) in db.session.query(Application.status))
-    # Every state of the recommendation chain; the experts' (入围复审, 拟评选) come from running 初审 and 复审.
+    # Every state of the recommendation chain; the experts' (入围复审, 拟评选) come from running 初审 and 复审,
+    # 公示后撤销 and the winners' from 公示 and 审核确定 (`flask demo advance`).
     review_states = {ApplicationStatus.SHORTLISTED.value, ApplicationStatus.CANDIDATE.value,
-                     ApplicationStatus.FEATURED.value}
+                     ApplicationStatus.FEATURED.value, ApplicationStatus.WITHDRAWN.value,
+                     ApplicationStatus.WINNER.value, ApplicationStatus.FEATURED_WINNER.value}
     assert set(statuses) == {s.value for s in ApplicationStatus} - review_states
     assert loaded["applications"] == sum(statuses.values()) >= 30
     assert statuses["draft"] >= 2 and statuses["submitted"] >= 6
