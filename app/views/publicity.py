@@ -1,6 +1,6 @@
 """The public pages of 公示 (/gongshi) and of the approved list (/mingdan): no sign-in, short addresses a newspaper
 can print, light pages for a phone. The data comes from app/publicity.py, as for the public API."""
-from flask import abort, request, send_file
+from flask import abort, g, request, send_file
 from flask_appbuilder import BaseView, expose
 from flask_babel import get_locale
 
@@ -25,14 +25,15 @@ class PublicNoticeView(BaseView):
     route_base = "/gongshi"
     default_view = "index"
 
-    @expose("")
     @expose("/")
+    @expose("")  # registered first (decorators apply bottom-up): url_for gives the printed address, no slash
     def index(self):
         notice = publicity.notice_of()
         q = request.args.get("q", "").strip()[:50]
         everyone = publicity.candidates(notice)
         shown = publicity.search(everyone, q)
         return _render(self, "public/gongshi.html", notice=notice, q=q, candidates=shown, total=len(everyone),
+                       featured=sum(1 for row in everyone if row.featured),
                        objection_path=OBJECTION_PATH)
 
     @expose("/photo/<int:application_id>.jpg")
@@ -44,6 +45,7 @@ class PublicNoticeView(BaseView):
                              max_age=PHOTO_MAX_AGE)
         response.headers["Cache-Control"] = f"public, max-age={PHOTO_MAX_AGE}"
         response.headers["X-Content-Type-Options"] = "nosniff"
+        g.shared_cache_response = True  # no session cookie on it (app/security.py)
         return response
 
 
@@ -53,8 +55,8 @@ class FinalListView(BaseView):
     route_base = "/mingdan"
     default_view = "index"
 
-    @expose("")
     @expose("/")
+    @expose("")  # registered first (decorators apply bottom-up): url_for gives the printed address, no slash
     def index(self):
         listed = publicity.final_list()
         return _render(self, "public/mingdan.html", listed=listed, notice=publicity.notice_of(listed.campaign))
