@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import url_for
+from sqlalchemy.orm import joinedload
 
 from app import clock, scoping, storage
 from app.approval import approval_of
@@ -120,6 +121,7 @@ def search(rows: list[PublicRow], q: str) -> list[PublicRow]:
 def _rows(campaign: Campaign, statuses) -> list[PublicRow]:
     found = (
         db.session.query(Application)
+        .options(joinedload(Application.unit).joinedload(Unit.parent))  # one query for a list of 100
         .filter(Application.campaign_id == campaign.id, Application.status.in_([s.value for s in statuses]),
                 scoping.public_clause())
         .all()
