@@ -89,6 +89,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.audit import AuditEventView
     from app.views.campaigns import CampaignView, StageWindowView
     from app.views.home import ContactView
+    from app.views.publicity import FinalListView, PublicNoticeView
+    from app.api.public import PublicApi
     from app.views.role_permissions import RolePermissionView
     from app.views.units import FirstLevelUnitView, SecondLevelUnitView
     from app.views.ranking import CandidateView, RankingView
@@ -153,6 +155,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     # FAB's 用户权限 category: the city office's Chinese editor of the six roles' permissions.
     appbuilder.add_view(RolePermissionView, "RolePermissions", label=_l("角色权限"), icon="fa-key", category="Security")
     appbuilder.add_view_no_menu(ContactView)
+    # 公示 and the approved list: public pages at addresses a newspaper can print (/gongshi, /mingdan).
+    appbuilder.add_view_no_menu(PublicNoticeView)
+    appbuilder.add_view_no_menu(FinalListView)
     register = appbuilder.add_view_no_menu(CitizenRegisterView)
     # FAB limits its sign-in form; the same limit covers registration (the captcha slows a person, not a script)
     # and the REST sign-in, which would otherwise take unlimited password guesses.
@@ -175,3 +180,4 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(ReviewRoundApi)
     appbuilder.add_api(RankingApi)
     appbuilder.add_api(ReviewAssignmentApi)
+    appbuilder.add_api(PublicApi)

@@ -11,10 +11,21 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_login import current_user
 from sqlalchemy import and_, false, or_, select, true
 
-from app import roles
+from app import clock, roles
 from app.extensions import db
-from app.models import Account, Application, ApplicationStatus, Expert, Objection, ReviewAssignment, Unit
-from app.models.application import L1_VISIBLE
+from app.models import (
+    Account,
+    Application,
+    ApplicationStatus,
+    CampaignApproval,
+    Expert,
+    Objection,
+    ReviewAssignment,
+    Stage,
+    StageWindow,
+    Unit,
+)
+from app.models.application import L1_VISIBLE, PUBLIC_CANDIDATES, WINNERS
 
 SEES_EVERYTHING = {roles.ADMIN, roles.CITY_OFFICE, roles.AUDITOR}
 
@@ -152,6 +163,23 @@ def can_see_application(user, application: Application | None) -> bool:
 
 def can_see_identity(user, application: Application | None) -> bool:
     return application is not None and _row_matches(Application, identity_clause(user), application.id)
+
+
+def public_clause(at=None):
+    """SQL condition on Application: what anyone, signed in or not, may see of it on /gongshi and /mingdan (name,
+    gender, unit, photo copy, extract; never the rest): a candidate once its campaign's 公示 has begun, and a winner
+    once its campaign is approved. A withdrawn candidate is neither."""
+    started = select(StageWindow.campaign_id).where(
+        StageWindow.stage == Stage.PUBLICITY.value, StageWindow.starts_at <= (at or clock.now()))
+    return or_(
+        and_(Application.status.in_([s.value for s in PUBLIC_CANDIDATES]), Application.campaign_id.in_(started)),
+        and_(Application.status.in_([s.value for s in WINNERS]),
+             Application.campaign_id.in_(select(CampaignApproval.campaign_id))),
+    )
+
+
+def is_public(application: Application | None, at=None) -> bool:
+    return application is not None and _row_matches(Application, public_clause(at), application.id)
 
 
 # --- review rounds ---------------------------------------------------------------------------------------------

@@ -67,6 +67,9 @@ class TokenRequestsGetNoCookie(SecureCookieSessionInterface):
     def save_session(self, app, session, response):
         if bearer_token_request(request) and "_user_id" not in session:
             return None
+        # The public photo copies (app/views/publicity.py) are for shared caches: no cookie (nor Vary: Cookie) on them.
+        if g.get("shared_cache_response"):
+            return None
         return super().save_session(app, session, response)
 
 

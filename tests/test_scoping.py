@@ -171,6 +171,7 @@ RESOURCES = {
     "/applications/": "application",
     "/api/v1/application/": "application",
     "/application-files/": "application",
+    "/gongshi/photo/": "application",  # public, but only for candidates once 公示 begins and approved winners
     "/past-winners/": "past_winner",
     "/quotas/": "quota",
     "/submissions/": "submission",

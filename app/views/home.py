@@ -2,7 +2,7 @@
 from flask_appbuilder import BaseView, IndexView, expose
 from flask_babel import lazy_gettext as _l
 
-from app import clock
+from app import clock, publicity
 from app.schedule import current_campaign, format_time, windows_of
 
 # The notice's contacts (七(六)).
@@ -26,6 +26,7 @@ class HomeView(IndexView):
             windows=windows_of(campaign) if campaign else [],
             now=clock.now(),
             format_time=format_time,
+            notice=publicity.notice_of(campaign),
         )
 
 
