@@ -194,6 +194,7 @@ def public_facts(certificate: Certificate) -> dict:
 CJK_FONT = "STSong-Light"  # one of reportlab's built-in CID fonts: the reader's own font, nothing to ship
 RED = (0.66, 0.08, 0.08)
 GOLD = (0.72, 0.55, 0.2)
+QR_MODULE = 1.1 * 72 / 25.4  # one QR module: 1.1 mm, in points (the code is about 36 mm wide)
 
 
 def _fonts():
@@ -277,7 +278,7 @@ def _draw(page, s: Sheet) -> None:
     page.drawRightString(right, 78 * mm, s.awarded)
 
     # QR bottom left, drawn module by module as vector squares (sharp at any printer's resolution).
-    module = 1.1 * mm
+    module = QR_MODULE
     origin_x, origin_y = 32 * mm, 30 * mm
     matrix = qr_code(s.url).matrix
     size = len(matrix)
