@@ -107,3 +107,11 @@ RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
 RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
 AUTH_RATE_LIMITED = True
 AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+
+# 荣誉证书 (app/certificates.py): the QR code on every certificate holds the absolute address of its public check,
+# <PUBLIC_BASE_URL>/zhengshu/<code>. Set it to the portal's public address (e.g. https://xxzx.bj.gov.cn) when the
+# office prints from an internal address or behind a proxy; unset, the address of the request that draws it is used.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
+# The public check of a certificate's code (/zhengshu/, /api/v1/public/zhengshu/) is rate limited per client address,
+# so that codes cannot be tried in bulk.
+CERTIFICATE_RATE_LIMIT = os.environ.get("CERTIFICATE_RATE_LIMIT", "30 per minute")

@@ -95,6 +95,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.units import FirstLevelUnitView, SecondLevelUnitView
     from app.views.ranking import CandidateView, RankingView
     from app.api.ranking import RankingApi
+    from app.views.certificates import CertificateView, MyCertificateView, PublicCertificateView
+    from app.api.certificates import CertificateApi, PublicCertificateApi
 
     campaigns = "Campaigns"
     appbuilder.add_view(
@@ -148,6 +150,14 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(ExpertReviewView, "MyReview", label=_l("我的评审"), icon="fa-pencil-square-o",
                         category=expert_review)
 
+    # 公示与表彰: 荣誉证书 (app/views/certificates.py); the public check of a code on /zhengshu/ and its API.
+    publicity = "Publicity"
+    appbuilder.add_view(
+        CertificateView, "Certificates", label=_l("荣誉证书"), icon="fa-certificate", category=publicity,
+        category_label=_l("公示与表彰"), category_icon="fa-bullhorn",
+    )
+    appbuilder.add_view_no_menu(MyCertificateView)
+
     appbuilder.add_view(
         AuditEventView, "AuditLog", label=_l("审计日志"), icon="fa-history", category="Audit",
         category_label=_l("审计"), category_icon="fa-eye",
@@ -167,6 +177,10 @@ def register_views(appbuilder: AppBuilder) -> None:
         if type(view).__name__ == "SecurityApi":
             limit(view.blueprint)
     appbuilder.add_view_no_menu(ApplicationFileView)
+    # Anyone may check a certificate's code, a limited number of times a minute per address (no bulk guessing).
+    certificate_limit = appbuilder.sm.limiter.limit(lambda: current_app.config["CERTIFICATE_RATE_LIMIT"])
+    certificate_limit(appbuilder.add_view_no_menu(PublicCertificateView).blueprint)
+    certificate_limit(appbuilder.add_api(PublicCertificateApi).blueprint)
 
     appbuilder.add_api(UnitApi)
     appbuilder.add_api(CampaignApi)
@@ -181,3 +195,4 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(RankingApi)
     appbuilder.add_api(ReviewAssignmentApi)
     appbuilder.add_api(PublicApi)
+    appbuilder.add_api(CertificateApi)

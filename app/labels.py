@@ -111,3 +111,20 @@ REVIEW_ASSIGNMENT = {
     "updated_at": _l("更新时间"),
     "submitted_at": _l("提交时间"),
 }
+
+# 荣誉证书 (app/certificates.py): the screen 公示与表彰 → 荣誉证书 and /api/v1/certificate/.
+CERTIFICATE = {
+    "id": _l("编号"),
+    "code": _l("证书编号"),
+    "name": _l("姓名"),
+    "title": _l("荣誉称号"),
+    "featured": _l("重点宣传"),
+    "campaign": _l("评选批次"),
+    "campaign_id": _l("评选批次编号"),
+    "campaign.name": _l("评选批次"),
+    "application": _l("报名"),
+    "application_id": _l("报名编号"),
+    "issued_at": _l("颁发时间"),
+    "revoked_at": _l("撤销时间"),
+    "revoked_reason": _l("撤销理由"),
+}

@@ -315,3 +315,38 @@ def can_see_objection(user, objection) -> bool:
 
 class ObjectionScopeFilter(_ClauseFilter):
     clause = staticmethod(objection_clause)
+
+
+# --- certificates (荣誉证书) ---------------------------------------------------------------------------------------
+
+def own_certificate_clause(user):
+    """SQL condition on Certificate: a winner's own (申报人), the one they may download from 我的报名."""
+    from app.models import Certificate
+
+    if roles.APPLICANT not in role_names(user):
+        return false()
+    return Certificate.application_id.in_(select(Application.id).where(Application.applicant_id == user.id))
+
+
+def certificate_clause(user):
+    """SQL condition on Certificate: every one for the city office, the auditor and the administrator; a winner's
+    own for a citizen; none for anybody else (the public verifies one code at a time on /zhengshu/)."""
+    if sees_everything(user):
+        return true()
+    return own_certificate_clause(user)
+
+
+def can_see_certificate(user, certificate) -> bool:
+    from app.models import Certificate
+
+    return certificate is not None and _row_matches(Certificate, certificate_clause(user), certificate.id)
+
+
+def is_own_certificate(user, certificate) -> bool:
+    from app.models import Certificate
+
+    return certificate is not None and _row_matches(Certificate, own_certificate_clause(user), certificate.id)
+
+
+class CertificateScopeFilter(_ClauseFilter):
+    clause = staticmethod(certificate_clause)

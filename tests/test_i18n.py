@@ -31,6 +31,7 @@ FAB_UI_WORDS = (
 # Latin tokens a Chinese page may show, each justified (keep this short: it is what the test lets through):
 ALLOWED_TOKENS = {
     "Excel", "xlsx",  # the spreadsheet product and file format the import asks for (导入模板 .xlsx)
+    "PDF",  # the file format of the 荣誉证书 downloads and the approval's decision (审核决定 PDF)
     "jpg", "png", "mp4", "AVC", "MB",  # file formats, codec and size unit the upload rules name (照片 jpg 或 png…)
     "IP",  # 来源 IP: the network term is what Chinese admin UIs write
     "English",  # the language menu names each language in itself (中文 / English), as every site does

@@ -194,10 +194,16 @@ RESOURCES = {
     "/review-assignments/": "review_assignment",
     "/api/v1/review_assignment/run/": "assign_round",
     "/api/v1/review_assignment/": "review_assignment",
+    "/certificates/": "certificate",
+    "/api/v1/certificate/": "certificate",
+    "/certificates/campaign/": "certificate_campaign",  # …/<campaign_id>.pdf: every certificate of a campaign
+    "/certificates/mine/": "my_certificate",  # …/<application_id>.pdf: the winner's own
 }
 # Routes with arguments that are not row ids.
 NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>",
-                 "/api/v1/my_application/<kind>"}  # photo or video of the caller's own application
+                 "/api/v1/my_application/<kind>",  # photo or video of the caller's own application
+                 # The public check of a certificate's code: anyone's, no row id (tests/views/test_certificates.py).
+                 "/zhengshu/<code>", "/api/v1/public/zhengshu/<code>"}
 
 
 def id_routes(app):
@@ -265,12 +271,30 @@ def targets(world, kind):
         return [(world["review_round"].id, set(), set())]
     if kind == "review_assignment":  # another expert's: the auditor reads the office's list, nobody else touches it
         return [(world["assignment_b"].id, auditor, set())]
+    if kind in ("certificate", "certificate_campaign", "my_certificate"):
+        # District B's certificate (another citizen's): the auditor reads it, the city office also revokes it; no
+        # clerk, expert or other citizen reaches it, nor its campaign's PDF.
+        certificate = certificate_of_b(world)
+        pk = {"certificate": certificate.id, "certificate_campaign": certificate.campaign_id,
+              "my_certificate": certificate.application_id}[kind]
+        return [(pk, set() if kind == "my_certificate" else auditor, set())]
     if kind == "submission":
         return [(world["submission_b"].id, auditor, set()), (world["submission_a2"].id, {"l1", "auditor"}, set())]
     if kind == "review_round":
         # The city office's: the auditor reads it (the score sheets only once the round is closed), nobody else.
         return [(world["review_round"].id, auditor, set())]
     return [(db.session.query(Role.id).filter(Role.name == roles.L1_CLERK).scalar(), set(), set())]
+
+
+def certificate_of_b(world):
+    """A certificate on district B's application, made once per test (certificates are not audited rows, so the
+    matrix's audit count stays as it was)."""
+    if "certificate_b" not in world:
+        from app import certificates
+
+        world["certificate_b"] = certificates.issue(world["submitted_b"])
+        db.session.commit()
+    return world["certificate_b"]
 
 
 def is_read(rule, method):
@@ -298,6 +322,7 @@ def url_for_rule(rule, pk) -> str:
         "kind": "photo",
         "name": ACTION_NAMES.get(rule.endpoint.split(".")[0], "no-such-action"),
         "filename": "export.csv",
+        "campaign_id": pk,
     }
     unknown = set(rule.arguments) - set(values)
     assert not unknown, f"{rule.rule}: fill {unknown} in url_for_rule"
@@ -381,6 +406,19 @@ def test_the_city_office_reaches_the_round_routes_of_the_matrix(app, world, monk
     auditor = factories.login(app.test_client(), world["auditor"])
     assert call(auditor, rules["/review-progress/<int:round_id>"], "GET", round_id).status_code == 200
     assert call(auditor, sheet, "GET", round_id).status_code == 302  # not before the round is closed
+
+
+def test_the_certificate_routes_of_the_matrix_answer_their_readers(app, world):
+    """The positive side of the certificate rows: the auditor reads them, the owner downloads their own."""
+    certificate = certificate_of_b(world)
+    auditor = factories.login(app.test_client(), world["auditor"])
+    for url in (f"/certificates/show/{certificate.id}", f"/certificates/print/{certificate.id}",
+                f"/certificates/pdf/{certificate.id}", f"/certificates/campaign/{certificate.campaign_id}.pdf"):
+        assert auditor.get(url).status_code == 200, url
+    owner = factories.login(app.test_client(), world["applicant_other"])
+    assert owner.get(f"/certificates/mine/{certificate.application_id}.pdf").status_code == 200
+    city = factories.login(app.test_client(), world["city"])
+    assert city.post(f"/certificates/revoke/{certificate.id}", data={"reason": "撤销"}).status_code == 302
 
 
 # --- choices offered by forms, filters and _info ---------------------------------------------------------------

@@ -11,7 +11,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
-from app import applications, media_intake, schedule, scoping, storage, workflow
+from app import applications, certificates, media_intake, schedule, scoping, storage, workflow
 from app.extensions import db
 from app.models import Application, ApplicationStatus, Stage, Unit, UnitCategory
 from app.models.application import DEEDS_MAX_CHARS
@@ -113,6 +113,7 @@ class CitizenApplicationView(BaseView):
             return self.render_template(
                 "citizen/application_detail.html", application=application, event_labels=workflow.labels(),
                 void_notice=workflow.void_notice(application), editing_closed=closed,
+                certificate=certificates.of_application(application),
             )
         if application is None and closed:
             return self.render_template("citizen/apply_closed.html", campaign=campaign, editing_closed=closed)

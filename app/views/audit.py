@@ -39,6 +39,7 @@ OBJECT_TYPES = {
     "expert_panel": _l("专家组"),
     "expert_conflict": _l("回避关系"),
     "review_assignment": _l("评审任务"),
+    "certificate": _l("荣誉证书"),
 }
 CHANGES = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 ACTIONS = {
@@ -64,6 +65,7 @@ ACTIONS = {
     "review.save": _l("暂存评审"),
     "review.submit": _l("提交评审"),
     "review.reopen": _l("重新打开评审"),
+    "certificate.revoke": _l("撤销荣誉证书"),  # app/certificates.py; detail: the reason
 }
 
 # Field labels per kind of object: the labels of the screens where those fields are edited, and a few of the
@@ -129,6 +131,7 @@ FIELD_LABELS = {
     "review_assignment": {"application_id": _l("申报人"), "from_expert": _l("原专家"), "to_expert": _l("改派给"),
                           "reason": _l("理由"), "replacement": _l("接替专家"), "scores": _l("各项评分"),
                           "total": _l("加权总分")},
+    "certificate": {"reason": _l("撤销理由")},
 }
 # The import of 专家 counts the experts it made, not exported rows.
 FIELD_LABELS["expert"]["rows"] = _l("导入人数")
