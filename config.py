@@ -107,3 +107,5 @@ RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
 RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
 AUTH_RATE_LIMITED = True
 AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
+# 公示异议 (/gongshi/yiyi/): lodging and looking up, per client address, POST only (app/__init__.py).
+OBJECTION_RATE_LIMIT = os.environ.get("OBJECTION_RATE_LIMIT", "5 per hour")

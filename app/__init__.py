@@ -93,6 +93,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.units import FirstLevelUnitView, SecondLevelUnitView
     from app.views.ranking import CandidateView, RankingView
     from app.api.ranking import RankingApi
+    from app.api.objections import ObjectionApi
+    from app.views.objections import ObjectionView
+    from app.views.objections_public import ObjectionPublicView
 
     campaigns = "Campaigns"
     appbuilder.add_view(
@@ -146,6 +149,12 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(ExpertReviewView, "MyReview", label=_l("我的评审"), icon="fa-pencil-square-o",
                         category=expert_review)
 
+    # 公示与表彰: the city office's objection register (异议处理); the public's pages are /gongshi/yiyi/.
+    appbuilder.add_view(
+        ObjectionView, "Objections", label=_l("异议处理"), icon="fa-comments", category="Publicity",
+        category_label=_l("公示与表彰"), category_icon="fa-bullhorn",
+    )
+
     appbuilder.add_view(
         AuditEventView, "AuditLog", label=_l("审计日志"), icon="fa-history", category="Audit",
         category_label=_l("审计"), category_icon="fa-eye",
@@ -162,6 +171,11 @@ def register_views(appbuilder: AppBuilder) -> None:
         if type(view).__name__ == "SecurityApi":
             limit(view.blueprint)
     appbuilder.add_view_no_menu(ApplicationFileView)
+    # 公示异议 from the public: its own count per address (lodging and looking up), POST only.
+    objection_form = appbuilder.add_view_no_menu(ObjectionPublicView)
+    appbuilder.sm.limiter.limit(lambda: current_app.config["OBJECTION_RATE_LIMIT"], methods=["POST"])(
+        objection_form.blueprint
+    )
 
     appbuilder.add_api(UnitApi)
     appbuilder.add_api(CampaignApi)
@@ -175,3 +189,4 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(ReviewRoundApi)
     appbuilder.add_api(RankingApi)
     appbuilder.add_api(ReviewAssignmentApi)
+    appbuilder.add_api(ObjectionApi)

@@ -232,3 +232,22 @@ def lookup(receipt_number: str, phone: str) -> Objection | None:
         .filter(Objection.receipt_number == receipt, Objection.objector_phone == mobile)
         .one_or_none()
     )
+
+
+def register_sheet(rows) -> tuple[list[tuple[str, int]], object]:
+    """异议登记 as Excel (app/exports.py write_table): one row per objection, the objector's contact included, for
+    the city office only (the caller has scoped the rows with scoping.objection_clause)."""
+    heads = [(_("回执编号"), 15), (_("提出时间"), 19), (_("候选人"), 10), (_("候选人推荐单位"), 24),
+             (_("异议人姓名"), 10), (_("异议人手机号码"), 13), (_("异议人工作单位或住址"), 24),
+             (_("异议的事实和理由"), 50), (_("办理状态"), 12), (_("核实结论"), 16), (_("办理结论或不予受理理由"), 40),
+             (_("办结时间"), 19)]
+
+    def cells():
+        for o in rows:
+            unit = o.application.unit
+            unit_name = "" if unit is None else (f"{unit.parent.name} · {unit.name}" if unit.parent else unit.name)
+            yield [o.receipt_number, o.lodged_at, o.application.name, unit_name, o.objector_name, o.objector_phone,
+                   o.objector_unit or "", o.facts, str(o.status_label), str(o.finding_label), o.conclusion or "",
+                   o.concluded_at]
+
+    return heads, cells()
