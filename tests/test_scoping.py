@@ -193,6 +193,9 @@ RESOURCES = {
     "/review-assignments/": "review_assignment",
     "/api/v1/review_assignment/run/": "assign_round",
     "/api/v1/review_assignment/": "review_assignment",
+    "/objections/withdraw/": "candidate",  # …/<application_id>: 撤销 a candidate during 公示
+    "/objections/": "objection",
+    "/api/v1/objection/": "objection",
 }
 # Routes with arguments that are not row ids.
 NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>",
@@ -264,12 +267,29 @@ def targets(world, kind):
         return [(world["review_round"].id, set(), set())]
     if kind == "review_assignment":  # another expert's: the auditor reads the office's list, nobody else touches it
         return [(world["assignment_b"].id, auditor, set())]
+    if kind in ("objection", "candidate"):
+        # An objection (the objector's name and phone in it) to a candidate of district B: the city office's only,
+        # not even the auditor reads it; nobody else withdraws the candidate.
+        objection = _objection(world)
+        return [(objection.id if kind == "objection" else objection.application_id, set(), set())]
     if kind == "submission":
         return [(world["submission_b"].id, auditor, set()), (world["submission_a2"].id, {"l1", "auditor"}, set())]
     if kind == "review_round":
         # The city office's: the auditor reads it (the score sheets only once the round is closed), nobody else.
         return [(world["review_round"].id, auditor, set())]
     return [(db.session.query(Role.id).filter(Role.name == roles.L1_CLERK).scalar(), set(), set())]
+
+
+def _objection(world):
+    if "objection" not in world:
+        # Made when first asked for, outside the audit log: the matrix counts the log's events before and after.
+        db.session.info["audit_suppressed"] = True
+        try:
+            candidate = factories.application(unit=world["b1"], campaign=world["campaign"], status="candidate")
+            world["objection"] = factories.objection(candidate, objector_name=person_name("objector"))
+        finally:
+            db.session.info.pop("audit_suppressed", None)
+    return world["objection"]
 
 
 def is_read(rule, method):
