@@ -115,3 +115,5 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
 # The public check of a certificate's code (/zhengshu/, /api/v1/public/zhengshu/) is rate limited per client address,
 # so that codes cannot be tried in bulk.
 CERTIFICATE_RATE_LIMIT = os.environ.get("CERTIFICATE_RATE_LIMIT", "30 per minute")
+# 公示异议 (/gongshi/yiyi/): lodging and looking up, per client address, POST only (app/__init__.py).
+OBJECTION_RATE_LIMIT = os.environ.get("OBJECTION_RATE_LIMIT", "5 per hour")

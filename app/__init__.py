@@ -97,6 +97,9 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.api.ranking import RankingApi
     from app.views.certificates import CertificateView, MyCertificateView, PublicCertificateView
     from app.api.certificates import CertificateApi, PublicCertificateApi
+    from app.api.objections import ObjectionApi
+    from app.views.objections import ObjectionView
+    from app.views.objections_public import ObjectionPublicView
 
     campaigns = "Campaigns"
     appbuilder.add_view(
@@ -150,12 +153,15 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(ExpertReviewView, "MyReview", label=_l("我的评审"), icon="fa-pencil-square-o",
                         category=expert_review)
 
-    # 公示与表彰: 荣誉证书 (app/views/certificates.py); the public check of a code on /zhengshu/ and its API.
+    # 公示与表彰: the city office's objection register (异议处理; the public's pages are /gongshi/yiyi/) and
+    # 荣誉证书 (the public check of a code is /zhengshu/).
     publicity = "Publicity"
     appbuilder.add_view(
-        CertificateView, "Certificates", label=_l("荣誉证书"), icon="fa-certificate", category=publicity,
+        ObjectionView, "Objections", label=_l("异议处理"), icon="fa-comments", category=publicity,
         category_label=_l("公示与表彰"), category_icon="fa-bullhorn",
     )
+    appbuilder.add_view(CertificateView, "Certificates", label=_l("荣誉证书"), icon="fa-certificate",
+                        category=publicity)
     appbuilder.add_view_no_menu(MyCertificateView)
 
     appbuilder.add_view(
@@ -181,6 +187,11 @@ def register_views(appbuilder: AppBuilder) -> None:
     certificate_limit = appbuilder.sm.limiter.limit(lambda: current_app.config["CERTIFICATE_RATE_LIMIT"])
     certificate_limit(appbuilder.add_view_no_menu(PublicCertificateView).blueprint)
     certificate_limit(appbuilder.add_api(PublicCertificateApi).blueprint)
+    # 公示异议 from the public: its own count per address (lodging and looking up), POST only.
+    objection_form = appbuilder.add_view_no_menu(ObjectionPublicView)
+    appbuilder.sm.limiter.limit(lambda: current_app.config["OBJECTION_RATE_LIMIT"], methods=["POST"])(
+        objection_form.blueprint
+    )
 
     appbuilder.add_api(UnitApi)
     appbuilder.add_api(CampaignApi)
@@ -196,3 +207,4 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(ReviewAssignmentApi)
     appbuilder.add_api(PublicApi)
     appbuilder.add_api(CertificateApi)
+    appbuilder.add_api(ObjectionApi)

@@ -18,6 +18,9 @@ def register_error_pages(app) -> None:
     def render(error: HTTPException):
         _ensure_user()
         title, message = messages[error.code]()
+        if error.code == 429 and request.path.startswith("/gongshi/yiyi"):
+            # The objection form's limit counts per hour (OBJECTION_RATE_LIMIT), not per minute.
+            message = _("同一网络地址短时间内提交次数太多，请一小时后再试；如有急事，请致电市学习办（见“联系我们”）。")
         if request.path.startswith("/api/"):
             return jsonify(message=message), error.code
         return render_template("error.html", title=title, message=message, appbuilder=app.appbuilder), error.code

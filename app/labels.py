@@ -128,3 +128,39 @@ CERTIFICATE = {
     "revoked_at": _l("撤销时间"),
     "revoked_reason": _l("撤销理由"),
 }
+
+# 公示异议 (app/objections.py): the objection register of the city office, its screens, export and REST API.
+OBJECTION = {
+    "id": _l("编号"),
+    "receipt_number": _l("回执编号"),
+    "campaign": _l("评选批次"),
+    "campaign_id": _l("评选批次编号"),
+    "application": _l("异议对象（候选人）"),
+    "application_id": _l("候选人报名编号"),
+    "application.name": _l("候选人"),
+    "candidate": _l("候选人"),
+    "candidate_unit": _l("候选人推荐单位"),
+    "objector_name": _l("异议人姓名"),
+    "objector_phone": _l("异议人手机号码"),
+    "objector_unit": _l("异议人工作单位或住址"),
+    "facts": _l("异议的事实和理由"),
+    "status": _l("办理状态"),
+    "status_label": _l("办理状态"),
+    "finding": _l("核实结论"),
+    "finding_label": _l("核实结论"),
+    "conclusion": _l("办理结论或不予受理理由"),
+    "lodged_at": _l("提出时间"),
+    "concluded_at": _l("办结时间"),
+    "updated_at": _l("更新时间"),
+    "events": _l("办理记录"),
+}
+
+# An objection's handling steps (objection_event).
+OBJECTION_EVENT = {
+    "at": _l("时间"),
+    "actor_name": _l("办理人"),
+    "action": _l("操作"),
+    "from_status": _l("原状态"),
+    "to_status": _l("新状态"),
+    "note": _l("说明"),
+}

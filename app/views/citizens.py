@@ -9,10 +9,12 @@ from flask_login import login_user
 from wtforms import PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from app import citizens, schedule
+from app import captcha, citizens, schedule
 from app.extensions import db
 from app.models import Stage
 from app.phones import PhoneError, normalize_mobile
+
+CAPTCHA = "register"  # app/captcha.py's purpose: its own image, apart from the objection form's
 
 
 def valid_mobile(form, field):
@@ -49,7 +51,7 @@ class CitizenRegisterView(BaseView):
             closed = str(refused)
         if request.method == "POST" and closed is None:
             # Every post uses up the image's answer, whatever else is wrong: one guess per picture.
-            captcha_ok = citizens.captcha_matches(form.captcha.data or "")
+            captcha_ok = captcha.matches(CAPTCHA, form.captcha.data or "")
             valid = form.validate_on_submit()
             if not captcha_ok:
                 form.captcha.errors = list(form.captcha.errors or []) + [_("验证码不正确，请看新图片重新输入")]
@@ -70,4 +72,4 @@ class CitizenRegisterView(BaseView):
 
     @expose("/captcha.png")
     def captcha(self):
-        return Response(citizens.new_captcha(), mimetype="image/png", headers={"Cache-Control": "no-store"})
+        return Response(captcha.new_image(CAPTCHA), mimetype="image/png", headers={"Cache-Control": "no-store"})

@@ -1,7 +1,7 @@
 """申报人注册 through HTTP: local captcha, immediate activation, sign-in by mobile number, the register window."""
 from datetime import datetime
 
-from app import citizens, clock, roles
+from app import captcha, clock, roles
 from app.extensions import db
 from app.models import Account, Stage
 from tests import factories
@@ -13,7 +13,7 @@ def _captcha(client, answer="ABCD"):
     """Ask for an image as a browser would, then pin its answer so the test can type it."""
     assert client.get("/register/captcha.png").headers["Content-Type"] == "image/png"
     with client.session_transaction() as session:
-        session["captcha_digest"] = citizens._digest(answer)
+        session[captcha.session_key("register")] = captcha.digest(answer)
     return answer
 
 
