@@ -93,6 +93,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.units import FirstLevelUnitView, SecondLevelUnitView
     from app.views.ranking import CandidateView, RankingView
     from app.api.ranking import RankingApi
+    from app.views.approval import ApprovalView
+    from app.api.approval import ApprovalApi
 
     campaigns = "Campaigns"
     appbuilder.add_view(
@@ -146,6 +148,12 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_view(ExpertReviewView, "MyReview", label=_l("我的评审"), icon="fa-pencil-square-o",
                         category=expert_review)
 
+    # 公示与表彰: 审核确定 records the leading group's decision and gives the official lists (app/views/approval.py).
+    appbuilder.add_view(
+        ApprovalView, "Approval", label=_l("审核确定"), icon="fa-gavel", category="Publicity",
+        category_label=_l("公示与表彰"), category_icon="fa-bullhorn",
+    )
+
     appbuilder.add_view(
         AuditEventView, "AuditLog", label=_l("审计日志"), icon="fa-history", category="Audit",
         category_label=_l("审计"), category_icon="fa-eye",
@@ -175,3 +183,4 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(ReviewRoundApi)
     appbuilder.add_api(RankingApi)
     appbuilder.add_api(ReviewAssignmentApi)
+    appbuilder.add_api(ApprovalApi)

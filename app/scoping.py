@@ -13,7 +13,16 @@ from sqlalchemy import and_, false, or_, select, true
 
 from app import roles
 from app.extensions import db
-from app.models import Account, Application, ApplicationStatus, Expert, Objection, ReviewAssignment, Unit
+from app.models import (
+    Account,
+    Application,
+    ApplicationStatus,
+    CampaignApproval,
+    Expert,
+    Objection,
+    ReviewAssignment,
+    Unit,
+)
 from app.models.application import L1_VISIBLE
 
 SEES_EVERYTHING = {roles.ADMIN, roles.CITY_OFFICE, roles.AUDITOR}
@@ -287,3 +296,14 @@ def can_see_objection(user, objection) -> bool:
 
 class ObjectionScopeFilter(_ClauseFilter):
     clause = staticmethod(objection_clause)
+
+
+# --- 审核确定 (the leading group's decision on a campaign's list) -----------------------------------------------
+
+def approval_clause(user):
+    """SQL condition on CampaignApproval: the city office's record, read by the auditor too (with its PDF)."""
+    return true() if sees_everything(user) else false()
+
+
+def can_see_approval(user, approval) -> bool:
+    return approval is not None and _row_matches(CampaignApproval, approval_clause(user), approval.id)
