@@ -100,3 +100,10 @@ def test_the_auditor_reads_and_nobody_else_records(app, world):
         assert client.get(f"/api/v1/approval/{campaign.id}").status_code == 403, role
         assert send(client, campaign).status_code == 403, role
     assert db.session.query(CampaignApproval).count() == 0
+
+
+def test_openapi_describes_the_approval(world):
+    spec = world["office"].get("/api/v1/_openapi").json
+    path = spec["paths"]["/api/v1/approval/{campaign_id}"]
+    assert set(path) >= {"get", "post"}
+    assert "multipart/form-data" in path["post"]["requestBody"]["content"]
