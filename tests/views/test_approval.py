@@ -241,3 +241,11 @@ def test_the_approval_is_audited_without_personal_data(world):
     assert ID_NUMBER not in repr(events[0].__dict__)
     statuses = {a.status for a in db.session.query(Application).filter(Application.campaign_id == world["campaign"].id)}
     assert statuses == {"winner", "featured_winner", "withdrawn"}
+
+
+def test_the_form_needs_its_csrf_token(app, world, csrf_on):
+    client = world["client"]
+    assert post(client, world["campaign"], decision_file=pdf_upload(), confirmed="1").status_code == 400
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/approval/").text).group(1)
+    response = post(client, world["campaign"], decision_file=pdf_upload(), confirmed="1", csrf_token=token)
+    assert response.status_code == 302 and approved() is not None
