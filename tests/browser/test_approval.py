@@ -18,6 +18,7 @@ from tests import factories
 from tests.browser.test_review import Flow
 
 NUMBER = "京学习办〔2026〕5号"
+SCREENSHOTS = "/tmp/approval-{step}.png"
 
 
 @pytest.fixture
@@ -69,6 +70,7 @@ def test_the_city_office_records_the_decision_with_date_picker_and_file_picker(w
     assert "请填写审核决定的文号" in page.inner_text("#document_number-help")
     assert page.input_value("#decided_on") == day.isoformat()
     assert page.inner_text("#held-file").strip() == "已上传：领导小组审核决定.pdf（可重新选择）"
+    page.screenshot(path=SCREENSHOTS.format(step="refused"), full_page=True)
 
     page.fill("#document_number", NUMBER)
     with page.expect_navigation():
@@ -76,6 +78,7 @@ def test_the_city_office_records_the_decision_with_date_picker_and_file_picker(w
     flow.check()
     confirm = page.inner_text("#approval-confirm")
     assert "审核确定后名单将公布，不能撤回" in confirm and NUMBER in confirm and "领导小组审核决定.pdf" in confirm
+    page.screenshot(path=SCREENSHOTS.format(step="confirm"), full_page=True)
     with page.expect_navigation():
         page.click("#confirm-approve")
     flow.check()
@@ -83,6 +86,7 @@ def test_the_city_office_records_the_decision_with_date_picker_and_file_picker(w
     assert page.inner_text("#record-by") == "市学习办 · 李娜"
     assert "首都市民学习之星 3 人（重点宣传 1 人）" in page.inner_text("body")
     assert page.locator("#approval-form").count() == 0
+    page.screenshot(path=SCREENSHOTS.format(step="decision"), full_page=True)
 
     db.session.expire_all()
     statuses = sorted(db.session.get(Application, a.id).status for a in world["picked"])
