@@ -100,6 +100,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.api.objections import ObjectionApi
     from app.views.objections import ObjectionView
     from app.views.objections_public import ObjectionPublicView
+    from app.views.approval import ApprovalView
+    from app.api.approval import ApprovalApi
 
     campaigns = "Campaigns"
     appbuilder.add_view(
@@ -160,6 +162,8 @@ def register_views(appbuilder: AppBuilder) -> None:
         ObjectionView, "Objections", label=_l("异议处理"), icon="fa-comments", category=publicity,
         category_label=_l("公示与表彰"), category_icon="fa-bullhorn",
     )
+    # 审核确定 records the leading group's decision and gives the official lists (app/views/approval.py).
+    appbuilder.add_view(ApprovalView, "Approval", label=_l("审核确定"), icon="fa-gavel", category=publicity)
     appbuilder.add_view(CertificateView, "Certificates", label=_l("荣誉证书"), icon="fa-certificate",
                         category=publicity)
     appbuilder.add_view_no_menu(MyCertificateView)
@@ -208,3 +212,4 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(PublicApi)
     appbuilder.add_api(CertificateApi)
     appbuilder.add_api(ObjectionApi)
+    appbuilder.add_api(ApprovalApi)

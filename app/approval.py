@@ -14,13 +14,24 @@ from pathlib import Path
 from flask_babel import gettext as _
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
-from sqlalchemy import func
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.exc import IntegrityError
 
 from app import audit, certificates, clock, scoping, storage, workflow
 from app.display import format_time
 from app.extensions import db
-from app.models import Application, ApplicationStatus, Campaign, CampaignApproval, Objection, PastWinner
+from app.models import (
+    Application,
+    ApplicationEvent,
+    ApplicationStatus,
+    Campaign,
+    CampaignApproval,
+    Objection,
+    PastWinner,
+    Unit,
+)
+from app.models.application import PUBLIC_CANDIDATES, WINNERS
 from app.models.publicity import OPEN_OBJECTION_STATUSES
 from app.workflow import WorkflowError
 
@@ -56,7 +67,7 @@ def receive_decision(stream, filename: str) -> HeldDecision:
     if message:
         path.unlink(missing_ok=True)
         raise _refuse("decision_file", message)
-    return HeldDecision(path, (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255] or "decision.pdf")
+    return HeldDecision(path, _original_name(filename))
 
 
 def pdf_problem(path: Path) -> str | None:
@@ -80,24 +91,63 @@ def held_decision(held: str, original_name: str) -> HeldDecision | None:
     if not held or not _HELD_NAME.match(held):
         return None
     path = storage.root() / "tmp" / held
-    return HeldDecision(path, original_name or "decision.pdf") if path.is_file() else None
+    if not path.is_file() or pdf_problem(path):  # gone (approved meanwhile), or not what receive_decision kept
+        return None
+    return HeldDecision(path, _original_name(original_name))
 
 
-def _document_number(text: str) -> str:
-    number = (text or "").strip()
+def _original_name(filename: str | None) -> str:
+    """The uploaded file's own name, without any folder a browser sent with it (shown and used for the download)."""
+    name = (filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1].strip()[:255]
+    return name or "decision.pdf"
+
+
+# What a date may look like when typed: 2026-07-20, 2026/7/20, 2026.7.20, full-width digits from a Chinese IME.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９－／．", "0123456789-/.")
+_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+
+
+def parse_date(value) -> date | None:
+    """A date, or the text of one (the form's and the REST API's decided_on); None when it is not one."""
+    if isinstance(value, date):
+        return value
+    match = _DATE.match((value or "").translate(_FULL_WIDTH).strip()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:  # 2026-02-30
+        return None
+
+
+def _field_errors(campaign: Campaign, decided_on, document_number, decision) -> tuple[dict, date | None, str]:
+    """Every field's problem at once (field -> Chinese message), with the date and the 文号 as they will be kept."""
+    errors = {}
+    day = parse_date(decided_on)
+    if day is None:
+        if isinstance(decided_on, str) and decided_on.strip():
+            errors["decided_on"] = _("日期应为“年-月-日”，例如 2018-07-20")
+        else:
+            errors["decided_on"] = _("请填写审核决定的日期")
+    elif day > clock.now().date():
+        errors["decided_on"] = _("审核决定的日期不能晚于今天")
+    else:
+        window = campaign.window("publicity")
+        if window is not None and window.ends_at is not None and day < window.ends_at.date():
+            errors["decided_on"] = _("审核决定在公示期结束后作出：日期不能早于 %(day)s",
+                                     day=window.ends_at.date().isoformat())
+    number = " ".join((document_number or "").split()) if isinstance(document_number, str) else ""
     if not number:
-        raise _refuse("document_number", _("请填写审核决定的文号，例如 京学习办〔2018〕5号"))
-    if len(number) > 50:
-        raise _refuse("document_number", _("文号不能超过 50 个字"))
-    return number
+        errors["document_number"] = _("请填写审核决定的文号，例如 京学习办〔2018〕5号")
+    elif len(number) > 50:
+        errors["document_number"] = _("文号不能超过 50 个字")
+    if decision is None or not decision.path.is_file():
+        errors["decision_file"] = _("请上传领导小组审核决定的 PDF 文件")
+    return errors, day, number
 
 
-def _decided_on(value) -> date:
-    if not isinstance(value, date):
-        raise _refuse("decided_on", _("请填写审核决定的日期"))
-    if value > clock.now().date():
-        raise _refuse("decided_on", _("审核决定的日期不能晚于今天"))
-    return value
+def _refuse_fields(errors: dict) -> WorkflowError:
+    return WorkflowError("；".join(errors.values()), errors=errors, status=422)
 
 
 def _lock(actor, campaign_id) -> Campaign:
@@ -147,18 +197,35 @@ def refusal(campaign: Campaign) -> str | None:
     return None
 
 
-def approve(actor, campaign_id: int, decided_on, document_number: str, decision: HeldDecision | None
+def check(actor, campaign_id: int, decided_on, document_number, decision: HeldDecision | None) -> None:
+    """What approve() would refuse, without doing anything: the form's confirm step asks this first. Raises the
+    same WorkflowError (403 not the office, 404, 409 with refusal()'s reason, 422 with every field's message)."""
+    if not scoping.is_city_office(actor):
+        raise WorkflowError(_("只有市学习办可以录入审核决定"), status=403)
+    usable_id = isinstance(campaign_id, int) and not isinstance(campaign_id, bool)
+    campaign = db.session.get(Campaign, campaign_id) if usable_id else None
+    if campaign is None:
+        raise WorkflowError(_("找不到该评选批次"), status=404)
+    why = refusal(campaign)
+    if why:
+        raise WorkflowError(why, status=409)
+    errors, _day, _number = _field_errors(campaign, decided_on, document_number, decision)
+    if errors:
+        raise _refuse_fields(errors)
+
+
+def approve(actor, campaign_id: int, decided_on, document_number, decision: HeldDecision | None
             ) -> CampaignApproval:
-    """Record the leading group's decision and make the candidates winners, in one transaction."""
+    """Record the leading group's decision and make the candidates winners, in one transaction. decided_on is a
+    date or its text (YYYY-MM-DD)."""
     try:
         campaign = _lock(actor, campaign_id)
         why = refusal(campaign)
         if why:
             raise WorkflowError(why, status=409)
-        decided_on = _decided_on(decided_on)
-        document_number = _document_number(document_number)
-        if decision is None or not decision.path.is_file():
-            raise _refuse("decision_file", _("请上传领导小组审核决定的 PDF 文件"))
+        errors, decided_on, document_number = _field_errors(campaign, decided_on, document_number, decision)
+        if errors:
+            raise _refuse_fields(errors)
         stored = storage.keep(decision.path, "decision", "pdf")
         winners = workflow.award(actor, campaign, _("领导小组审核确定（%(number)s）", number=document_number))
         featured = sum(1 for a in winners if a.status == S.FEATURED_WINNER.value)
@@ -198,3 +265,89 @@ def approval_of(campaign: Campaign | None) -> CampaignApproval | None:
     if campaign is None:
         return None
     return db.session.query(CampaignApproval).filter_by(campaign_id=campaign.id).one_or_none()
+
+
+# --- the official lists: 公示名单 (who was published, withdrawals marked) and the final list ---------------------
+
+# Everyone the public notice named: still candidates, withdrawn after an objection, or approved since.
+PUBLISHED = (*PUBLIC_CANDIDATES, S.WITHDRAWN, *WINNERS)
+_FEATURED = (S.FEATURED.value, S.FEATURED_WINNER.value)
+
+
+@dataclass
+class Listed:
+    """One person on an official list, in the list's order."""
+
+    application: Application
+    featured: bool
+    withdrawn: bool = False
+
+    @property
+    def unit_text(self) -> str:
+        """一级单位 · 二级单位."""
+        unit = self.application.unit
+        return unit.full_name if unit is not None else ""
+
+    @property
+    def work_text(self) -> str:
+        """工作单位及职务, as the notice prints it: "北京某研究院 工程师"."""
+        return " ".join(part for part in (self.application.work_unit, self.application.position) if part)
+
+
+def _listed(user, campaign: Campaign, statuses) -> list[Application]:
+    parent = aliased(Unit)
+    return db.session.scalars(
+        select(Application)
+        .join(Application.unit)
+        .outerjoin(parent, Unit.parent_id == parent.id)
+        .where(scoping.application_clause(user), Application.campaign_id == campaign.id,
+               Application.status.in_([s.value for s in statuses]))
+        .options(joinedload(Application.unit).joinedload(Unit.parent))
+        # The notice's order: by first-level unit, then second-level unit, as the units were set up (排名不分先后).
+        .order_by(parent.id, Unit.id, Application.id)
+    ).unique().all()
+
+
+def public_list(user, campaign: Campaign) -> list[Listed]:
+    """公示名单: everyone published for the notice, featured first, those withdrawn during 公示 last and marked
+    (their 重点宣传 as it was when withdrawn)."""
+    rows = _listed(user, campaign, PUBLISHED)
+    withdrawn_ids = [a.id for a in rows if a.status == S.WITHDRAWN.value]
+    was_featured = set(db.session.scalars(
+        select(ApplicationEvent.application_id)
+        .where(ApplicationEvent.application_id.in_(withdrawn_ids), ApplicationEvent.action == "withdraw",
+               ApplicationEvent.from_status == S.FEATURED.value)
+    )) if withdrawn_ids else set()
+    listed = [Listed(a, a.status in _FEATURED or a.id in was_featured, a.status == S.WITHDRAWN.value) for a in rows]
+    listed.sort(key=lambda item: (item.withdrawn, not item.featured))  # stable: the units' order within each part
+    return listed
+
+
+def final_list(user, campaign: Campaign) -> list[Listed]:
+    """The approved list (首都市民学习之星), the 重点宣传 first; empty before 审核确定."""
+    listed = [Listed(a, a.status in _FEATURED) for a in _listed(user, campaign, WINNERS)]
+    listed.sort(key=lambda item: not item.featured)
+    return listed
+
+
+def counts(campaign: Campaign) -> dict[str, int]:
+    """How many are on the campaign's lists now: 拟评选 (重点宣传 included) and 重点宣传, 公示后撤销, and the winners."""
+    by_status = dict(
+        db.session.query(Application.status, func.count(Application.id))
+        .filter(Application.campaign_id == campaign.id, Application.status.in_([s.value for s in PUBLISHED]))
+        .group_by(Application.status)
+        .all()
+    )
+    return {
+        "candidates": by_status.get(S.CANDIDATE.value, 0) + by_status.get(S.FEATURED.value, 0),
+        "featured": by_status.get(S.FEATURED.value, 0),
+        "withdrawn": by_status.get(S.WITHDRAWN.value, 0),
+        "winners": by_status.get(S.WINNER.value, 0) + by_status.get(S.FEATURED_WINNER.value, 0),
+        "featured_winners": by_status.get(S.FEATURED_WINNER.value, 0),
+    }
+
+
+def recorder_label(approval: CampaignApproval) -> str:
+    """Who recorded the decision: "市学习办 · 李娜" (the account's name now), else the user name recorded."""
+    account = approval.recorded_by
+    return account.acting_label() if account is not None else approval.recorded_by_name

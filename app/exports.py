@@ -468,3 +468,25 @@ def candidate_sheet(candidates) -> tuple[list[tuple[str, int]], Iterator[list]]:
                    c.rank if c.rank is not None else _("无评分"), c.mean, c.z, c.candidate_reason, c.feature_reason]
 
     return heads, cells()
+
+
+# --- the official lists of 公示 and 审核确定 (app/approval.py: public_list, final_list) ----------------------------
+
+
+def official_list_sheet(listed, *, marks_withdrawn: bool) -> tuple[list[tuple[str, int]], Iterator[list]]:
+    """公示名单 / 首都市民学习之星名单 as the announcement prints them: no ID number, phone, address or birth date.
+    With `marks_withdrawn` a 备注 column says who was withdrawn after the notice."""
+    heads = [(_("序号"), 6), (_("姓名"), 10), (_("性别"), 5), (_("单位"), 28), (_("工作单位及职务"), 36),
+             (_("重点宣传"), 8)]
+    if marks_withdrawn:
+        heads.append((_("备注"), 14))
+
+    def cells():
+        for n, item in enumerate(listed, start=1):
+            a = item.application
+            row = [n, a.name, a.gender_label, item.unit_text, item.work_text, item.featured]
+            if marks_withdrawn:
+                row.append(_("公示后撤销") if item.withdrawn else "")
+            yield row
+
+    return heads, cells()

@@ -350,3 +350,12 @@ def is_own_certificate(user, certificate) -> bool:
 
 class CertificateScopeFilter(_ClauseFilter):
     clause = staticmethod(certificate_clause)
+# --- 审核确定 (the leading group's decision on a campaign's list) -----------------------------------------------
+
+def approval_clause(user):
+    """SQL condition on CampaignApproval: the city office's record, read by the auditor too (with its PDF)."""
+    return true() if sees_everything(user) else false()
+
+
+def can_see_approval(user, approval) -> bool:
+    return approval is not None and _row_matches(CampaignApproval, approval_clause(user), approval.id)

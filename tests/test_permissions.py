@@ -50,7 +50,7 @@ def test_rows_are_the_menus_screens_with_their_labels_and_the_actions_their_view
     rows = {screen.label: screen for screen in permissions.screens()}
     assert list(rows) == ["评选批次", "时间安排", "历届学习之星", "推荐名额", "我的报名", "报名信息", "提交情况",
                           "一级单位", "二级单位", "单位账号", "专家", "专家组", "回避关系", "评审设置", "评审分配", "评审进度", "评审记录", "评审排名", "拟评选名单", "我的评审",
-                          "异议处理", "荣誉证书", "审计日志"]
+                          "异议处理", "审核确定", "荣誉证书", "审计日志"]
     actions = {label: [cell.action for cell in screen.cells] for label, screen in rows.items()}
     assert actions["报名信息"] == ["menu_access", "can_read", "can_decide"]
     assert actions["单位账号"] == ["menu_access", "can_read", "can_write", "reset_password"]
@@ -68,6 +68,9 @@ def test_rows_are_the_menus_screens_with_their_labels_and_the_actions_their_view
     # 公示与表彰 → 异议处理: reading the register (and its export), handling and withdrawing are writing.
     assert actions["异议处理"] == ["menu_access", "can_read", "can_write"]
     assert rows["异议处理"].category_label == "公示与表彰"
+    # 公示与表彰 → 审核确定: reading the decision and the official lists; recording the decision is writing.
+    assert actions["审核确定"] == ["menu_access", "can_read", "can_write"]
+    assert rows["审核确定"].category_label == "公示与表彰"
     # 评审进度: reading it (and its score sheets) apart from reminding experts and closing a round.
     assert actions["评审进度"] == ["menu_access", "can_read", "can_write"]
     assert rows["评审进度"].category_label == "专家评审"

@@ -2,6 +2,7 @@
 takes an id, tried with another unit's ids."""
 import io
 import re
+from datetime import date
 
 import pytest
 
@@ -68,7 +69,17 @@ def world():
     expert_row = factories.expert(username="expert-row", first_name=person_name("expert_row"))
     expert_panel = factories.panel(review_round, [expert_row], [b])
     expert_conflict = factories.conflict(expert_row, unit=b)
-    return {"expert_row": expert_row, "expert_panel": expert_panel, "expert_conflict": expert_conflict,
+    # 审核确定 of the campaign, with its PDF (the city office's record; the auditor reads it).
+    from app import storage
+    from app.models import CampaignApproval
+    from tests.test_approval import decision_pdf
+
+    approval = CampaignApproval(campaign=campaign, decided_on=date(2026, 7, 20),
+                                document_number="京学习办〔2026〕5号", recorded_by_name="city", winners=0, featured=0,
+                                decision_file=storage.store_bytes(decision_pdf(), "decision", "pdf"))
+    db.session.add(approval)
+    db.session.commit()
+    return {"approval": approval, "expert_row": expert_row, "expert_panel": expert_panel, "expert_conflict": expert_conflict,
             "a": a, "a1": a1, "a2": a2, "b": b, "b1": b1, "campaign": campaign, "submitted_b": submitted_b,
             "review_round": review_round, "assignment_b": assignment_b, "expert_b": other_expert, "submitted_a2": submitted_a2, "draft_a": draft_a, "winner": winner, "quota": quota,
             "submission_b": submission_b, "submission_a2": submission_a2, "foreign_assignment": foreign_assignment,
@@ -201,6 +212,8 @@ RESOURCES = {
     "/objections/withdraw/": "candidate",  # …/<application_id>: 撤销 a candidate during 公示
     "/objections/": "objection",
     "/api/v1/objection/": "objection",
+    "/approval/": "approval_campaign",  # /approval/decision/<campaign_id>.pdf
+    "/api/v1/approval/": "approval_campaign",
 }
 # Routes with arguments that are not row ids.
 NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>",
@@ -288,6 +301,9 @@ def targets(world, kind):
         return [(objection.id if kind == "objection" else objection.application_id, set(), set())]
     if kind == "submission":
         return [(world["submission_b"].id, auditor, set()), (world["submission_a2"].id, {"l1", "auditor"}, set())]
+    if kind == "approval_campaign":
+        # 审核确定 of the campaign (approved, so that its PDF exists): the city office's; the auditor reads it.
+        return [(world["approval"].campaign_id, auditor, set())]
     if kind == "review_round":
         # The city office's: the auditor reads it (the score sheets only once the round is closed), nobody else.
         return [(world["review_round"].id, auditor, set())]
@@ -336,6 +352,7 @@ def url_for_rule(rule, pk) -> str:
         # The expert of a round's score sheet: the one expert of the world (its round is the pk's).
         "expert_id": EXPERT_ID.get("id", pk),
         "assignment_id": pk,
+        "campaign_id": pk,
         "message_id": pk,
         "kind": "photo",
         "name": ACTION_NAMES.get(rule.endpoint.split(".")[0], "no-such-action"),
@@ -409,6 +426,18 @@ def test_the_city_office_and_the_auditor_reach_files_and_print_forms(app, world,
     assert call(client, rule, "GET", application_id).status_code == 200
     for other in ("l2", "l1"):  # the district's clerks: not theirs
         assert call(factories.login(app.test_client(), world[other]), rule, "GET", application_id).status_code == 404
+
+
+@pytest.mark.parametrize("actor", ["city", "auditor"])
+def test_the_city_office_and_the_auditor_reach_the_approval_routes_of_the_matrix(app, world, actor):
+    """The positive side of the approval_campaign rows: the decision's PDF and the REST state, by the same rules."""
+    client = factories.login(app.test_client(), world[actor])
+    rules = {(rule.rule, method): rule for rule, method in id_routes(app) if "approval" in rule.rule}
+    campaign_id = world["approval"].campaign_id
+    pdf = call(client, rules[("/approval/decision/<int:campaign_id>.pdf", "GET")], "GET", campaign_id)
+    assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
+    state = call(client, rules[("/api/v1/approval/<int:campaign_id>", "GET")], "GET", campaign_id)
+    assert state.status_code == 200 and state.json["decision"]["document_number"] == "京学习办〔2026〕5号"
 
 
 def test_the_city_office_reaches_the_round_routes_of_the_matrix(app, world, monkeypatch):

@@ -1,4 +1,5 @@
-"""Form fields the portal's forms share: a date-time typed as 2027-01-06 23:59:59 or picked from a Chinese calendar.
+"""Form fields the portal's forms share: a date-time typed as 2027-01-06 23:59:59 or picked from a Chinese calendar
+(and, with `picker(..., date_only=True)`, a day such as 审核确定's decision date).
 
 FAB renders DateTime columns with bootstrap-datepicker, which is English, picks days without a time and overwrites
 what was typed on Tab, Esc or Enter. Every DateTime column in a portal form gets this field instead (see
@@ -17,6 +18,7 @@ from wtforms.widgets import html_params
 
 FORMAT = "%Y-%m-%d %H:%M:%S"
 EXAMPLE = "2027-01-06 23:59:59"
+DATE_EXAMPLE = "2018-07-20"
 
 # What people type besides the canonical form: full-width digits and punctuation from a Chinese input method,
 # slashes or dots between date parts, "T" as datetime-local and ISO write it.
@@ -65,29 +67,40 @@ class DateTimePickerWidget:
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
         kwargs["name"] = kwargs.pop("name_", None) or kwargs.get("name") or field.name  # FAB's search form: name_
-        text = field._value()
-        params = html_params(
-            type="text",
-            value=text,
-            placeholder=_("例如 %(example)s", example=EXAMPLE),
-            autocomplete="off",
-            maxlength=30,
-            **{"class": "form-control", "aria-invalid": "true" if field.errors else "false", **kwargs},
-        )
-        button = html_params(
-            type="button",
-            title=_("选择日期和时间"),
-            **{"class": "btn btn-default dt-open", "aria-label": _("选择日期和时间"), "aria-haspopup": "dialog",
-               "aria-expanded": "false"},
-        )
-        texts = html_params(**{"data-texts": json.dumps(picker_texts(), ensure_ascii=False),
-                               "data-locale": picker_locale()})
-        return Markup(
-            f'<div class="input-group dt-field" data-dt-field {texts}>'
-            f"<input {params}>"
-            f'<span class="input-group-btn"><button {button}><i class="fa fa-calendar"></i></button></span>'
-            "</div>"
-        )
+        kwargs.setdefault("aria-invalid", "true" if field.errors else "false")
+        return picker(field._value(), **kwargs)
+
+
+def picker(text: str, date_only: bool = False, **kwargs) -> Markup:
+    """The field's HTML: its text box (name, id and other attributes from kwargs) and the calendar button. With
+    `date_only` a day without a time (2018-07-20): the calendar then picks a day and closes."""
+    example = DATE_EXAMPLE if date_only else EXAMPLE
+    label = _("选择日期") if date_only else _("选择日期和时间")
+    params = html_params(
+        type="text",
+        value=text,
+        placeholder=_("例如 %(example)s", example=example),
+        autocomplete="off",
+        maxlength=30,
+        **{"class": "form-control", "aria-invalid": "false", **kwargs},
+    )
+    button = html_params(
+        type="button",
+        title=label,
+        **{"class": "btn btn-default dt-open", "aria-label": label, "aria-haspopup": "dialog",
+           "aria-expanded": "false"},
+    )
+    texts = picker_texts()
+    if date_only:
+        texts.update(open=label, invalid=_("请按“年-月-日”填写，例如 %(example)s", example=DATE_EXAMPLE))
+    data = html_params(**{"data-texts": json.dumps(texts, ensure_ascii=False), "data-locale": picker_locale(),
+                          "data-mode": "date" if date_only else "datetime"})
+    return Markup(
+        f'<div class="input-group dt-field" data-dt-field {data}>'
+        f"<input {params}>"
+        f'<span class="input-group-btn"><button {button}><i class="fa fa-calendar"></i></button></span>'
+        "</div>"
+    )
 
 
 class BeijingDateTimeField(Field):

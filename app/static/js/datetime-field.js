@@ -17,20 +17,23 @@
 
   var FORMAT = "Y-m-d H:i:S";
   var PATTERN = /^(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2}):(\d{1,2}):(\d{1,2})$/;
+  // A date-only field (data-mode="date", e.g. 审核确定's decision date): 2018-07-20, the calendar without a time.
+  var DATE_FORMAT = "Y-m-d";
+  var DATE_PATTERN = /^(\d{4})-(\d{1,2})-(\d{1,2})$/;
   var FULL_WIDTH = "０１２３４５６７８９：－／．　";
   var HALF_WIDTH = "0123456789:-/. ";
 
   // What the server reads (app/views/fields.py parse): the same forms, so the hint and the server agree.
-  function parse(text) {
+  function parse(text, dateOnly) {
     var plain = "";
     for (var i = 0; i < text.length; i++) {
       var at = FULL_WIDTH.indexOf(text.charAt(i));
       plain += at >= 0 ? HALF_WIDTH.charAt(at) : text.charAt(i);
     }
     plain = plain.trim().replace(/(\d)[\/.](?=\d)/g, "$1-").replace(/\s+/g, " ");
-    var m = PATTERN.exec(plain);
+    var m = (dateOnly ? DATE_PATTERN : PATTERN).exec(plain);
     if (!m) return null;
-    var y = +m[1], mo = +m[2], d = +m[3], h = +m[4], mi = +m[5], s = +m[6];
+    var y = +m[1], mo = +m[2], d = +m[3], h = +(m[4] || 0), mi = +(m[5] || 0), s = +(m[6] || 0);
     var date = new Date(y, mo - 1, d, h, mi, s);
     if (date.getMonth() !== mo - 1 || date.getDate() !== d || h > 23 || mi > 59 || s > 59) return null;
     return date;
@@ -40,12 +43,16 @@
     return JSON.parse(root.getAttribute("data-texts"));
   }
 
+  function isDateOnly(root) {
+    return root.getAttribute("data-mode") === "date";
+  }
+
   // While typing nothing happens; on leaving the box, a value that is not a date and time says so next to it,
   // and stays as typed (the server says the same on saving).
   function hint(root) {
     var input = root.querySelector("input.form-control");
     var note = root.parentNode.querySelector(".dt-hint");
-    var bad = input.value.trim() !== "" && parse(input.value) === null;
+    var bad = input.value.trim() !== "" && parse(input.value, isDateOnly(root)) === null;
     root.parentNode.classList.toggle("has-error", bad);
     input.setAttribute("aria-invalid", bad ? "true" : "false");
     if (bad && !note) {
@@ -64,6 +71,7 @@
     var button = root.querySelector(".dt-open");
     var texts = textsOf(root);
     var english = root.getAttribute("data-locale") === "en";
+    var dateOnly = isDateOnly(root);
     var locale = Object.assign({}, english ? flatpickr.l10ns.default : flatpickr.l10ns.zh, {
       firstDayOfWeek: 1,
       hourAriaLabel: texts.hour,
@@ -85,10 +93,10 @@
     };
     var calendar = flatpickr(host, {
       locale: locale,
-      dateFormat: FORMAT,
+      dateFormat: dateOnly ? DATE_FORMAT : FORMAT,
       ariaDateFormat: english ? "F j, Y" : "Y年n月j日",
-      enableTime: true,
-      enableSeconds: true,
+      enableTime: !dateOnly,
+      enableSeconds: !dateOnly,
       time_24hr: true,
       // Typing goes to the text box, not here: with allowInput flatpickr re-reads its own input on every click
       // outside the calendar and resets the hour/minute/second boxes from it, dropping a time just typed there.
@@ -116,7 +124,7 @@
     });
     host.hidden = true;  // flatpickr turns it into a text input: it stays out of sight and out of the tab order
     host.tabIndex = -1;
-    calendar.secondElement.setAttribute("aria-label", texts.second);
+    if (calendar.secondElement) calendar.secondElement.setAttribute("aria-label", texts.second);
     calendar.prevMonthNav.setAttribute("aria-label", texts.previous);
     calendar.prevMonthNav.setAttribute("title", texts.previous);
     calendar.nextMonthNav.setAttribute("aria-label", texts.next);
@@ -124,7 +132,7 @@
     calendar.calendarContainer.setAttribute("role", "dialog");
     calendar.calendarContainer.setAttribute("aria-label", texts.open);
     calendar.openOn = function () {
-      var value = parse(input.value);
+      var value = parse(input.value, dateOnly);
       if (value) calendar.setDate(value, false);
       else calendar.clear(false);
       opened = host.value;
