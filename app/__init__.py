@@ -93,6 +93,10 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.units import FirstLevelUnitView, SecondLevelUnitView
     from app.views.ranking import CandidateView, RankingView
     from app.api.ranking import RankingApi
+    from app.views.dashboard import DashboardView
+
+    # 工作台: first in the menu, the staff's page after sign-in (app/security.py).
+    appbuilder.add_view(DashboardView, "Dashboard", label=_l("工作台"), icon="fa-tachometer")
 
     campaigns = "Campaigns"
     appbuilder.add_view(
