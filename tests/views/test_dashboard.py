@@ -120,8 +120,10 @@ def test_signing_in_to_a_page_asked_for_still_goes_there(app, world):
     assert urlsplit(response.location).path == "/applications/list/"
 
 
-def test_the_menu_opens_with_the_dashboard(app, world):
-    page = factories.login(app.test_client(), world.l2).get("/dashboard/").text
+@pytest.mark.parametrize("who", ["city", "l2"])
+def test_the_menu_opens_with_the_dashboard(app, world, who):
+    page = factories.login(app.test_client(), getattr(world, who)).get("/dashboard/").text
     menu = page[page.index('class="nav navbar-nav"'):]
+    first_item = menu[:menu.index("</a>")]
+    assert "fa-tachometer" in first_item and "工作台" in first_item
     assert menu.index("工作台") < menu.index("评审推荐")
-    assert "fa-tachometer" in menu
