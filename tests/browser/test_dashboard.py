@@ -60,6 +60,13 @@ def test_the_city_office_lands_on_the_dashboard_with_its_four_charts(world, page
         page.click("#dashboard-stage-table tr:has-text('拟评选（重点宣传）') a")
     assert urlsplit(page.url).path == "/applications/list/"
     assert RECORD_COUNT.search(page.content()).group(1) == "1"
+    # A stage's total opens the list filtered on several statuses ("in"): 公示 3.
+    page.go_back()
+    problems, _responses = watch(page)
+    with page.expect_navigation():
+        page.click("#dashboard-stage-table tr:has(th:text-is('公示')) a")
+    assert RECORD_COUNT.search(page.content()).group(1) == "3"
+    assert problems == []
 
 
 def test_a_first_level_clerk_sees_its_streets_charts(world, page, requested_urls, live_server):
