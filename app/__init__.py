@@ -102,6 +102,13 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.objections_public import ObjectionPublicView
     from app.views.approval import ApprovalView
     from app.api.approval import ApprovalApi
+    from app.views.dashboard import DashboardView
+
+    # 工作台: first in the menu (before FAB's own 用户权限, added before these), the staff's page after sign-in
+    # (app/security.py).
+    appbuilder.add_view(DashboardView, "Dashboard", label=_l("工作台"), icon="fa-tachometer")
+    menu = appbuilder.menu.get_list()
+    menu.insert(0, menu.pop(next(i for i, item in enumerate(menu) if item.name == "Dashboard")))
 
     campaigns = "Campaigns"
     appbuilder.add_view(

@@ -75,7 +75,7 @@ class TokenRequestsGetNoCookie(SecureCookieSessionInterface):
 
 class PortalAuthDBView(AuthDBView):
     """FAB's sign-in; a citizen signing in with nowhere else to go lands on 我的报名, where its state is, and an
-    expert on 我的评审, their to-do list."""
+    expert on 我的评审, their to-do list, the staff (city office, auditor, unit clerks) on 工作台."""
 
     @expose("/login/", methods=["GET", "POST"])
     @no_cache
@@ -90,6 +90,8 @@ class PortalAuthDBView(AuthDBView):
                 return redirect(url_for("CitizenApplicationView.edit"))
             if roles.EXPERT in names:
                 return redirect(url_for("ExpertReviewView.todo"))  # 我的评审: the to-do list
+            if self.appbuilder.sm.has_access("can_read", "Dashboard"):
+                return redirect(url_for("DashboardView.index"))  # 工作台: the staff's progress at a glance
         return response
 
 

@@ -809,3 +809,27 @@ def test_the_parent_filter_of_the_street_list_offers_the_parents_each_user_may_s
     for name, stray in strays.items():
         assert choices(stray) == set(), name
     assert choices(AnonymousUserMixin()) == set()
+
+
+# --- 工作台 (/dashboard/): figures of the user's scope only --------------------------------------------------------
+
+@pytest.mark.parametrize("actor", ["l1", "l2"])
+def test_the_dashboard_names_no_unit_or_person_outside_the_scope(app, world, actor):
+    page = factories.login(app.test_client(), world[actor]).get("/dashboard/")
+    assert page.status_code == 200
+    leaks = [name for name in foreign_names(world, actor) if name in page.text]
+    assert leaks == []
+    assert "中关村街道" in page.text
+
+
+@pytest.mark.parametrize("actor", ["city", "auditor"])
+def test_the_dashboard_of_the_city_office_and_the_auditor_covers_every_district(app, world, actor):
+    page = factories.login(app.test_client(), world[actor]).get("/dashboard/").text
+    assert "海淀区" in page and "朝阳区" in page
+    assert ("dashboard-objections" in page) == (actor == "city")  # objections name their objector: the office's
+
+
+@pytest.mark.parametrize("actor", ["expert", "applicant", "applicant_other"])
+def test_experts_and_citizens_have_no_dashboard(app, world, actor):
+    response = factories.login(app.test_client(), world[actor]).get("/dashboard/")
+    assert response.status_code in (302, 403) and "dashboard-data" not in response.text

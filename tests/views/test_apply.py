@@ -307,12 +307,12 @@ def test_the_page_says_when_applications_are_closed(citizen):
 # --- the citizen's path: landing, prefill, print, the end of 在线报名, 过期无效 explained ------------------------------
 
 
-def test_a_citizen_signing_in_lands_on_my_application_and_a_clerk_on_the_home_page(app, citizen):
+def test_a_citizen_signing_in_lands_on_my_application_and_a_clerk_on_the_dashboard(app, citizen):
     response = app.test_client().post("/login/", data={"username": "13911588771", "password": factories.PASSWORD})
     assert response.status_code == 302 and response.location == "/apply/"
     clerk = factories.account(roles.L2_CLERK, unit=citizen["street"])
     response = app.test_client().post("/login/", data={"username": clerk.username, "password": factories.PASSWORD})
-    assert response.location == "/"
+    assert response.location == "/dashboard/"  # 工作台 (tests/views/test_dashboard.py)
     # A destination asked for is kept.
     response = app.test_client().post("/login/?next=/contact/", data={"username": "13911588771",
                                                                      "password": factories.PASSWORD})
