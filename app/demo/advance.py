@@ -237,11 +237,20 @@ def _score(campaign: Campaign, stage: Stage, say) -> None:
     # Read once: every save commits, which expires what the session holds.
     criteria = [(c.id, c.max_score) for c in review_round.criteria]
     accounts = {}
-    for assignment_id, application_id, expert_id, account_id in todo:
-        account = accounts.get(account_id) or accounts.setdefault(account_id, db.session.get(Account, account_id))
-        values, comment = _scores(stage.value, criteria, application_id, expert_id)
-        with acting_as(account):
-            scoring.save(account, assignment_id, values, comment, submit=True)
+    # The demo is the only writer while it scores: what each save read (the expert's account and roles, the round,
+    # its rubric and schedule) need not be read again after every commit. The assignment itself is always re-read
+    # under its lock (scoring._locked).
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        for assignment_id, application_id, expert_id, account_id in todo:
+            account = accounts.get(account_id) or accounts.setdefault(account_id, db.session.get(Account, account_id))
+            values, comment = _scores(stage.value, criteria, application_id, expert_id)
+            with acting_as(account):
+                scoring.save(account, assignment_id, values, comment, submit=True)
+    finally:
+        session.expire_on_commit = True
+        session.expire_all()
     say(f"{stage.label}评分：{len(accounts)} 位专家各自提交评分 {len(todo)} 份"
         f"（{time.perf_counter() - started:.1f} 秒）")
 
