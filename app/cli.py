@@ -132,6 +132,7 @@ def generate_demo(n_applications, n_experts, campaign_name, force):
     for username, name, employer, panel in made.experts:
         click.echo(f"  {username:12} {name:6} {employer}  {panel}")
     click.echo("下一步：flask campaign open-stage initial_review（使专家初审开放），市学习办在「专家评审 → 评审分配」点「自动分配」。")
+    click.echo("或者一步到位：flask demo advance final_review / publicity / approval（经初审、复审直到公示或审核确定）。")
 
 
 @demo_cli.command("advance")
