@@ -56,6 +56,16 @@ def open_stage(key):
             f"{window.stage:15} {schedule.format_time(window.starts_at)} – {schedule.format_time(window.ends_at)}"
             f"  {'OPEN' if window.is_open() else ''}"
         )
+    if key == Stage.PUBLICITY.value and not _has_candidates(campaign):
+        click.echo("本批次还没有拟评选人选；演示可运行 flask demo advance publicity（经初审、复审选出拟评选名单）")
+
+
+def _has_candidates(campaign) -> bool:
+    from app.models import Application, ApplicationStatus as S
+
+    listed = (S.CANDIDATE.value, S.FEATURED.value, S.WINNER.value, S.FEATURED_WINNER.value)
+    return db.session.query(Application.id).filter(Application.campaign_id == campaign.id,
+                                                   Application.status.in_(listed)).first() is not None
 
 
 @campaign_cli.command("show")
@@ -122,6 +132,32 @@ def generate_demo(n_applications, n_experts, campaign_name, force):
     for username, name, employer, panel in made.experts:
         click.echo(f"  {username:12} {name:6} {employer}  {panel}")
     click.echo("下一步：flask campaign open-stage initial_review（使专家初审开放），市学习办在「专家评审 → 评审分配」点「自动分配」。")
+    click.echo("或者一步到位：flask demo advance final_review / publicity / approval（经初审、复审直到公示或审核确定）。")
+
+
+@demo_cli.command("advance")
+@click.argument("stage", type=click.Choice(["initial_review", "final_review", "publicity", "approval"]))
+@click.option("--applications", "n_applications", type=click.IntRange(min=1), default=None,
+              help="Top the campaign up to this many reported applications first (default: 1.5 × winner_quota).")
+def advance_demo(stage, n_applications):
+    """Bring the current campaign to STAGE at once: 初审 open and assigned, 复审 open and assigned, 公示 with the
+    candidates, or 审核确定 with winners and certificates; through the portal's own commands. Refused in production."""
+    from app.demo.advance import AdvanceError, advance, where_to_look
+    from app.workflow import WorkflowError
+
+    if current_app.config.get("APP_ENV") == "production":
+        raise click.ClickException("APP_ENV=production: the demo is never advanced in production")
+    try:
+        done = advance(stage, n_applications)
+    except (AdvanceError, WorkflowError) as refused:
+        db.session.rollback()
+        raise click.ClickException(str(refused)) from refused
+    click.echo(f"评选批次「{done.campaign.name}」推进到「{Stage(stage).label}」：")
+    for line in done.lines:
+        click.echo(f"  {line}")
+    click.echo(f"用时 {done.seconds:.1f} 秒。可以打开：")
+    for line in where_to_look(stage, current_app.config["DEMO_PASSWORD"]):
+        click.echo(f"  {line}")
 
 
 @demo_cli.command("accounts")
