@@ -54,7 +54,7 @@ class ObjectionView(PortalModelView):
     label_columns = {**labels.OBJECTION}
     list_columns = ["receipt_number", "candidate", "candidate_unit", "lodged_at", "status_label", "finding_label"]
     # status: FAB's filters of a String column are (starts with, ends with, contains, equal, …): ?_flt_3_status=.
-    search_columns = ["status", "receipt_number", "finding", "lodged_at"]
+    search_columns = ["status", "campaign", "receipt_number", "finding", "lodged_at"]
     page_size = 50
 
     def render_template(self, template, **kwargs):
