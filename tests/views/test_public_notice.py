@@ -77,10 +77,17 @@ def assert_clean(text: str, world, where: str) -> None:
 
 
 def fetch_all(client, world) -> dict[str, bytes]:
-    """Every public page, both APIs and every photo they name: {url: body}."""
+    """Every public page (the notice, the objection form that names the candidates, the final list, each
+    certificate's check), the public APIs and every photo they name: {url: body}."""
+    from app.models import Certificate
+
     bodies = {}
-    for url in ("/", "/gongshi", "/gongshi/", "/gongshi?q=海淀", "/mingdan", "/api/v1/public/gongshi",
-                "/api/v1/public/mingdan", "/api/v1/public/gongshi?q=王"):
+    pages = ["/", "/gongshi", "/gongshi/", "/gongshi?q=海淀", "/mingdan", "/api/v1/public/gongshi",
+             "/api/v1/public/mingdan", "/api/v1/public/gongshi?q=王", "/gongshi/yiyi/", "/gongshi/yiyi/chaxun"]
+    pages += [f"/gongshi/yiyi/?candidate={a.id}" for a in world["people"]]
+    for code, in db.session.query(Certificate.code):
+        pages += [f"/zhengshu/{code}", f"/api/v1/public/zhengshu/{code}"]
+    for url in pages:
         response = client.get(url)
         assert response.status_code == 200, url
         bodies[url] = response.data
@@ -101,6 +108,7 @@ def test_nothing_personal_on_the_pages_the_api_or_the_photos_during_and_after(cl
     assert len(photos) == 4
     assert "王学习" in during["/gongshi"].decode() and "＊＊＊" in during["/gongshi"].decode()
     assert len(client.get("/api/v1/public/gongshi").json["candidates"]) == 4
+    assert "王学习" in during["/gongshi/yiyi/"].decode()  # the objection form names the candidates, and only that
 
     # After the notice, the leading group's decision is recorded (app/approval.py): /mingdan lists the winners.
     clock.freeze(world["campaign"].window("publicity").ends_at + timedelta(hours=1))
@@ -108,6 +116,7 @@ def test_nothing_personal_on_the_pages_the_api_or_the_photos_during_and_after(cl
     after = fetch_all(client, world)
     assert len([url for url in after if url.startswith("/gongshi/photo/")]) == 4
     assert "王学习" in after["/mingdan"].decode()
+    assert len([url for url in after if url.startswith("/zhengshu/")]) == 4
 
     for url, body in {**during, **after}.items():
         if url.startswith("/gongshi/photo/"):
