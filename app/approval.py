@@ -214,11 +214,18 @@ def check(actor, campaign_id: int, decided_on, document_number, decision: HeldDe
         raise _refuse_fields(errors)
 
 
+def _approved_already(clash: IntegrityError) -> WorkflowError | None:
+    """Two approvals of one campaign at once: the unique campaign_id lets one in; the other is told it is done."""
+    if "campaign_approval" not in str(clash.orig) and "campaign_id" not in str(clash.orig):
+        return None
+    return WorkflowError(_("本批次名单已审核确定，不能重复录入"), status=409)
+
+
 def approve(actor, campaign_id: int, decided_on, document_number, decision: HeldDecision | None
             ) -> CampaignApproval:
     """Record the leading group's decision and make the candidates winners, in one transaction. decided_on is a
     date or its text (YYYY-MM-DD)."""
-    try:
+    with workflow.atomic(_approved_already):
         campaign = _lock(actor, campaign_id)
         why = refusal(campaign)
         if why:
@@ -240,15 +247,6 @@ def approve(actor, campaign_id: int, decided_on, document_number, decision: Held
             certificates.issue(application)
         audit.record("campaign.approve", "campaign", campaign.id, campaign.name, decided_on=decided_on.isoformat(),
                      document_number=document_number, winners=len(winners), featured=featured)
-        db.session.commit()
-    except WorkflowError:
-        db.session.rollback()
-        raise
-    except IntegrityError as clash:
-        db.session.rollback()
-        if "campaign_approval" in str(clash.orig) or "campaign_id" in str(clash.orig):
-            raise WorkflowError(_("本批次名单已审核确定，不能重复录入"), status=409) from clash
-        raise
     return approval
 
 

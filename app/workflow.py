@@ -484,7 +484,7 @@ def _event(application, actor, action, source, opinion=None) -> None:
 
 
 @contextmanager
-def _atomic(conflict: Callable[[IntegrityError], WorkflowError | None]):
+def atomic(conflict: Callable[[IntegrityError], WorkflowError | None]):
     """Commit what the block did, or roll all of it back; a constraint the database enforced becomes conflict()'s
     WorkflowError (or is raised as it is when conflict() has nothing to say about it)."""
     try:
@@ -512,7 +512,7 @@ def perform(actor, application_id: int, action: str, opinion: str | None = None)
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise WorkflowError(_("未知的操作"), status=400)
-    with _atomic(_duplicate_id_number):
+    with atomic(_duplicate_id_number):
         # populate_existing: the caller may hold this row already, read before the lock; what counts is now.
         application = (
             db.session.query(Application)
@@ -876,7 +876,7 @@ def submit_unit(actor, campaign=None) -> UnitSubmission:
         raise WorkflowError(_("只有二级单位和一级单位可以提交评审结果"), status=403)
     step = UNIT_STEPS[level]
     campaign = campaign or schedule.current_campaign()
-    with _atomic(lambda clash: WorkflowError(_("本单位已经提交过，不能重复提交"))):
+    with atomic(lambda clash: WorkflowError(_("本单位已经提交过，不能重复提交"))):
         unit = db.session.query(Unit).filter(Unit.id == actor.unit_id).with_for_update().populate_existing().one()
         try:
             schedule.require_open(step.stage, campaign)

@@ -16,6 +16,20 @@ CHEAP_HASH = "pbkdf2:sha256:1"
 _counter = itertools.count(1)
 
 
+def count_statements(action) -> int:
+    """How many SQL statements action() sends to the database (a page or a query must not grow with the data)."""
+    from sqlalchemy import event
+
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(statements)
+
+
 def unit(name=None, parent=None, category=UnitCategory.DISTRICT, **fields) -> Unit:
     n = next(_counter)
     if parent is not None:

@@ -2,10 +2,10 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from app import clock, dashboard
 from app.extensions import db
+from tests import factories
 from tests.dashboard_setup import World, grow
 
 
@@ -102,20 +102,8 @@ def test_the_current_stage_and_its_time_left(world):
 
 def test_no_campaign_no_figures(app):
     from app import roles
-    from tests import factories
 
     assert dashboard.figures(factories.account(roles.CITY_OFFICE)).campaign is None
-
-
-def count_queries(action) -> int:
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        action()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
-    return len(statements)
 
 
 @pytest.mark.parametrize("who", ["city", "l1", "auditor"])
@@ -123,8 +111,8 @@ def test_the_same_number_of_queries_for_3_and_30_more_applications(world, who):
     user = getattr(world, who)
     grow(world, 3)
     db.session.expire_all()
-    few = count_queries(lambda: dashboard.figures(user))
+    few = factories.count_statements(lambda: dashboard.figures(user))
     grow(world, 27)
     db.session.expire_all()
-    many = count_queries(lambda: dashboard.figures(user))
+    many = factories.count_statements(lambda: dashboard.figures(user))
     assert few == many and few < 30

@@ -3,7 +3,6 @@ and reminders as in-app messages — each audited."""
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from app import clock, roles, rounds
 from app.extensions import db
@@ -89,24 +88,15 @@ def test_missing_lists_every_review_neither_submitted_nor_declined(world):
 
 
 def test_progress_takes_the_same_few_queries_for_any_number_of_experts(world):
-    def queries(action):
-        statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            action()
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
-        return len(statements)
-
     mixed(world)
     db.session.expire_all()
-    few = queries(lambda: rounds.progress(world["round"]) and rounds.missing(world["round"]))
+    few = factories.count_statements(lambda: rounds.progress(world["round"]) and rounds.missing(world["round"]))
     for i in range(6):
         extra = factories.expert(first_name=f"新专家{i}")
         factories.assignment(world["round"], world["apps"][i % 4], extra, "submitted" if i % 2 else "draft", SCORES)
     db.session.expire_all()
-    assert queries(lambda: rounds.progress(world["round"]) and rounds.missing(world["round"])) == few <= 6
+    again = factories.count_statements(lambda: rounds.progress(world["round"]) and rounds.missing(world["round"]))
+    assert again == few <= 6
 
 
 # --- close ------------------------------------------------------------------------------------------------------
