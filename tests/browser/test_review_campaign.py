@@ -462,8 +462,9 @@ def publish_and_commend(world, flow, phone_page, live_server, problems, tmp_path
     record_approval(flow, pdf)
 
     # 6. /mingdan: 99 winners, the 10 featured first; a certificate's code and QR; /zhengshu/<code> confirms it.
-    phone_page.goto("/mingdan")
+    phone_page.goto("/")
     public.check()
+    go(public, ".public-list-link a[href='/mingdan']")  # the home page's 首都市民学习之星名单
     people = phone_page.locator("#pub-list > li")
     assert people.count() == WINNERS - 1
     assert phone_page.locator("#pub-list > li.is-featured").count() == FEATURED
@@ -491,3 +492,5 @@ def publish_and_commend(world, flow, phone_page, live_server, problems, tmp_path
     assert "您已获评首都市民学习之星" in completeness_errors(again).get("id_number", "")
     retry = factories.application(campaign=later, status="draft", id_number=target.id_number, name=target.name)
     assert "id_number" not in completeness_errors(retry)
+    phone_page.goto("/mingdan")  # the published list stays while the next campaign runs
+    assert people.count() == WINNERS - 1 and campaign.name in phone_page.inner_text("h1")
