@@ -104,13 +104,26 @@ class FinalList:
 
 
 def final_list(campaign: Campaign | None = None) -> FinalList:
-    """The approved list of a campaign (by default the current one) for /mingdan: the featured first; empty and
-    unpublished until the leading group's decision is recorded (app/approval.py)."""
-    campaign = campaign or current_campaign()
+    """The approved list of a campaign for /mingdan: the featured first; empty and unpublished until the leading
+    group's decision is recorded (app/approval.py).
+
+    By default the current campaign's, or, until it is approved, the latest approved one's: a published list stays
+    at its printed address when the office sets up the next campaign, months before that one's decision."""
+    if campaign is None:
+        campaign = current_campaign()
+        if approval_of(campaign) is None:
+            campaign = latest_approved_campaign() or campaign
     approval = approval_of(campaign)
     if approval is None:
         return FinalList(campaign, None, [])
     return FinalList(campaign, approval, _rows(campaign, WINNERS))
+
+
+def latest_approved_campaign() -> Campaign | None:
+    return (
+        db.session.query(Campaign).join(CampaignApproval, CampaignApproval.campaign_id == Campaign.id)
+        .order_by(Campaign.year.desc(), Campaign.id.desc()).first()
+    )
 
 
 def search(rows: list[PublicRow], q: str) -> list[PublicRow]:

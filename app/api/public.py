@@ -50,7 +50,8 @@ class PublicApi(BaseApi):
     @expose("/mingdan", methods=["GET"])
     @safe
     def mingdan(self):
-        """The current campaign's approved list of 首都市民学习之星, the featured first; empty until approved.
+        """The current campaign's approved list of 首都市民学习之星 (until it is approved, the latest approved one's),
+        the featured first; empty while no campaign is approved.
         ---
         get:
           responses:

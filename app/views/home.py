@@ -27,6 +27,7 @@ class HomeView(IndexView):
             now=clock.now(),
             format_time=format_time,
             notice=publicity.notice_of(campaign),
+            earlier_list=publicity.latest_approved_campaign(),  # /mingdan's list until this campaign's is approved
         )
 
 

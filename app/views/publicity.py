@@ -50,7 +50,8 @@ class PublicNoticeView(BaseView):
 
 
 class FinalListView(BaseView):
-    """首都市民学习之星名单: the approved list of the current campaign, the featured first."""
+    """首都市民学习之星名单: the approved list of the current campaign (until it is approved, of the latest approved
+    one), the featured first."""
 
     route_base = "/mingdan"
     default_view = "index"
@@ -59,4 +60,4 @@ class FinalListView(BaseView):
     @expose("")  # registered first (decorators apply bottom-up): url_for gives the printed address, no slash
     def index(self):
         listed = publicity.final_list()
-        return _render(self, "public/mingdan.html", listed=listed, notice=publicity.notice_of(listed.campaign))
+        return _render(self, "public/mingdan.html", listed=listed, notice=publicity.notice_of())  # the current

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app import approval, clock, roles, storage
+from app import approval, clock, roles, schedule, storage
 from app.extensions import db
 from tests import factories
 from tests.media.test_publication import METADATA_MARKERS, assert_no_metadata, phone_jpeg
@@ -238,15 +238,17 @@ def test_after_the_notice_it_says_when_it_ran_and_links_the_list_once_approved(c
     assert "名单尚未公布" in client.get("/mingdan").text
     assert client.get("/api/v1/public/mingdan").json["published"] is False
 
-    approval.approve(world["office"], world["campaign"].id, date(2026, 7, 20), "京学习办〔2026〕9号", held())
+    day = clock.now().date()  # the day after 公示 (a fixed date would come before it once the calendar passes it)
+    approval.approve(world["office"], world["campaign"].id, day, "京学习办〔2026〕9号", held())
     assert 'href="/mingdan"' in client.get("/gongshi").text
     html = client.get("/mingdan").text
-    assert "京学习办〔2026〕9号" in html and "2026-07-20" in html and world["campaign"].name in html
+    assert "京学习办〔2026〕9号" in html and day.isoformat() in html and world["campaign"].name in html
     names = re.findall(r'<h2 class="pub-name">([^<\s]+)', html)
     assert names[0] == "王学习" and len(names) == 4
     assert html.count('class="pub-featured"') == 1
     api = client.get("/api/v1/public/mingdan").json
-    assert api["published"] and api["approval"] == {"document_number": "京学习办〔2026〕9号", "decided_on": "2026-07-20"}
+    assert api["published"] and api["approval"] == {"document_number": "京学习办〔2026〕9号",
+                                                    "decided_on": day.isoformat()}
     assert [w["name"] for w in api["winners"]][0] == "王学习" and api["winners"][0]["featured"]
     assert api["count"] == 4
     assert all(client.get(urlsplit(w["photo_url"]).path).status_code == 200 for w in api["winners"])
@@ -274,3 +276,37 @@ def test_a_list_of_a_hundred_stays_light(client):
     stylesheets = re.findall(r'<link href="([^"]+\.css)"', html)
     assert stylesheets == ["/static/css/public.css"]
     assert len(client.get(stylesheets[0]).data) < 5_000
+
+
+def test_the_published_list_stays_at_mingdan_when_the_next_campaign_is_set_up(client):
+    """Creating next year's campaign (registration opens months before its decision) must not take the published
+    list off /mingdan and its API; during the new notice the page also points to it; the new list replaces the old
+    once approved."""
+    office = factories.account(roles.CITY_OFFICE)
+    first = factories.campaign(year=2026, name="2026年度", open_stage="publicity")
+    factories.candidates(2, first, featured=1)
+    clock.freeze(first.window("publicity").ends_at + timedelta(hours=1))
+    approval.approve(office, first.id, clock.now().date(), "京学习办〔2026〕9号", held())
+    winners = {a["id"] for a in client.get("/api/v1/public/mingdan").json["winners"]}
+    assert len(winners) == 2
+
+    second = factories.campaign(year=2027, name="2027年度")
+    html = client.get("/mingdan").text
+    assert "2026年度“首都市民学习之星”名单" in html and "京学习办〔2026〕9号" in html and "名单尚未公布" not in html
+    assert "current-notice-link" not in html
+    assert 'href="/mingdan"' in client.get("/").text and "2026年度首都市民学习之星名单" in client.get("/").text
+    api = client.get("/api/v1/public/mingdan").json
+    assert api["published"] and api["campaign"]["name"] == "2026年度"
+    assert {a["id"] for a in api["winners"]} == winners
+
+    factories.candidates(1, second)
+    schedule.open_stage(second, "publicity")
+    db.session.commit()
+    html = client.get("/mingdan").text
+    assert "2026年度“首都市民学习之星”名单" in html
+    assert 'id="current-notice-link" href="/gongshi"' in html and "2027年度候选人公示" in html
+
+    clock.freeze(second.window("publicity").ends_at + timedelta(hours=1))
+    approval.approve(office, second.id, clock.now().date(), "京学习办〔2027〕3号", held())
+    api = client.get("/api/v1/public/mingdan").json
+    assert api["campaign"]["name"] == "2027年度" and api["count"] == 1
