@@ -79,6 +79,24 @@ def test_a_wrong_captcha_loses_nothing_but_the_captcha(client, publicity):
     assert "验证码不正确" in client.post("/gongshi/yiyi/", data=form(first)).text
 
 
+def test_a_wrong_captcha_also_shows_what_else_to_correct(client, publicity):
+    """One image per try: the other mistakes are shown with the captcha's, not one new image per mistake."""
+    _campaign, first, _second = publicity
+    pin_captcha(client, "ABCD")
+    page = client.post("/gongshi/yiyi/", data=form(first, captcha="WXYZ", facts="太短", objector_phone="12345")).text
+    assert "验证码不正确" in page and "至少 20 个字" in page and "value=\"12345\"" in page
+    assert page.count("field-error") >= 3  # captcha, facts, phone
+    assert db.session.query(Objection).count() == 0
+
+
+def test_every_public_objection_page_leads_back_to_the_notice(client, publicity):
+    _campaign, first, _second = publicity
+    pin_captcha(client)
+    assert client.post("/gongshi/yiyi/", data=form(first)).status_code == 302
+    for url in ("/gongshi/yiyi/", "/gongshi/yiyi/huizhi", "/gongshi/yiyi/chaxun"):
+        assert 'id="back-to-notice" href="/gongshi"' in client.get(url).text, url
+
+
 def test_bad_fields_are_reported_at_their_field_and_kept(client, publicity):
     _campaign, first, _second = publicity
     pin_captcha(client)
