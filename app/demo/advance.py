@@ -486,7 +486,7 @@ def where_to_look(target: str, password: str) -> list[str]:
     if target == Stage.PUBLICITY.value:
         return [f"{BASE_URL}/gongshi 公示页（无需登录）",
                 f"{BASE_URL}/candidates/ 以{city} 登录：拟评选名单",
-                f"{BASE_URL}/objections/ 以{city} 登录：异议处理（有一件演示异议待办）"]
+                f"{BASE_URL}/objections/list/ 以{city} 登录：异议处理（有一件演示异议待办）"]
     return [f"{BASE_URL}/mingdan 审核确定的名单（无需登录）",
             f"{BASE_URL}/gongshi 公示页（已结束）",
             f"以{city} 登录：荣誉证书；扫描证书上的二维码核验 {BASE_URL}/zhengshu/<验证码>"]
