@@ -244,6 +244,25 @@ def test_withdrawing_a_candidate_needs_the_reason_and_is_audited(office, publici
     assert "王五" not in logged and "13612345678" not in logged
 
 
+def test_the_withdrawal_forms_placeholder_is_not_a_reason(office, publicity):
+    """Before the objection is concluded the form starts with 经核实，…: one click on 撤销 must not withdraw."""
+    _campaign, first, _second = publicity
+    objection = factories.objection(first, objector_name="王五", objector_phone="13612345678")
+    page = office.get(f"/objections/withdraw/{first.id}?objection={objection.id}").text
+    placeholder = f"经核实，…（异议 {objection.receipt_number}）"
+    assert placeholder in page
+    for unfinished in (placeholder, "经核实，", " 经核实 "):
+        refused = office.post(f"/objections/withdraw/{first.id}", data={"reason": unfinished, "objection": objection.id})
+        assert refused.status_code == 422 and "请把撤销理由写完整" in refused.text, unfinished
+    db.session.expire_all()
+    assert db.session.get(Application, first.id).status == first.status
+    reason = f"经核实，所报奖项为他人所获（异议 {objection.receipt_number}）"
+    done = office.post(f"/objections/withdraw/{first.id}", data={"reason": reason, "objection": objection.id})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Application, first.id).status == "withdrawn"
+
+
 def test_the_register_exports_to_excel_with_the_objectors_contact(office, publicity):
     _campaign, first, second = publicity
     factories.objection(first, objector_name="王五", objector_phone="13612345678")
