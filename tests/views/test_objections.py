@@ -2,6 +2,7 @@
 office's register (list by status, handling, 撤销 a candidate, Excel) that no other role reaches."""
 import io
 import json
+import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -261,6 +262,19 @@ def test_the_withdrawal_forms_placeholder_is_not_a_reason(office, publicity):
     assert done.status_code == 302
     db.session.expire_all()
     assert db.session.get(Application, first.id).status == "withdrawn"
+
+
+def test_the_register_sorts_by_any_header_it_links(office, publicity):
+    _campaign, first, second = publicity
+    factories.objection(first)
+    factories.objection(second)
+    page = office.get("/objections/list/").text
+    sorts = sorted(set(re.findall(r'href="?(/objections/list/\?_oc_ObjectionView=[^"\s>]+)', page)))
+    assert any("receipt_number" in s for s in sorts)
+    for url in sorts:
+        response = office.get(url.replace("&amp;", "&"))
+        assert response.status_code == 200, url
+        assert first.name in response.text and second.name in response.text
 
 
 def test_the_register_exports_to_excel_with_the_objectors_contact(office, publicity):
