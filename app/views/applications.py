@@ -58,8 +58,6 @@ class ApplicationView(PortalModelView):
     base_order = ("submitted_at", "desc")
     label_columns = {**labels.APPLICATION}
     list_columns = ["name", "gender_label", "work_unit", "unit", "status_display", "submitted_at"]
-    # Only real columns sort: 性别 and 状态 are computed, and in ORDER BY they were a server error.
-    order_columns = ["name", "work_unit", "submitted_at"]
     search_columns = ["name", "work_unit", "unit", "status", "campaign"]
     search_form_query_rel_fields = {"unit": scoping.scoped_choices(scoping.UnitScopeFilter)}
 

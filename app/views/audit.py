@@ -321,8 +321,6 @@ class AuditEventView(PortalModelView):
         "detail": _l("详情"),
     }
     list_columns = ["at", "actor_name", "ip", "action", "object_type", "object_label", "detail"]
-    # 详情 is JSON: PostgreSQL cannot order by it (a server error on clicking its header).
-    order_columns = ["at", "actor_name", "ip", "action", "object_type", "object_label"]
     show_columns = ["at", "actor_name", "ip", "action", "object_type", "object_id", "object_label", "detail"]
     search_columns = ["at", "actor_name", "action", "object_type", "object_label", "ip"]
     formatters_columns = {"action": action_label, "object_type": object_type_label, "actor_name": actor_label,

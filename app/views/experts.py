@@ -142,9 +142,6 @@ class ExpertView(PortalModelView):
     label_columns = EXPERT_LABELS
     list_columns = ["name", "account.username", "account.phone", "employer", "employer_unit", "field",
                     "account.active", "account.must_change_password"]
-    # 姓名 is the account's (a property): sorting by it was a server error.
-    order_columns = ["account.username", "account.phone", "employer", "field", "account.active",
-                     "account.must_change_password"]
     show_columns = ["name", "account.username", "account.phone", "employer", "employer_unit", "field",
                     "account.active", "account.must_change_password", "account.last_login", "memberships",
                     "conflicts", "created_at"]

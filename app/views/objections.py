@@ -60,8 +60,6 @@ class ObjectionView(PortalModelView):
     base_order = ("lodged_at", "desc")
     label_columns = {**labels.OBJECTION}
     list_columns = ["receipt_number", "candidate", "candidate_unit", "lodged_at", "status_label", "finding_label"]
-    # Only real columns sort: a computed one in ORDER BY was a server error on clicking its header.
-    order_columns = ["receipt_number", "lodged_at"]
     # status: FAB's filters of a String column are (starts with, ends with, contains, equal, …): ?_flt_3_status=.
     search_columns = ["status", "receipt_number", "finding", "lodged_at"]
     page_size = 50

@@ -8,7 +8,8 @@ from app import roles
 from tests import factories
 
 LISTS = ("/applications/list/", "/experts/list/", "/objections/list/", "/certificates/list/",
-         "/past-winners/list/", "/audit/list/", "/submissions/list/")
+         "/past-winners/list/", "/audit/list/", "/submissions/list/", "/campaigns/windows/list/",
+         "/units/first-level/list/", "/units/second-level/list/")
 
 
 def sort_links(page: str) -> set[str]:
