@@ -1,7 +1,9 @@
-"""FAB's SQLAlchemy interface, answering a constraint violation (two clerks adding one name at once) in Chinese."""
+"""FAB's SQLAlchemy interface, answering a constraint violation (two clerks adding one name at once) in Chinese,
+and offering to sort only by what the database can sort."""
 from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
+from sqlalchemy import JSON
 from sqlalchemy.exc import IntegrityError
 
 
@@ -17,6 +19,19 @@ def _integrity_error(error: Exception) -> bool:
 
 
 class PortalInterface(SQLAInterface):
+    def get_order_columns_list(self, list_columns=None) -> list[str]:
+        """FAB links every list header whose name is not a method, properties and labels computed in Python and
+        JSON columns included; ordering by those was a server error. Keep the columns the database orders by, and
+        a related row's column (account.username), which FAB joins."""
+        return [name for name in super().get_order_columns_list(list_columns) if self._sortable(name)]
+
+    def _sortable(self, name: str) -> bool:
+        if "." in name:
+            return True
+        prop = self.list_properties.get(name)
+        columns = getattr(prop, "columns", None)
+        return bool(columns) and not isinstance(columns[0].type, JSON)
+
     def _guarded(self, write, message, item, *args, **kwargs):
         try:
             return write(item, *args, **kwargs)

@@ -117,6 +117,14 @@ def _lodge_errors(campaign, application_id, objector_name, objector_phone, objec
     return values, errors
 
 
+def lodge_errors(campaign, application_id, objector_name, objector_phone, objector_unit, facts) -> dict:
+    """What lodge() would refuse at each field, without lodging: shown together with a wrong captcha, so that
+    the objector corrects everything in one go instead of one image per mistake."""
+    if window_refusal(campaign):
+        return {}
+    return _lodge_errors(campaign, application_id, objector_name, objector_phone, objector_unit, facts)[1]
+
+
 def lodge(campaign, application_id, objector_name, objector_phone, objector_unit, facts) -> Objection:
     """A member of the public's objection, during 公示, against a current candidate; returns it with its receipt."""
     closed = window_refusal(campaign)

@@ -10,6 +10,7 @@ from app.models import (
     Campaign,
     CampaignApproval,
     Certificate,
+    Objection,
     ReviewAssignment,
     Stage,
     StageWindow,
@@ -80,6 +81,11 @@ def test_advance_brings_the_demo_to_final_review_then_publicity_then_approval(ap
     # The featured are the best of the 复审 ranking among the candidates.
     featured = {a.id for a in db.session.query(Application).filter_by(campaign_id=campaign_id, status="featured")}
     assert len(featured) == 2
+    # One objection lodged as the public would, left open for 异议处理; nothing in the audit log names the objector.
+    lodged = db.session.query(Objection).one()
+    assert lodged.status == "received" and lodged.application_id in featured and lodged.receipt_number in result.output
+    assert db.session.query(AuditEvent).filter_by(action="objection.lodge").one().actor_id is None
+    assert not [e for e in db.session.query(AuditEvent) if lodged.objector_phone in f"{e.object_label}{e.detail}"]
 
     before = snapshot(campaign_id)
     again = invoke(app, "demo", "advance", "publicity")
@@ -89,15 +95,25 @@ def test_advance_brings_the_demo_to_final_review_then_publicity_then_approval(ap
 
     result = invoke(app, "demo", "advance", "approval")
     assert result.exit_code == 0, result.output
-    assert "审核确定：京学习办〔" in result.output and "异议：" in result.output
+    assert "审核确定：京学习办〔" in result.output and "撤销：市学习办撤销" in result.output
     campaign = db.session.get(Campaign, campaign_id)
+    # Two objections, both concluded by the city office before 公示 ended: one 不属实, one 属实 and withdrawn.
+    first, second = db.session.query(Objection).order_by(Objection.id).all()
+    assert first.id == lodged.id
+    assert (first.status, first.finding, second.status, second.finding) == (
+        "concluded", "unfounded", "concluded", "upheld")
+    assert first.application.status == "featured_winner" and second.application.status == "withdrawn"
+    assert {e.action for e in second.events} == {"lodge", "accept", "verify", "conclude"}
+    withdrawal = db.session.query(AuditEvent).filter_by(action="application.withdraw").one()
+    assert withdrawal.actor_name == "city" and withdrawal.object_id == str(second.application_id)
     approval = db.session.query(CampaignApproval).one()
-    assert approval.winners == 4 and approval.featured == 2 and approval.document_number.startswith("京学习办〔")
+    assert second.lodged_at <= second.concluded_at <= withdrawal.at <= approval.recorded_at
+    assert approval.winners == 3 and approval.featured == 2 and approval.document_number.startswith("京学习办〔")
     assert workflow.publicity_ended(campaign)
     winners = Counter(s for (s,) in db.session.query(Application.status).filter(
         Application.campaign_id == campaign_id, Application.status.in_(("winner", "featured_winner"))))
-    assert winners == {"winner": 2, "featured_winner": 2}
-    assert db.session.query(Certificate).count() == 4
+    assert winners == {"winner": 1, "featured_winner": 2}
+    assert db.session.query(Certificate).count() == 3
     assert db.session.query(AuditEvent).filter_by(action="campaign.approve").one().actor_name == "city"
 
     before = snapshot(campaign_id)

@@ -11,8 +11,11 @@ schedule already past a stage is never moved back), so a second run changes noth
 What each target leaves:
   initial_review  初审 open now and assigned (the campaign first topped up with generated reported applications)
   final_review    初审 scored by every assigned expert and closed, the top K 入围复审, 复审 open now and assigned
-  publicity       复审 scored and closed, the top winner_quota 拟评选 (featured_quota of them 重点宣传), 公示 open now
-  approval        公示 over (ended an hour ago), the leading group's decision recorded: winners and certificates
+  publicity       复审 scored and closed, the top winner_quota 拟评选 (featured_quota of them 重点宣传), 公示 open now,
+                  one objection lodged by "the public" and left open for 异议处理
+  approval        a second objection lodged; the city office concludes the first 不属实 and the second 属实 and
+                  withdraws that candidate (撤销); 公示 over (ended an hour ago), the leading group's decision recorded:
+                  winners and certificates
 """
 import io
 import math
@@ -25,10 +28,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import current_app, g
 from sqlalchemy import func
 
-from app import approval, assignment, clock, roles, rounds, schedule, scoring, workflow
+from app import approval, assignment, clock, objections, roles, rounds, schedule, scoring, workflow
 from app.extensions import db
-from app.models import Account, Application, ApplicationStatus, Campaign, Expert, ReviewAssignment, Stage
+from app.models import Account, Application, ApplicationStatus, Campaign, Expert, Objection, ReviewAssignment, Stage
+from app.models.publicity import ObjectionFinding, ObjectionStatus
 from app.models.review import AssignmentStatus
+from app.workflow import WorkflowError
 
 S = ApplicationStatus
 A = AssignmentStatus
@@ -45,6 +50,34 @@ COMMENTS = {  # by the application's quality: the better, the warmer
     2: ("学习事迹突出，成效显著，在社区中有较强的带动作用。", "终身学习的典型，事迹感人，示范性强，建议入选。"),
 }
 BASE_URL = "http://127.0.0.1:8080"
+
+
+@dataclass(frozen=True)
+class DemoObjection:
+    """One objection as the public would lodge it on /gongshi/yiyi, and how the city office concludes it."""
+
+    objector_name: str
+    objector_phone: str  # the demo's own objector: found again by it, so a second run lodges nothing
+    objector_unit: str
+    facts: str
+    against_featured: bool  # 重点宣传 or not: the 属实 one is not, so the 10 featured stay whole
+    finding: ObjectionFinding
+    conclusion: str
+    withdraw_reason: str | None = None
+
+
+DEMO_OBJECTIONS = (
+    DemoObjection("王建国", "13900001001", "同一社区居民",
+                  "该候选人事迹材料中所述“连续十年义务开设社区课堂”与实际不符，据我所知课堂近两年已停办，"
+                  "请予核实。", True, ObjectionFinding.UNFOUNDED,
+                  "经向推荐单位和社区核实，社区课堂自开办以来未曾中断，近两年因场地调整改在社区活动中心开设，"
+                  "反映情况不属实，维持拟评选。"),
+    DemoObjection("李秀兰", "13900001002", "原工作单位同事",
+                  "该候选人申报材料中的“市级优秀学习成果一等奖”证书为他人所获，本人并非获奖者，材料存在不实之处。",
+                  False, ObjectionFinding.UPHELD,
+                  "经核实，申报材料中所列一等奖证书的获奖人并非该候选人本人，反映情况属实，撤销其拟评选资格。",
+                  "公示期间收到异议，经核实申报材料中的获奖证书不属实"),
+)
 
 
 class AdvanceError(Exception):
@@ -122,9 +155,9 @@ def advance(target: str, applications: int | None = None) -> Advance:
         _pick(city, campaign, "candidate", say)
         _pick(city, campaign, "feature", say)
         _open_publicity(campaign, say)
+        _lodge(campaign, DEMO_OBJECTIONS[:1] if goal == 2 else DEMO_OBJECTIONS, say)
     if goal >= 3:
-        # Two demo objections belong here once the objection register exists (app/objections.py, issue 9).
-        say("异议：未录入演示异议（异议登记尚未接入演示）")
+        _handle_objections(city, campaign, say)
         _end_publicity(campaign, say)
         _approve(city, campaign, say)
     result.seconds = time.perf_counter() - started
@@ -323,6 +356,76 @@ def _open_publicity(campaign: Campaign, say) -> None:
     say(f"公示名单：拟评选 {counts['candidates']} 人，其中重点宣传 {counts['featured']} 人")
 
 
+def _demo_objection(campaign: Campaign, spec: DemoObjection) -> Objection | None:
+    return (db.session.query(Objection)
+            .filter_by(campaign_id=campaign.id, objector_phone=spec.objector_phone).order_by(Objection.id).first())
+
+
+def _target(campaign: Campaign, spec: DemoObjection) -> Application | None:
+    """Whom the objection is about: the last 拟评选 (or 重点宣传) by the 复审 order of ids, the same on every run."""
+    status = S.FEATURED.value if spec.against_featured else S.CANDIDATE.value
+    return (db.session.query(Application).filter_by(campaign_id=campaign.id, status=status)
+            .order_by(Application.id.desc()).first())
+
+
+def _lodge(campaign: Campaign, specs, say) -> None:
+    """The demo's objections lodged through objections.lodge, as the public would on /gongshi/yiyi."""
+    for spec in specs:
+        found = _demo_objection(campaign, spec)
+        if found is not None:
+            say(f"异议：{found.receipt_number}（{found.application.name}）已提出，跳过")
+            continue
+        refused = objections.window_refusal(campaign)
+        if refused:
+            say(f"异议：不能再提出演示异议（{refused}），跳过")
+            return
+        target = _target(campaign, spec)
+        if target is None:
+            say("异议：没有可提出异议的拟评选人选，跳过")
+            return
+        lodged = objections.lodge(campaign, target.id, spec.objector_name, spec.objector_phone, spec.objector_unit,
+                                  spec.facts)
+        say(f"异议：公众对「{target.name}」提出异议，回执编号 {lodged.receipt_number}（手机 {spec.objector_phone}，"
+            f"可在 {BASE_URL}/gongshi/yiyi/chaxun 查询）")
+
+
+def _handle_objections(city: Account, campaign: Campaign, say) -> None:
+    """The city office's 受理 → 核实 → 办结 of every open objection (approve() refuses while one is open); the
+    demo's 属实 one ends with the candidate withdrawn. Anyone else's (lodged by hand during the demo) is concluded
+    不属实 with a plain demo text, so the demo can go on."""
+    if workflow.is_approved(campaign):
+        return
+    scripted = {o.id: spec for spec in DEMO_OBJECTIONS if (o := _demo_objection(campaign, spec)) is not None}
+    waiting = (db.session.query(Objection)
+               .filter(Objection.campaign_id == campaign.id,
+                       Objection.status.notin_([ObjectionStatus.CONCLUDED.value, ObjectionStatus.DISMISSED.value]))
+               .order_by(Objection.id).all())
+    if not waiting:
+        say("异议处理：没有待办结的异议，跳过")
+    for objection in waiting:
+        spec = scripted.get(objection.id)
+        finding = spec.finding if spec else ObjectionFinding.UNFOUNDED
+        text = spec.conclusion if spec else "（演示）经向推荐单位核实，反映情况不属实，维持拟评选。"
+        with acting_as(city):
+            for action in ("accept", "verify", "conclude"):
+                if action in objections.allowed_actions(city, objection):
+                    final = action == "conclude"
+                    objection = objections.perform(city, objection.id, action, finding.value if final else None,
+                                                   text if final else None)
+        say(f"异议处理：{objection.receipt_number}（{objection.application.name}）已办结，{finding.label}")
+    for objection_id, spec in scripted.items():
+        objection = db.session.get(Objection, objection_id)
+        application = objection.application
+        if spec.withdraw_reason is None or application.status not in (S.CANDIDATE.value, S.FEATURED.value):
+            continue
+        with acting_as(city):
+            try:
+                workflow.perform(city, application.id, "withdraw", spec.withdraw_reason)
+            except WorkflowError as refused:
+                raise AdvanceError(f"撤销「{application.name}」被拒绝：{refused}") from refused
+        say(f"撤销：市学习办撤销「{application.name}」的拟评选（{spec.withdraw_reason}）")
+
+
 def _end_publicity(campaign: Campaign, say) -> None:
     if workflow.is_approved(campaign) or workflow.publicity_ended(campaign):
         say(f"公示期：已结束（{_window_text(campaign, Stage.PUBLICITY)}），跳过")
@@ -382,7 +485,8 @@ def where_to_look(target: str, password: str) -> list[str]:
                 f"{BASE_URL}/login/ 以专家 expert1 / {password} 登录：「我的评审」有复审任务"]
     if target == Stage.PUBLICITY.value:
         return [f"{BASE_URL}/gongshi 公示页（无需登录）",
-                f"{BASE_URL}/candidates/ 以{city} 登录：拟评选名单"]
+                f"{BASE_URL}/candidates/ 以{city} 登录：拟评选名单",
+                f"{BASE_URL}/objections/list/ 以{city} 登录：异议处理（有一件演示异议待办）"]
     return [f"{BASE_URL}/mingdan 审核确定的名单（无需登录）",
             f"{BASE_URL}/gongshi 公示页（已结束）",
             f"以{city} 登录：荣誉证书；扫描证书上的二维码核验 {BASE_URL}/zhengshu/<验证码>"]

@@ -14,9 +14,8 @@ from app.views.fields import picker
 from app.views.ranking import chosen_campaign, send_workbook
 from app.workflow import WorkflowError
 
-# Outside this app, by path (their own helpers build them): the public final list and the certificates.
+# Outside this app, by path (its own helper builds it): the public final list.
 FINAL_LIST_PATH = "/mingdan"
-CERTIFICATES_PATH = "/certificates/"
 
 
 def _list_title(campaign: Campaign, final: bool) -> str:
@@ -76,7 +75,7 @@ class ApprovalView(BaseView):
                               **{"aria-invalid": "true" if "decided_on" in errors else "false",
                                  "aria-describedby": "decided_on-help"}),
             final_list_path=FINAL_LIST_PATH,
-            certificates_path=CERTIFICATES_PATH,
+            certificates_path=url_for("CertificateView.list"),  # a FAB list: /certificates/ alone is a 404
         )
 
     @expose("/")

@@ -34,6 +34,13 @@ def withdraw_reason(objection: Objection | None) -> str:
              receipt=objection.receipt_number)
 
 
+def unfinished_reason(reason: str) -> bool:
+    """The form's start left as it was where it waits for the office's words (the "…" of an objection not yet
+    concluded, or a bare 经核实，): one click must not withdraw a candidate with a placeholder for a reason."""
+    text = (reason or "").strip()
+    return "…" in text or text.rstrip("，,。 ") == _("经核实，").rstrip("，")
+
+
 class ObjectionView(PortalModelView):
     route_base = "/objections"
     datamodel = WithDerivedColumns(Objection, {
@@ -125,6 +132,8 @@ class ObjectionView(PortalModelView):
         if request.method == "POST":
             reason = request.form.get("reason", "")
             try:
+                if unfinished_reason(reason):
+                    raise workflow.WorkflowError(_("请把撤销理由写完整：核实了什么、结论如何（替换其中的“…”）"))
                 workflow.perform(current_user, application.id, "withdraw", reason)
             except workflow.WorkflowError as refused:
                 error = refused.errors.get("opinion") or str(refused)

@@ -66,6 +66,10 @@ class ObjectionPublicView(BaseView):
         if not captcha.matches(CAPTCHA, form.captcha.data or ""):
             form.captcha.errors = [_("验证码不正确，请看新图片重新输入")]
             message = _("验证码不正确：您填写的内容都已保留，请输入新的验证码后再提交")
+            fields = (form.application_id.data, form.objector_name.data, form.objector_phone.data,
+                      form.objector_unit.data, form.facts.data)
+            for name, error in objections.lodge_errors(campaign, *fields).items():
+                getattr(form, name).errors = [error]
         elif not closed:
             try:
                 objection = objections.lodge(

@@ -109,7 +109,8 @@ def test_a_refused_form_keeps_every_value_and_the_uploaded_pdf(world):
     assert record.decision_original_name == "领导小组审核决定.pdf"
     page = client.get(response.headers["Location"]).text
     assert "领导小组审核决定" in page and NUMBER in page and "市学习办 · 李娜" in page
-    assert 'href="/mingdan"' in page and 'href="/certificates/"' in page
+    assert 'href="/mingdan"' in page and 'href="/certificates/list/"' in page
+    assert client.get("/certificates/list/").status_code == 200
     assert 'id="approval-form"' not in page
     download = client.get(f"/approval/decision/{campaign.id}.pdf")
     assert download.status_code == 200 and download.mimetype == "application/pdf" and download.data[:5] == b"%PDF-"

@@ -2,6 +2,7 @@
 office's register (list by status, handling, 撤销 a candidate, Excel) that no other role reaches."""
 import io
 import json
+import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -77,6 +78,24 @@ def test_a_wrong_captcha_loses_nothing_but_the_captcha(client, publicity):
     assert db.session.query(Objection).count() == 0
     # The image is used up: the right answer now is refused too.
     assert "验证码不正确" in client.post("/gongshi/yiyi/", data=form(first)).text
+
+
+def test_a_wrong_captcha_also_shows_what_else_to_correct(client, publicity):
+    """One image per try: the other mistakes are shown with the captcha's, not one new image per mistake."""
+    _campaign, first, _second = publicity
+    pin_captcha(client, "ABCD")
+    page = client.post("/gongshi/yiyi/", data=form(first, captcha="WXYZ", facts="太短", objector_phone="12345")).text
+    assert "验证码不正确" in page and "至少 20 个字" in page and "value=\"12345\"" in page
+    assert page.count("field-error") >= 3  # captcha, facts, phone
+    assert db.session.query(Objection).count() == 0
+
+
+def test_every_public_objection_page_leads_back_to_the_notice(client, publicity):
+    _campaign, first, _second = publicity
+    pin_captcha(client)
+    assert client.post("/gongshi/yiyi/", data=form(first)).status_code == 302
+    for url in ("/gongshi/yiyi/", "/gongshi/yiyi/huizhi", "/gongshi/yiyi/chaxun"):
+        assert 'id="back-to-notice" href="/gongshi"' in client.get(url).text, url
 
 
 def test_bad_fields_are_reported_at_their_field_and_kept(client, publicity):
@@ -224,6 +243,38 @@ def test_withdrawing_a_candidate_needs_the_reason_and_is_audited(office, publici
     assert again.status_code == 422 and "不能「撤销（公示异议）」" in again.text
     logged = json.dumps([[e.object_label, e.detail] for e in db.session.query(AuditEvent)], ensure_ascii=False)
     assert "王五" not in logged and "13612345678" not in logged
+
+
+def test_the_withdrawal_forms_placeholder_is_not_a_reason(office, publicity):
+    """Before the objection is concluded the form starts with 经核实，…: one click on 撤销 must not withdraw."""
+    _campaign, first, _second = publicity
+    objection = factories.objection(first, objector_name="王五", objector_phone="13612345678")
+    page = office.get(f"/objections/withdraw/{first.id}?objection={objection.id}").text
+    placeholder = f"经核实，…（异议 {objection.receipt_number}）"
+    assert placeholder in page
+    for unfinished in (placeholder, "经核实，", " 经核实 "):
+        refused = office.post(f"/objections/withdraw/{first.id}", data={"reason": unfinished, "objection": objection.id})
+        assert refused.status_code == 422 and "请把撤销理由写完整" in refused.text, unfinished
+    db.session.expire_all()
+    assert db.session.get(Application, first.id).status == first.status
+    reason = f"经核实，所报奖项为他人所获（异议 {objection.receipt_number}）"
+    done = office.post(f"/objections/withdraw/{first.id}", data={"reason": reason, "objection": objection.id})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Application, first.id).status == "withdrawn"
+
+
+def test_the_register_sorts_by_any_header_it_links(office, publicity):
+    _campaign, first, second = publicity
+    factories.objection(first)
+    factories.objection(second)
+    page = office.get("/objections/list/").text
+    sorts = sorted(set(re.findall(r'href="?(/objections/list/\?_oc_ObjectionView=[^"\s>]+)', page)))
+    assert any("receipt_number" in s for s in sorts)
+    for url in sorts:
+        response = office.get(url.replace("&amp;", "&"))
+        assert response.status_code == 200, url
+        assert first.name in response.text and second.name in response.text
 
 
 def test_the_register_exports_to_excel_with_the_objectors_contact(office, publicity):

@@ -2,7 +2,7 @@
 phones, addresses, birth dates and work units (typed into their deeds too) and photos carrying EXIF with GPS; none
 of it may come out anywhere. Also: the texts before and after the notice, withdrawn candidates, search, caching."""
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -238,17 +238,19 @@ def test_after_the_notice_it_says_when_it_ran_and_links_the_list_once_approved(c
     assert "名单尚未公布" in client.get("/mingdan").text
     assert client.get("/api/v1/public/mingdan").json["published"] is False
 
-    day = clock.now().date()  # the day after 公示 (a fixed date would come before it once the calendar passes it)
-    approval.approve(world["office"], world["campaign"].id, day, "京学习办〔2026〕9号", held())
+    # The window follows today's date (open_stage): the decision is dated the day after it ends.
+    decided_on = window.ends_at.date() + timedelta(days=1)
+    clock.freeze(datetime.combine(decided_on, datetime.min.time()) + timedelta(hours=10))
+    approval.approve(world["office"], world["campaign"].id, decided_on, "京学习办〔2026〕9号", held())
     assert 'href="/mingdan"' in client.get("/gongshi").text
     html = client.get("/mingdan").text
-    assert "京学习办〔2026〕9号" in html and day.isoformat() in html and world["campaign"].name in html
+    assert "京学习办〔2026〕9号" in html and decided_on.isoformat() in html and world["campaign"].name in html
     names = re.findall(r'<h2 class="pub-name">([^<\s]+)', html)
     assert names[0] == "王学习" and len(names) == 4
     assert html.count('class="pub-featured"') == 1
     api = client.get("/api/v1/public/mingdan").json
     assert api["published"] and api["approval"] == {"document_number": "京学习办〔2026〕9号",
-                                                    "decided_on": day.isoformat()}
+                                                    "decided_on": decided_on.isoformat()}
     assert [w["name"] for w in api["winners"]][0] == "王学习" and api["winners"][0]["featured"]
     assert api["count"] == 4
     assert all(client.get(urlsplit(w["photo_url"]).path).status_code == 200 for w in api["winners"])
