@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app import audit, clock, scoping
 from app.extensions import db
-from app.models import Application, ApplicationStatus, Campaign, CampaignApproval, Certificate
+from app.models import Application, ApplicationStatus, Campaign, Certificate
 from app.models.publicity import CERTIFICATE_TITLE
 from app.workflow import WorkflowError
 
@@ -120,7 +120,7 @@ def chinese_date(value) -> str:
 
 def awarded_on(certificate: Certificate) -> date:
     """The date printed: the leading group's decision (审核确定), else the day of issue."""
-    approval = db.session.query(CampaignApproval).filter_by(campaign_id=certificate.campaign_id).one_or_none()
+    approval = certificate.campaign.approval
     return approval.decided_on if approval is not None else certificate.issued_at.date()
 
 

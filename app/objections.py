@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app import audit, clock, scoping
 from app.display import format_time
@@ -76,6 +77,7 @@ def public_candidates(campaign) -> list[Application]:
         db.session.query(Application)
         .filter(Application.campaign_id == campaign.id,
                 Application.status.in_([s.value for s in PUBLIC_CANDIDATES]))
+        .options(joinedload(Application.unit))  # each choice names the unit: one query, not one per unit
         .order_by(Application.name, Application.id)
         .all()
     )

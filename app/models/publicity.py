@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
     false,
 )
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import backref, relationship
 
 from app import clock
 
@@ -190,7 +190,8 @@ class CampaignApproval(Model):
     winners = Column(Integer, nullable=False)
     featured = Column(Integer, nullable=False)
 
-    campaign = relationship("Campaign")
+    # campaign.approval: the decision, if recorded (one per campaign), loaded once per campaign in a request.
+    campaign = relationship("Campaign", backref=backref("approval", uselist=False))
     recorded_by = relationship("Account")
 
     def __repr__(self):

@@ -334,3 +334,19 @@ def test_lodged_objections_reach_the_office_and_its_steps_reach_the_lookup(clien
     history = office.get(f"/objections/show/{objection.id}").text
     assert "提出异议" in history and "公众" in history and "未反映具体事实。" in history
     assert objections.lookup(objection.receipt_number, "13612345678").status == "dismissed"
+
+
+def test_the_form_takes_the_same_statements_for_3_and_30_candidates_in_their_own_units(client, publicity):
+    campaign, *_ = publicity
+
+    def more(n):
+        for _ in range(n):
+            factories.candidates(1, campaign, unit=factories.unit(parent=factories.unit()))
+
+    more(1)
+    client.get("/gongshi/yiyi/")  # the first request of a client (and after expire_all) loads a little more
+    few = factories.count_statements(lambda: client.get("/gongshi/yiyi/"))
+    more(27)
+    page = client.get("/gongshi/yiyi/").text
+    assert page.count("<option") == 31  # 请选择 and the 30 candidates, each "姓名（单位）"
+    assert factories.count_statements(lambda: client.get("/gongshi/yiyi/")) == few
