@@ -180,7 +180,7 @@ def test_the_audit_log_never_names_the_objector(publicity):
     objections.perform(office, objection.id, "accept", text="欧阳异议来电补充材料")
     objections.perform(office, objection.id, "verify")
     objections.perform(office, objection.id, "conclude", "unfounded", "已电话告知欧阳异议（13612345678）")
-    events = db.session.query(AuditEvent).filter(AuditEvent.object_type == "objection").all()
+    events = db.session.query(AuditEvent).filter(AuditEvent.object_type == "objection").order_by(AuditEvent.id).all()
     assert [e.action for e in events] == ["objection.lodge", "objection.accept", "objection.verify",
                                           "objection.conclude"]
     assert all(objection.receipt_number in e.object_label and candidate.name in e.object_label for e in events)
