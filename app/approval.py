@@ -150,15 +150,16 @@ def _refuse_fields(errors: dict) -> WorkflowError:
     return WorkflowError("；".join(errors.values()), errors=errors, status=422)
 
 
-def _lock(actor, campaign_id) -> Campaign:
+def _campaign(actor, campaign_id, lock: bool) -> Campaign:
+    """The campaign the city office acts on (locked for approve(): two approvals queue on its row)."""
     if not scoping.is_city_office(actor):
         raise WorkflowError(_("只有市学习办可以录入审核决定"), status=403)
     if not isinstance(campaign_id, int) or isinstance(campaign_id, bool):
         raise WorkflowError(_("找不到该评选批次"), status=404)
-    campaign = (
-        db.session.query(Campaign).filter(Campaign.id == campaign_id).with_for_update().populate_existing()
-        .one_or_none()
-    )
+    query = db.session.query(Campaign).filter(Campaign.id == campaign_id)
+    if lock:
+        query = query.with_for_update().populate_existing()
+    campaign = query.one_or_none()
     if campaign is None:
         raise WorkflowError(_("找不到该评选批次"), status=404)
     return campaign
@@ -200,18 +201,18 @@ def refusal(campaign: Campaign) -> str | None:
 def check(actor, campaign_id: int, decided_on, document_number, decision: HeldDecision | None) -> None:
     """What approve() would refuse, without doing anything: the form's confirm step asks this first. Raises the
     same WorkflowError (403 not the office, 404, 409 with refusal()'s reason, 422 with every field's message)."""
-    if not scoping.is_city_office(actor):
-        raise WorkflowError(_("只有市学习办可以录入审核决定"), status=403)
-    usable_id = isinstance(campaign_id, int) and not isinstance(campaign_id, bool)
-    campaign = db.session.get(Campaign, campaign_id) if usable_id else None
-    if campaign is None:
-        raise WorkflowError(_("找不到该评选批次"), status=404)
+    _checked(_campaign(actor, campaign_id, lock=False), decided_on, document_number, decision)
+
+
+def _checked(campaign: Campaign, decided_on, document_number, decision) -> tuple[date, str]:
+    """refusal() and then every field at once; returns the decision's date and 文号 as recorded."""
     why = refusal(campaign)
     if why:
         raise WorkflowError(why, status=409)
-    errors, _day, _number = _field_errors(campaign, decided_on, document_number, decision)
+    errors, decided_on, document_number = _field_errors(campaign, decided_on, document_number, decision)
     if errors:
         raise _refuse_fields(errors)
+    return decided_on, document_number
 
 
 def _approved_already(clash: IntegrityError) -> WorkflowError | None:
@@ -226,13 +227,8 @@ def approve(actor, campaign_id: int, decided_on, document_number, decision: Held
     """Record the leading group's decision and make the candidates winners, in one transaction. decided_on is a
     date or its text (YYYY-MM-DD)."""
     with workflow.atomic(_approved_already):
-        campaign = _lock(actor, campaign_id)
-        why = refusal(campaign)
-        if why:
-            raise WorkflowError(why, status=409)
-        errors, decided_on, document_number = _field_errors(campaign, decided_on, document_number, decision)
-        if errors:
-            raise _refuse_fields(errors)
+        campaign = _campaign(actor, campaign_id, lock=True)
+        decided_on, document_number = _checked(campaign, decided_on, document_number, decision)
         stored = storage.keep(decision.path, "decision", "pdf")
         winners = workflow.award(actor, campaign, _("领导小组审核确定（%(number)s）", number=document_number))
         featured = sum(1 for a in winners if a.status == S.FEATURED_WINNER.value)
