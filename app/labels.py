@@ -28,6 +28,7 @@ CAMPAIGN = {
     "featured_quota": _l("重点宣传人数"),
     "created_at": _l("创建时间"),
     "windows": _l("时间安排"),
+    "approval": _l("审核决定"),  # the leading group's decision (CampaignApproval), once recorded
 }
 
 STAGE_WINDOW = {
