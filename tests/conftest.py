@@ -12,8 +12,14 @@ from sqlalchemy import create_engine, text
 
 from app import clock
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-ON_POSTGRES = (TEST_DATABASE_URL or "").startswith("postgresql")
+# `make test` runs the suite in several processes (pytest-xdist): on PostgreSQL each gets a database of its own,
+# named after TEST_DATABASE_URL's with the worker's name (test_gw0, test_gw1), created on first use.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+_SHARED_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+ON_POSTGRES = (_SHARED_DATABASE_URL or "").startswith("postgresql")
+TEST_DATABASE_URL = (
+    f"{_SHARED_DATABASE_URL.rsplit('?', 1)[0]}_{_XDIST_WORKER}" if ON_POSTGRES and _XDIST_WORKER else _SHARED_DATABASE_URL
+)
 
 
 def _flag(name: str) -> bool:
@@ -44,12 +50,24 @@ def _fresh_database_url(tmp: Path) -> str:
     if not TEST_DATABASE_URL:
         return f"sqlite:///{tmp / 'test.db'}"
     url = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    if TEST_DATABASE_URL != _SHARED_DATABASE_URL:
+        _create_worker_database(url)
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return url
+
+
+def _create_worker_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    shared = create_engine(_SHARED_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+                           isolation_level="AUTOCOMMIT")
+    with shared.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    shared.dispose()
 
 
 class RequestIsolatingClient(FlaskClient):
@@ -90,7 +108,7 @@ def app():
             "SQLALCHEMY_DATABASE_URI": _fresh_database_url(tmp),
             "WTF_CSRF_ENABLED": False,
             "UPLOAD_DIR": str(tmp / "uploads"),
-            "SECRET_KEY": "test",
+            "SECRET_KEY": "test-secret-key-of-at-least-32-bytes",
             "DEMO_PASSWORD": "Demo@2026",
             "RATELIMIT_ENABLED": False,  # hundreds of sign-ins from 127.0.0.1; tests/test_rate_limit.py turns it on
         }
