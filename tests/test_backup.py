@@ -377,3 +377,15 @@ def test_a_restore_that_does_not_match_its_manifest_afterwards_says_so(tmp_path,
         result = cli(other, "backup", "restore", str(target))
         assert result.exit_code == 1
         assert "恢复后的核对发现问题" in result.output and "数据表 application：清单 3 行，恢复后 0 行" in result.output
+
+
+def test_the_auditor_reads_backups_and_restores_in_the_log_in_chinese(app, uploads, tmp_path, client):
+    some_data()
+    assert cli(app, "backup", "create", str(tmp_path / "backup")).exit_code == 0
+    assert cli(app, "backup", "restore", str(tmp_path / "backup")).exit_code != 0  # refused: the database has data
+    factories.login(client, factories.account(roles.AUDITOR))
+    listing = client.get("/audit/list/").text
+    assert "创建备份" in listing and "拒绝恢复备份" in listing
+    event = db.session.query(AuditEvent).filter_by(action="backup.create").one()
+    shown = client.get(f"/audit/show/{event.id}").text
+    assert "上传文件数" in shown and "总行数" in shown and "alembic_revision" not in shown
