@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import time
 import uuid
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,6 +169,26 @@ def create(directory: Path) -> Backup:
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise BackupError(f"备份目录 {directory} 已存在且不为空：请指定新的目录")
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        backup = _write_backup(directory)
+    except BaseException:
+        # No half backup left behind to fill the disk (restore would refuse it anyway: it has no manifest).
+        for child in directory.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        raise
+    manifest = backup.manifest
+    audit.record("backup.create", "backup", object_label=str(directory.resolve()), database=manifest["database"],
+                 alembic_revision=manifest["alembic_revision"], tables=len(manifest["tables"]),
+                 rows=sum(manifest["tables"].values()), files=len(backup.uploads),
+                 bytes=sum(f["size"] for f in manifest["files"]), missing=len(manifest["missing_files"]))
+    db.session.commit()
+    return backup
+
+
+def _write_backup(directory: Path) -> Backup:
     kind = db.engine.dialect.name
     dump = directory / DUMP_FILES.get(kind, "database")
     if kind == "sqlite":
@@ -203,12 +224,7 @@ def create(directory: Path) -> Backup:
     }
     manifest = {**body, "sha256": _digest(body)}
     _write_manifest(directory, manifest)
-    backup = Backup(directory, manifest)
-    audit.record("backup.create", "backup", object_label=str(directory.resolve()), database=kind,
-                 alembic_revision=revision, tables=len(counts), rows=sum(counts.values()),
-                 files=len(backup.uploads), bytes=sum(f["size"] for f in files), missing=len(body["missing_files"]))
-    db.session.commit()
-    return backup
+    return Backup(directory, manifest)
 
 
 def _dump_sqlite(target: Path):
@@ -216,10 +232,8 @@ def _dump_sqlite(target: Path):
     if not source or source == ":memory:":
         raise BackupError("内存中的 SQLite 数据库无法备份")
     # The backup API copies every page in one step under a read lock: a consistent copy while the app writes.
-    with sqlite3.connect(source, timeout=30) as live, sqlite3.connect(target) as copy:
+    with closing(sqlite3.connect(source, timeout=30)) as live, closing(sqlite3.connect(target)) as copy:
         live.backup(copy)
-    live.close()
-    copy.close()
     engine = create_engine(f"sqlite:///{target}")
     try:
         with engine.connect() as connection:
@@ -388,10 +402,9 @@ def _restore_sqlite(dump: Path) -> None:
     if not live or live == ":memory:":
         raise BackupError("内存中的 SQLite 数据库无法恢复")
     # The backup API in the other direction: the live file's pages are replaced in one write transaction.
-    with sqlite3.connect(f"file:{dump}?mode=ro", uri=True) as copy, sqlite3.connect(live, timeout=30) as target:
+    with closing(sqlite3.connect(f"file:{dump}?mode=ro", uri=True)) as copy, \
+            closing(sqlite3.connect(live, timeout=30)) as target:
         copy.backup(target)
-    copy.close()
-    target.close()
 
 
 def _swap_uploads(root: Path, staging: Path, token: str) -> None:
@@ -479,6 +492,9 @@ def check_files() -> FilesReport:
     orphans += [f"{PUBLIC}/{p.name}" for p in public
                 if p.is_file() and p.stem not in photo_keys and age(p) > ORPHAN_GRACE_SECONDS]
     orphans += [p.relative_to(root).as_posix() for p in temporary if age(p) > STALE_TMP_SECONDS]
+    # What an interrupted restore left aside (its staging or the files it replaced).
+    orphans += [p.relative_to(root).as_posix() for folder in root.glob(".restore-*") for p in folder.rglob("*")
+                if p.is_file() and age(p) > ORPHAN_GRACE_SECONDS]
     missing = [r for r in refs if not _exists(root, r.name)]
     if missing:
         # A file replaced meanwhile is removed after its row changed: only what is still named and still absent.
@@ -532,6 +548,9 @@ def create_command(directory):
     except BackupError as refused:
         db.session.rollback()
         raise click.ClickException(str(refused)) from refused
+    except OSError as failed:  # a full or unwritable disk: nothing of the backup is left behind
+        db.session.rollback()
+        raise click.ClickException(f"备份失败：{failed}") from failed
     manifest = backup.manifest
     click.echo(f"备份完成：{directory}")
     click.echo(f"  数据库（{manifest['database']}，版本 {manifest['alembic_revision']}）："
@@ -553,7 +572,7 @@ def restore_command(directory, force):
     then check row counts and checksums. Stop the app servers first."""
     try:
         restored = restore(directory, force=force)
-    except BackupError as refused:
+    except (BackupError, OSError) as refused:
         db.session.rollback()
         record_refusal(directory, str(refused))
         raise click.ClickException(str(refused)) from refused

@@ -87,11 +87,15 @@ def test_files_check_lists_files_without_a_row_and_rows_without_a_file(app, uplo
     stale_tmp.write_bytes(b"an upload that never finished")
     os.utime(stale_tmp, (time.time() - 2 * backup.STALE_TMP_SECONDS,) * 2)
     (uploads / applications[1].video_file).unlink()
+    aside = uploads / ".restore-0123abcd" / "photo" / "x.jpg"  # what an interrupted restore left
+    aside.parent.mkdir(parents=True)
+    aside.write_bytes(b"x")
+    os.utime(aside, (OLD, OLD))
 
     result = cli(app, "files", "check")
     assert result.exit_code == 1
     assert "photo/0123456789abcdef0123456789abcdef.jpg" in result.output
-    assert "tmp/tmpabc.mp4" in result.output
+    assert "tmp/tmpabc.mp4" in result.output and ".restore-0123abcd/photo/x.jpg" in result.output
     assert young.name not in result.output
     assert f"报名视频（application #{applications[1].id}）{applications[1].video_file}" in result.output
     assert applications[0].photo_file not in result.output
@@ -179,6 +183,19 @@ def test_a_backup_is_not_written_into_a_directory_that_holds_something(app, uplo
     result = cli(app, "backup", "create", str(tmp_path / "backup"))
     assert result.exit_code != 0 and "不为空" in result.output
     assert os.listdir(tmp_path / "backup") == ["notes.txt"]
+
+
+def test_a_backup_that_fails_half_way_leaves_nothing_behind(app, uploads, tmp_path, monkeypatch):
+    some_data()
+
+    def disk_full(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backup, "_copy", disk_full)
+    result = cli(app, "backup", "create", str(tmp_path / "backup"))
+    assert result.exit_code == 1 and "备份失败" in result.output and "No space left" in result.output
+    assert os.listdir(tmp_path / "backup") == []
+    assert db.session.query(AuditEvent).filter_by(action="backup.create").count() == 0
 
 
 def _tamper_photo(target, manifest):
