@@ -117,3 +117,7 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
 CERTIFICATE_RATE_LIMIT = os.environ.get("CERTIFICATE_RATE_LIMIT", "30 per minute")
 # 公示异议 (/gongshi/yiyi/): lodging and looking up, per client address, POST only (app/__init__.py).
 OBJECTION_RATE_LIMIT = os.environ.get("OBJECTION_RATE_LIMIT", "5 per hour")
+
+# Backups (app/backup.py): on PostgreSQL `flask backup` runs pg_dump/pg_restore from PATH, or from this folder when
+# the server is newer than the machine's default client (pg_dump must be at least the server's version).
+PG_BINDIR = os.environ.get("PG_BINDIR") or None

@@ -1,10 +1,12 @@
-"""Command-line tasks: `flask deploy` (migrate + permissions + roles), `flask campaign ...`, `flask demo ...`."""
+"""Command-line tasks: `flask deploy` (migrate + permissions + roles), `flask campaign ...`, `flask demo ...`,
+`flask backup create|restore DIR` and `flask files check` (app/backup.py)."""
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
 from app import audit, roles, schedule
+from app.backup import backup_cli, files_cli
 from app.extensions import db
 from app.media.cli import media_cli
 from app.models import Stage
@@ -32,6 +34,8 @@ def register_commands(app) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(deploy)
     app.cli.add_command(media_cli)
+    app.cli.add_command(backup_cli)
+    app.cli.add_command(files_cli)
 
 
 @click.command("deploy")

@@ -137,6 +137,31 @@ def application(unit=None, applicant=None, campaign=None, status="submitted", **
     return item
 
 
+def application_with_media(photo: bytes = b"\xff\xd8 photo", video: bytes = b"\x00\x00 video", **fields):
+    """An application whose photo and video are real files under UPLOAD_DIR (bytes as given: nothing checks them
+    here), stored as an upload stores them."""
+    from app import storage
+
+    return application(photo_file=storage.store_bytes(photo, "photo", "jpg"),
+                       video_file=storage.store_bytes(video, "video", "mp4"), **fields)
+
+
+def approval(campaign, decision: bytes = b"%PDF-1.4 decision", **fields):
+    """审核确定 of a campaign with its decision's file stored under UPLOAD_DIR (app/approval.py records it so)."""
+    from datetime import date
+
+    from app import storage
+    from app.models import CampaignApproval
+
+    values = dict(decided_on=date(2026, 7, 20), document_number="京学习办〔2026〕5号", recorded_by_name="city",
+                  winners=0, featured=0)
+    values.update(fields)
+    item = CampaignApproval(campaign=campaign, decision_file=storage.store_bytes(decision, "decision", "pdf"), **values)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
 # Expert review (app/models/review.py)
 
 

@@ -40,6 +40,8 @@ OBJECT_TYPES = {
     "expert_conflict": _l("回避关系"),
     "review_assignment": _l("评审任务"),
     "certificate": _l("荣誉证书"),
+    "backup": _l("备份"),  # flask backup create/restore (app/backup.py)
+    "files": _l("上传文件"),  # flask files check --delete-orphans
 }
 CHANGES = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 ACTIONS = {
@@ -66,6 +68,11 @@ ACTIONS = {
     "review.submit": _l("提交评审"),
     "review.reopen": _l("重新打开评审"),
     "certificate.revoke": _l("撤销荣誉证书"),  # app/certificates.py; detail: the reason
+    # app/backup.py's commands
+    "backup.create": _l("创建备份"),
+    "backup.restore": _l("恢复备份"),
+    "backup.restore_refused": _l("拒绝恢复备份"),
+    "files.delete_orphans": _l("删除没有记录的上传文件"),
 }
 
 # Field labels per kind of object: the labels of the screens where those fields are edited, and a few of the
@@ -132,6 +139,11 @@ FIELD_LABELS = {
                           "reason": _l("理由"), "replacement": _l("接替专家"), "scores": _l("各项评分"),
                           "total": _l("加权总分")},
     "certificate": {"reason": _l("撤销理由")},
+    "backup": {"database": _l("数据库类型"), "alembic_revision": _l("数据库版本"), "tables": _l("数据表数"),
+               "rows": _l("总行数"), "files": _l("上传文件数"), "bytes": _l("大小（字节）"),
+               "missing": _l("有记录但缺失的文件数"), "created_at": _l("备份时间"), "forced": _l("覆盖已有数据"),
+               "problems": _l("核对发现的问题数"), "reason": _l("拒绝原因")},
+    "files": {"files": _l("删除的文件数"), "bytes": _l("大小（字节）"), "names": _l("文件名")},
 }
 # The import of 专家 counts the experts it made, not exported rows.
 FIELD_LABELS["expert"]["rows"] = _l("导入人数")
