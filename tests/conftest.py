@@ -140,6 +140,7 @@ def _clean(app):
             "DELETE FROM application_event",
             "DELETE FROM past_winner",
             "DELETE FROM application",
+            "DELETE FROM account_session",
             "DELETE FROM ab_user_role",
             "DELETE FROM ab_user_group",
             "DELETE FROM ab_user",

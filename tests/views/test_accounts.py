@@ -38,7 +38,9 @@ def test_first_level_clerk_creates_a_street_account_and_its_holder_must_change_t
     response = holder.get("/units/second-level/list/")
     assert response.status_code == 302 and "/resetmypassword/form" in response.location
     response = holder.post(
-        "/resetmypassword/form", data={"password": "Mine#2026x", "conf_password": "Mine#2026x"}, follow_redirects=True
+        "/resetmypassword/form",
+        data={"current_password": password, "password": "Mine#2026x", "conf_password": "Mine#2026x"},
+        follow_redirects=True,
     )
     assert response.status_code == 200
     db.session.refresh(account)
@@ -53,7 +55,7 @@ def test_a_weak_own_password_is_refused_in_chinese(app, client):
     account = factories.account(roles.L2_CLERK, unit=factories.unit(), must_change_password=True)
     factories.login(client, account)
     response = client.post("/resetmypassword/form", data={"password": "12345678", "conf_password": "12345678"})
-    assert "密码至少 8 位，须同时包含字母、数字和符号" in response.text
+    assert "密码至少 8 位，须包含大写字母、小写字母、数字、符号中的至少三类" in response.text
 
 
 def test_username_rules_and_uniqueness_are_reported_at_the_field(client):
