@@ -237,10 +237,12 @@ class PortalSecurityManager(SecurityManager):
     def before_request():
         SecurityManager.before_request()
         user = g.user
+        # current_user is lazy: asking it loads the session's user, which finds an ended session (app/sessions.py).
+        authenticated = getattr(user, "is_authenticated", False)
         endpoint = request.endpoint or ""
         if g.pop("session_expired", False) and not (endpoint in _NO_SESSION_NOTICE or endpoint.endswith(".static")):
             return _session_expired()
-        if not getattr(user, "is_authenticated", False):
+        if not authenticated:
             return None
         due = accounts.password_change_due(user)
         if due is None:
