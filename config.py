@@ -1,6 +1,7 @@
 """Configuration, read from the environment. Defaults give the embedded setup: SQLite and files under instance/."""
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask_appbuilder.const import AUTH_DB
@@ -100,6 +101,23 @@ MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = APP_ENV == "production"  # production is served over HTTPS
+# FAB signs in without "remember me"; should a remember cookie ever be set, it gets the same flags.
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Sign-in sessions are rows on the server (app/sessions.py), named by a token in the cookie: they end after
+# SESSION_IDLE_MINUTES without a request and SESSION_ABSOLUTE_HOURS after sign-in (MLPS), on logout, and with every
+# API token of the account when its password, roles or active flag change. last_seen is written at most once a
+# SESSION_TOUCH_SECONDS.
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+SESSION_ABSOLUTE_HOURS = int(os.environ.get("SESSION_ABSOLUTE_HOURS", "12"))
+SESSION_TOUCH_SECONDS = 60
+# API tokens: access tokens live 15 minutes (flask_jwt_extended's default), refresh tokens no longer than a session.
+JWT_REFRESH_TOKEN_EXPIRES = timedelta(hours=SESSION_ABSOLUTE_HOURS)
+# Unit, expert and admin accounts change their password every PASSWORD_MAX_AGE_DAYS (MLPS; citizens do not).
+# 0 turns the periodic change off.
+PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90"))
 
 # Sign-in and registration are rate limited per client address. Several gunicorn workers share the count through
 # Redis when REDIS_URL is set; without it each worker counts on its own (fine for the embedded setup).

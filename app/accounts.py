@@ -1,14 +1,19 @@
-"""Unit clerks' accounts: creation with a generated password shown once, and the support desk's password reset."""
+"""Unit clerks' accounts: creation with a generated password shown once, and the support desk's password reset;
+the password policy (strength, and the change due at first sign-in and every PASSWORD_MAX_AGE_DAYS)."""
 import re
 import secrets
 import string
+from datetime import timedelta
+
+from flask import current_app
+from zxcvbn import zxcvbn
 
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import generate_password_hash
 
-from app import roles, scoping, units
+from app import clock, roles, scoping, units
 from app.audit import audit_as
 from app.extensions import db
 from app.models import Account, Unit
@@ -17,6 +22,18 @@ USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{2,63}$")
 USERNAME_RULE = _l("账号用户名为 3–64 位字母、数字、点、下划线或连字符，以字母或数字开头")
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits
 _PASSWORD_SYMBOLS = "@#%+=?"
+PASSWORD_RULE = _l("至少 8 位，包含大写字母、小写字母、数字、符号中的至少三类，且不能是常见或易猜的密码")
+# zxcvbn's cost grows with the length; nobody types more.
+PASSWORD_MAX_LENGTH = 128
+_PASSWORD_CLASSES = (r"[A-Z]", r"[a-z]", r"\d", r"[^A-Za-z0-9]")
+# zxcvbn's score 0–4: 3 is "safely unguessable: moderate protection from offline slow-hash scenario".
+_MIN_STRENGTH = 3
+# Words anyone guessing a password on this portal tries first (pinyin of its name and city), beside zxcvbn's lists.
+_PORTAL_WORDS = ("beijing", "shoudu", "shimin", "xuexi", "zhixing", "xuexizhixing", "pingxuan", "xuexiban")
+PASSWORD_CHANGE_NOTICES = {
+    "initial": _l("您的密码是系统生成的初始密码，请先修改密码。"),
+    "expired": _l("您的密码已超过规定的使用期限，请修改密码。"),
+}
 
 
 class AccountError(ValueError):
@@ -28,14 +45,36 @@ class AccountError(ValueError):
 
 
 def password_complexity(password: str) -> None:
-    """FAB_PASSWORD_COMPLEXITY_VALIDATOR: at least 8 characters with a letter, a digit and a symbol."""
-    if (
-        len(password or "") < 8
-        or not re.search(r"[A-Za-z]", password)
-        or not re.search(r"\d", password)
-        or not re.search(r"[^A-Za-z0-9]", password)
-    ):
-        raise PasswordComplexityValidationError(_("密码至少 8 位，须同时包含字母、数字和符号"))
+    """FAB_PASSWORD_COMPLEXITY_VALIDATOR: at least 8 characters of 3 of the 4 classes (upper, lower, digit, symbol),
+    and not guessable: zxcvbn (its lists of common and breached passwords, words, names, keyboard patterns,
+    repeats, dates) scores it at least 3 of 4 and does not find it whole in one of its lists."""
+    password = password or ""
+    if len(password) < 8 or sum(bool(re.search(c, password)) for c in _PASSWORD_CLASSES) < 3:
+        raise PasswordComplexityValidationError(_("密码至少 8 位，须包含大写字母、小写字母、数字、符号中的至少三类"))
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise PasswordComplexityValidationError(_("密码不能超过 %(n)d 位", n=PASSWORD_MAX_LENGTH))
+    verdict = zxcvbn(password, user_inputs=_PORTAL_WORDS)
+    whole_word = any(
+        match["pattern"] == "dictionary" and len(match["token"]) >= len(password) - 1 for match in verdict["sequence"]
+    )
+    if verdict["score"] < _MIN_STRENGTH or whole_word:
+        raise PasswordComplexityValidationError(
+            _("该密码过于常见或容易被猜到（如常用密码、单词加数字、重复或键盘排列），请换一个")
+        )
+
+
+def password_change_due(account) -> str | None:
+    """Why account must change its password before going on: "initial" (generated: new account, reset), "expired"
+    (older than PASSWORD_MAX_AGE_DAYS, for every account but a citizen's), or None."""
+    if account.must_change_password:
+        return "initial"
+    if account.role_names <= {roles.APPLICANT} and account.role_names:
+        return None
+    max_age = current_app.config.get("PASSWORD_MAX_AGE_DAYS")
+    changed = account.password_changed_at
+    if max_age and (changed is None or clock.now() - changed >= timedelta(days=max_age)):
+        return "expired"
+    return None
 
 
 def generate_password() -> str:
@@ -43,8 +82,11 @@ def generate_password() -> str:
     while True:
         body = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(10))
         candidate = body[:5] + secrets.choice(_PASSWORD_SYMBOLS) + body[5:]
-        if re.search(r"[A-Za-z]", candidate) and re.search(r"\d", candidate):
-            return candidate
+        try:
+            password_complexity(candidate)
+        except PasswordComplexityValidationError:
+            continue
+        return candidate
 
 
 def role_for_unit(unit: Unit) -> str:

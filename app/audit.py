@@ -33,8 +33,10 @@ AUDITED = {
     Expert: ("expert", set()),
     ExpertConflict: ("expert_conflict", set()),
 }
-# Bookkeeping FAB changes on every login: not an account change.
-IGNORED_ATTRIBUTES = {"last_login", "login_count", "fail_login_count", "changed_on", "changed_by_fk", "created_on"}
+# Bookkeeping FAB changes on every login: not an account change. The security stamp turns over on every logout and
+# follows a logged change (password, roles, active); password_changed_at follows the logged password change.
+IGNORED_ATTRIBUTES = {"last_login", "login_count", "fail_login_count", "changed_on", "changed_by_fk", "created_on",
+                      "security_stamp", "password_changed_at"}
 
 
 @contextmanager

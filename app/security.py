@@ -1,18 +1,25 @@
-"""The portal's security manager: FAB's, with unit-bound accounts and a forced change of generated passwords."""
+"""The portal's security manager: FAB's, with unit-bound accounts, revocable sessions and tokens (app/sessions.py),
+the current password asked to change one's own, and a forced change of generated and aged passwords."""
 from flask import flash, g, jsonify, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import no_cache
+from flask_appbuilder.security.forms import ResetPasswordForm
 from flask_appbuilder.security.views import AuthDBView, RoleModelView, UserDBModelView, UserGroupModelView
+from flask_appbuilder.security.views import ResetMyPasswordView as FabResetMyPasswordView
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import get_current_user, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_login import current_user
 from jwt.exceptions import PyJWTError
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, ValidationError
 
+from app import accounts, sessions
 from app.audit import audit_as
 from app.models import Account
 from app.views.base import ChineseDisplay, StrictActions
@@ -29,6 +36,19 @@ _ALLOWED_BEFORE_PASSWORD_CHANGE = {
     "appbuilder.static",
     "favicon",
 }
+# Where an ended session needs no notice: signing in again, and what a page loads beside itself.
+_NO_SESSION_NOTICE = {"PortalAuthDBView.login", "PortalAuthDBView.logout", "static", "appbuilder.static", "favicon"}
+
+
+def _session_expired():
+    """An ended or expired session: forget it; a page goes to the sign-in page, the API answers 401."""
+    sessions.forget_cookie_session()
+    message = _("会话已过期，请重新登录")
+    if request.path.startswith("/api/"):
+        return jsonify(message=message), 401
+    flash(message, "warning")
+    target = request.full_path if request.method == "GET" else None
+    return redirect(url_for("PortalAuthDBView.login", next=target.rstrip("?") if target else None))
 
 
 class AccountDBModelView(ChineseDisplay, StrictActions, UserDBModelView):
@@ -73,6 +93,36 @@ class TokenRequestsGetNoCookie(SecureCookieSessionInterface):
         return super().save_session(app, session, response)
 
 
+class OwnPasswordForm(ResetPasswordForm):
+    """Changing one's own password asks for the current one: a session left open is not enough to take over."""
+
+    current_password = PasswordField(
+        _l("当前密码"), validators=[DataRequired(message=_l("请输入当前密码"))], widget=BS3PasswordFieldWidget()
+    )
+    # FAB's own description says the application does not check passwords; this one does.
+    password = PasswordField(
+        _l("新密码"), description=accounts.PASSWORD_RULE,
+        validators=ResetPasswordForm.password.kwargs["validators"], widget=BS3PasswordFieldWidget(),
+    )
+
+    def validate_current_password(self, field):
+        if not check_password_hash(g.user.password or "", field.data or ""):
+            raise ValidationError(_("当前密码不正确"))
+
+    def validate_password(self, field):
+        if field.data and check_password_hash(g.user.password or "", field.data):
+            raise ValidationError(_("新密码不能与当前密码相同"))
+
+
+OwnPasswordForm.current_password.creation_counter = 0  # first on the form
+
+
+class ResetMyPasswordView(FabResetMyPasswordView):
+    """FAB's 修改密码 with the current password asked first. Same class name: same endpoints and permission."""
+
+    form = OwnPasswordForm
+
+
 class PortalAuthDBView(AuthDBView):
     """FAB's sign-in; a citizen signing in with nowhere else to go lands on 我的报名, where its state is, and an
     expert on 我的评审, their to-do list, the staff (city office, auditor, unit clerks) on 工作台."""
@@ -103,6 +153,14 @@ class PortalSecurityManager(SecurityManager):
     groupmodelview = PortalGroupModelView
     # Its charts load from Google, which is out of reach where the portal runs.
     userstatschartview = None
+    resetmypasswordview = ResetMyPasswordView
+
+    def load_user(self, pk):
+        """The session's user, if its server-side session is alive (app/sessions.py)."""
+        user = super().load_user(pk)
+        if user is None or not sessions.touch(user):
+            return None
+        return user
 
     def reset_password(self, userid, password):
         """Own change clears the first-login flag; someone else's reset sets it again. Both are audited."""
@@ -111,12 +169,22 @@ class PortalSecurityManager(SecurityManager):
         user.password = generate_password_hash(password)
         user.must_change_password = not own
         audit_as(user, "account.password_changed" if own else "account.password_reset")
+        # The change ends every session of the account (app/sessions.py), this one too: the holder goes on in a new one.
         self.update_user(user)
+        if own:
+            sessions.start(user)
 
     def load_user_jwt(self, _jwt_header, jwt_data):
-        """A token of an account still on its generated password is refused: the API offers no way to change it."""
-        user = super().load_user_jwt(_jwt_header, jwt_data)
-        return None if user is not None and user.must_change_password else user
+        """A token of an account that must change its password (generated or aged) is refused: the API offers no way
+        to change it; so is one issued before the account's last logout, password, role or active change."""
+        sub = str(jwt_data.get("sub", ""))
+        user = self.get_user_by_id(int(sub)) if sub.isdigit() else None
+        if user is None or not user.is_active or accounts.password_change_due(user):
+            return None
+        if jwt_data.get("stamp") != user.security_stamp:
+            return None
+        g.user = user
+        return user
 
     def create_login_manager(self, app):
         login_manager = super().create_login_manager(app)
@@ -154,7 +222,14 @@ class PortalSecurityManager(SecurityManager):
         jwt_manager.invalid_token_loader(lambda _reason: refused(_("登录令牌无效，请重新登录")))
         jwt_manager.expired_token_loader(lambda _header, _data: refused(_("登录令牌已过期，请重新登录")))
         jwt_manager.user_lookup_error_loader(
-            lambda _header, _data: refused(_("该账号已停用，或须先在网页上修改初始密码，令牌不能使用"))
+            lambda _header, _data: refused(_("该账号已停用，或须先在网页上修改密码，令牌不能使用"))
+        )
+        # Every token carries the account's security stamp; one issued before a logout, a password, role or active
+        # change (a new stamp) is refused, the refresh token too (app/sessions.py).
+        jwt_manager.additional_claims_loader(sessions.token_claims)
+        jwt_manager.token_in_blocklist_loader(sessions.token_revoked)
+        jwt_manager.revoked_token_loader(
+            lambda _header, _data: refused(_("登录令牌已失效（已退出登录，或账号已停用、密码或角色已变更），请重新登录"))
         )
         return jwt_manager
 
@@ -162,11 +237,19 @@ class PortalSecurityManager(SecurityManager):
     def before_request():
         SecurityManager.before_request()
         user = g.user
-        if not getattr(user, "is_authenticated", False) or not getattr(user, "must_change_password", False):
+        # current_user is lazy: asking it loads the session's user, which finds an ended session (app/sessions.py).
+        authenticated = getattr(user, "is_authenticated", False)
+        endpoint = request.endpoint or ""
+        if g.pop("session_expired", False) and not (endpoint in _NO_SESSION_NOTICE or endpoint.endswith(".static")):
+            return _session_expired()
+        if not authenticated:
             return None
-        if request.endpoint in _ALLOWED_BEFORE_PASSWORD_CHANGE or (request.endpoint or "").endswith(".static"):
+        due = accounts.password_change_due(user)
+        if due is None:
             return None
-        message = _l("您的密码是系统生成的初始密码，请先修改密码。")
+        if endpoint in _ALLOWED_BEFORE_PASSWORD_CHANGE or endpoint.endswith(".static"):
+            return None
+        message = accounts.PASSWORD_CHANGE_NOTICES[due]
         if request.path.startswith("/api/"):
             return jsonify(message=str(message)), 403
         flash(str(message), "warning")

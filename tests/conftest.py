@@ -111,6 +111,12 @@ def app():
             "SECRET_KEY": "test-secret-key-of-at-least-32-bytes",
             "DEMO_PASSWORD": "Demo@2026",
             "RATELIMIT_ENABLED": False,  # hundreds of sign-ins from 127.0.0.1; tests/test_rate_limit.py turns it on
+            # Tests move the clock by hours and months with a browser signed in: the idle and absolute session
+            # timeouts and the periodic password change are off here; tests/test_sessions.py and
+            # tests/test_accounts.py turn them on (fixture `security_timeouts`).
+            "SESSION_IDLE_MINUTES": 10 * 365 * 24 * 60,
+            "SESSION_ABSOLUTE_HOURS": 10 * 365 * 24,
+            "PASSWORD_MAX_AGE_DAYS": 0,
         }
     )
     app.test_client_class = RequestIsolatingClient
@@ -158,6 +164,7 @@ def _clean(app):
             "DELETE FROM application_event",
             "DELETE FROM past_winner",
             "DELETE FROM application",
+            "DELETE FROM account_session",
             "DELETE FROM ab_user_role",
             "DELETE FROM ab_user_group",
             "DELETE FROM ab_user",
@@ -199,6 +206,18 @@ def csrf_on(app):
     app.config["WTF_CSRF_ENABLED"] = True
     yield
     app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.fixture
+def security_timeouts(app):
+    """The production values of the session timeouts and the password age (config.py)."""
+    import config
+
+    keys = ("SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "PASSWORD_MAX_AGE_DAYS")
+    before = {key: app.config[key] for key in keys}
+    app.config.update({key: getattr(config, key) for key in keys})
+    yield
+    app.config.update(before)
 
 
 @pytest.fixture

@@ -62,3 +62,49 @@ def test_outside_its_window_a_first_level_clerk_creates_no_account_but_the_city_
     accounts.new_unit_account(sm, factories.account(roles.CITY_OFFICE), units["zhongguancun"], "l2-desk", "李")
     db.session.commit()
     assert db.session.query(Account).filter_by(username="l2-desk").count() == 1
+
+
+# The password policy (password_complexity, FAB_PASSWORD_COMPLEXITY_VALIDATOR) and the change it makes due.
+
+WEAK = ["Password1!", "Aa1!Aa1!", "P@ssw0rd2026", "Qwerty123!", "Beijing2026!", "Abcd1234!", "Xk7#mPq2"]
+TOO_SIMPLE = ["short1!", "alllowercase", "ALLUPPER123", "12345678901"]
+
+
+@pytest.mark.parametrize("password", WEAK)
+def test_common_and_guessable_passwords_are_refused(app, password):
+    from flask_appbuilder.exceptions import PasswordComplexityValidationError
+
+    with pytest.raises(PasswordComplexityValidationError, match="过于常见或容易被猜到"):
+        accounts.password_complexity(password)
+
+
+@pytest.mark.parametrize("password", TOO_SIMPLE)
+def test_short_or_two_class_passwords_are_refused(app, password):
+    from flask_appbuilder.exceptions import PasswordComplexityValidationError
+
+    with pytest.raises(PasswordComplexityValidationError, match="至少 8 位.*至少三类"):
+        accounts.password_complexity(password)
+
+
+def test_the_demo_password_and_generated_passwords_pass(app):
+    accounts.password_complexity(app.config["DEMO_PASSWORD"])
+    for password in ("Xq7#mountain-lark", "Mine#2026x", "tRk8-vb2z-Lm4q"):
+        accounts.password_complexity(password)
+    for _ in range(50):
+        accounts.password_complexity(accounts.generate_password())
+
+
+def test_a_password_change_is_due_every_90_days_for_staff_but_not_for_citizens(app, security_timeouts):
+    clock.freeze(NOW)
+    street = factories.unit(parent=factories.unit())
+    staff = [factories.account(role, unit=street if role == roles.L2_CLERK else None)
+             for role in (roles.L2_CLERK, roles.CITY_OFFICE, roles.EXPERT, roles.ADMIN, roles.AUDITOR)]
+    citizen = factories.account(roles.APPLICANT)
+    assert staff[0].password_changed_at == NOW
+    clock.freeze(datetime(2026, 6, 27, 9, 59))  # 89 days on
+    assert [accounts.password_change_due(a) for a in staff + [citizen]] == [None] * 6
+    clock.freeze(datetime(2026, 6, 28, 10, 0))  # 90 days on
+    assert [accounts.password_change_due(a) for a in staff] == ["expired"] * 5
+    assert accounts.password_change_due(citizen) is None
+    staff[0].must_change_password = True
+    assert accounts.password_change_due(staff[0]) == "initial"

@@ -77,3 +77,13 @@ def test_the_forwarded_address_counts_only_behind_proxy_fix(app, proxy_fix):
     # Another citizen behind the same proxy has their own count only when the forwarded address is believed.
     other = browser.post("/login/", data=wrong, headers={"X-Forwarded-For": neighbour}).status_code
     assert other == (302 if proxy_fix else 429)
+
+
+def test_production_cookies_are_secure_httponly_and_samesite_lax(tmp_path):
+    """The signed cookie carries the server-side session's token (app/sessions.py): HTTPS only in production."""
+    code = ("import config; print(config.SESSION_COOKIE_SECURE, config.SESSION_COOKIE_HTTPONLY, "
+            "config.SESSION_COOKIE_SAMESITE, config.REMEMBER_COOKIE_SECURE, config.REMEMBER_COOKIE_HTTPONLY, "
+            "config.SESSION_IDLE_MINUTES, config.SESSION_ABSOLUTE_HOURS, config.PASSWORD_MAX_AGE_DAYS)")
+    production = python(code, tmp_path, APP_ENV="production", SECRET_KEY="shared-key")
+    assert production.stdout.split() == ["True", "True", "Lax", "True", "True", "30", "12", "90"], production.stderr
+    assert python(code, tmp_path).stdout.split()[0] == "False"  # development serves plain HTTP

@@ -406,7 +406,7 @@ def test_form_errors_are_chinese(client):
     assert not failures, "English on Chinese pages:\n" + "\n".join(failures)
     assert "该字段是必填字段" in pages["/units/first-level/add"]  # WTForms' own catalog
     assert "密码必须一致" in pages["/resetmypassword/form"]  # FAB's
-    assert "密码至少 8 位，须同时包含字母、数字和符号" in pages["/resetmypassword/form"]  # ours
+    assert "密码至少 8 位，须包含大写字母、小写字母、数字、符号中的至少三类" in pages["/resetmypassword/form"]  # ours
 
 
 def test_english_is_selectable(client):

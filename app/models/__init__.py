@@ -1,5 +1,5 @@
 """The portal's tables. FAB's own (ab_*) share the same metadata."""
-from app.models.account import Account
+from app.models.account import Account, AccountSession
 from app.models.application import (
     Application,
     ApplicationEvent,
@@ -35,6 +35,7 @@ from app.models.review import (
 from app.models.unit import Unit, UnitCategory
 
 __all__ = [
+    "AccountSession",
     "CampaignApproval",
     "Certificate",
     "Objection",

@@ -1,6 +1,10 @@
-"""Accounts: FAB's user, extended with the unit a clerk works for and the first-login password change."""
+"""Accounts: FAB's user, extended with the unit a clerk works for, the first-login and periodic password change,
+and the browser sessions signed in to it (app/sessions.py)."""
+import secrets
+
+from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, event, false, inspect
+from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String, event, false, inspect
 from sqlalchemy.orm import relationship
 
 from app import clock, roles
@@ -26,6 +30,11 @@ class Account(User):
     # Set for generated passwords (new accounts, resets); cleared when the holder picks their own.
     must_change_password = Column(Boolean, nullable=False, default=False, server_default=false())
     phone = Column(String(20))
+    # Changed whenever the password, the roles or the active flag change, and on logout: every session row and
+    # every token carries the stamp it was issued under, and one with another stamp is refused (app/sessions.py).
+    security_stamp = Column(String(32), nullable=False, default=lambda: secrets.token_hex(16), server_default="0")
+    # When the current password was set: unit, expert and admin accounts change it every PASSWORD_MAX_AGE_DAYS.
+    password_changed_at = Column(DateTime)
 
     unit = relationship("Unit", back_populates="accounts")
 
@@ -47,6 +56,36 @@ class Account(User):
     def person_label(self) -> str:
         """The person with the unit the account belongs to now."""
         return self.acting_label(self.unit.name if self.unit is not None else None)
+
+
+END_REASONS = ("logout", "idle", "absolute", "password", "roles", "deactivated", "stamp")
+
+
+class AccountSession(Model):
+    """One browser sign-in. The signed cookie holds a random token; the row is keyed by its SHA-256, so the table
+    alone cannot be replayed as cookies. Ended rows are kept as the account's sign-in history."""
+
+    __tablename__ = "account_session"
+    __table_args__ = (
+        CheckConstraint("(ended_at IS NULL) = (end_reason IS NULL)", name="ck_account_session_ended_with_reason"),
+        CheckConstraint(
+            "end_reason IS NULL OR end_reason IN (" + ", ".join(f"'{r}'" for r in END_REASONS) + ")",
+            name="ck_account_session_end_reason",
+        ),
+        CheckConstraint("last_seen_at >= created_at", name="ck_account_session_seen_after_start"),
+    )
+
+    id = Column(String(64), primary_key=True)
+    account_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False, index=True)
+    security_stamp = Column(String(32), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    last_seen_at = Column(DateTime, nullable=False)
+    ended_at = Column(DateTime)
+    end_reason = Column(String(16))
+    source_address = Column(String(45))
+    user_agent = Column(String(255))
+
+    account = relationship(Account)
 
 
 @event.listens_for(Account, "before_insert")

@@ -111,3 +111,69 @@ def test_a_refresh_token_still_refreshes_and_does_not_open_the_api(app):
     fresh = client.post("/api/v1/security/refresh", headers=refresh)
     assert fresh.status_code == 200
     assert client.get("/api/v1/unit/", headers={"Authorization": f"Bearer {fresh.json['access_token']}"}).status_code == 200
+
+
+def _tokens(client, username):
+    response = client.post("/api/v1/security/login", json={
+        "username": username, "password": factories.PASSWORD, "provider": "db", "refresh": True})
+    assert response.status_code == 200, response.json
+    return response.json["access_token"], response.json["refresh_token"]
+
+
+def _refused(client, access, refresh, reason="登录令牌已失效"):
+    """Both tokens answer 401 with a Chinese message, and no cookie: the access token on the API, the refresh token
+    on /refresh (it would otherwise mint a fresh access token)."""
+    used = client.get("/api/v1/unit/", headers={"Authorization": f"Bearer {access}"})
+    refreshed = client.post("/api/v1/security/refresh", headers={"Authorization": f"Bearer {refresh}"})
+    for response in (used, refreshed):
+        assert response.status_code == 401 and reason in response.json["message"], response.json
+        assert "Set-Cookie" not in response.headers
+    return True
+
+
+def test_old_access_and_refresh_tokens_are_refused_after_a_password_change(app):
+    desk = factories.account(roles.CITY_OFFICE, username="desk")
+    client = app.test_client(use_cookies=False)
+    access, refresh = _tokens(client, "desk")
+    browser = factories.login(app.test_client(), desk)
+    response = browser.post("/resetmypassword/form", data={
+        "current_password": factories.PASSWORD, "password": "Xq7#mountain-lark", "conf_password": "Xq7#mountain-lark"})
+    assert response.status_code == 302
+    assert _refused(client, access, refresh)
+    fresh = client.post("/api/v1/security/login", json={
+        "username": "desk", "password": "Xq7#mountain-lark", "provider": "db"}).json["access_token"]
+    assert client.get("/api/v1/unit/", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+
+
+def test_logout_role_change_and_reset_refuse_the_accounts_tokens(app):
+    from app.accounts import reset_password
+
+    street = factories.unit(parent=factories.unit())
+    clerk = factories.account(roles.L2_CLERK, unit=street, username="clerk")
+    client = app.test_client(use_cookies=False)
+
+    access, refresh = _tokens(client, "clerk")
+    browser = factories.login(app.test_client(), clerk)
+    assert browser.get("/logout/").status_code == 302
+    assert _refused(client, access, refresh)
+
+    access, refresh = _tokens(client, "clerk")
+    clerk.roles = [app.appbuilder.sm.find_role(roles.L1_CLERK)]
+    db.session.commit()
+    assert _refused(client, access, refresh)
+
+    access, refresh = _tokens(client, "clerk")
+    with app.test_request_context():
+        reset_password(factories.account(roles.CITY_OFFICE), clerk)
+    db.session.commit()
+    assert _refused(client, access, refresh)
+
+
+def test_a_token_without_the_accounts_stamp_is_refused(app):
+    """A token signed with the right key but issued before this release (no stamp claim) or under an old stamp."""
+    desk = factories.account(roles.CITY_OFFICE, username="desk")
+    client = app.test_client(use_cookies=False)
+    for claims in ({"stamp": None}, {"stamp": "0" * 32}):
+        token = create_access_token(identity=str(desk.id), additional_claims=claims)
+        response = client.get("/api/v1/unit/", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401 and "登录令牌已失效" in response.json["message"]

@@ -1,5 +1,8 @@
 """单位账号 through HTTP: generated passwords shown once, forced change at first login, the support desk's reset."""
 import re
+
+import pytest
+from werkzeug.security import check_password_hash
 from datetime import datetime
 
 from app import clock, roles
@@ -38,7 +41,9 @@ def test_first_level_clerk_creates_a_street_account_and_its_holder_must_change_t
     response = holder.get("/units/second-level/list/")
     assert response.status_code == 302 and "/resetmypassword/form" in response.location
     response = holder.post(
-        "/resetmypassword/form", data={"password": "Mine#2026x", "conf_password": "Mine#2026x"}, follow_redirects=True
+        "/resetmypassword/form",
+        data={"current_password": password, "password": "Mine#2026x", "conf_password": "Mine#2026x"},
+        follow_redirects=True,
     )
     assert response.status_code == 200
     db.session.refresh(account)
@@ -53,7 +58,7 @@ def test_a_weak_own_password_is_refused_in_chinese(app, client):
     account = factories.account(roles.L2_CLERK, unit=factories.unit(), must_change_password=True)
     factories.login(client, account)
     response = client.post("/resetmypassword/form", data={"password": "12345678", "conf_password": "12345678"})
-    assert "密码至少 8 位，须同时包含字母、数字和符号" in response.text
+    assert "密码至少 8 位，须包含大写字母、小写字母、数字、符号中的至少三类" in response.text
 
 
 def test_username_rules_and_uniqueness_are_reported_at_the_field(client):
@@ -124,3 +129,82 @@ def test_a_holder_of_a_generated_password_can_still_sign_out(client):
     assert response.status_code == 302 and "resetmypassword" not in response.headers["Location"]
     assert client.get("/units/second-level/list/").status_code in (302, 401)
     assert "resetmypassword" not in client.get("/units/second-level/list/").headers.get("Location", "")
+
+
+def _change_own(client, current, new, confirm=None):
+    return client.post("/resetmypassword/form", data={
+        "current_password": current, "password": new, "conf_password": new if confirm is None else confirm})
+
+
+def _field_errors(response, field):
+    """The messages shown under one field of the form."""
+    import re as re_
+
+    match = re_.search(rf'id="{field}".*?</div>\s*</td>', response.text, re_.S)
+    return match.group(0) if match else ""
+
+
+@pytest.mark.parametrize("weak", ["Password1!", "Aa1!Aa1!"])
+def test_a_common_password_is_refused_at_its_field_in_chinese(app, client, weak):
+    account = factories.account(roles.L2_CLERK, unit=factories.unit())
+    factories.login(client, account)
+    response = _change_own(client, factories.PASSWORD, weak)
+    assert response.status_code == 200  # the form again, not a redirect
+    assert "该密码过于常见或容易被猜到" in _field_errors(response, "password")
+    db.session.refresh(account)
+    assert check_password_hash(account.password, factories.PASSWORD)
+
+
+def test_changing_ones_own_password_needs_the_current_one(app, client):
+    account = factories.account(roles.L2_CLERK, unit=factories.unit())
+    factories.login(client, account)
+    page = client.get("/resetmypassword/form").text
+    assert "当前密码" in page and page.index('id="current_password"') < page.index('id="password"')
+    response = _change_own(client, "", "Xq7#mountain-lark")
+    assert "请输入当前密码" in _field_errors(response, "current_password")
+    response = _change_own(client, "Wrong#guess-2026", "Xq7#mountain-lark")
+    assert "当前密码不正确" in _field_errors(response, "current_password")
+    db.session.refresh(account)
+    assert check_password_hash(account.password, factories.PASSWORD)
+    response = _change_own(client, factories.PASSWORD, "Xq7#mountain-lark")
+    assert response.status_code == 302
+    db.session.refresh(account)
+    assert check_password_hash(account.password, "Xq7#mountain-lark")
+
+
+def test_the_new_password_must_differ_from_the_current_one(app, client):
+    account = factories.account(roles.CITY_OFFICE, password="Xq7#mountain-lark")
+    factories.login(client, account, "Xq7#mountain-lark")
+    response = _change_own(client, "Xq7#mountain-lark", "Xq7#mountain-lark")
+    assert "新密码不能与当前密码相同" in _field_errors(response, "password")
+
+
+def test_an_aged_password_sends_staff_to_change_it_and_refuses_their_token(app, client, security_timeouts):
+    clock.freeze(datetime(2026, 1, 5, 9, 0))
+    clerk = factories.account(roles.L2_CLERK, unit=factories.unit(), username="aged")
+    citizen = factories.account(roles.APPLICANT, username="13911588771")
+    clock.freeze(datetime(2026, 4, 10, 9, 0))  # 95 days on
+    factories.login(client, clerk)
+    response = client.get("/units/second-level/list/")
+    assert response.status_code == 302 and response.location.endswith("/resetmypassword/form")
+    assert "您的密码已超过规定的使用期限" in client.get(response.location).text
+    tokens = app.test_client(use_cookies=False)
+    access = tokens.post("/api/v1/security/login", json={
+        "username": "aged", "password": factories.PASSWORD, "provider": "db"}).json["access_token"]
+    refused = tokens.get("/api/v1/unit/", headers={"Authorization": f"Bearer {access}"})
+    assert refused.status_code == 401 and "修改密码" in refused.json["message"]
+    assert _change_own(client, factories.PASSWORD, "Xq7#mountain-lark").status_code == 302
+    assert client.get("/units/second-level/list/").status_code == 200
+    db.session.refresh(clerk)
+    assert clerk.password_changed_at == datetime(2026, 4, 10, 9, 0) and not clerk.must_change_password
+    # A citizen's password does not age.
+    other = factories.login(app.test_client(), citizen)
+    assert "resetmypassword" not in other.get("/apply/").headers.get("Location", "")
+
+
+def test_fresh_demo_accounts_are_not_sent_to_change_their_password(app, security_timeouts):
+    runner = app.test_cli_runner()
+    assert "demo loaded" in runner.invoke(args=["demo", "load"]).output
+    for username in ("city", "l1-haidian", "l2-haidian-zhongguancun", "expert6", "auditor"):
+        browser = factories.login(app.test_client(), username, app.config["DEMO_PASSWORD"])
+        assert "resetmypassword" not in browser.get("/").headers.get("Location", ""), username

@@ -46,7 +46,8 @@ def test_the_city_office_adds_an_expert_who_must_change_the_password(app, client
     page = expert.get("/", follow_redirects=False)
     assert page.status_code == 302 and "/resetmypassword/form" in page.location
     assert "请先修改密码" in expert.get("/", follow_redirects=True).text
-    expert.post("/resetmypassword/form", data={"password": "Mine#2026x", "conf_password": "Mine#2026x"})
+    expert.post("/resetmypassword/form",
+                data={"current_password": password, "password": "Mine#2026x", "conf_password": "Mine#2026x"})
     account = db.session.query(Account).filter_by(username="expert1").one()
     db.session.refresh(account)
     assert not account.must_change_password
