@@ -23,20 +23,21 @@ def register(security_manager, mobile: str, name: str, password: str) -> Account
         name = names.clean(name, _("姓名"))
     except names.BadName as bad:
         raise RegistrationError(str(bad), field="name") from None
-    account = Account(
-        username=mobile,
-        first_name=name[:64],
-        last_name="",
-        email=placeholder_email(mobile),
-        active=True,
-        password=generate_password_hash(password),
-        phone=mobile,
-        roles=[security_manager.find_role(roles.APPLICANT)],
-    )
+    role = security_manager.find_role(roles.APPLICANT)
     try:
         # Flushed in a savepoint so that a registration of the same number racing this one (the check above saw
         # neither) ends as the sequential case does, not in a 500 from the unique key.
         with db.session.begin_nested():
+            account = Account(
+                username=mobile,
+                first_name=name[:64],
+                last_name="",
+                email=placeholder_email(mobile),
+                active=True,
+                password=generate_password_hash(password),
+                phone=mobile,
+                roles=[role],
+            )
             db.session.add(account)
     except IntegrityError:
         raise RegistrationError(_("该手机号已注册，请直接登录；忘记密码请联系技术支持"), field="mobile") from None
