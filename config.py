@@ -96,8 +96,13 @@ LANGUAGES = {
     "en": {"flag": "gb", "name": "English"},
 }
 
-# Uploads of spreadsheets; the media uploads of the application issue set their own per-route limit.
+# Request bodies are limited per route before they are read (app/request_limits.py): sign-in, other JSON and HTML
+# forms by these, in bytes; photo (2 MB), video (50 MB) and the approval's PDF (20 MB) by their own limits; spreadsheet
+# imports by MAX_CONTENT_LENGTH, also the ceiling of everything.
 MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+BODY_LIMIT_SIGN_IN = int(os.environ.get("BODY_LIMIT_SIGN_IN", 8 * 1024))
+BODY_LIMIT_JSON = int(os.environ.get("BODY_LIMIT_JSON", 64 * 1024))
+BODY_LIMIT_FORM = int(os.environ.get("BODY_LIMIT_FORM", 1024 * 1024))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = APP_ENV == "production"  # production is served over HTTPS

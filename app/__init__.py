@@ -35,6 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     with app.app_context():
         db.init_app(app)
+        from app import request_limits
+
+        request_limits.init_app(app)  # before CSRF's check, which reads the form
         csrf.init_app(app)
         migrate.init_app(app, db, directory=str(app.config["BASE_DIR"] / "migrations"), render_as_batch=True)
         appbuilder = AppBuilder()

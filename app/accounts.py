@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import generate_password_hash
 
-from app import clock, roles, scoping, units
+from app import clock, names, roles, scoping, units
 from app.audit import audit_as
 from app.extensions import db
 from app.models import Account, Unit
@@ -99,7 +99,10 @@ def placeholder_email(username: str) -> str:
 
 
 def validate_username(username: str) -> str:
-    username = (username or "").strip()
+    try:
+        username = names.clean(username, _("账号用户名"))
+    except names.BadName as bad:
+        raise AccountError(str(bad), field="username") from None
     if not USERNAME_PATTERN.match(username):
         raise AccountError(str(USERNAME_RULE), field="username")
     if db.session.query(Account.id).filter(Account.username == username).first():
@@ -128,7 +131,10 @@ def prepare_unit_account(security_manager, actor, account: Account) -> str:
         except units.OutsideWindow as closed:
             raise NotAllowed(str(closed)) from closed
     account.username = (account.username or "").strip()
-    account.first_name = (account.first_name or "").strip()[:64]
+    try:
+        account.first_name = names.clean(account.first_name, _("联系人姓名"))[:64]
+    except names.BadName as bad:
+        raise AccountError(str(bad), field="first_name") from None
     if not account.first_name:
         raise AccountError(_("请填写联系人姓名"), field="first_name")
     password = generate_password()

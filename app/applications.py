@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from app import clock, media_intake, schedule
+from app import clock, media_intake, names, schedule
 from app.extensions import db
 from app.identity import IdNumberError, parse_id_number
 from app.models import Application, ApplicationStatus, Campaign, PastWinner, Unit
@@ -37,8 +37,15 @@ def apply_fields(application: Application, data: dict) -> dict[str, str]:
     clean: dict = {}
     for field, limit in TEXT_LIMITS.items():
         if field in data:
-            value = (data.get(field) or "").strip()
-            if len(value) > limit:
+            value = data.get(field) or ""
+            if field == "name":
+                try:
+                    value = names.clean(value, _("姓名"))
+                except names.BadName as bad:
+                    errors[field], value = str(bad), ""
+            else:
+                value = value.strip()
+            if field not in errors and len(value) > limit:
                 errors[field] = _("不能超过 %(n)s 个字", n=limit)
             clean[field] = value or None
     if "id_number" in data:
@@ -174,11 +181,13 @@ def lock_own(user, campaign: Campaign, create: bool = False) -> Application | No
 
     application = locked()
     if application is None and create:
-        new_draft(user, campaign)
         try:
-            db.session.flush()
-        except IntegrityError:  # a second request of the same citizen created it first
-            db.session.rollback()
+            # A savepoint, not a rollback of the whole transaction: that would take the files this request has
+            # already received with it (app/storage.py) while the request goes on to attach them.
+            with db.session.begin_nested():
+                new_draft(user, campaign)
+        except IntegrityError:  # a second request of the same citizen created it first: use theirs
+            pass
         application = locked()
     return application
 

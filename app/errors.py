@@ -5,13 +5,15 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app import request_limits
+
 
 def register_error_pages(app) -> None:
     messages = {
         400: lambda: (_("请求有误"), _("提交的内容无法处理，请返回重试。")),
         403: lambda: (_("无权访问"), _("您的账号没有权限访问该页面或该记录。")),
         404: lambda: (_("页面不存在"), _("找不到该页面或记录，或者您无权查看它。")),
-        413: lambda: (_("文件太大"), _("上传的文件超过了允许的大小。")),
+        413: lambda: (_("内容太大"), request_limits.refusal()),
         429: lambda: (_("操作过于频繁"), _("短时间内尝试次数太多，请稍等一分钟再试。")),
     }
 

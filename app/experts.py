@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
-from app import audit, clock, roles, scoping
+from app import audit, clock, names, roles, scoping
 from app.accounts import AccountError, generate_password, placeholder_email, validate_username
 from app.display import format_time
 from app.extensions import db
@@ -74,7 +74,10 @@ class ExpertInput:
 
 
 def check_name(name) -> str:
-    name = (name or "").strip()
+    try:
+        name = names.clean(name, _("专家姓名"))
+    except names.BadName as bad:
+        raise ExpertError(str(bad), field="name") from None
     if not name:
         raise ExpertError(_("请填写专家姓名"), field="name")
     if len(name) > MAX_NAME:

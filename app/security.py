@@ -5,10 +5,12 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import no_cache
-from flask_appbuilder.security.forms import ResetPasswordForm
-from flask_appbuilder.security.views import AuthDBView, RoleModelView, UserDBModelView, UserGroupModelView
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
+from flask_appbuilder.security.forms import ResetPasswordForm, UserInfoEdit
+from flask_appbuilder.security.views import (
+    AuthDBView, RoleModelView, UserDBModelView, UserGroupModelView, UserInfoEditView,
+)
 from flask_appbuilder.security.views import ResetMyPasswordView as FabResetMyPasswordView
-from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import get_current_user, verify_jwt_in_request
@@ -16,12 +18,13 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_login import current_user
 from jwt.exceptions import PyJWTError
 from werkzeug.security import check_password_hash, generate_password_hash
-from wtforms import PasswordField
+from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
 from app import accounts, sessions
 from app.audit import audit_as
 from app.models import Account
+from app.names import Name
 from app.views.base import ChineseDisplay, StrictActions
 
 # Endpoints a holder of a generated password may still reach before choosing their own.
@@ -62,6 +65,24 @@ class AccountDBModelView(ChineseDisplay, StrictActions, UserDBModelView):
     ]
     # Added to FAB's labels, not instead of them: a missing label shows the column name in English.
     label_columns = {**UserDBModelView.label_columns, "unit": _l("所属单位"), "phone": _l("联系电话")}
+    # Names normalised, invisible and direction-control characters refused (app/names.py).
+    validators_columns = {
+        **UserDBModelView.validators_columns, "first_name": [Name()], "last_name": [Name()], "username": [Name()],
+    }
+
+
+class PortalUserInfoEdit(UserInfoEdit):
+    """FAB's own 编辑个人信息 form, with the names checked as everywhere else."""
+
+    first_name = StringField(_l("First Name"), validators=[DataRequired(), Name()], widget=BS3TextFieldWidget())
+    last_name = StringField(_l("Last Name"), validators=[DataRequired(), Name()], widget=BS3TextFieldWidget())
+
+
+class PortalUserInfoEditView(UserInfoEditView):
+    # FAB's address and permission name, so roles and links stay as they are.
+    route_base = "/userinfoeditview"
+    class_permission_name = "UserInfoEditView"
+    form = PortalUserInfoEdit
 
 
 # Subclassed only for StrictActions; they keep FAB's permission names, so roles.yaml and existing roles hold.
@@ -149,6 +170,7 @@ class PortalSecurityManager(SecurityManager):
     user_model = Account
     authdbview = PortalAuthDBView
     userdbmodelview = AccountDBModelView
+    userinfoeditview = PortalUserInfoEditView
     rolemodelview = PortalRoleModelView
     groupmodelview = PortalGroupModelView
     # Its charts load from Google, which is out of reach where the portal runs.

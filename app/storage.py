@@ -99,5 +99,12 @@ def _after_commit(session):
 
 @event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session, previous_transaction):
+    # What the database rolled back is the nearest savepoint or the whole transaction (a failed flush rolls back
+    # its own subtransaction, and with it that). Only a savepoint: the transaction that will name the files goes on.
+    rolled_back = previous_transaction
+    while rolled_back.parent is not None and not rolled_back.nested:
+        rolled_back = rolled_back.parent
+    if rolled_back.nested:
+        return
     _remove(session.info.pop("storage_new", []))
     session.info.pop("storage_old", None)

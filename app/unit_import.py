@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app import accounts, scoping, sheets, units
+from app import accounts, names, scoping, sheets, units
 from app.phones import PhoneError, normalize_contact_phone
 
 COLUMNS = [_l("二级单位名称"), _l("账号用户名"), _l("联系人姓名"), _l("联系电话")]
@@ -59,7 +59,7 @@ def import_sheet(security_manager, user, parent, stream) -> ImportResult:
     names_seen, usernames_seen = {}, {}
     for row in rows:
         try:
-            units.check_name(row.unit_name, parent)
+            row.unit_name = units.check_name(row.unit_name, parent)
         except units.UnitError as bad:
             result.errors.append((row.number, str(bad)))
         if row.unit_name in names_seen:
@@ -76,8 +76,13 @@ def import_sheet(security_manager, user, parent, stream) -> ImportResult:
                 (row.number, _("账号用户名与第 %(n)s 行重复", n=usernames_seen[row.username.lower()]))
             )
         usernames_seen.setdefault(row.username.lower(), row.number)
-        if not row.contact_name:
-            result.errors.append((row.number, _("请填写联系人姓名")))
+        try:
+            row.contact_name = names.clean(row.contact_name, _("联系人姓名"))
+        except names.BadName as bad:
+            result.errors.append((row.number, str(bad)))
+        else:
+            if not row.contact_name:
+                result.errors.append((row.number, _("请填写联系人姓名")))
         if row.phone:
             try:
                 row.phone = normalize_contact_phone(row.phone)

@@ -6,7 +6,7 @@ One service for both front doors: app/views/units.py (一级单位 / 二级单�
 """
 from flask_babel import gettext as _
 
-from app import schedule, scoping
+from app import names, schedule, scoping
 from app.extensions import db
 from app.models import Stage, Unit, UnitCategory
 
@@ -35,7 +35,11 @@ class OutsideWindow(Forbidden):
 
 
 def check_name(name: str, parent: Unit | None, exclude_id: int | None = None) -> str:
-    name = (name or "").strip()
+    """The unit's name as stored (app/names.py), free under its parent; raises UnitError at the field `name`."""
+    try:
+        name = names.clean(name, _("单位名称"))
+    except names.BadName as bad:
+        raise UnitError(str(bad), field="name") from None
     if not name:
         raise UnitError(_("请填写单位名称"), field="name")
     if len(name) > MAX_NAME_LENGTH:

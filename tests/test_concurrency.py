@@ -220,3 +220,94 @@ def test_fifty_clicks_for_the_last_candidate_or_featured_place_one_wins(app, act
     won = [a for a in applications if db.session.get(Application, a.id).status == target]
     assert len(won) == 1
     assert db.session.query(ApplicationEvent).filter_by(action=action).count() == 1
+
+
+def test_thirty_registrations_of_one_mobile_number_at_once_make_one_account_and_no_500(app, monkeypatch):
+    """Issue 10: these raced into the unique key and answered 500. The losers read what a second registration
+    reads one after the other."""
+    from app import captcha
+
+    monkeypatch.setattr(captcha, "matches", lambda purpose, answer: True)  # the race is past the captcha
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.REGISTER, at=NOW)
+    clients = [app.test_client() for _ in range(30)]
+    form = {"mobile": "13911588771", "name": "张学习", "password": "Xuexi@2026!", "conf_password": "Xuexi@2026!",
+            "captcha": "ABCD"}
+
+    responses = race(app, 30, lambda i: clients[i].post("/register/", data=form))
+    assert all(r is not None and r.status_code < 500 for r in responses), [r and r.status_code for r in responses]
+    assert sum(r.status_code == 302 for r in responses) == 1
+    for response in responses:
+        if response.status_code != 302:
+            assert "该手机号已注册，请直接登录" in response.text
+    db.session.expire_all()
+    assert db.session.query(Account).filter_by(username="13911588771").count() == 1
+
+
+@pytest.mark.parametrize("front_door", ["page", "api"])
+def test_the_first_draft_saved_twice_at_once_is_one_application_and_no_500(app, front_door):
+    from app.models import Application
+
+    at = datetime(2026, 4, 10, 9, 0)
+    clock.freeze(at)
+    factories.campaign(open_stage=Stage.APPLY, at=at)
+    factories.district_with_streets("海淀区", ("中关村街道",))
+    citizen = factories.account(roles.APPLICANT, username="13911588771")
+    if front_door == "page":
+        clients = [factories.login(app.test_client(), citizen) for _ in range(2)]
+        save = lambda i: clients[i].post("/apply/", data={"name": f"张学习{i}", "intent": "save"})  # noqa: E731
+        ok = 302
+    else:
+        clients = [factories.api_client(app, citizen) for _ in range(2)]
+        save = lambda i: clients[i].put("/api/v1/my_application/", json={"name": f"张学习{i}"})  # noqa: E731
+        ok = 200
+    for _round in range(3):
+        db.session.query(Application).delete()
+        db.session.commit()
+        responses = race(app, 2, save)
+        assert [r.status_code for r in responses] == [ok, ok], [r.get_data(as_text=True)[:300] for r in responses]
+        db.session.expire_all()
+        assert db.session.query(Application).count() == 1
+
+
+def test_uploads_racing_each_other_leave_exactly_the_named_file_on_disk(app):
+    """Issue 10: concurrent uploads to one application left files no row names. In the even rounds every upload
+    also creates the first draft (the loser of that insert must keep its own file), in the odd ones each replaces
+    the photo of the round before."""
+    import io
+    from pathlib import Path
+
+    from app import storage
+    from app.models import Application
+    from tests.media import corpus
+
+    at = datetime(2026, 4, 10, 9, 0)
+    clock.freeze(at)
+    factories.campaign(open_stage=Stage.APPLY, at=at)
+    factories.district_with_streets("海淀区", ("中关村街道",))
+    jpeg = corpus.encoded(corpus.portrait(), "JPEG")
+    citizen = factories.account(roles.APPLICANT, username="13911588771")
+    pages = [factories.login(app.test_client(), citizen) for _ in range(3)]
+    apis = [factories.api_client(app, citizen) for _ in range(3)]
+
+    def upload(i):
+        if i < 3:
+            return pages[i].post("/apply/photo", data=jpeg, headers={"X-File-Name": f"{i}.jpg"})
+        return apis[i - 3].post("/api/v1/my_application/photo", data={"file": (io.BytesIO(jpeg), f"{i}.jpg")},
+                                content_type="multipart/form-data")
+
+    with app.app_context():
+        photos = storage.root() / "photo"
+    for round_ in range(4):
+        if round_ % 2 == 0:
+            db.session.query(Application).delete()
+            db.session.commit()
+            for old in photos.glob("*") if photos.exists() else ():
+                old.unlink()
+        responses = race(app, 6, upload)
+        assert all(r is not None and r.status_code == 200 for r in responses), [r and r.status_code for r in responses]
+        db.session.expire_all()
+        (application,) = db.session.query(Application).all()
+        on_disk = sorted(str(Path("photo") / p.name) for p in photos.glob("*"))
+        assert on_disk == [application.photo_file]
+        assert not any((photos.parent / "tmp").glob("*")), "temporary files left behind"

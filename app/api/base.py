@@ -4,7 +4,9 @@ from functools import wraps
 from flask import request
 from flask_appbuilder.api import BaseApi, ModelRestApi, expose, protect, safe
 from flask_appbuilder.const import API_ADD_COLUMNS_RIS_KEY, API_EDIT_COLUMNS_RIS_KEY
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from app import request_limits
 from app.datamodel import Conflict
 from app.experts import ExpertError, field_errors
 from app.extensions import db
@@ -58,6 +60,9 @@ def answers_refusals(endpoint):
         except (Refused, WorkflowError, ExpertError) as refused:
             db.session.rollback()
             return self.response(refused.status, **refusal_body(refused))
+        except RequestEntityTooLarge:  # a chunked upload past its limit, found while streaming (else @safe's 500)
+            db.session.rollback()
+            return self.response(413, message=request_limits.refusal())
 
     return answered
 

@@ -3,7 +3,7 @@ from app.datamodel import PortalInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app import labels, schedule
+from app import labels, names, schedule
 from app.api.base import PortalRestApi, Refused
 from app.models import Campaign, StageWindow
 
@@ -21,7 +21,18 @@ class CampaignApi(PortalRestApi):
     edit_columns = add_columns
 
     def pre_add(self, item):
+        _clean_name(item)
         schedule.ensure_windows(item)
+
+    def pre_update(self, item):
+        _clean_name(item)
+
+
+def _clean_name(campaign: Campaign) -> None:
+    try:
+        campaign.name = names.clean(campaign.name, _("批次名称"))
+    except names.BadName as bad:
+        raise Refused(bad) from None
 
 
 class StageWindowApi(PortalRestApi):

@@ -7,8 +7,9 @@ from flask import request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from app import applications, media_intake, schedule, workflow
+from app import applications, media_intake, request_limits, schedule, workflow
 from app.extensions import db
 from app.models import Application
 
@@ -111,15 +112,18 @@ class MyApplicationApi(BaseApi):
         """
         if kind not in ("photo", "video"):
             return self.response_404()
-        request.max_content_length = media_intake.limit_for(kind) + 64 * 1024
         campaign = schedule.current_campaign()
         if campaign is None:
             return self.response_404()
-        upload = request.files.get("file")
-        if upload is None:
-            return self.response_400(message=_("请用 multipart/form-data 的 file 字段上传文件"))
         try:
+            # A body without a Content-Length is refused here, at its limit (app/request_limits.py) as it streams.
+            upload = request.files.get("file")
+            if upload is None:
+                return self.response_400(message=_("请用 multipart/form-data 的 file 字段上传文件"))
             application = applications.upload(current_user, campaign, kind, upload.stream, upload.filename)
+        except RequestEntityTooLarge:
+            db.session.rollback()
+            return self.response(413, message=request_limits.refusal())
         except applications.NotEditable as refused:
             return self.response(409, message=str(refused))
         except media_intake.MediaRefused as refused:

@@ -13,8 +13,17 @@ from dataclasses import dataclass, field
 from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
-# A 1-inch photo needs ~0.12 MP; 40 MP allows any phone photo and bounds what a small file may decode to (~120 MB).
-MAX_PIXELS = 40_000_000
+# A 1-inch photo needs ~0.12 MP. A JPEG is decoded reduced (libjpeg scales by 1/2..1/8 while decoding, see
+# _DECODE_AT_LEAST), so 16 MP allows any phone photo that fits in 2 MB; a PNG is decoded whole (4 bytes a pixel),
+# and a real photo saved as PNG within 2 MB has far fewer than 6 MP: more is a flat picture, or a bomb (a 134 KB
+# all-white 5400×7400 PNG decoded whole cost a worker +300 MB). Both are judged from the header, before decoding.
+MAX_PIXELS = 16_000_000
+MAX_PNG_PIXELS = 6_000_000
+# Pillow's own process-wide cap (it warns above it, refuses above twice it) for every Image.open in the app, set
+# here rather than left at its default (89 MP); check_photo refuses far below it, with the photo's dimensions.
+Image.MAX_IMAGE_PIXELS = 4 * MAX_PIXELS
+# Judged and stored at no more than about twice this size: plenty for the 25×35 mm print (295×413 at 300 dpi).
+_DECODE_AT_LEAST = (1000, 1400)
 # 295×413 px is 25×35 mm at 300 dpi; a photo somewhat below that still prints acceptably.
 MIN_WIDTH, MIN_HEIGHT = 200, 280
 # Height / width: 35/25 = 1.4 for the 1-inch photo; a 3:4 phone portrait (1.33) and 33×48 mm (1.45) pass.
@@ -82,17 +91,24 @@ def check_photo(data: bytes) -> PhotoVerdict:
     # A JPEG carrying extra pictures (MPF, as some phones write) is opened as 'MPO': it is still a JPEG file.
     fmt = "JPEG" if image.format in ("JPEG", "MPO") else image.format
     width, height = image.size
-    if width * height > MAX_PIXELS:  # from the header alone: nothing decoded yet
+    cap = MAX_PNG_PIXELS if fmt == "PNG" else MAX_PIXELS
+    if width * height > cap:  # from the header alone: nothing decoded yet
         return _refuse(
-            f"照片像素尺寸过大（{width}×{height}），请缩小到 4000 万像素以内后重新上传", fmt, image.size
+            f"照片像素尺寸过大（{width}×{height}），请缩小到 {cap // 10_000} 万像素以内后重新上传"
+            f"（一寸照 295×413 像素即可）",
+            fmt,
+            image.size,
         )
 
     # Pillow's verify() passes a truncated JPEG; a full decode does not (ImageFile.LOAD_TRUNCATED_IMAGES is False,
     # Pillow's default, which this portal never changes).
     try:
+        if fmt == "JPEG":
+            image.draft(image.mode, _DECODE_AT_LEAST)  # decode at 1/2, 1/4 or 1/8 when that is still this big
         image.load()
+        image = _reduced(image)
     except Exception:  # whatever a damaged file makes a decoder raise
-        return _refuse("照片文件已损坏或不完整，无法打开，请重新导出后上传", fmt, image.size)
+        return _refuse("照片文件已损坏或不完整，无法打开，请重新导出后上传", fmt, (width, height))
 
     try:
         image = ImageOps.exif_transpose(image)
@@ -128,6 +144,20 @@ def check_photo(data: bytes) -> PhotoVerdict:
         return _refuse(background, fmt, size)
 
     return PhotoVerdict(ok=True, format=fmt, width=width, height=height, stored=_reencode(rgb, image.info))
+
+
+def _reduced(image: Image.Image) -> Image.Image:
+    """The decoded image shrunk by a whole factor while it is more than twice _DECODE_AT_LEAST: every copy made
+    while judging (orientation, white compositing, RGB) and the stored JPEG stay small."""
+    factor = min(image.width // _DECODE_AT_LEAST[0], image.height // _DECODE_AT_LEAST[1])
+    if factor < 2 or image.mode in _GREY_MODES:  # a grey image is refused as it is, right after
+        return image
+    info = image.info
+    if image.mode == "P":  # reduce() averages values, not palette indexes
+        image = image.convert("RGBA" if "transparency" in info else "RGB")
+    image = image.reduce(factor)
+    image.info = info  # reduce() drops it; the EXIF orientation and the colour profile still apply
+    return image
 
 
 def _megabytes(size: int) -> float:

@@ -11,6 +11,7 @@ from wtforms import ValidationError
 from app import accounts, scoping
 from app.extensions import db
 from app.models import Account
+from app.names import Name
 from app.views.base import PortalModelView
 from app.views.units import AccountWindowGate, valid_contact_phone
 
@@ -58,6 +59,7 @@ class UnitAccountView(AccountWindowGate, PortalModelView):
     search_form_query_rel_fields = {"unit": scoping.scoped_choices(scoping.UnitScopeFilter)}
     validators_columns = {
         "username": [valid_new_username],
+        "first_name": [Name()],
         "unit": [unit_manageable],
         "phone": [valid_contact_phone],
     }

@@ -148,7 +148,6 @@ class CitizenApplicationView(BaseView):
     @expose("/", methods=["POST"])
     @has_access
     def save(self):
-        request.max_content_length = media_intake.FORM_MAX_BYTES
         form = ApplicationForm()
         form.validate()  # only to parse types (date); our own checks follow
         data = {name: getattr(form, name).data for name in FIELDS}
@@ -199,7 +198,6 @@ class CitizenApplicationView(BaseView):
 
     def _upload(self, kind):
         """XHR upload of one file (multipart field `file`, or the raw body with X-File-Name); JSON answer."""
-        request.max_content_length = media_intake.limit_for(kind) + 64 * 1024
         if request.files.get("file"):
             stream, filename = request.files["file"].stream, request.files["file"].filename
         else:

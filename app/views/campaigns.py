@@ -6,6 +6,7 @@ from wtforms import ValidationError
 
 from app import labels, schedule
 from app.models import Campaign, StageWindow
+from app.names import Name
 from app.views.base import PortalModelView, ReturnsToList
 
 
@@ -56,6 +57,7 @@ class CampaignView(PortalModelView):
     add_columns = list_columns
     edit_columns = list_columns
     search_columns = ["name", "year"]
+    validators_columns = {"name": [Name()]}
     related_views = [StageWindowView]
     show_template = "appbuilder/general/model/show_cascade.html"
     description_columns = {"year": _l("新批次的时间安排按通知的日期生成到该年度，创建后可逐项调整。")}

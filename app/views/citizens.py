@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from app import captcha, citizens, schedule
 from app.extensions import db
 from app.models import Stage
+from app.names import Name
 from app.phones import PhoneError, normalize_mobile
 
 CAPTCHA = "register"  # app/captcha.py's purpose: its own image, apart from the objection form's
@@ -26,7 +27,7 @@ def valid_mobile(form, field):
 
 class RegisterForm(DynamicForm):
     mobile = StringField(_l("手机号码（登录账号）"), validators=[DataRequired(_l("请填写手机号码")), valid_mobile])
-    name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名")), Length(max=50)])
+    name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名")), Name(), Length(max=50)])
     password = PasswordField(
         _l("密码"), validators=[DataRequired(_l("请设置密码")), PasswordComplexityValidator()],
         description=_l("至少 8 位，须同时包含字母、数字和符号"),

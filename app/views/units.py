@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired
 from app import labels, scoping, unit_import, units
 from app.extensions import db
 from app.models import Unit, UnitCategory
+from app.names import Name
 from app.phones import PhoneError, normalize_contact_phone
 from app.views.base import PortalModelView, xlsx_download
 
@@ -92,6 +93,7 @@ class FirstLevelUnitView(PortalModelView):
     }
     validators_columns = {
         "name": [UniqueNameUnderParent(lambda form: None)],
+        "contact_name": [Name()],
         "contact_phone": [valid_contact_phone],
     }
 
@@ -134,6 +136,7 @@ class SecondLevelUnitView(AccountWindowGate, PortalModelView):
     search_form_query_rel_fields = {"parent": scoping.scoped_choices(scoping.ParentChoiceFilter)}
     validators_columns = {
         "name": [UniqueNameUnderParent(_edited_parent)],
+        "contact_name": [Name()],
         "contact_phone": [valid_contact_phone],
     }
 

@@ -118,17 +118,27 @@ def noisy_png() -> bytes:
 
 def png_of_zeros(width: int, height: int) -> bytes:
     """A 1-bit greyscale PNG of width×height black pixels: a few KB that decode to width×height bytes or more."""
+    return _flat_png(width, height, bytes(1 + (width + 7) // 8), colour_type=0, depth=1)
+
+
+def white_png(width: int, height: int) -> bytes:
+    """An all-white 8-bit RGB PNG, written row by row without a picture in memory: 5400×7400 is ~134 KB that
+    Pillow decodes to 160 MB (the bomb of issue 10)."""
+    return _flat_png(width, height, b"\x00" + b"\xff" * (3 * width), colour_type=2, depth=8)
+
+
+def _flat_png(width: int, height: int, row: bytes, colour_type: int, depth: int) -> bytes:
+    """A PNG whose every row is `row` (its filter byte first), compressed in blocks."""
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
-    row = bytes(1 + (width + 7) // 8)  # filter byte + packed bits
     compressor = zlib.compressobj(9)
     idat = []
     rows_per_block = max(1, 4_000_000 // len(row))
     for start in range(0, height, rows_per_block):
         idat.append(compressor.compress(row * min(rows_per_block, height - start)))
     idat.append(compressor.flush())
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(idat)) + chunk(b"IEND", b"")
 
 
@@ -212,6 +222,7 @@ PHOTO_CASES = [
     Case("bomb_png_400mp", _writes(lambda: png_of_zeros(20000, 20000)), False, ("像素",), ".png"),
     Case("bomb_png_100mp", _writes(lambda: png_of_zeros(10000, 10000)), False, ("像素",), ".png"),
     Case("over_pixel_cap_49mp", _writes(lambda: png_of_zeros(7000, 7000)), False, ("像素",), ".png"),
+    Case("white_png_bomb_40mp", _writes(lambda: white_png(5400, 7400)), False, ("像素", "5400×7400"), ".png"),
     Case("truncated_jpeg", _writes(lambda: _truncated(encoded(portrait(), "JPEG"))), False, ("不完整",), ".jpg"),
     Case("truncated_png", _writes(lambda: _truncated(encoded(portrait(), "PNG"))), False, ("不完整",), ".png"),
     Case("renamed_gif", _writes(lambda: encoded(portrait(), "GIF")), False, ("JPG", "PNG"), ".jpg"),

@@ -4,7 +4,8 @@ import pytest
 from PIL import Image
 
 from app.media.photo import PHOTO_MAX_BYTES, check_photo
-from tests.media.corpus import PHOTO_CASES, encoded, portrait
+from tests.media.corpus import PHOTO_CASES, encoded, portrait, white_png
+from tests.memory import peak
 
 ACCEPTED = [case for case in PHOTO_CASES if case.ok]
 
@@ -90,3 +91,22 @@ def test_a_slight_cast_of_the_phones_white_balance_passes_a_tinted_backdrop_does
     assert verdict.ok is ok, verdict.message
     if not ok:
         assert "颜色" in verdict.message
+
+
+def test_the_white_png_bomb_is_refused_before_decoding_at_a_few_megabytes():
+    """Issue 10: a 134 KB all-white 5400×7400 PNG cost a worker +304 MB before it was refused."""
+    bomb = white_png(5400, 7400)
+    assert len(bomb) < 200 * 1024
+    with peak() as used:
+        verdict = check_photo(bomb)
+    assert not verdict.ok and "5400×7400" in verdict.message and "像素" in verdict.message
+    assert used.megabytes < 20, used
+
+
+def test_a_large_jpeg_is_decoded_reduced_and_stored_smaller():
+    photo = encoded(portrait((3000, 4200)), "JPEG", quality=60)  # 12.6 MP: 50 MB decoded whole
+    with peak() as used:
+        verdict = check_photo(photo)
+    assert verdict.ok, verdict.message
+    assert verdict.width < 3000 and verdict.width >= 1000 and 1.38 < verdict.height / verdict.width < 1.42
+    assert used.megabytes < 50, used

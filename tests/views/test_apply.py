@@ -412,3 +412,17 @@ def test_a_forged_gender_value_is_refused_in_chinese_at_its_field(citizen):
     assert "请选择性别" in response.text and "Not a valid choice" not in response.text
     assert 'value="北京某研究院"' in response.text
     assert mine().work_unit == "北京某研究院"  # the valid fields were saved
+
+
+def test_a_white_png_bomb_is_refused_at_the_photo_field_without_decoding_it(citizen):
+    """Issue 10: a 134 KB all-white 5400×7400 PNG cost a worker +304 MB before it was refused."""
+    from tests.memory import peak
+
+    bomb = corpus.white_png(5400, 7400)
+    with peak() as used:
+        response = upload(citizen["client"], "photo", bomb, "white.png")
+    assert response.status_code == 422
+    assert "照片像素尺寸过大（5400×7400）" in response.json["message"]
+    assert used.megabytes < 50, used
+    db.session.expire_all()
+    assert all(a.photo_file is None for a in db.session.query(Application))
