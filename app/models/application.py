@@ -15,12 +15,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
     text,
 )
 from sqlalchemy.orm import relationship
 
 from app import clock
+from app.identity import derived_from
 from app.models.account import label_person
 
 
@@ -159,6 +161,14 @@ class Application(Model):
         "ApplicationEvent", back_populates="application", order_by="ApplicationEvent.id", cascade="all, delete-orphan"
     )
 
+    def derive_from_id_number(self) -> None:
+        """Birth date and gender as the ID number states them (none without one): never entered apart from it."""
+        stated = derived_from(self.id_number)
+        if stated is not None:
+            self.birth_date, self.gender = stated
+        elif not self.id_number:
+            self.birth_date = self.gender = None
+
     @property
     def status_enum(self) -> ApplicationStatus:
         return ApplicationStatus(self.status)
@@ -181,6 +191,14 @@ class Application(Model):
 
     def __repr__(self):
         return f"{self.name or '（未填姓名）'} · {self.campaign.name if self.campaign else ''}"
+
+
+@event.listens_for(Application, "before_insert")
+@event.listens_for(Application, "before_update")
+def _derive_from_id_number(mapper, connection, application: Application) -> None:
+    # Whichever door wrote the row (the citizen's form, the REST API, a clerk screen, the demo), birth date and
+    # gender are recomputed from the ID number on save.
+    application.derive_from_id_number()
 
 
 def _actor_label(actor, unit, stored_name: str) -> str:

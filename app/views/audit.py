@@ -48,6 +48,9 @@ ACTIONS = {
     "roles.sync": _l("同步角色权限"),
     "role.permissions_edited": _l("修改角色权限"),  # detail: role, granted / withdrawn (the editor's cell labels)
     "export.applications": _l("导出报名信息"),
+    # Personal data (app/masking.py, app/retention.py): who read which application's full numbers; media purged.
+    "application.identity_viewed": _l("查看完整证件号码"),
+    "retention.purge_media": _l("按期删除未入选者照片和视频"),
     # 评审进度 (app/rounds.py, app/views/review_progress.py)
     "review_round.close": _l("结束评审轮次"),
     "review_round.remind": _l("提醒专家"),
