@@ -45,6 +45,13 @@ def mask_username(value) -> str:
     return mask_phone(value) if _MOBILE.fullmatch(value) else value
 
 
+def mask_email(value) -> str:
+    """A citizen's placeholder e-mail is their mobile number @accounts.invalid: its mobile masked."""
+    value = "" if value is None else str(value)
+    local, at, domain = value.partition("@")
+    return mask_username(local) + at + domain
+
+
 TEMPLATE_FILTERS = {"mask_id": mask_id_number, "mask_phone": mask_phone, "mask_username": mask_username}
 
 

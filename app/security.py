@@ -44,7 +44,7 @@ class AccountDBModelView(ChineseDisplay, StrictActions, UserDBModelView):
     # Added to FAB's labels, not instead of them: a missing label shows the column name in English.
     label_columns = {**UserDBModelView.label_columns, "unit": _l("所属单位"), "phone": _l("联系电话")}
     # A citizen's user name is their mobile number: masked like every phone (app/masking.py).
-    formatters_columns = {"username": masking.mask_username, "phone": masking.mask_phone}
+    formatters_columns = {"username": masking.mask_username, "phone": masking.mask_phone, "email": masking.mask_email}
 
 
 # Subclassed only for StrictActions; they keep FAB's permission names, so roles.yaml and existing roles hold.
