@@ -149,6 +149,9 @@ class Application(Model):
     # What the citizen is told about an accepted video before submitting (app/media/video.py: sound silent
     # throughout); NULL when there is nothing to say. Set on every upload, so a replaced video takes its own.
     video_warning = Column(String(300))
+    # When the retention command (app/retention.py) removed the photo and video of an unsuccessful application,
+    # PIPL minimisation: the row stays, its pages say 已按规定删除 instead of showing a broken picture.
+    media_purged_at = Column(DateTime)
 
     created_at = Column(DateTime, nullable=False, default=clock.now)
     updated_at = Column(DateTime, nullable=False, default=clock.now, onupdate=clock.now)

@@ -89,6 +89,11 @@ _COMMON_LABELS = {
     "rows": _l("导出行数"),
     "filters": _l("导出范围"),
     "full_numbers": _l("完整身份证号和手机号"),
+    # 按期删除材料 (app/retention.py): counts only.
+    "applications": _l("报名数"),
+    "photos": _l("删除照片数"),
+    "videos": _l("删除视频数"),
+    "retention_days": _l("保存天数"),
     "stage": _l("阶段"),
     "status": _l("状态"),
     "by": _l("办理人"),
