@@ -87,6 +87,8 @@ def test_the_show_page_and_the_print_forms_carry_masked_numbers_for_every_review
         page = client.get(url).text
         assert "110108********123X" in page and "139****8771" in page, url
         assert ID_NUMBER not in page and MOBILE not in page, url
+    listing = client.get("/applications/list/").text  # clerks tell namesakes apart by the masked number
+    assert "王学习" in listing and "110108********123X" in listing and ID_NUMBER not in listing
     assert ("查看完整号码" in client.get(f"/applications/show/{pk}").text) is (who != "auditor")
     assert identity_views() == []
 
@@ -154,6 +156,7 @@ def test_the_review_api_carries_no_full_number(world):
             response = client.get(url)
             assert response.status_code == 200, (who, url)
             assert not FULL_ID.search(response.text) and not FULL_MOBILE.search(response.text), (who, url)
+            assert "110108********123X" in response.text and "139****8771" in response.text, (who, url)
 
 
 def test_account_lists_mask_phones_and_citizens_user_names(world):

@@ -173,6 +173,19 @@ class Application(Model):
             self.birth_date = self.gender = None
 
     @property
+    def id_number_masked(self) -> str:
+        """110108********123X: how reviewers tell namesakes apart without the full number (app/masking.py)."""
+        from app.masking import mask_id_number
+
+        return mask_id_number(self.id_number)
+
+    @property
+    def mobile_masked(self) -> str:
+        from app.masking import mask_mobile
+
+        return mask_mobile(self.mobile)
+
+    @property
     def status_enum(self) -> ApplicationStatus:
         return ApplicationStatus(self.status)
 

@@ -59,7 +59,7 @@ class ApplicationView(PortalModelView):
     base_filters = [["id", scoping.ApplicationScopeFilter, None]]
     base_order = ("submitted_at", "desc")
     label_columns = {**labels.APPLICATION}
-    list_columns = ["name", "gender_label", "work_unit", "unit", "status_display", "submitted_at"]
+    list_columns = ["name", "id_number_masked", "gender_label", "work_unit", "unit", "status_display", "submitted_at"]
     search_columns = ["name", "work_unit", "unit", "status", "campaign"]
     search_form_query_rel_fields = {"unit": scoping.scoped_choices(scoping.UnitScopeFilter)}
 
