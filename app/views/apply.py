@@ -21,8 +21,9 @@ READ_WRITE = {"edit": "read", "save": "write", "upload_photo": "write", "upload_
 
 class ApplicationForm(DynamicForm):
     name = StringField(_l("姓名"))
+    # Shown, never posted (disabled): taken from the ID number; applications.apply_fields checks any value sent.
     gender = SelectField(_l("性别"), choices=[("", _l("按身份证号自动填写")), ("male", _l("男")), ("female", _l("女"))],
-                         description=_l("按身份证号自动填写"))
+                         description=_l("按身份证号自动填写"), validate_choice=False)
     birth_date = DateField(_l("出生日期"), validators=[Optional()], description=_l("按身份证号自动填写"))
     id_number = StringField(_l("居民身份证号"), description=_l("18 位，最后一位可以是 X"))
     mobile = StringField(_l("手机号码"))
