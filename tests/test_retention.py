@@ -139,3 +139,13 @@ def test_pages_say_the_media_were_removed_instead_of_a_broken_picture(app, appro
     assert client.get(f"/application-files/{loser.id}/photo").status_code == 404
     office = factories.login(app.test_client(), factories.account(roles.CITY_OFFICE, username="desk2"))
     assert "照片已按规定删除" in office.get(f"/applications/show/{loser.id}").text
+
+
+def test_the_audit_log_reads_the_purge_in_chinese(app, approved):
+    clock.freeze(approved["ended"] + timedelta(days=181))
+    assert purge(app).exit_code == 0
+    auditor = factories.login(app.test_client(), factories.account(roles.AUDITOR, username="auditor"))
+    listing = auditor.get("/audit/list/").text
+    for text in ("按期删除未入选者照片和视频", "报名数：3", "删除照片数：3", "删除视频数：3", "保存天数：180"):
+        assert text in listing, text
+    assert "李落选" not in listing
