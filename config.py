@@ -57,6 +57,9 @@ SQLALCHEMY_DATABASE_URI = _database_url()
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
 REDIS_URL = os.environ.get("REDIS_URL") or None
+# PIPL minimisation: `flask retention purge-media` removes unsuccessful applicants' photos and videos this many days
+# after their campaign ended (its approval or its last stage window, whichever is later).
+MEDIA_RETENTION_DAYS = int(os.environ.get("MEDIA_RETENTION_DAYS", "180"))
 # Behind a reverse proxy (nginx) the client's address is the proxy's last X-Forwarded-For entry: the audit log's
 # address and the sign-in rate limit's key. Set PROXY_FIX=1 only there: otherwise anyone could choose their address.
 PROXY_FIX = _flag("PROXY_FIX")

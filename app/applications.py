@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import clock, media_intake, names, schedule
 from app.extensions import db
-from app.identity import IdNumberError, parse_id_number
+from app.identity import IdNumberError, derived_from, parse_id_number
 from app.models import Application, ApplicationStatus, Campaign, PastWinner, Unit
 from app.models.application import DEEDS_MAX_CHARS
 from app.phones import PhoneError, normalize_mobile
@@ -58,15 +58,16 @@ def apply_fields(application: Application, data: dict) -> dict[str, str]:
                 errors["id_number"] = str(bad)
             else:
                 clean["id_number"] = resident.number
-                # Birth date and gender follow from the ID number; a differing entry is corrected, not argued with.
-                clean["birth_date"] = resident.birth_date
-                clean["gender"] = resident.gender
-    if "gender" in data and "gender" not in clean:
+    # Birth date and gender are the ID number's, never entered apart from it (the model recomputes them on save):
+    # a value sent along is only checked against the number, so that a differing one is not silently dropped.
+    id_stated = None if "id_number" in errors else derived_from(clean.get("id_number", application.id_number))
+    if "gender" in data:
         gender = data.get("gender") or None
         if gender not in (None, "male", "female"):
             errors["gender"] = _("请选择性别")
-        clean["gender"] = gender
-    if "birth_date" in data and "birth_date" not in clean:
+        elif gender is not None and id_stated is not None and gender != id_stated[1]:
+            errors["gender"] = _("性别由身份证号自动生成，与身份证号不一致；请核对身份证号")
+    if "birth_date" in data:
         born = data.get("birth_date") or None
         if isinstance(born, str):
             try:
@@ -75,7 +76,8 @@ def apply_fields(application: Application, data: dict) -> dict[str, str]:
                 born = False
         if born is False or (born is not None and not isinstance(born, date)):
             errors["birth_date"] = _("出生日期格式应为 YYYY-MM-DD")
-        clean["birth_date"] = born
+        elif born is not None and id_stated is not None and born != id_stated[0]:
+            errors["birth_date"] = _("出生日期由身份证号自动生成，与身份证号不一致；请核对身份证号")
     if "mobile" in data:
         raw = (data.get("mobile") or "").strip()
         clean["mobile"] = None
@@ -104,13 +106,12 @@ def apply_fields(application: Application, data: dict) -> dict[str, str]:
     for field, value in clean.items():
         if field not in errors:
             setattr(application, field, value)
+    application.derive_from_id_number()
     return errors
 
 
 REQUIRED = {
     "name": _l("请填写姓名"),
-    "gender": _l("请选择性别"),
-    "birth_date": _l("请填写出生日期"),
     "id_number": _l("请填写身份证号"),
     "mobile": _l("请填写手机号码"),
     "work_unit": _l("请填写工作单位"),

@@ -26,7 +26,7 @@ AUDITED = {
     Campaign: ("campaign", set()),
     StageWindow: ("stage_window", set()),
     Role: ("role", set()),
-    PastWinner: ("past_winner", set()),
+    PastWinner: ("past_winner", {"id_number"}),  # no full ID number in the log (PIPL; app/masking.py)
     RecommendationQuota: ("recommendation_quota", set()),
     # 专家评审 (app/experts.py). Panels and round settings are logged by app/experts.py itself, in one event each
     # (a panel with its members and units; a round's settings as changed), not row by row.

@@ -1,11 +1,12 @@
 """Command-line tasks: `flask deploy` (migrate + permissions + roles), `flask campaign ...`, `flask demo ...`,
-`flask backup create|restore DIR` and `flask files check` (app/backup.py)."""
+`flask backup create|restore DIR` and `flask files check` (app/backup.py), `flask retention purge-media`
+(app/retention.py)."""
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from app import audit, roles, schedule
+from app import audit, retention, roles, schedule
 from app.backup import backup_cli, files_cli
 from app.extensions import db
 from app.media.cli import media_cli
@@ -13,6 +14,7 @@ from app.models import Stage
 
 campaign_cli = AppGroup("campaign", help="评选批次与时间安排")
 demo_cli = AppGroup("demo", help="演示数据")
+retention_cli = AppGroup("retention", help="个人信息保存期限（照片、视频按期删除）")
 
 
 def sync_security() -> dict[str, int]:
@@ -36,6 +38,7 @@ def register_commands(app) -> None:
     app.cli.add_command(media_cli)
     app.cli.add_command(backup_cli)
     app.cli.add_command(files_cli)
+    app.cli.add_command(retention_cli)
 
 
 @click.command("deploy")
@@ -200,3 +203,31 @@ def demo_accounts():
         for application in samples:
             click.echo(f"  {application.applicant.username:26} {roles.APPLICANT:5} "
                        f"{application.name}（{application.status_label}）")
+
+
+@retention_cli.command("purge-media")
+@click.option("--campaign", "campaign_id", type=int, help="Only this campaign (its id); refused if it is not due.")
+@click.option("--dry-run", is_flag=True, help="Count what would be removed; change nothing.")
+def purge_media(campaign_id, dry_run):
+    """Remove the photos and videos of unsuccessful applicants MEDIA_RETENTION_DAYS after their campaign ended
+    (winners' and candidates' are kept). Without --campaign every due campaign; the others are listed and left.
+    Idempotent; audited per campaign (counts only). Exits 1 when the campaign named is not due."""
+    from app.models import Campaign
+
+    if campaign_id is not None:
+        campaign = db.session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise click.ClickException(f"没有编号为 {campaign_id} 的评选批次")
+        chosen = [campaign]
+    else:
+        chosen = retention.campaigns()
+    for campaign in chosen:
+        try:
+            done = retention.purge_media(campaign, dry_run=dry_run)
+        except retention.NotDue as not_due:
+            if campaign_id is not None:
+                raise click.ClickException(str(not_due)) from not_due
+            click.echo(f"跳过  {not_due}")
+            continue
+        verb = "将删除" if dry_run else "已删除"
+        click.echo(f"{campaign.name}：{verb} {done.applications} 份报名的照片 {done.photos} 张、视频 {done.videos} 个")

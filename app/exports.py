@@ -4,10 +4,10 @@ both the sheet and the printable 推荐表 (review/print.html) show.
 Which rows: exactly the review list's (`scoping.application_clause`, never a draft), optionally narrowed to one
 campaign, some statuses, a stage list (`STAGES`) or one unit; ApplicationView.export reads those from the URL.
 
-Who gets full ID and mobile numbers: only the city office (roles 市学习办 and Admin), which runs the selection and
-has to contact and verify candidates. Units (一级/二级单位) and the auditor get masked numbers
-(110108********123X, 139****8771): a spreadsheet travels by e-mail and USB stick and outlives the review, and
-they can read a single application's full numbers on its page if they need one. `full_numbers_for(user)` decides.
+ID and mobile numbers are masked (110108********123X, 139****8771, app/masking.py) for everyone by default: a
+spreadsheet travels by e-mail and USB stick and outlives the review. The city office alone may ask for the
+"含完整证件号" variant (`masking.full_export_allowed`), and that export is audited as such; units read one
+application's full numbers on its page, on request.
 
 Formula safety: everything a citizen typed is written with `write_string` into a workbook whose options turn off
 every conversion of strings (formulas, URLs, numbers), so "=HYPERLINK(...)" or "=1+1" arrives as text.
@@ -30,7 +30,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from app import scoping, workflow
+from app import masking, scoping, workflow
 from app.display import XLSX_TIME_FORMAT, format_time
 from app.extensions import db
 from app.models import Account, Application, ApplicationEvent, ApplicationStatus, Campaign, Unit
@@ -89,31 +89,6 @@ def columns() -> list[tuple[str, int]]:
         (_("一级单位意见"), 40),
         (_("个人先进事迹"), 60),
     ]
-
-
-# --- masking -------------------------------------------------------------------------------------------------
-
-
-def full_numbers_for(user) -> bool:
-    """Whether an export for this user carries unmasked ID and mobile numbers: the city office only."""
-    return scoping.is_city_office(user)
-
-
-def _mask(value, keep_start: int, keep_end: int) -> str:
-    value = "" if value is None else str(value)
-    if len(value) <= keep_start + keep_end:
-        return "*" * len(value)
-    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
-
-
-def mask_id_number(value) -> str:
-    """110108198001011234 -> 110108********1234: the area code and the last four stay."""
-    return _mask(value, 6, 4)
-
-
-def mask_mobile(value) -> str:
-    """13911588771 -> 139****8771."""
-    return _mask(value, 3, 4)
 
 
 # --- opinions ------------------------------------------------------------------------------------------------
@@ -327,8 +302,8 @@ def write_applications(rows: Iterable[Entry], out, *, full_numbers: bool) -> int
         sheet.set_column(col, col, width)
         sheet.write_string(0, col, title, header)
     sheet.freeze_panes(1, 2)
-    id_number = (lambda v: _text(v)) if full_numbers else mask_id_number
-    mobile = (lambda v: _text(v)) if full_numbers else mask_mobile
+    id_number = (lambda v: _text(v)) if full_numbers else masking.mask_id_number
+    mobile = (lambda v: _text(v)) if full_numbers else masking.mask_mobile
 
     n = 0
     for n, entry in enumerate(rows, start=1):

@@ -29,6 +29,20 @@ class ResidentId:
     gender: str  # "male" | "female"
 
 
+def derived_from(number: str | None) -> tuple[date, str] | None:
+    """(birth date, gender) as an 18-digit number states them, without judging the rest of it; None when it states
+    no date. Birth date and gender are never entered apart from the ID number: the application model recomputes them
+    from it on every save (app/models/application.py)."""
+    number = (number or "").strip().upper()
+    if not re.fullmatch(r"\d{17}[\dX]", number):
+        return None
+    try:
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return None
+    return born, "male" if int(number[16]) % 2 else "female"
+
+
 def parse_id_number(text: str, today: date) -> ResidentId:
     """Validate an 18-digit ID number; raises IdNumberError with a Chinese message."""
     number = (text or "").strip().upper().replace(" ", "")

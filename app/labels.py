@@ -55,6 +55,10 @@ APPLICATION = {
     "birth_date": _l("出生日期"),
     "id_number": _l("居民身份证号"),
     "mobile": _l("手机号码"),
+    # app/masking.py: what the review API and lists show of the two.
+    "id_number_masked": _l("居民身份证号（隐去中间位）"),
+    "mobile_masked": _l("手机号码（隐去中间位）"),
+    "media_purged_at": _l("照片和视频删除时间"),
     "work_unit": _l("工作单位"),
     "position": _l("职务"),
     "address": _l("住址"),

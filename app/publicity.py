@@ -236,6 +236,11 @@ def _photo_key(stored_name: str) -> str:
     return hashlib.sha256(f"{stored_name}|{RECIPE}".encode()).hexdigest()[:32]
 
 
+def photo_copy_name(stored_name: str) -> str:
+    """The public copy of a stored photo, as a storage name (app/retention.py removes it with the photo)."""
+    return f"public/{_photo_key(stored_name)}.jpg"
+
+
 def photo_url(application: Application) -> str | None:
     if not application.photo_file:
         return None

@@ -21,7 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
-from app import accounts, sessions
+from app import accounts, masking, sessions
 from app.audit import audit_as
 from app.models import Account
 from app.names import Name
@@ -65,6 +65,8 @@ class AccountDBModelView(ChineseDisplay, StrictActions, UserDBModelView):
     ]
     # Added to FAB's labels, not instead of them: a missing label shows the column name in English.
     label_columns = {**UserDBModelView.label_columns, "unit": _l("所属单位"), "phone": _l("联系电话")}
+    # A citizen's user name is their mobile number: masked like every phone (app/masking.py).
+    formatters_columns = {"username": masking.mask_username, "phone": masking.mask_phone, "email": masking.mask_email}
     # Names normalised, invisible and direction-control characters refused (app/names.py).
     validators_columns = {
         **UserDBModelView.validators_columns, "first_name": [Name()], "last_name": [Name()], "username": [Name()],

@@ -98,10 +98,11 @@ def api_client(app, user_or_name, password=PASSWORD):
 
 
 def id_number(birth: str = "19800101", sequence: int | None = None) -> str:
-    """A valid 18-digit resident ID number (海淀区 area code) with a checksum stdnum accepts."""
+    """A valid 18-digit resident ID number (海淀区 area code) with a checksum stdnum accepts. Without a sequence,
+    a man's (odd 17th digit), as application() assumes: the model takes birth date and gender from the number."""
     from stdnum.cn import ric
 
-    body = f"110108{birth}{(sequence if sequence is not None else next(_counter)) % 1000:03d}"
+    body = f"110108{birth}{(sequence if sequence is not None else 2 * next(_counter) + 1) % 1000:03d}"
     return body + ric.calc_check_digit(body + "0")  # stdnum expects a placeholder check digit
 
 
@@ -250,7 +251,7 @@ def candidates(n, campaign=None, featured=0, unit=None, **fields):
     unit = unit or district_with_streets(name=f"区{next(_counter)}")[1][0]
     return [
         application(unit=unit, campaign=campaign, status="featured" if i < featured else "candidate",
-                    id_number=id_number(sequence=next(_counter)), **fields)
+                    id_number=id_number(), **fields)
         for i in range(n)
     ]
 

@@ -134,7 +134,7 @@ def test_the_log_reads_as_chinese_for_every_kind_of_event(app):
         "application.l2_recommend": ["报名：推荐", "原状态：已提交，待二级单位评审",
                                      "新状态：二级单位拟推荐（未提交）", "意见：同意推荐"],
         "export.applications": ["导出报名信息", "导出行数：1", "评选批次：", "阶段：二级单位已推荐",
-                                "完整身份证号和手机号：是"],
+                                "完整身份证号和手机号：否"],
     }
     for action, texts in expected.items():
         event = db.session.query(AuditEvent).filter_by(action=action).order_by(AuditEvent.id).first()

@@ -44,3 +44,30 @@ def test_an_unknown_province_is_refused():
     number = body[:-1] + ric.calc_check_digit(body)
     with pytest.raises(IdNumberError, match="地区码"):
         parse_id_number(number, TODAY)
+
+
+def test_birth_date_and_gender_are_what_the_number_states():
+    from app.identity import derived_from
+
+    assert derived_from(factories.id_number("19850615", 123)) == (date(1985, 6, 15), "male")
+    assert derived_from(factories.id_number("19850615", 124).lower()) == (date(1985, 6, 15), "female")
+    assert derived_from("11010819851345123X") is None and derived_from("") is None and derived_from(None) is None
+
+
+def test_an_application_recomputes_birth_date_and_gender_from_its_id_number_on_every_save(app):
+    """Whichever door writes the row (a clerk screen, the API, a script), the two follow the ID number."""
+    from app.extensions import db
+
+    _, (street, _) = factories.district_with_streets()
+    application = factories.application(unit=street, id_number=factories.id_number("19850615", 124), gender="male",
+                                        birth_date=date(2000, 1, 1))
+    db.session.refresh(application)
+    assert (application.birth_date, application.gender) == (date(1985, 6, 15), "female")
+    application.gender, application.birth_date = "male", date(1999, 9, 9)
+    db.session.commit()
+    db.session.refresh(application)
+    assert (application.birth_date, application.gender) == (date(1985, 6, 15), "female")
+    application.id_number = factories.id_number("19700102", 11)
+    db.session.commit()
+    db.session.refresh(application)
+    assert (application.birth_date, application.gender) == (date(1970, 1, 2), "male")

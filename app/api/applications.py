@@ -26,10 +26,12 @@ class ApplicationApi(PortalRestApi):
     base_order = ("id", "asc")
     label_columns = {**labels.APPLICATION, **labels.nested("events", labels.APPLICATION_EVENT)}
     list_title = show_title = add_title = edit_title = _l("报名信息")  # read-only: FAB fills in all four
-    # No ID or phone numbers here: deciding does not need them (the city office's export has them).
-    list_columns = ["id", "name", "gender", "work_unit", "position", "unit_id", "status", "submitted_at"]
-    show_columns = list_columns + ["address", "deeds", "campaign_id", "events.action", "events.opinion",
-                                   "events.actor_name", "events.at"]
+    # ID and mobile numbers masked only (app/masking.py): enough to tell namesakes apart; a full one is asked for,
+    # audited, on the application's page.
+    list_columns = ["id", "name", "gender", "id_number_masked", "mobile_masked", "work_unit", "position", "unit_id",
+                    "status", "submitted_at"]
+    show_columns = list_columns + ["address", "deeds", "campaign_id", "media_purged_at", "events.action",
+                                   "events.opinion", "events.actor_name", "events.at"]
     search_columns = ["status", "unit", "name"]
 
     @expose("/<int:pk>/decision", methods=["POST"])

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from app import experts, schedule, scoping
+from app import experts, masking, schedule, scoping
 from app.api.base import ListAndGetApi, Refused, answers_refusals, json_object
 from app.extensions import db
 from app.models import Expert, ReviewRound
@@ -19,7 +19,7 @@ def expert_json(expert: Expert) -> dict:
         "id": expert.id,
         "name": expert.name,
         "username": account.username,
-        "phone": account.phone,
+        "phone": masking.mask_phone(account.phone),  # masked like every phone (app/masking.py)
         "employer": expert.employer,
         "employer_unit_id": expert.employer_unit_id,
         "employer_unit": expert.employer_unit.full_name if expert.employer_unit else None,

@@ -29,6 +29,8 @@ def as_json(application: Application) -> dict:
         video=application.video_original_name,
         video_duration=application.video_duration,
         video_warning=application.video_warning,
+        # Photo and video removed after the retention period (app/retention.py), or null.
+        media_purged_at=application.media_purged_at.isoformat() if application.media_purged_at else None,
         submitted_at=application.submitted_at.isoformat() if application.submitted_at else None,
         history=[
             {"at": e.at.isoformat(), "action": e.action, "actor": e.actor_label, "opinion": e.opinion}

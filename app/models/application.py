@@ -15,12 +15,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
     text,
 )
 from sqlalchemy.orm import relationship
 
 from app import clock
+from app.identity import derived_from
 from app.models.account import label_person
 
 
@@ -147,6 +149,9 @@ class Application(Model):
     # What the citizen is told about an accepted video before submitting (app/media/video.py: sound silent
     # throughout); NULL when there is nothing to say. Set on every upload, so a replaced video takes its own.
     video_warning = Column(String(300))
+    # When the retention command (app/retention.py) removed the photo and video of an unsuccessful application,
+    # PIPL minimisation: the row stays, its pages say 已按规定删除 instead of showing a broken picture.
+    media_purged_at = Column(DateTime)
 
     created_at = Column(DateTime, nullable=False, default=clock.now)
     updated_at = Column(DateTime, nullable=False, default=clock.now, onupdate=clock.now)
@@ -158,6 +163,27 @@ class Application(Model):
     events = relationship(
         "ApplicationEvent", back_populates="application", order_by="ApplicationEvent.id", cascade="all, delete-orphan"
     )
+
+    def derive_from_id_number(self) -> None:
+        """Birth date and gender as the ID number states them (none without one): never entered apart from it."""
+        stated = derived_from(self.id_number)
+        if stated is not None:
+            self.birth_date, self.gender = stated
+        elif not self.id_number:
+            self.birth_date = self.gender = None
+
+    @property
+    def id_number_masked(self) -> str:
+        """110108********123X: how reviewers tell namesakes apart without the full number (app/masking.py)."""
+        from app.masking import mask_id_number
+
+        return mask_id_number(self.id_number)
+
+    @property
+    def mobile_masked(self) -> str:
+        from app.masking import mask_mobile
+
+        return mask_mobile(self.mobile)
 
     @property
     def status_enum(self) -> ApplicationStatus:
@@ -181,6 +207,14 @@ class Application(Model):
 
     def __repr__(self):
         return f"{self.name or '（未填姓名）'} · {self.campaign.name if self.campaign else ''}"
+
+
+@event.listens_for(Application, "before_insert")
+@event.listens_for(Application, "before_update")
+def _derive_from_id_number(mapper, connection, application: Application) -> None:
+    # Whichever door wrote the row (the citizen's form, the REST API, a clerk screen, the demo), birth date and
+    # gender are recomputed from the ID number on save.
+    application.derive_from_id_number()
 
 
 def _actor_label(actor, unit, stored_name: str) -> str:

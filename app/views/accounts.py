@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import ValidationError
 
-from app import accounts, scoping
+from app import accounts, masking, scoping
 from app.extensions import db
 from app.models import Account
 from app.names import Name
@@ -54,6 +54,7 @@ class UnitAccountView(AccountWindowGate, PortalModelView):
     add_columns = ["unit", "username", "first_name", "phone"]
     edit_columns = ["first_name", "phone", "active"]
     search_columns = ["username", "first_name", "unit"]
+    formatters_columns = {"phone": masking.mask_phone}  # the edit form keeps the full number to change it
     # The choices a form offers are the ones this user may pick (FAB's HTML views read the *_form_* names).
     add_form_query_rel_fields = {"unit": scoping.scoped_choices(scoping.ManageableUnitFilter)}
     search_form_query_rel_fields = {"unit": scoping.scoped_choices(scoping.UnitScopeFilter)}

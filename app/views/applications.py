@@ -6,14 +6,14 @@ application while 在线报名 is open, and finally 提交 to its first-level un
 """
 from urllib.parse import quote
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, make_response, redirect, request, send_file, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app import audit, clock, exports, labels, schedule, scoping, workflow
+from app import audit, clock, exports, labels, masking, schedule, scoping, workflow
 from app.extensions import db
 from app.models import Application, Campaign, Unit
 from app.views import presentation
@@ -47,9 +47,11 @@ class ApplicationView(PortalModelView):
         "submit_unit": "decide",
         "export": "read",
         "print_recommendation": "read",
+        "reveal_identity": "read",
     }
     include_route_methods = {
-        "list", "show", "action", "action_post", "decide", "submit_unit", "export", "print_recommendation"
+        "list", "show", "action", "action_post", "decide", "submit_unit", "export", "print_recommendation",
+        "reveal_identity",
     }
     list_title = _l("报名信息列表")
     show_title = _l("报名信息")
@@ -57,7 +59,7 @@ class ApplicationView(PortalModelView):
     base_filters = [["id", scoping.ApplicationScopeFilter, None]]
     base_order = ("submitted_at", "desc")
     label_columns = {**labels.APPLICATION}
-    list_columns = ["name", "gender_label", "work_unit", "unit", "status_display", "submitted_at"]
+    list_columns = ["name", "id_number_masked", "gender_label", "work_unit", "unit", "status_display", "submitted_at"]
     search_columns = ["name", "work_unit", "unit", "status", "campaign"]
     search_form_query_rel_fields = {"unit": scoping.scoped_choices(scoping.UnitScopeFilter)}
 
@@ -72,6 +74,7 @@ class ApplicationView(PortalModelView):
     def render_template(self, template, **kwargs):
         kwargs.setdefault("progress", self._progress() if current_user.is_authenticated else None)
         kwargs.setdefault("now", clock.now())
+        kwargs.setdefault("full_export", masking.full_export_allowed(current_user))
         return super().render_template(template, **kwargs)
 
     # FAB actions hand over rows fetched without base filters: only their ids are used, and the decision page
@@ -160,6 +163,26 @@ class ApplicationView(PortalModelView):
         application = self.datamodel.get(pk, self._base_filters)
         if application is None:
             abort(404)
+        return self._show(application, full_numbers=False)
+
+    @expose("/show/<int:pk>/identity", methods=["POST"])
+    @has_access
+    def reveal_identity(self, pk):
+        """查看完整号码: the show page again with this application's full ID and mobile numbers, audited. A POST (with
+        the CSRF token) so that no link, prefetch or cross-site page can reveal them; answered directly, never
+        cached, so that a reload shows the masked page again."""
+        application = self.datamodel.get(pk, self._base_filters)
+        if application is None:
+            abort(404)
+        try:
+            masking.reveal(current_user, application.id)
+        except masking.RevealRefused:
+            abort(403)
+        response = make_response(self._show(application, full_numbers=True))
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    def _show(self, application, full_numbers: bool):
         level = workflow.unit_level(current_user)
         choices = [
             (decision, workflow.DECISION_LABELS[decision])
@@ -171,28 +194,34 @@ class ApplicationView(PortalModelView):
             application=application,
             event_labels=workflow.labels(),
             choices=choices,
+            full_numbers=full_numbers,
+            may_reveal=masking.may_reveal(current_user, application),
         )
 
     # --- exports (R-OPS-3): the Excel list and the printable 推荐表; see app/exports.py ----------------------
 
-    @expose("/export.xlsx")
+    @expose("/export.xlsx", methods=["GET", "POST"])
     @has_access
     def export(self):
         """The review list as Excel: ?status=<value> (repeatable), ?stage=pending|l2|l1|reported, ?campaign=<id>,
-        ?unit=<id>; the current campaign unless one is named. Numbers masked unless the city office asks."""
+        ?unit=<id>; the current campaign unless one is named. ID and mobile numbers masked; the city office's
+        含完整证件号 variant is a POST (CSRF token) with full=1, audited as such."""
+        args = request.values
+        full_numbers = request.method == "POST" and args.get("full") == "1"
+        if full_numbers and not masking.full_export_allowed(current_user):
+            abort(403)
         try:
             statuses = exports.statuses_for(
-                request.args.getlist("status"), request.args.get("stage"), workflow.unit_level(current_user)
+                args.getlist("status"), args.get("stage"), workflow.unit_level(current_user)
             )
         except exports.BadFilter:
             abort(400)
-        campaign_arg, unit_arg = request.args.get("campaign", ""), request.args.get("unit", "")
+        campaign_arg, unit_arg = args.get("campaign", ""), args.get("unit", "")
         if (campaign_arg and not campaign_arg.isdigit()) or (unit_arg and not unit_arg.isdigit()):
             abort(400)
         campaign = db.session.get(Campaign, int(campaign_arg)) if campaign_arg else schedule.current_campaign()
         if campaign_arg and campaign is None:
             abort(404)
-        full_numbers = exports.full_numbers_for(current_user)
         stmt = exports.export_query(
             current_user, campaign=campaign, statuses=statuses, unit_id=int(unit_arg) if unit_arg else None
         )
@@ -200,7 +229,7 @@ class ApplicationView(PortalModelView):
         filters = {
             "campaign": campaign.name if campaign is not None else None,
             "status": sorted(statuses) if statuses is not None else None,
-            "stage": request.args.get("stage") or None,
+            "stage": args.get("stage") or None,
             "unit": int(unit_arg) if unit_arg else None,
             "full_numbers": full_numbers,
         }
@@ -211,12 +240,12 @@ class ApplicationView(PortalModelView):
         named_unit = db.session.get(Unit, int(unit_arg)) if unit_arg else None
         if named_unit is None or not scoping.can_see_unit(current_user, named_unit):
             named_unit = getattr(current_user, "unit", None)
-        statuses_asked = any(request.args.getlist("status"))
-        scope = exports.scope_label(statuses, request.args.get("stage"), statuses_asked)
+        statuses_asked = any(args.getlist("status"))
+        scope = exports.scope_label(statuses, args.get("stage"), statuses_asked)
         name = exports.file_name(campaign, named_unit, scope, today)
         response = send_file(out, mimetype=exports.XLSX_MIMETYPE, as_attachment=True, download_name=name, max_age=0)
         # RFC 5987 / 6266: the Chinese name for browsers, an ASCII one for the rest.
-        ascii_scope = request.args.get("stage") if request.args.get("stage") in ("pending", *exports.STAGES) else "list"
+        ascii_scope = args.get("stage") if args.get("stage") in ("pending", *exports.STAGES) else "list"
         response.headers.set(
             "Content-Disposition",
             "attachment",

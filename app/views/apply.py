@@ -1,7 +1,7 @@
 """在线报名: the citizen's own application — form, photo and video upload, submit, print — and scoped file serving."""
 from urllib.parse import unquote
 
-from flask import abort, flash, jsonify, redirect, request, send_file, url_for
+from flask import abort, flash, jsonify, make_response, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.forms import DynamicForm
 from flask_babel import gettext as _
@@ -21,7 +21,9 @@ READ_WRITE = {"edit": "read", "save": "write", "upload_photo": "write", "upload_
 
 class ApplicationForm(DynamicForm):
     name = StringField(_l("姓名"))
-    gender = SelectField(_l("性别"), choices=[("", _l("请选择")), ("male", _l("男")), ("female", _l("女"))])
+    # Shown, never posted (disabled): taken from the ID number; applications.apply_fields checks any value sent.
+    gender = SelectField(_l("性别"), choices=[("", _l("按身份证号自动填写")), ("male", _l("男")), ("female", _l("女"))],
+                         description=_l("按身份证号自动填写"), validate_choice=False)
     birth_date = DateField(_l("出生日期"), validators=[Optional()], description=_l("按身份证号自动填写"))
     id_number = StringField(_l("居民身份证号"), description=_l("18 位，最后一位可以是 X"))
     mobile = StringField(_l("手机号码"))
@@ -112,6 +114,7 @@ class CitizenApplicationView(BaseView):
         if application is not None and (closed or not application.editable_by_applicant):
             return self.render_template(
                 "citizen/application_detail.html", application=application, event_labels=workflow.labels(),
+                full_numbers=True,  # the citizen's own
                 void_notice=workflow.void_notice(application), editing_closed=closed,
                 certificate=certificates.of_application(application),
             )
@@ -267,4 +270,8 @@ class ApplicationFileView(BaseView):
             # Only its owner sees a draft: a form that was never submitted is not a 申报表 to print.
             flash(_("草稿不能打印：提交报名后才能打印申报表。"), "warning")
             return redirect(url_for("CitizenApplicationView.edit"))
-        return self.render_template("citizen/print.html", application=application)
+        # Full numbers on the citizen's own 申报表; masked on a reviewer's print (the show page reveals them on request).
+        response = make_response(self.render_template(
+            "citizen/print.html", application=application, full_numbers=application.applicant_id == current_user.id))
+        response.headers["Cache-Control"] = "private, no-store"
+        return response

@@ -50,6 +50,9 @@ ACTIONS = {
     "roles.sync": _l("同步角色权限"),
     "role.permissions_edited": _l("修改角色权限"),  # detail: role, granted / withdrawn (the editor's cell labels)
     "export.applications": _l("导出报名信息"),
+    # Personal data (app/masking.py, app/retention.py): who read which application's full numbers; media purged.
+    "application.identity_viewed": _l("查看完整证件号码"),
+    "retention.purge_media": _l("按期删除未入选者照片和视频"),
     # 评审进度 (app/rounds.py, app/views/review_progress.py)
     "review_round.close": _l("结束评审轮次"),
     "review_round.remind": _l("提醒专家"),
@@ -93,6 +96,11 @@ _COMMON_LABELS = {
     "rows": _l("导出行数"),
     "filters": _l("导出范围"),
     "full_numbers": _l("完整身份证号和手机号"),
+    # 按期删除材料 (app/retention.py): counts only.
+    "applications": _l("报名数"),
+    "photos": _l("删除照片数"),
+    "videos": _l("删除视频数"),
+    "retention_days": _l("保存天数"),
     "stage": _l("阶段"),
     "status": _l("状态"),
     "by": _l("办理人"),

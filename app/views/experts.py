@@ -14,7 +14,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 
-from app import expert_import, experts, rounds, schedule, scoping
+from app import expert_import, experts, masking, rounds, schedule, scoping
 from app.datamodel import PortalInterface
 from app.extensions import db
 from app.models import Application, Expert, ExpertConflict, ExpertPanel, ReviewRound, Unit
@@ -147,6 +147,7 @@ class ExpertView(PortalModelView):
                     "conflicts", "created_at"]
     search_columns = ["employer", "field", "employer_unit"]
     formatters_columns = {
+        "account.phone": masking.mask_phone,
         "memberships": lambda ms: "、".join(f"{m.panel.round.stage_label}·{m.panel.name}" for m in ms),
         "conflicts": lambda cs: "、".join(
             c.unit.full_name if c.unit is not None else (c.application.name if c.application else "") for c in cs),

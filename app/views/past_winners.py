@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 
-from app import past_winners
+from app import masking, past_winners
 from app.extensions import db
 from app.models import PastWinner
 from app.views.base import PortalModelView, xlsx_download
@@ -31,7 +31,8 @@ class PastWinnerView(PortalModelView):
     base_order = ("id", "desc")
     label_columns = {"name": _l("姓名"), "id_number": _l("身份证号"), "batch": _l("批次"), "year": _l("年度")}
     list_columns = ["name", "id_number", "batch", "year"]
-    search_columns = ["name", "id_number", "batch", "year"]
+    search_columns = ["name", "id_number", "batch", "year"]  # a full number is still found: only the shown value is masked
+    formatters_columns = {"id_number": masking.mask_id_number}
 
     @expose("/import", methods=["GET", "POST"])
     @has_access

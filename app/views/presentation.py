@@ -1,6 +1,6 @@
 """How derived values read on pages: template filters and computed list columns. The domain decides (here:
 app/workflow.py's 过期无效); this layer only shows it, so models never import upwards."""
-from app import workflow
+from app import masking, workflow
 from app.datamodel import PortalInterface
 
 
@@ -9,7 +9,7 @@ def status_display(application) -> str:
     return workflow.status_text(application)
 
 
-TEMPLATE_FILTERS = {"status_display": status_display}
+TEMPLATE_FILTERS = {"status_display": status_display, **masking.TEMPLATE_FILTERS}
 
 
 def register_template_filters(app) -> None:

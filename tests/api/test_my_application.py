@@ -129,3 +129,19 @@ def test_an_upload_after_submitting_is_refused_and_keeps_the_submitted_photo(set
 
     db.session.expire_all()
     assert db.session.get(Application, application.id).photo_file == "photo/none.jpg"
+
+
+def test_birth_date_and_gender_cannot_be_set_apart_from_the_id_number(setup):
+    client, street = setup
+    number = factories.id_number("19850615", 123)  # male, born 1985-06-15
+    response = client.put("/api/v1/my_application/", json={"id_number": number, "gender": "female",
+                                                           "birth_date": "1990-01-01"})
+    assert response.status_code == 422
+    assert response.json["errors"] == {"gender": "性别由身份证号自动生成，与身份证号不一致；请核对身份证号",
+                                       "birth_date": "出生日期由身份证号自动生成，与身份证号不一致；请核对身份证号"}
+    saved = client.get("/api/v1/my_application/").json["result"]
+    assert (saved["id_number"], saved["gender"], saved["birth_date"]) == (number, "male", "1985-06-15")
+    # The same values as the number states are fine; alone they change nothing.
+    assert client.put("/api/v1/my_application/", json={"gender": "male", "birth_date": "1985-06-15"}).status_code == 200
+    response = client.put("/api/v1/my_application/", json={"gender": "female"})
+    assert response.status_code == 422 and client.get("/api/v1/my_application/").json["result"]["gender"] == "male"

@@ -312,3 +312,29 @@ def test_the_published_list_stays_at_mingdan_when_the_next_campaign_is_set_up(cl
     approval.approve(office, second.id, clock.now().date(), "京学习办〔2027〕3号", held())
     api = client.get("/api/v1/public/mingdan").json
     assert api["campaign"]["name"] == "2027年度" and api["count"] == 1
+
+
+def test_no_id_or_mobile_number_pattern_on_any_public_page_or_answer(client, world):
+    """SPEC R-PUB-1 allows name, unit, photo and a short extract: whatever the candidates typed, nothing shaped like
+    an ID number or a mobile comes out, before or after approval. The only mobiles are the support desk's own
+    published numbers (R-OPS-5)."""
+    import json
+
+    from app.views.home import CONTACTS
+
+    published = {contact["phone"] for contact in CONTACTS}
+    id_shaped = re.compile(r"(?<![\d])\d{6}(?:19|20)\d{2}[01]\d[0-3]\d\d{3}[\dXx](?![\d])")
+    mobile_shaped = re.compile(r"(?<![\d])1[3-9]\d(?:[ -]?\d{4}){2}(?![\d])")
+    during = fetch_all(client, world)
+    clock.freeze(world["campaign"].window("publicity").ends_at + timedelta(hours=1))
+    approval.approve(world["office"], world["campaign"].id, clock.now().date(), "京学习办〔2026〕9号", held())
+    after = fetch_all(client, world)
+    for url, body in {**during, **after}.items():
+        if url.startswith("/gongshi/photo/"):
+            continue
+        text = body.decode()
+        if url.startswith("/api/"):
+            text = json.dumps(json.loads(text), ensure_ascii=False)
+        assert not id_shaped.findall(text), url
+        found = {re.sub(r"[ -]", "", m) for m in mobile_shaped.findall(text)}
+        assert found <= published, (url, found - published)

@@ -1,5 +1,6 @@
 """The review list's Excel export and the printable 推荐表 through HTTP: scoped like the list, masked numbers for
-units, full ones for the city office, both levels' opinions on the print form, another unit's application a 404."""
+everyone by default, full ones on the city office's explicit 含完整证件号 request (a POST), both levels' opinions on
+the print form, another unit's application a 404."""
 import io
 from datetime import datetime
 from urllib.parse import quote, unquote
@@ -51,8 +52,11 @@ def client_of(world, who):
     return factories.login(client, world[who])
 
 
-def export(client, **query):
-    response = client.get("/applications/export.xlsx", query_string=query)
+def export(client, full=False, **query):
+    if full:
+        response = client.post("/applications/export.xlsx", data={"full": "1", **query})
+    else:
+        response = client.get("/applications/export.xlsx", query_string=query)
     assert response.status_code == 200, response.status_code
     assert response.mimetype == XLSX
     workbook = load_workbook(io.BytesIO(response.data), read_only=True)
@@ -118,11 +122,21 @@ def test_status_and_stage_narrow_the_export(world):
     assert client.get("/applications/export.xlsx?campaign=99999").status_code == 404
 
 
-def test_the_city_office_gets_every_unit_with_full_numbers_the_auditor_masked(world):
+def test_the_city_office_gets_every_unit_masked_and_full_numbers_only_when_it_asks(world):
+    # Masked by default for the city office too (PIPL); the list says what its full export would be.
     rows, _ = export(client_of(world, "city"))
     assert names(rows) == {"王学习", "李学习", "赵学习", "钱学习"}
     wang = next(row for row in rows if row["姓名"] == "王学习")
+    assert (wang["身份证号"], wang["手机号码"]) == ("110108********123X", "139****8771")
+    assert "导出 Excel（含完整证件号）" in client_of(world, "city").get("/applications/list/").text
+
+    rows, _ = export(client_of(world, "city"), full=True)
+    wang = next(row for row in rows if row["姓名"] == "王学习")
     assert (wang["身份证号"], wang["手机号码"]) == ("11010819850615123X", "13911588771")
+    db.session.expire_all()
+    logged = db.session.query(AuditEvent).filter_by(action="export.applications").order_by(AuditEvent.id).all()
+    assert [e.detail["filters"]["full_numbers"] for e in logged] == [False, True]
+    assert "11010819850615123X" not in str([e.detail for e in logged])
     # grouped by first-level unit, then second-level unit
     assert [row["二级单位"] for row in rows] == ["中关村街道", "中关村街道", "学院路街道", "建外街道"]
     assert [row["序号"] for row in rows] == [1, 2, 3, 4]
@@ -142,6 +156,15 @@ def test_a_first_level_clerk_exports_only_what_its_second_level_units_forwarded(
     workflow.submit_unit(world["l2"])
     assert names(export(client_of(world, "l1"))[0]) == {"王学习", "李学习"}
     assert export(client_of(world, "l1_other"))[0] == []
+
+
+@pytest.mark.parametrize("who", ["l1", "l2", "auditor"])
+def test_only_the_city_office_may_ask_for_full_numbers(world, who):
+    client = client_of(world, who)
+    assert "含完整证件号" not in client.get("/applications/list/").text
+    response = client.post("/applications/export.xlsx", data={"full": "1"})
+    assert response.status_code == 403 and response.mimetype != XLSX
+    assert db.session.query(AuditEvent).filter_by(action="export.applications").count() == 0
 
 
 def test_an_applicant_cannot_export(world):
@@ -174,7 +197,7 @@ def test_the_print_form_shows_both_levels_opinions_ready_to_stamp(world):
         assert response.status_code == 200, who
         page = response.get_data(as_text=True)
         assert "首都市民学习之星推荐表" in page and "size: A4" in page
-        assert "王学习" in page and "11010819850615123X" in page
+        assert "王学习" in page and "110108********123X" in page and "11010819850615123X" not in page
         assert f"/application-files/{mine.id}/photo" in page
         assert "二级单位推荐意见" in page and "学习成效显著，同意推荐" in page and "l2-zgc" in page
         assert "一级单位推荐意见" in page and "经研究，同意上报" in page and "l1-haidian" in page
