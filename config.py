@@ -100,6 +100,9 @@ MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = APP_ENV == "production"  # production is served over HTTPS
+# Production answers carry Strict-Transport-Security (app/headers.py): browsers then refuse plain HTTP to the host for
+# this many seconds. 0 sends none (while HTTPS is being set up); development never sends it.
+HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", 365 * 24 * 3600))
 
 # Sign-in and registration are rate limited per client address. Several gunicorn workers share the count through
 # Redis when REDIS_URL is set; without it each worker counts on its own (fine for the embedded setup).
