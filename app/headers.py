@@ -38,9 +38,9 @@ def content_security_policy(nonce: str) -> str:
         "default-src 'self'",
         # Scripts: our own files, and inline blocks only with this request's nonce (no onclick=, no javascript:).
         f"script-src 'self' 'nonce-{nonce}'",
-        # <style> blocks (the print pages) carry the nonce too. style="" attributes stay allowed: FAB's templates and
-        # ours size and place elements with them, and select2 and the datepicker write them into markup they build;
-        # an attribute cannot run script nor, with img-src and font-src 'self', send anything elsewhere.
+        # <style> blocks (the print pages) carry the nonce too. style="" attributes stay allowed ('unsafe-inline' for
+        # attributes only): FAB's templates and ours size and place elements with them (progress bars, form widths,
+        # FAB's widgets); an attribute cannot run script, nor, with img-src and font-src 'self', send data elsewhere.
         f"style-src-elem 'self' 'nonce-{nonce}'",
         "style-src-attr 'unsafe-inline'",
         # The fallback for browsers without the two directives above (they ignore 'unsafe-inline' beside a nonce).
