@@ -94,3 +94,15 @@ def test_a_bearer_token_needs_no_csrf_token(app, csrf_on):
     assert client.post("/api/v1/unit/", json={"name": "上地街道", "parent": district.id}).status_code == 201
     assert client.put(f"/api/v1/unit/{street.id}", json={"name": "改名街道"}).status_code == 200
     assert client.delete(f"/api/v1/unit/{other.id}").status_code == 200
+
+
+def test_the_api_page_sends_the_token_with_its_requests(app, csrf_on):
+    """Swagger UI's "Try it out" goes with the cookie: the page puts the session's token on every request it sends."""
+    clock.freeze(API_NOW)
+    window = factories.campaign(open_stage=Stage.UNIT_ACCOUNTS, at=API_NOW).window(Stage.APPLY)
+    client, _ = cookie_client(app, factories.account(roles.CITY_OFFICE))
+    page = client.get("/swagger/v1").text
+    token = re.search(r'request\.headers\["X-CSRFToken"\] = "([^"]+)"', page).group(1)
+    response = client.put(f"/api/v1/stage_window/{window.id}", json={"ends_at": "2026-04-30T23:59:59"},
+                          headers={"X-CSRFToken": token})
+    assert response.status_code == 200, response.json
