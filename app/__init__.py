@@ -49,7 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
         from app.headers import register_security_headers
 
         register_security_headers(app)
-        from app.csrf import register_api_csrf
+        from app.api_csrf import register_api_csrf
 
         register_api_csrf(app)
         register_presentation(app)
