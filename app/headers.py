@@ -54,7 +54,7 @@ def content_security_policy(nonce: str) -> str:
     ))
 
 
-def _no_store(response) -> bool:
+def _no_store() -> bool:
     """Whether this answer must not be kept by any cache: everything a signed-in user receives and every answer with
     a form or personal data; not static files, the public pages, nor what a view made public on purpose (the 公示
     photos, app/views/publicity.py)."""
@@ -76,7 +76,7 @@ def set_security_headers(response):
     if current_app.config.get("APP_ENV") == "production" and current_app.config.get("HSTS_MAX_AGE"):
         # Only production is served over HTTPS (config.py); a development server over HTTP must not pin its host.
         headers["Strict-Transport-Security"] = f"max-age={int(current_app.config['HSTS_MAX_AGE'])}"
-    if _no_store(response) and "no-store" not in headers.get("Cache-Control", ""):
+    if _no_store() and "no-store" not in headers.get("Cache-Control", ""):
         headers["Cache-Control"] = "no-store"
         headers.pop("Expires", None)
         headers.pop("Pragma", None)
