@@ -126,6 +126,9 @@ JWT_REFRESH_TOKEN_EXPIRES = timedelta(hours=SESSION_ABSOLUTE_HOURS)
 # Unit, expert and admin accounts change their password every PASSWORD_MAX_AGE_DAYS (MLPS; citizens do not).
 # 0 turns the periodic change off.
 PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90"))
+# Production answers carry Strict-Transport-Security (app/headers.py): browsers then refuse plain HTTP to the host for
+# this many seconds. 0 sends none (while HTTPS is being set up); development never sends it.
+HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", 365 * 24 * 3600))
 
 # Sign-in and registration are rate limited per client address. Several gunicorn workers share the count through
 # Redis when REDIS_URL is set; without it each worker counts on its own (fine for the embedded setup).

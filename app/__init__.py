@@ -49,6 +49,12 @@ def create_app(config: dict | None = None) -> Flask:
         from app.errors import register_error_pages
 
         register_error_pages(app)
+        from app.headers import register_security_headers
+
+        register_security_headers(app)
+        from app.api_csrf import register_api_csrf
+
+        register_api_csrf(app)
         register_presentation(app)
         from app import audit  # noqa: F401  (installs the audit listener)
         from app.cli import register_commands
