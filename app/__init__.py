@@ -13,10 +13,12 @@ from app.extensions import csrf, db, migrate
 
 @event.listens_for(Engine, "connect")
 def _sqlite_foreign_keys(dbapi_connection, connection_record):
-    # SQLite checks foreign keys (and so ON DELETE rules) only when asked, per connection.
+    # SQLite checks foreign keys (and so ON DELETE rules) only when asked, per connection. A writer waits up to 30 s
+    # for another's lock (the default is 5 s): the embedded setup's gunicorn workers and a running backup share one file.
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
 
