@@ -249,3 +249,22 @@ def test_the_rest_login_is_audited_as_such(app):
     api_login(api)
     assert events("account.signin_failed")[0].detail["via"] == "api"
     assert events("account.signin")[0].detail["via"] == "api"
+
+
+def test_the_audit_log_reads_sign_ins_in_chinese(app, client, no_captcha):
+    from tests.test_i18n import english_on_pages
+
+    factories.account(roles.CITY_OFFICE, username="desk")
+    auditor = factories.account(roles.AUDITOR, username="auditor")
+    for _ in range(5):
+        wrong(client)
+    sign_in(client)
+    api_login(rest_client(app), password="Wrong#2026")
+    reader = factories.login(app.test_client(), auditor)
+    listing = reader.get("/audit/list/?psize_AuditEventView=100").text
+    for words in ("登录失败", "登录锁定", "登录页面", "接口（令牌）", "已锁定，未核对密码", "锁定至"):
+        assert words in listing, words
+    locked = events("account.locked")[0]
+    shown = reader.get(f"/audit/show/{locked.id}").text
+    assert "锁定对象" in shown and "2026" in shown
+    assert not english_on_pages("审计员", {"/audit/list/": listing, f"/audit/show/{locked.id}": shown})
