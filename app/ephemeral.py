@@ -35,6 +35,9 @@ class Store(Protocol):
     def delete(self, *keys: str) -> None:
         """Forget these keys."""
 
+    def values_under(self, prefix: str) -> dict[str, str]:
+        """Every live value whose key starts with prefix, by key (few: e.g. the locks of the moment)."""
+
 
 class RedisStore:
     def __init__(self, client, prefix: str):
@@ -66,6 +69,11 @@ class RedisStore:
     def delete(self, *keys):
         if keys:
             self.client.delete(*(self.prefix + key for key in keys))
+
+    def values_under(self, prefix):
+        names = list(self.client.scan_iter(match=self.prefix + prefix + "*"))
+        values = self.client.mget(names) if names else []
+        return {name.decode()[len(self.prefix):]: value.decode() for name, value in zip(names, values) if value}
 
 
 class DatabaseStore:
@@ -140,6 +148,16 @@ class DatabaseStore:
         if keys:
             with db.engine.begin() as connection:
                 connection.execute(delete(self.table).where(self.table.c.key.in_(keys)))
+
+    def values_under(self, prefix):
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                select(self.table.c.key, self.table.c.value).where(
+                    self.table.c.key.startswith(prefix, autoescape=True), self.table.c.expires_at > clock.now(),
+                    self.table.c.value.is_not(None),
+                )
+            )
+            return dict(rows.all())
 
 
 def store() -> Store:

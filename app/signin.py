@@ -184,9 +184,16 @@ def failures_left() -> int | None:
 
 
 def locked_until(account: Account) -> datetime | None:
-    """When the account's lock ends, None when it is not locked (for the account lists)."""
-    until_text = ephemeral.store().get(_keys(_account_id(account, None))[1])
-    return datetime.fromisoformat(until_text) if until_text else None
+    """When the account's lock ends, None when it is not locked (for the account lists: one look-up of all the
+    locks of the moment per request, however many rows the page shows)."""
+    locks = g.get("signin_locks") if has_request_context() else None
+    if locks is None:
+        prefix = _keys("account:")[1]
+        locks = {key[len(prefix):]: datetime.fromisoformat(value)
+                 for key, value in ephemeral.store().values_under(prefix).items()}
+        if has_request_context():
+            g.signin_locks = locks
+    return locks.get(str(account.id))
 
 
 def unlock(account: Account) -> bool:
@@ -196,6 +203,7 @@ def unlock(account: Account) -> bool:
     store = ephemeral.store()
     was_locked = store.take(lock_key) is not None
     store.delete(fail_key)
+    g.pop("signin_locks", None)
     if was_locked:
         record("account.unlocked", "account", account.id, account.username)
     return was_locked

@@ -268,3 +268,25 @@ def test_the_audit_log_reads_sign_ins_in_chinese(app, client, no_captcha):
     shown = reader.get(f"/audit/show/{locked.id}").text
     assert "锁定对象" in shown and "2026" in shown
     assert not english_on_pages("审计员", {"/audit/list/": listing, f"/audit/show/{locked.id}": shown})
+
+
+def test_the_city_office_sees_a_locked_unit_account_and_unlocks_it(app, client, no_captcha):
+    clock.freeze(NOW)
+    district, (street, _other) = factories.district_with_streets("海淀区", ("中关村街道", "海淀街道"))
+    clerk = factories.account(roles.L1_CLERK, unit=district, username="l1-haidian")
+    desk = factories.login(app.test_client(), factories.account(roles.CITY_OFFICE, username="desk"))
+    holder = app.test_client()
+    for _ in range(5):
+        wrong(holder, "l1-haidian")
+    listing = desk.get("/accounts/list/").text
+    assert "2026-04-10 09:30:00" in listing  # 登录锁定至, in the row of the locked account
+    assert "登录锁定至" in listing
+    response = desk.post(f"/accounts/action/unlock/{clerk.id}", follow_redirects=True)
+    assert "账号 l1-haidian 已解锁" in response.text
+    assert "2026-04-10 09:30:00" not in desk.get("/accounts/list/").text
+    (event,) = events("account.unlocked")
+    assert (event.actor_name, event.object_id, event.ip) == ("desk", str(clerk.id), "127.0.0.1")
+    assert "/login/" not in sign_in(holder, "l1-haidian").location
+    # A second-level clerk may not lift anyone's lock; a first-level one only in its own subtree.
+    l2 = factories.login(app.test_client(), factories.account(roles.L2_CLERK, unit=street))
+    assert l2.post(f"/accounts/action/unlock/{clerk.id}").status_code in (403, 404)
