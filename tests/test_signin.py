@@ -288,5 +288,11 @@ def test_the_city_office_sees_a_locked_unit_account_and_unlocks_it(app, client, 
     assert (event.actor_name, event.object_id, event.ip) == ("desk", str(clerk.id), "127.0.0.1")
     assert "/login/" not in sign_in(holder, "l1-haidian").location
     # A second-level clerk may not lift anyone's lock; a first-level one only in its own subtree.
-    l2 = factories.login(app.test_client(), factories.account(roles.L2_CLERK, unit=street))
+    street_clerk = factories.account(roles.L2_CLERK, unit=street, username="l2-zgc")
+    l2 = factories.login(app.test_client(), street_clerk)
     assert l2.post(f"/accounts/action/unlock/{clerk.id}").status_code in (403, 404)
+    street_holder = app.test_client()
+    for _ in range(5):
+        wrong(street_holder, "l2-zgc")
+    l1 = factories.login(app.test_client(), clerk)
+    assert "已解锁" in l1.post(f"/accounts/action/unlock/{street_clerk.id}", follow_redirects=True).text
