@@ -203,6 +203,8 @@ class PortalSecurityManager(SecurityManager):
         user.password = generate_password_hash(password)
         user.must_change_password = not own
         audit_as(user, "account.password_changed" if own else "account.password_reset")
+        if not own:
+            signin.unlock(user)  # a reset password must work at once, not after the sign-in lock runs out
         self.update_user(user)
 
     def load_user_jwt(self, _jwt_header, jwt_data):

@@ -296,3 +296,19 @@ def test_the_city_office_sees_a_locked_unit_account_and_unlocks_it(app, client, 
         wrong(street_holder, "l2-zgc")
     l1 = factories.login(app.test_client(), clerk)
     assert "已解锁" in l1.post(f"/accounts/action/unlock/{street_clerk.id}", follow_redirects=True).text
+
+
+def test_the_support_desks_password_reset_also_lifts_the_lock(app, no_captcha):
+    import re
+
+    district = factories.unit(name="海淀区")
+    factories.account(roles.L1_CLERK, unit=district, username="l1-haidian")
+    clerk = db.session.query(factories.Account).filter_by(username="l1-haidian").one()
+    holder = app.test_client()
+    for _ in range(5):
+        wrong(holder, "l1-haidian")
+    desk = factories.login(app.test_client(), factories.account(roles.CITY_OFFICE, username="desk"))
+    page = desk.post(f"/accounts/action/reset_password/{clerk.id}", follow_redirects=True).text
+    password = re.search(r"密码已重置为：(\S+) 。", page).group(1)
+    assert "/login/" not in sign_in(holder, "l1-haidian", password).location
+    assert [e.object_id for e in events("account.unlocked")] == [str(clerk.id)]
