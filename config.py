@@ -137,6 +137,21 @@ RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
 AUTH_RATE_LIMITED = True
 AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
 
+# 登录失败处理 (app/signin.py, MLPS 2.0): failures are counted per account (or per user name typed, known or not) and
+# per client address, in Redis when REDIS_URL is set and in the database otherwise, so all workers count together.
+# LOGIN_MAX_FAILURES failures of one account within LOGIN_LOCK_MINUTES lock it for LOGIN_LOCK_MINUTES (the correct
+# password too; the support desk or the city office's 解锁 lifts it); LOGIN_SOURCE_MAX_FAILURES failures from one
+# address (of any accounts: set it above what one office behind one NAT address fails) stop sign-ins from it as long.
+# The sign-in form asks a captcha after LOGIN_CAPTCHA_AFTER failures of the account or from the address.
+LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "30"))
+LOGIN_SOURCE_MAX_FAILURES = int(os.environ.get("LOGIN_SOURCE_MAX_FAILURES", "30"))
+LOGIN_CAPTCHA_AFTER = int(os.environ.get("LOGIN_CAPTCHA_AFTER", "2"))
+# A captcha's answer waits on the server (Redis or the database) this long, for one check (app/captcha.py).
+CAPTCHA_TTL_SECONDS = int(os.environ.get("CAPTCHA_TTL_SECONDS", "300"))
+# Names of the portal's keys in Redis (captcha answers, sign-in counters: app/ephemeral.py).
+EPHEMERAL_KEY_PREFIX = os.environ.get("EPHEMERAL_KEY_PREFIX", "xxzx:")
+
 # 荣誉证书 (app/certificates.py): the QR code on every certificate holds the absolute address of its public check,
 # <PUBLIC_BASE_URL>/zhengshu/<code>. Set it to the portal's public address (e.g. https://xxzx.bj.gov.cn) when the
 # office prints from an internal address or behind a proxy; unset, the address of the request that draws it is used.

@@ -201,8 +201,10 @@ def register_views(appbuilder: AppBuilder) -> None:
     # and the REST sign-in, which would otherwise take unlimited password guesses.
     limit = appbuilder.sm.limiter.limit(lambda: current_app.config["AUTH_RATE_LIMIT"], methods=["POST"])
     limit(register.blueprint)
+    from flask_appbuilder.security.api import SecurityApi
+
     for view in appbuilder.baseviews:
-        if type(view).__name__ == "SecurityApi":
+        if isinstance(view, SecurityApi):
             limit(view.blueprint)
     appbuilder.add_view_no_menu(ApplicationFileView)
     # Anyone may check a certificate's code, a limited number of times a minute per address (no bulk guessing).

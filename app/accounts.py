@@ -171,4 +171,7 @@ def reset_password(actor, account: Account) -> str:
     account.must_change_password = True
     account.fail_login_count = 0
     audit_as(account, "account.password_reset")
+    from app import signin
+
+    signin.unlock(account)  # the new password must work at once, not after the sign-in lock runs out
     return password

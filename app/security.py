@@ -1,7 +1,11 @@
-"""The portal's security manager: FAB's, with unit-bound accounts, revocable sessions and tokens (app/sessions.py),
-the current password asked to change one's own, and a forced change of generated and aged passwords."""
-from flask import flash, g, jsonify, redirect, request, url_for
+"""The portal's security manager: FAB's, with unit-bound accounts, sign-in failure handling (app/signin.py) on the
+sign-in form and the REST login, revocable sessions and tokens (app/sessions.py), the current password asked to change
+one's own, and a forced change of generated and aged passwords."""
+from flask import Response, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
+from flask_appbuilder.api import safe
+from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import no_cache
@@ -11,17 +15,18 @@ from flask_appbuilder.security.views import (
     AuthDBView, RoleModelView, UserDBModelView, UserGroupModelView, UserInfoEditView,
 )
 from flask_appbuilder.security.views import ResetMyPasswordView as FabResetMyPasswordView
+from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_jwt_extended import get_current_user, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
-from flask_login import current_user
+from flask_login import current_user, login_user
 from jwt.exceptions import PyJWTError
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
-from app import accounts, masking, sessions
+from app import accounts, captcha, masking, sessions, signin
 from app.audit import audit_as
 from app.models import Account
 from app.names import Name
@@ -33,6 +38,7 @@ _ALLOWED_BEFORE_PASSWORD_CHANGE = {
     "ResetMyPasswordView.this_form_post",
     "PortalAuthDBView.logout",
     "PortalAuthDBView.login",
+    "PortalAuthDBView.captcha",
     "LocaleView.index",
     "ContactView.index",
     "static",
@@ -40,7 +46,7 @@ _ALLOWED_BEFORE_PASSWORD_CHANGE = {
     "favicon",
 }
 # Where an ended session needs no notice: signing in again, and what a page loads beside itself.
-_NO_SESSION_NOTICE = {"PortalAuthDBView.login", "PortalAuthDBView.logout", "static", "appbuilder.static", "favicon"}
+_NO_SESSION_NOTICE = {"PortalAuthDBView.login", "PortalAuthDBView.logout", "PortalAuthDBView.captcha", "static", "appbuilder.static", "favicon"}
 
 
 def _session_expired():
@@ -144,33 +150,110 @@ class ResetMyPasswordView(FabResetMyPasswordView):
     """FAB's 修改密码 with the current password asked first. Same class name: same endpoints and permission."""
 
     form = OwnPasswordForm
+LOGIN_CAPTCHA = "signin"  # app/captcha.py's purpose: the sign-in form's own image
+# The user name of the last failed sign-in of this browser: the form shows it again (FAB answers a failure with a
+# redirect to the empty form) and asks the captcha if that account needs one.
+LAST_USERNAME = "signin_username"
+
+
+class PortalLoginForm(LoginForm_db):
+    captcha = StringField(_l("验证码"))
 
 
 class PortalAuthDBView(AuthDBView):
-    """FAB's sign-in; a citizen signing in with nowhere else to go lands on 我的报名, where its state is, and an
-    expert on 我的评审, their to-do list, the staff (city office, auditor, unit clerks) on 工作台."""
+    """FAB's sign-in, through app/signin.py: a locked account or address is refused with the support desk's number,
+    a captcha is asked after the first failures. A citizen signing in with nowhere else to go lands on 我的报名,
+    where its state is, and an expert on 我的评审, their to-do list, the staff (city office, auditor, unit clerks) on
+    工作台."""
+
+    invalid_login_message = _l("用户名或密码不正确，请重新输入")
 
     @expose("/login/", methods=["GET", "POST"])
     @no_cache
     def login(self):
-        response = super().login()
-        landing_on_index = response.status_code == 302 and response.location == self.appbuilder.get_url_for_index
-        if landing_on_index and getattr(current_user, "is_authenticated", False):
-            from app import roles
+        if g.user is not None and g.user.is_authenticated:
+            return redirect(self._get_safe_next_url())
+        sm = self.appbuilder.sm
+        form = PortalLoginForm()
+        if request.method == "GET" and not form.username.data:
+            form.username.data = session.get(LAST_USERNAME, "")
+        captcha_needed = signin.captcha_required(sm, form.username.data)
+        if form.validate_on_submit():
+            next_url = get_safe_redirect(request.args.get("next", ""))
+            username = form.username.data
+            # A locked account is told so (by authenticate) rather than asked for a captcha it cannot use.
+            locked = signin.refusal(sm, username) is not None
+            if captcha_needed and not locked and not captcha.matches(LOGIN_CAPTCHA, form.captcha.data or ""):
+                form.captcha.errors = [_("验证码不正确，请看新图片重新输入") if form.captcha.data else _("请填写验证码")]
+            else:
+                user = sm.auth_user_db(username, form.password.data)
+                if not user:
+                    flash(self._failure_message(), "warning")
+                    session[LAST_USERNAME] = username[:128]
+                    return redirect(self.appbuilder.get_url_for_login_with(next_url))
+                session.pop(LAST_USERNAME, None)
+                login_user(user, remember=False)
+                return self._landing(next_url)
+        form.password.data = form.captcha.data = ""
+        return self.render_template(
+            self.login_template, title=self.title, form=form, appbuilder=self.appbuilder,
+            captcha_needed=captcha_needed,
+        )
 
-            names = {role.name for role in current_user.roles}
-            if roles.APPLICANT in names:
-                return redirect(url_for("CitizenApplicationView.edit"))
-            if roles.EXPERT in names:
-                return redirect(url_for("ExpertReviewView.todo"))  # 我的评审: the to-do list
-            if self.appbuilder.sm.has_access("can_read", "Dashboard"):
-                return redirect(url_for("DashboardView.index"))  # 工作台: the staff's progress at a glance
+    def _failure_message(self) -> str:
+        refused = signin.last_refusal()
+        if refused is not None:
+            return refused.message
+        left = signin.failures_left()
+        if left is not None and left <= 2:
+            return _("用户名或密码不正确；再输错 %(left)s 次，账号将被锁定 %(minutes)s 分钟", left=left,
+                     minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+        return str(self.invalid_login_message)
+
+    def _landing(self, next_url):
+        if next_url != self.appbuilder.get_url_for_index:
+            return redirect(next_url)
+        from app import roles
+
+        names = {role.name for role in current_user.roles}
+        if roles.APPLICANT in names:
+            return redirect(url_for("CitizenApplicationView.edit"))
+        if roles.EXPERT in names:
+            return redirect(url_for("ExpertReviewView.todo"))  # 我的评审: the to-do list
+        if self.appbuilder.sm.has_access("can_read", "Dashboard"):
+            return redirect(url_for("DashboardView.index"))  # 工作台: the staff's progress at a glance
+        return redirect(next_url)
+
+    @expose("/login/captcha.png")
+    def captcha(self):
+        return Response(captcha.new_image(LOGIN_CAPTCHA), mimetype="image/png", headers={"Cache-Control": "no-store"})
+
+
+class PortalSecurityApi(SecurityApi):
+    """FAB's REST login through the same counters and locks as the form (app/signin.py), answered in Chinese.
+    It asks no captcha (a REST client cannot show one): the account and address limits are its bound."""
+
+    @expose("/login", methods=["POST"])
+    @safe
+    def login(self) -> Response:
+        response = super().login()
+        refused = signin.last_refusal()
+        if refused is not None:
+            response = self.response(429, message=refused.message)
+            response.headers["Retry-After"] = str(refused.retry_after)
+        elif response.status_code == 401:
+            response = self.response(401, message=_("用户名或密码不正确"))
+        # Translating the message makes FAB's babel write the locale into the session; a REST client keeps no
+        # cookie, so none is sent (TokenRequestsGetNoCookie spares only requests that carry a token).
+        if "_user_id" not in session:
+            session.modified = False
         return response
 
 
 class PortalSecurityManager(SecurityManager):
     user_model = Account
     authdbview = PortalAuthDBView
+    security_api = PortalSecurityApi
     userdbmodelview = AccountDBModelView
     userinfoeditview = PortalUserInfoEditView
     rolemodelview = PortalRoleModelView
@@ -186,6 +269,11 @@ class PortalSecurityManager(SecurityManager):
             return None
         return user
 
+    def auth_user_db(self, username, password):
+        """FAB's password check, behind app/signin.py's locks and counters (the form's and the REST login's)."""
+        via = "api" if request.path.startswith("/api/") else "form"
+        return signin.authenticate(self, username, password, super().auth_user_db, via=via)
+
     def reset_password(self, userid, password):
         """Own change clears the first-login flag; someone else's reset sets it again. Both are audited."""
         user = self.get_user_by_id(userid)
@@ -193,6 +281,8 @@ class PortalSecurityManager(SecurityManager):
         user.password = generate_password_hash(password)
         user.must_change_password = not own
         audit_as(user, "account.password_changed" if own else "account.password_reset")
+        if not own:
+            signin.unlock(user)  # a reset password must work at once, not after the sign-in lock runs out
         # The change ends every session of the account (app/sessions.py), this one too: the holder goes on in a new one.
         self.update_user(user)
         if own:

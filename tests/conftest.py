@@ -146,6 +146,7 @@ def _clean(app):
         clock.freeze(None)
         for statement in (
             "DELETE FROM audit_event",
+            "DELETE FROM ephemeral_entry",
             "DELETE FROM withdrawn_grant",
             "DELETE FROM inbox_message",
             "DELETE FROM objection_event",

@@ -84,6 +84,22 @@ def login(client, user_or_name, password=PASSWORD):
     return client
 
 
+CAPTCHA_IMAGES = {"register": "/register/captcha.png", "objection": "/gongshi/yiyi/captcha.png",
+                  "signin": "/login/captcha.png"}
+
+
+def captcha(client, purpose: str) -> str:
+    """Ask for a form's captcha image as a browser would, then read what it shows from the server-side store (the
+    cookie holds only the image's random id): the answer a person would type."""
+    from app import captcha as captchas
+
+    response = client.get(CAPTCHA_IMAGES[purpose])
+    assert response.status_code == 200 and response.headers["Content-Type"] == "image/png"
+    with client.session_transaction() as session:
+        captcha_id = session[captchas.session_key(purpose)]
+    return captchas.stored_answer(purpose, captcha_id)
+
+
 def api_client(app, user_or_name, password=PASSWORD):
     """A REST client as README documents it: a Bearer token from /api/v1/security/login on every request, no cookie.
 

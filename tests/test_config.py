@@ -52,6 +52,8 @@ def app_behind_proxy(app, proxy_fix: bool):
         "RATELIMIT_STORAGE_URI": "memory://",
         "AUTH_RATE_LIMIT": "3 per minute",
         "RATELIMIT_KEY_PREFIX": f"portal-test-{uuid.uuid4().hex}",
+        # This counts requests; the sign-in failure counters (captcha, lock) are tests/test_signin.py's.
+        "LOGIN_CAPTCHA_AFTER": 100,
     })
 
 

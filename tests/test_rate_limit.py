@@ -31,6 +31,8 @@ def limited_app(app, storage, prefix):
             "AUTH_RATE_LIMIT": "3 per minute",
             # A prefix per run keeps this test's counts apart from any other user of the same Redis.
             "RATELIMIT_KEY_PREFIX": prefix,
+            # This counts requests; the sign-in failure counters (captcha, lock) are tests/test_signin.py's.
+            "LOGIN_CAPTCHA_AFTER": 100,
         }
     )
 

@@ -10,6 +10,7 @@ from app.models.application import (
 )
 from app.models.audit import AuditEvent
 from app.models.campaign import Campaign, Stage, StageWindow
+from app.models.ephemeral import EphemeralEntry
 from app.models.permission import WithdrawnGrant
 from app.models.publicity import (
     CampaignApproval,
@@ -59,6 +60,7 @@ __all__ = [
     "ApplicationStatus",
     "AuditEvent",
     "Campaign",
+    "EphemeralEntry",
     "PastWinner",
     "RecommendationQuota",
     "Stage",

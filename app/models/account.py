@@ -53,6 +53,13 @@ class Account(User):
         return label_person(self.display_name, unit_name)
 
     @property
+    def locked_until(self):
+        """When the sign-in lock after too many failures ends (app/signin.py), None when not locked."""
+        from app import signin
+
+        return signin.locked_until(self)
+
+    @property
     def person_label(self) -> str:
         """The person with the unit the account belongs to now."""
         return self.acting_label(self.unit.name if self.unit is not None else None)

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import ValidationError
 
-from app import accounts, masking, scoping
+from app import accounts, masking, scoping, signin
 from app.extensions import db
 from app.models import Account
 from app.names import Name
@@ -48,9 +48,14 @@ class UnitAccountView(AccountWindowGate, PortalModelView):
         "must_change_password": _l("待修改初始密码"),
         "last_login": _l("最近登录"),
         "roles": _l("角色"),
+        "locked_until": _l("登录锁定至"),
     }
-    list_columns = ["username", "first_name", "unit", "phone", "active", "must_change_password", "last_login"]
-    show_columns = ["username", "first_name", "unit", "roles", "phone", "active", "must_change_password", "last_login"]
+    list_columns = ["username", "first_name", "unit", "phone", "active", "must_change_password", "last_login",
+                    "locked_until"]
+    show_columns = ["username", "first_name", "unit", "roles", "phone", "active", "must_change_password", "last_login",
+                    "locked_until"]
+    # 解锁 is an edit of the account: whoever may edit it (in scope) may lift its sign-in lock.
+    method_permission_name = {**PortalModelView.method_permission_name, "unlock": "write"}
     add_columns = ["unit", "username", "first_name", "phone"]
     edit_columns = ["first_name", "phone", "active"]
     search_columns = ["username", "first_name", "unit"]
@@ -107,4 +112,21 @@ class UnitAccountView(AccountWindowGate, PortalModelView):
               username=item.username, password=password),
             "warning",
         )
+        return redirect(url_for(".show", pk=item.id))
+
+    @action(
+        "unlock",
+        _l("解锁"),
+        confirmation=_l("确定解除该账号的登录锁定吗？"),
+        icon="fa-unlock",
+        multiple=False,
+    )
+    def unlock(self, item):
+        """The support desk's 解锁 of an account locked after too many failed sign-ins (app/signin.py), audited."""
+        item = self.in_scope(item)
+        if signin.unlock(item):
+            db.session.commit()
+            flash(_("账号 %(username)s 已解锁，可以重新登录。", username=item.username), "success")
+        else:
+            flash(_("账号 %(username)s 未被锁定。", username=item.username), "info")
         return redirect(url_for(".show", pk=item.id))

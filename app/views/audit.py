@@ -5,6 +5,7 @@ ids); this screen reads them back in words: the field labels of the screens wher
 是/否, status and category labels, units and campaigns by name, roles without brackets.
 """
 import re
+from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,6 +14,7 @@ from markupsafe import Markup
 from app import workflow
 from app.labels import UNIT as UNIT_LABELS
 from app.datamodel import PortalInterface
+from app.display import format_time
 from app.extensions import db
 from app.models import AuditEvent, Campaign, Stage, Unit, UnitCategory
 from app.models.application import GENDER_LABELS, Application, ApplicationStatus
@@ -76,6 +78,17 @@ ACTIONS = {
     "backup.restore": _l("恢复备份"),
     "backup.restore_refused": _l("拒绝恢复备份"),
     "files.delete_orphans": _l("删除没有记录的上传文件"),
+    # Sign-in (app/signin.py): the actor of a failure is the name typed; a lock is of an account or an address.
+    "account.signin": _l("登录"),
+    "account.signin_failed": _l("登录失败"),
+    "account.locked": _l("登录锁定"),
+    "account.unlocked": _l("解除登录锁定"),
+}
+# The words of app/signin.py's codes.
+SIGNIN_VALUES = {
+    "result": {"success": _l("成功"), "failed": _l("用户名或密码不正确"), "locked": _l("已锁定，未核对密码")},
+    "via": {"form": _l("登录页面"), "api": _l("接口（令牌）")},
+    "scope": {"account": _l("账号"), "source": _l("来源地址")},
 }
 
 # Field labels per kind of object: the labels of the screens where those fields are edited, and a few of the
@@ -153,6 +166,10 @@ FIELD_LABELS = {
                "problems": _l("核对发现的问题数"), "reason": _l("拒绝原因")},
     "files": {"files": _l("删除的文件数"), "bytes": _l("大小（字节）"), "names": _l("文件名")},
 }
+# What a sign-in records (app/signin.py); the account screen's own labels (用户名) stay as they are.
+for _key, _label in {"username": _l("用户名"), "result": _l("结果"), "via": _l("登录方式"), "failures": _l("失败次数"),
+                     "scope": _l("锁定对象"), "until": _l("锁定至"), "source": _l("来源地址")}.items():
+    FIELD_LABELS["account"].setdefault(_key, _label)
 # The import of 专家 counts the experts it made, not exported rows.
 FIELD_LABELS["expert"]["rows"] = _l("导入人数")
 # Bookkeeping that says nothing to a reader: the row's own id, derived columns, the order of stages.
@@ -270,6 +287,13 @@ def value_text(key: str, value, object_type: str = "") -> str:
             return str(value)
     if key == "level" and value in (1, 2):
         return _("一级单位") if value == 1 else _("二级单位")
+    if key in SIGNIN_VALUES and value in SIGNIN_VALUES[key]:
+        return str(SIGNIN_VALUES[key][value])
+    if key == "until" and object_type == "account":
+        try:
+            return format_time(datetime.fromisoformat(value))
+        except (TypeError, ValueError):
+            return str(value)
     if key == "order" and value in RANKING_ORDERS:
         return str(RANKING_ORDERS[value])
     if key == "gender" and value in GENDER_LABELS:

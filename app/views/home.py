@@ -5,12 +5,13 @@ from flask_babel import lazy_gettext as _l
 from app import clock, publicity
 from app.schedule import current_campaign, format_time, windows_of
 
-# The notice's contacts (七(六)).
+# The notice's contacts (七(六)). The support desk also unlocks accounts (app/signin.py's lock message names it).
+SUPPORT_DESK_PHONE = "82364980"
 CONTACTS = [
     {"name": "卫宏", "phone": "13911588771"},
     {"name": "杜秀英", "phone": "13681511737"},
     {"name": "陈敬文", "phone": "51994718"},
-    {"name": _l("技术支持"), "phone": "82364980"},
+    {"name": _l("技术支持"), "phone": SUPPORT_DESK_PHONE},
 ]
 
 

@@ -51,7 +51,7 @@ def test_first_level_clerk_creates_a_street_account_and_its_holder_must_change_t
     assert holder.get("/units/second-level/list/").status_code == 200
     events = db.session.query(AuditEvent).filter_by(object_type="account", object_id=str(account.id))
     actions = [e.action for e in events.order_by(AuditEvent.id)]
-    assert actions == ["account.create", "account.password_changed"]
+    assert actions == ["account.create", "account.signin", "account.password_changed"]
 
 
 def test_a_weak_own_password_is_refused_in_chinese(app, client):

@@ -1,5 +1,5 @@
 """申报人注册 through HTTP: local captcha, immediate activation, sign-in by mobile number, the register window."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app import captcha, clock, roles
 from app.extensions import db
@@ -9,17 +9,13 @@ from tests import factories
 NOW = datetime(2026, 4, 10, 9, 0)
 
 
-def _captcha(client, answer="ABCD"):
-    """Ask for an image as a browser would, then pin its answer so the test can type it."""
-    assert client.get("/register/captcha.png").headers["Content-Type"] == "image/png"
-    with client.session_transaction() as session:
-        session[captcha.session_key("register")] = captcha.digest(answer)
-    return answer
+def _captcha(client):
+    """Ask for an image as a browser would; what it shows, as the person types it."""
+    return factories.captcha(client, "register")
 
 
 def _form(**overrides):
-    data = {"mobile": "13911588771", "name": "张学习", "password": "Study#2026", "conf_password": "Study#2026",
-            "captcha": "ABCD"}
+    data = {"mobile": "13911588771", "name": "张学习", "password": "Study#2026", "conf_password": "Study#2026"}
     data.update(overrides)
     return data
 
@@ -27,8 +23,7 @@ def _form(**overrides):
 def test_citizen_registers_and_is_signed_in_as_applicant(client):
     clock.freeze(NOW)
     factories.campaign(open_stage=Stage.APPLY, at=NOW)
-    _captcha(client)
-    response = client.post("/register/", data=_form())
+    response = client.post("/register/", data=_form(captcha=_captcha(client)))
     assert response.status_code == 302 and response.location.endswith("/apply/")
     account = db.session.query(Account).filter_by(username="13911588771").one()
     assert account.role_names == {roles.APPLICANT} and account.active and not account.must_change_password
@@ -40,8 +35,8 @@ def test_citizen_registers_and_is_signed_in_as_applicant(client):
 def test_wrong_captcha_keeps_what_was_typed_but_the_passwords(client):
     clock.freeze(NOW)
     factories.campaign(open_stage=Stage.APPLY, at=NOW)
-    _captcha(client, "ABCD")
-    response = client.post("/register/", data=_form(captcha="WXYZ"))
+    answer = _captcha(client)
+    response = client.post("/register/", data=_form(captcha="2222" if answer != "2222" else "3333"))
     assert "验证码不正确" in response.text
     assert 'value="13911588771"' in response.text and 'value="张学习"' in response.text
     assert db.session.query(Account).count() == 0
@@ -50,17 +45,45 @@ def test_wrong_captcha_keeps_what_was_typed_but_the_passwords(client):
 def test_captcha_is_good_for_one_try_only(client):
     clock.freeze(NOW)
     factories.campaign(open_stage=Stage.APPLY, at=NOW)
-    _captcha(client)
-    client.post("/register/", data=_form(mobile="12"))  # fails on the mobile, uses up the captcha
-    response = client.post("/register/", data=_form())
+    answer = _captcha(client)
+    client.post("/register/", data=_form(mobile="12", captcha=answer))  # fails on the mobile, uses up the captcha
+    response = client.post("/register/", data=_form(captcha=answer))
     assert "验证码不正确" in response.text
+
+
+def test_a_replayed_captcha_registers_no_second_account_and_keeps_what_was_typed(client):
+    """Issue 10: the answer lived in the cookie, so one solved image registered any number of accounts. Now the
+    cookie holds only the image's id and its answer is gone from the server after one check."""
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.APPLY, at=NOW)
+    answer = _captcha(client)
+    with client.session_transaction() as session:
+        solved_cookie = dict(session)
+    assert answer not in str(solved_cookie)  # the cookie carries an opaque id only
+    assert client.post("/register/", data=_form(captcha=answer)).status_code == 302
+    attacker = client.application.test_client()
+    with attacker.session_transaction() as session:
+        session.update(solved_cookie)  # the same cookie again, with the same answer
+    response = attacker.post("/register/", data=_form(mobile="13911588772", name="李复用", captcha=answer))
+    assert response.status_code == 200 and "验证码不正确" in response.text
+    assert 'value="13911588772"' in response.text and 'value="李复用"' in response.text
+    assert db.session.query(Account).filter_by(username="13911588772").count() == 0
+
+
+def test_a_captcha_expires_on_the_server(client):
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.APPLY, at=NOW)
+    answer = _captcha(client)
+    clock.freeze(NOW + timedelta(seconds=client.application.config["CAPTCHA_TTL_SECONDS"] + 1))
+    assert "验证码不正确" in client.post("/register/", data=_form(captcha=answer)).text
+    assert db.session.query(Account).count() == 0
 
 
 def test_bad_fields_are_reported_at_the_field(client):
     clock.freeze(NOW)
     factories.campaign(open_stage=Stage.APPLY, at=NOW)
-    _captcha(client)
-    response = client.post("/register/", data=_form(mobile="010-82364980", password="weak", conf_password="other"))
+    response = client.post("/register/", data=_form(mobile="010-82364980", password="weak", conf_password="other",
+                                                    captcha=_captcha(client)))
     assert "请填写有效的 11 位中国大陆手机号码" in response.text
     assert "密码至少 8 位" in response.text
     assert "两次输入的密码不一致" in response.text
@@ -70,15 +93,13 @@ def test_a_registered_mobile_number_is_refused(client):
     clock.freeze(NOW)
     factories.campaign(open_stage=Stage.APPLY, at=NOW)
     factories.account(roles.APPLICANT, username="13911588771")
-    _captcha(client)
-    assert "该手机号已注册" in client.post("/register/", data=_form()).text
+    assert "该手机号已注册" in client.post("/register/", data=_form(captcha=_captcha(client))).text
 
 
 def test_registration_is_closed_outside_its_window(client):
     clock.freeze(NOW)
     factories.campaign(open_stage=Stage.L2_REVIEW, at=NOW)
-    _captcha(client)
-    response = client.post("/register/", data=_form())
+    response = client.post("/register/", data=_form(captcha=_captcha(client)))
     assert "系统开放注册" in response.text and "过期无效" in response.text
     assert db.session.query(Account).count() == 0
 

@@ -27,19 +27,14 @@ def publicity():
     return campaign, first, second
 
 
-def pin_captcha(client, answer="ABCD", purpose="objection"):
-    """Ask for the image as a browser would, then pin its answer so the test can type it."""
-    url = "/gongshi/yiyi/captcha.png" if purpose == "objection" else "/register/captcha.png"
-    response = client.get(url)
-    assert response.status_code == 200 and response.headers["Content-Type"] == "image/png"
-    with client.session_transaction() as session:
-        session[captcha.session_key(purpose)] = captcha.digest(answer)
-    return answer
+def pin_captcha(client, purpose="objection"):
+    """Ask for the image as a browser would; what it shows, as the person types it."""
+    return factories.captcha(client, purpose)
 
 
 def form(application, **overrides):
     data = {"application_id": str(application.id), "facts": FACTS, "objector_name": "李四",
-            "objector_phone": "13612345678", "objector_unit": "西城区某小区", "captcha": "ABCD"}
+            "objector_phone": "13612345678", "objector_unit": "西城区某小区"}
     data.update(overrides)
     return data
 
@@ -56,8 +51,7 @@ def test_the_form_offers_the_candidates_by_name_and_unit_and_preselects_one(clie
 
 def test_lodged_with_the_captcha_then_the_receipt_is_shown(client, publicity):
     _campaign, first, _second = publicity
-    pin_captcha(client)
-    response = client.post("/gongshi/yiyi/", data=form(first))
+    response = client.post("/gongshi/yiyi/", data=form(first, captcha=pin_captcha(client)))
     assert response.status_code == 302 and response.location.endswith("/gongshi/yiyi/huizhi")
     objection = db.session.query(Objection).one()
     assert (objection.application_id, objection.objector_name, objection.objector_phone) == (
@@ -68,7 +62,7 @@ def test_lodged_with_the_captcha_then_the_receipt_is_shown(client, publicity):
 
 def test_a_wrong_captcha_loses_nothing_but_the_captcha(client, publicity):
     _campaign, first, _second = publicity
-    pin_captcha(client, "ABCD")
+    answer = pin_captcha(client)
     page = client.post("/gongshi/yiyi/", data=form(first, captcha="WXYZ")).text
     assert "验证码不正确" in page
     for typed in (FACTS, 'value="李四"', 'value="13612345678"', 'value="西城区某小区"'):
@@ -77,13 +71,30 @@ def test_a_wrong_captcha_loses_nothing_but_the_captcha(client, publicity):
     assert 'name="captcha" type="text" value=""' in page or 'value="WXYZ"' not in page
     assert db.session.query(Objection).count() == 0
     # The image is used up: the right answer now is refused too.
-    assert "验证码不正确" in client.post("/gongshi/yiyi/", data=form(first)).text
+    assert "验证码不正确" in client.post("/gongshi/yiyi/", data=form(first, captcha=answer)).text
+
+
+def test_a_replayed_captcha_lodges_nothing_more_and_keeps_what_was_typed(client, publicity):
+    """Issue 10: the same cookie and the same answer a second time are refused (the answer is used up on the
+    server), and the form keeps everything but the captcha."""
+    _campaign, first, second = publicity
+    answer = pin_captcha(client)
+    with client.session_transaction() as session:
+        solved_cookie = dict(session)
+    assert client.post("/gongshi/yiyi/", data=form(first, captcha=answer)).status_code == 302
+    replay = client.application.test_client()
+    with replay.session_transaction() as session:
+        session.update(solved_cookie)
+    page = replay.post("/gongshi/yiyi/", data=form(second, captcha=answer, objector_name="王五")).text
+    assert "验证码不正确" in page and 'value="王五"' in page and FACTS in page
+    assert f'selected value="{second.id}"' in page or f'value="{second.id}" selected' in page
+    assert db.session.query(Objection).count() == 1
 
 
 def test_a_wrong_captcha_also_shows_what_else_to_correct(client, publicity):
     """One image per try: the other mistakes are shown with the captcha's, not one new image per mistake."""
     _campaign, first, _second = publicity
-    pin_captcha(client, "ABCD")
+    pin_captcha(client)
     page = client.post("/gongshi/yiyi/", data=form(first, captcha="WXYZ", facts="太短", objector_phone="12345")).text
     assert "验证码不正确" in page and "至少 20 个字" in page and "value=\"12345\"" in page
     assert page.count("field-error") >= 3  # captcha, facts, phone
@@ -92,16 +103,14 @@ def test_a_wrong_captcha_also_shows_what_else_to_correct(client, publicity):
 
 def test_every_public_objection_page_leads_back_to_the_notice(client, publicity):
     _campaign, first, _second = publicity
-    pin_captcha(client)
-    assert client.post("/gongshi/yiyi/", data=form(first)).status_code == 302
+    assert client.post("/gongshi/yiyi/", data=form(first, captcha=pin_captcha(client))).status_code == 302
     for url in ("/gongshi/yiyi/", "/gongshi/yiyi/huizhi", "/gongshi/yiyi/chaxun"):
         assert 'id="back-to-notice" href="/gongshi"' in client.get(url).text, url
 
 
 def test_bad_fields_are_reported_at_their_field_and_kept(client, publicity):
     _campaign, first, _second = publicity
-    pin_captcha(client)
-    page = client.post("/gongshi/yiyi/", data=form(first, facts="不属实", objector_phone="12345",
+    page = client.post("/gongshi/yiyi/", data=form(first, captcha=pin_captcha(client), facts="不属实", objector_phone="12345",
                                                    objector_name="")).text
     assert "请具体写明异议的事实和理由（至少 20 个字）" in page
     assert "请填写有效的 11 位中国大陆手机号码" in page and "请填写您的真实姓名" in page
@@ -111,11 +120,13 @@ def test_bad_fields_are_reported_at_their_field_and_kept(client, publicity):
 
 def test_the_two_captchas_do_not_use_up_each_other(client, publicity):
     _campaign, first, _second = publicity
-    pin_captcha(client, "REGI", purpose="register")
-    pin_captcha(client, "ABCD")
-    assert client.post("/gongshi/yiyi/", data=form(first)).status_code == 302
+    registration = pin_captcha(client, purpose="register")
     with client.session_transaction() as session:
-        assert session.get(captcha.session_key("register")) == captcha.digest("REGI")
+        registration_id = session[captcha.session_key("register")]
+    assert client.post("/gongshi/yiyi/", data=form(first, captcha=pin_captcha(client))).status_code == 302
+    with client.session_transaction() as session:
+        assert session.get(captcha.session_key("register")) == registration_id
+    assert captcha.stored_answer("register", registration_id) == registration
 
 
 @pytest.mark.parametrize("shift, words", [(-20, "公示开始后方可提出异议"), (20, "已结束，不再受理异议")])
@@ -126,8 +137,7 @@ def test_outside_the_period_the_page_says_when_and_refuses(client, publicity, sh
     page = client.get("/gongshi/yiyi/").text
     assert words in page and schedule.format_time(window.ends_at) in page
     assert 'id="objection-form"' not in page
-    pin_captcha(client)
-    assert words in client.post("/gongshi/yiyi/", data=form(first)).text
+    assert words in client.post("/gongshi/yiyi/", data=form(first, captcha=pin_captcha(client))).text
     assert db.session.query(Objection).count() == 0
 
 
@@ -324,8 +334,7 @@ def test_no_other_role_reaches_any_objection_route(app, publicity, role):
 
 def test_lodged_objections_reach_the_office_and_its_steps_reach_the_lookup(client, office, publicity):
     _campaign, first, _second = publicity
-    pin_captcha(client)
-    client.post("/gongshi/yiyi/", data=form(first))
+    client.post("/gongshi/yiyi/", data=form(first, captcha=pin_captcha(client)))
     objection = db.session.query(Objection).one()
     office.post(f"/objections/handle/{objection.id}", data={"action": "dismiss", "text": "未反映具体事实。"})
     page = client.post("/gongshi/yiyi/chaxun",
