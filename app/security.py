@@ -46,7 +46,9 @@ _ALLOWED_BEFORE_PASSWORD_CHANGE = {
     "favicon",
 }
 # Where an ended session needs no notice: signing in again, and what a page loads beside itself.
-_NO_SESSION_NOTICE = {"PortalAuthDBView.login", "PortalAuthDBView.logout", "PortalAuthDBView.captcha", "static", "appbuilder.static", "favicon"}
+_NO_SESSION_NOTICE = {
+    "PortalAuthDBView.login", "PortalAuthDBView.logout", "PortalAuthDBView.captcha", "static", "appbuilder.static", "favicon",
+}
 
 
 def _session_expired():
