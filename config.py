@@ -108,6 +108,12 @@ RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
 AUTH_RATE_LIMITED = True
 AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per minute")
 
+# The audit log is kept at least six months (MLPS level 3): `flask audit purge` deletes nothing younger than this,
+# and a value under 180 days refuses to start (on PostgreSQL a trigger refuses younger deletes regardless).
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "180"))
+if AUDIT_RETENTION_DAYS < 180:
+    raise SystemExit(f"AUDIT_RETENTION_DAYS={AUDIT_RETENTION_DAYS}: the audit log must be kept at least 180 days")
+
 # 荣誉证书 (app/certificates.py): the QR code on every certificate holds the absolute address of its public check,
 # <PUBLIC_BASE_URL>/zhengshu/<code>. Set it to the portal's public address (e.g. https://xxzx.bj.gov.cn) when the
 # office prints from an internal address or behind a proxy; unset, the address of the request that draws it is used.

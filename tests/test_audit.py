@@ -76,7 +76,7 @@ def test_audit_log_is_read_only_for_everybody(app, client):
     for url in (f"/audit/edit/{event.id}", f"/audit/delete/{event.id}", "/audit/add", "/audit/action_post"):
         assert client.post(url).status_code == 404, url
     rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/audit/")}
-    assert rules == {"/audit/list/", "/audit/show/<pk>"}
+    assert rules == {"/audit/list/", "/audit/show/<pk>", "/audit/export.xlsx"}
 
 
 def test_only_the_auditor_and_the_city_office_read_the_log(client):
@@ -163,7 +163,8 @@ def test_role_changes_and_moved_units_read_by_name():
     account.unit_id = district.id
     db.session.commit()
     lines = [line for event in events(action="account.update") for line in detail_lines(event)]
-    assert dict(lines) == {"角色": "增加 一级单位；去掉 二级单位", "所属单位": "海淀区 · 中关村街道 → 海淀区"}
+    assert dict(lines) == {"角色": "增加 一级单位；去掉 二级单位", "角色（变更前 → 变更后）": "二级单位 → 一级单位",
+                           "所属单位": "海淀区 · 中关村街道 → 海淀区"}
     street.parent_id = other.id
     db.session.commit()
     (moved,) = events(action="unit.update")[-1:]
