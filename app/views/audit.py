@@ -404,7 +404,8 @@ class AuditEventView(PortalModelView):
         caption = _("审计日志（%(count)s 条，按时间倒序）", count=min(count, EXPORT_LIMIT))
         out, n, size = exports.spooled_table(_("审计日志"), heads, cells, caption=caption)
         audit.record("export.audit", "audit_event", None, "", rows=n,
-                     filters=[[column, str(value)[:64]] for column, _name, value in filters.get_filters_values_tojson()])
+                     filters=[[column, "、".join(map(str, value if isinstance(value, list) else [value]))[:64]]
+                              for column, _name, value in filters.get_filters_values_tojson()])
         db.session.commit()
         today = clock.now().date()
         return send_workbook(out, size, exports.xlsx_name(_("审计日志"), "", today.strftime("%Y-%m-%d")),
