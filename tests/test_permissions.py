@@ -236,3 +236,30 @@ def test_certificates_are_the_city_offices_and_the_auditor_reads_them():
     assert menu <= pairs_of(roles.AUDITOR) and ("can_write", "Certificate") not in pairs_of(roles.AUDITOR)
     for role in (roles.L1_CLERK, roles.L2_CLERK, roles.EXPERT, roles.APPLICANT):
         assert not {p for p in pairs_of(role) if p[1] in ("Publicity", "Certificates", "Certificate")}, role
+
+
+def test_the_three_administrators_hold_exactly_their_own_screens():
+    """三员分立 (R-OPS-10): system administration (用户列表), security administration (角色权限, 账号授权) and audit
+    administration (审计日志, 审计员) share no screen, and none of them holds a campaign screen."""
+    base = set(roles.load_roles_file()[roles.APPLICANT]) - {p for p in pairs_of(roles.APPLICANT) if p[1] in (
+        "MyApplication", "ApplicationFile", "Apply")}
+    own = {
+        roles.SYSTEM_ADMIN: {("menu_access", "Security"), ("menu_access", "List Users"),
+                             ("can_list", "AccountDBModelView"), ("can_show", "AccountDBModelView"),
+                             ("can_add", "AccountDBModelView"), ("can_edit", "AccountDBModelView"),
+                             ("resetpasswords", "AccountDBModelView"), ("can_this_form_get", "ResetPasswordView"),
+                             ("can_this_form_post", "ResetPasswordView")},
+        roles.SECURITY_ADMIN: {("menu_access", "Security"), ("can_read", "RolePermissions"),
+                               ("can_write", "RolePermissions"), ("menu_access", "RolePermissions"),
+                               ("can_read", "AccountRoles"), ("can_write", "AccountRoles"),
+                               ("menu_access", "AccountRoles")},
+    }
+    for role, pairs in own.items():
+        assert pairs_of(role) == base | pairs, role
+    auditor = pairs_of(roles.AUDITOR)
+    assert {("can_read", "AuditEvent"), ("menu_access", "AuditLog")} <= auditor
+    assert not {p for p in auditor if p[0] not in ("can_read", "menu_access") and p not in base}  # changes nothing
+    assert not {p for p in auditor - base if p[1] in ("AccountDBModelView", "RolePermissions", "AccountRoles",
+                                                      "ResetPasswordView")}
+    office = pairs_of(roles.CITY_OFFICE)
+    assert not {p for p in office if p[1] in ("RolePermissions", "AccountRoles", "RoleModelView")}
