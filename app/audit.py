@@ -236,8 +236,8 @@ def register_request_audit(app) -> None:
                 record("access.refused", "request", None, request.path[:200], result="refused",
                        method=request.method, status=response.status_code)
             else:
-                record(EXPORT_ENDPOINTS[endpoint], "request", request.view_args and next(iter(request.view_args.values())),
-                       request.path[:200])
+                row_id = next(iter((request.view_args or {}).values()), None)  # the printed row, if one
+                record(EXPORT_ENDPOINTS[endpoint], "request", row_id, request.path[:200])
             db.session.commit()
         except SQLAlchemyError:
             db.session.rollback()
