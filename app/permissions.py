@@ -231,6 +231,13 @@ def set_role_permissions(actor, role_name: str, wanted: set[str]) -> Change:
         if read is not None and others and read.key not in wanted:
             errors[screen.name] = _("%(screen)s：勾选“%(actions)s”须同时勾选“查看”",
                                     screen=screen.label, actions="”“".join(str(ACTIONS[c.action]) for c in others))
+    if role.name == roles.AUDITOR:
+        # 三员分立: the audit administrator reads and changes nothing, whoever edits its permissions.
+        for key in sorted(wanted):
+            screen, cell = cells[key]
+            if cell.action not in ("menu_access", "can_read"):
+                errors.setdefault(screen.name, _("%(screen)s：审计员只能查看，不能勾选“%(action)s”（三员分立）",
+                                                 screen=screen.label, action=ACTIONS[cell.action]))
     if errors:
         raise PermissionEditError(_("有 %(n)s 行需要修改，见标红的行", n=len(errors)), errors)
 

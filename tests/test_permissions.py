@@ -263,3 +263,16 @@ def test_the_three_administrators_hold_exactly_their_own_screens():
                                                       "ResetPasswordView")}
     office = pairs_of(roles.CITY_OFFICE)
     assert not {p for p in office if p[1] in ("RolePermissions", "AccountRoles", "RoleModelView")}
+
+
+def test_the_audit_administrator_is_given_nothing_but_reading(roles_restored):
+    security = factories.account(roles.SECURITY_ADMIN)
+    before = pairs_of(roles.AUDITOR)
+    wanted = ticked_of(roles.AUDITOR) | {"CampaignList:can_write", "Applications:can_decide"}
+    with pytest.raises(permissions.PermissionEditError) as refused:
+        permissions.set_role_permissions(security, roles.AUDITOR, wanted)
+    assert refused.value.errors == {
+        "CampaignList": "评选批次：审计员只能查看，不能勾选“新增·修改·删除”（三员分立）",
+        "Applications": "报名信息：审计员只能查看，不能勾选“推荐决定”（三员分立）",
+    }
+    assert pairs_of(roles.AUDITOR) == before
