@@ -151,6 +151,11 @@ LOGIN_CAPTCHA_AFTER = int(os.environ.get("LOGIN_CAPTCHA_AFTER", "2"))
 CAPTCHA_TTL_SECONDS = int(os.environ.get("CAPTCHA_TTL_SECONDS", "300"))
 # Names of the portal's keys in Redis (captcha answers, sign-in counters: app/ephemeral.py).
 EPHEMERAL_KEY_PREFIX = os.environ.get("EPHEMERAL_KEY_PREFIX", "xxzx:")
+# The audit log is kept at least six months (MLPS level 3): `flask audit purge` deletes nothing younger than this,
+# and a value under 180 days refuses to start (on PostgreSQL a trigger refuses younger deletes regardless).
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "180"))
+if AUDIT_RETENTION_DAYS < 180:
+    raise SystemExit(f"AUDIT_RETENTION_DAYS={AUDIT_RETENTION_DAYS}: the audit log must be kept at least 180 days")
 
 # 荣誉证书 (app/certificates.py): the QR code on every certificate holds the absolute address of its public check,
 # <PUBLIC_BASE_URL>/zhengshu/<code>. Set it to the portal's public address (e.g. https://xxzx.bj.gov.cn) when the

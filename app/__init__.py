@@ -58,7 +58,9 @@ def create_app(config: dict | None = None) -> Flask:
 
         register_api_csrf(app)
         register_presentation(app)
-        from app import audit  # noqa: F401  (installs the audit listener)
+        from app import audit  # installs the audit listener
+
+        audit.register_request_audit(app)
         from app.cli import register_commands
 
         register_commands(app)
@@ -190,8 +192,12 @@ def register_views(appbuilder: AppBuilder) -> None:
         AuditEventView, "AuditLog", label=_l("审计日志"), icon="fa-history", category="Audit",
         category_label=_l("审计"), category_icon="fa-eye",
     )
-    # FAB's 用户权限 category: the city office's Chinese editor of the six roles' permissions.
+    # FAB's 用户权限 category: the security administrator's Chinese editor of the six roles' permissions and the
+    # roles each account holds (三员分立, app/duties.py).
     appbuilder.add_view(RolePermissionView, "RolePermissions", label=_l("角色权限"), icon="fa-key", category="Security")
+    from app.security import AccountRoleView
+
+    appbuilder.add_view(AccountRoleView, "AccountRoles", label=_l("账号授权"), icon="fa-user-plus", category="Security")
     appbuilder.add_view_no_menu(ContactView)
     # 公示 and the approved list: public pages at addresses a newspaper can print (/gongshi, /mingdan).
     appbuilder.add_view_no_menu(PublicNoticeView)

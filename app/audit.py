@@ -1,10 +1,12 @@
 """Writes the audit log. Changes to audited models are recorded from the session itself, so that a change made
 by a view, the REST API or a CLI command is logged alike; domain actions name themselves via `audit_as`."""
+import logging
 from contextlib import contextmanager
 
 from flask import g, has_request_context, request
 from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import event, inspect, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -18,6 +20,8 @@ from app.models import (
     StageWindow,
     Unit,
 )
+
+logger = logging.getLogger(__name__)
 
 # Model -> (object type in the log, attributes never written to the log in clear).
 AUDITED = {
@@ -56,11 +60,12 @@ def audit_as(obj, action: str, **detail) -> None:
     obj._audit_detail = detail
 
 
-def record(action: str, object_type: str, object_id=None, object_label: str = "", **detail) -> AuditEvent:
+def record(action: str, object_type: str, object_id=None, object_label: str = "", result: str = "success",
+           **detail) -> AuditEvent:
     """Add an audit event for something that is not a row change (the caller commits)."""
     from app.extensions import db
 
-    event_ = _new_event(action, object_type, object_id, object_label, detail)
+    event_ = _new_event(action, object_type, object_id, object_label, detail, result)
     db.session.add(event_)
     return event_
 
@@ -74,7 +79,7 @@ def _actor():
     return user
 
 
-def _new_event(action, object_type, object_id, object_label, detail) -> AuditEvent:
+def _new_event(action, object_type, object_id, object_label, detail, result="success") -> AuditEvent:
     actor = _actor()
     return AuditEvent(
         actor_id=getattr(actor, "id", None),
@@ -85,6 +90,7 @@ def _new_event(action, object_type, object_id, object_label, detail) -> AuditEve
         object_id=None if object_id is None else str(object_id),
         object_label=str(object_label)[:200],
         detail=detail,
+        result=result,
     )
 
 
@@ -125,6 +131,10 @@ def _changes(session, obj, secret: set[str]) -> dict:
             history = state.attrs[rel].history
             if history.added or history.deleted:
                 changes[rel] = {"added": [str(r) for r in history.added], "removed": [str(r) for r in history.deleted]}
+                # The whole list before and after too: "which roles did this account hold then" from one row.
+                unchanged = [str(r) for r in history.unchanged]
+                changes[f"{rel}_before_after"] = [unchanged + [str(r) for r in history.deleted],
+                                                  unchanged + [str(r) for r in history.added]]
     return changes
 
 
@@ -166,14 +176,106 @@ def _log_changes(session: Session, flush_context, instances) -> None:
             events.append((obj, kind, action, object_type, detail))
     for obj, kind, action, object_type, detail in events:
         event_ = _new_event(action, object_type, getattr(obj, "id", None), repr(obj) if kind != "delete" else str(obj), detail)
-        session.add(event_)
-        if kind == "create":
-            session.info.setdefault("audit_pending_ids", []).append((event_, obj))
+        if kind == "create" and getattr(obj, "id", None) is None:
+            # The row gets its id in this flush: its event is added after it, id included (the log is
+            # append-only, so an id cannot be filled in afterwards). Committing flushes it.
+            session.info.setdefault("audit_pending_creates", []).append((event_, obj))
+        else:
+            session.add(event_)
 
 
 @event.listens_for(Session, "after_flush_postexec")
-def _fill_created_ids(session: Session, flush_context) -> None:
-    # Rows created in this flush only get their id now; their events were written before: fill the id in.
-    for event_, obj in session.info.pop("audit_pending_ids", []):
-        if event_.object_id is None and getattr(obj, "id", None) is not None:
+def _add_creation_events(session: Session, flush_context) -> None:
+    for event_, obj in session.info.pop("audit_pending_creates", []):
+        if getattr(obj, "id", None) is not None:
             event_.object_id = str(obj.id)
+        session.add(event_)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_creation_events(session: Session, previous_transaction) -> None:
+    session.info.pop("audit_pending_creates", None)
+
+
+# --- requests: refusals and the print/PDF exports that do not log themselves ------------------------------------
+
+# Endpoint -> action for downloads and printable pages of personal data whose views do not record themselves (the
+# Excel exports do, with their row counts: export.applications, export.ranking, ...).
+EXPORT_ENDPOINTS = {
+    "ApplicationView.print_recommendation": "export.print_recommendation",
+    "ApplicationFileView.print_form": "export.print_application_form",
+    "ApprovalView.candidates_print": "export.print_public_list",
+    "ApprovalView.winners_print": "export.print_final_list",
+    "CertificateView.print_page": "export.print_certificate",
+    "CertificateView.pdf": "export.certificate_pdf",
+    "CertificateView.campaign_pdf": "export.certificates_pdf",
+    "MyCertificateView.pdf": "export.certificate_pdf",
+}
+REFUSED_STATUSES = (403, 404)
+
+
+def register_request_audit(app) -> None:
+    """Log a signed-in user's refused requests (403, and the 404 a scoped lookup answers for someone else's row)
+    and the print/PDF exports of EXPORT_ENDPOINTS. Only the path is kept: query strings may carry searched-for
+    names or numbers."""
+
+    @app.after_request
+    def _audit_request(response):
+        endpoint = request.endpoint or ""
+        refused = response.status_code in REFUSED_STATUSES
+        exported = response.status_code == 200 and endpoint in EXPORT_ENDPOINTS
+        if not (refused or exported) or endpoint == "static" or endpoint.endswith(".static"):
+            return response
+        actor = _actor()
+        if actor is None or not getattr(actor, "is_authenticated", False):
+            return response
+        from app.extensions import db
+
+        try:
+            if refused:
+                # The refused request's own changes, if any, are not to be kept with its record.
+                db.session.rollback()
+                record("access.refused", "request", None, request.path[:200], result="refused",
+                       method=request.method, status=response.status_code)
+            else:
+                row_id = next(iter((request.view_args or {}).values()), None)  # the printed row, if one
+                record(EXPORT_ENDPOINTS[endpoint], "request", row_id, request.path[:200])
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
+            logger.exception("audit of %s %s not written", request.method, request.path)
+        return response
+
+
+# --- retention --------------------------------------------------------------------------------------------------
+
+# MLPS level 3 keeps audit records at least six months; config refuses a shorter AUDIT_RETENTION_DAYS and the
+# PostgreSQL trigger refuses to delete younger rows whatever the caller says.
+MIN_RETENTION_DAYS = 180
+
+
+class RetentionError(ValueError):
+    pass
+
+
+def purge(older_than_days: int) -> int:
+    """Delete the events older than older_than_days days (at least AUDIT_RETENTION_DAYS); audited. Returns how many."""
+    from datetime import timedelta
+
+    from flask import current_app
+    from sqlalchemy import delete, text
+
+    from app import clock
+    from app.extensions import db
+
+    keep = max(int(current_app.config.get("AUDIT_RETENTION_DAYS", MIN_RETENTION_DAYS)), MIN_RETENTION_DAYS)
+    if older_than_days < keep:
+        raise RetentionError(f"审计记录至少保存 {keep} 天（AUDIT_RETENTION_DAYS）：不能删除 {older_than_days} 天以内的记录")
+    cutoff = clock.now() - timedelta(days=older_than_days)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL portal.audit_purge = 'on'"))  # this transaction only (the trigger)
+    removed = db.session.execute(delete(AuditEvent).where(AuditEvent.at < cutoff)).rowcount
+    record("audit.purged", "audit_event", None, "", rows=removed, older_than_days=older_than_days,
+           before=cutoff.strftime("%Y-%m-%d %H:%M:%S"))
+    db.session.commit()
+    return removed

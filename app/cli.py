@@ -15,6 +15,8 @@ from app.models import Stage
 campaign_cli = AppGroup("campaign", help="评选批次与时间安排")
 demo_cli = AppGroup("demo", help="演示数据")
 retention_cli = AppGroup("retention", help="个人信息保存期限（照片、视频按期删除）")
+accounts_cli = AppGroup("accounts", help="管理员账号与角色（三员分立：管理员角色只在命令行授予）")
+audit_cli = AppGroup("audit", help="审计日志")
 
 
 def sync_security() -> dict[str, int]:
@@ -39,6 +41,80 @@ def register_commands(app) -> None:
     app.cli.add_command(backup_cli)
     app.cli.add_command(files_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(accounts_cli)
+    app.cli.add_command(audit_cli)
+
+
+# --- 三员分立 (app/duties.py): the only way to the administrator roles and Admin ------------------------------
+
+_ANY_ROLE = click.Choice([*roles.SEEDED_ROLES, roles.ADMIN])
+
+
+@accounts_cli.command("create-admin")
+@click.argument("username")
+@click.option("--role", "role_name", type=_ANY_ROLE, required=True,
+              help="系统管理员, 安全管理员, 审计员 (the audit administrator) or Admin.")
+@click.option("--name", default="", help="The holder's name (联系人姓名).")
+def create_admin(username, role_name, name):
+    """Create an administrator account; prints its generated password, which must be changed at first sign-in."""
+    from app.duties import CommandError, create_administrator
+
+    try:
+        account, password = create_administrator(username, name, role_name)
+    except CommandError as refused:
+        db.session.rollback()
+        raise click.ClickException(str(refused)) from refused
+    click.echo(f"账号 {account.username}（{role_name}）已创建，初始密码：{password}（首次登录须修改）")
+
+
+@accounts_cli.command("grant")
+@click.argument("username")
+@click.argument("role_name", type=_ANY_ROLE)
+def grant_role(username, role_name):
+    """Grant ROLE_NAME to USERNAME (audited with the operating-system user who ran it)."""
+    _grant_or_revoke("grant", username, role_name)
+
+
+@accounts_cli.command("grant-admin")
+@click.argument("username")
+def grant_admin(username):
+    """Grant FAB's Admin role (every permission) to USERNAME: no screen can."""
+    _grant_or_revoke("grant", username, roles.ADMIN)
+
+
+@accounts_cli.command("revoke")
+@click.argument("username")
+@click.argument("role_name", type=_ANY_ROLE)
+def revoke_role(username, role_name):
+    """Take ROLE_NAME away from USERNAME (audited)."""
+    _grant_or_revoke("revoke", username, role_name)
+
+
+def _grant_or_revoke(what, username, role_name):
+    from app import duties
+
+    try:
+        account = getattr(duties, what)(username, role_name)
+    except duties.CommandError as refused:
+        db.session.rollback()
+        raise click.ClickException(str(refused)) from refused
+    held = "、".join(sorted(role.name for role in account.roles)) or "（无）"
+    click.echo(f"{'已授予' if what == 'grant' else '已收回'} {account.username} 角色 {role_name}；现有角色：{held}")
+
+
+@audit_cli.command("purge")
+@click.option("--older-than-days", "days", type=click.IntRange(min=1), required=True,
+              help="Delete audit events older than this many days (at least AUDIT_RETENTION_DAYS).")
+def purge_audit(days):
+    """Delete audit events older than DAYS days; refuses anything younger than AUDIT_RETENTION_DAYS (>= 180)."""
+    from app.audit import RetentionError, purge
+
+    try:
+        removed = purge(days)
+    except RetentionError as refused:
+        db.session.rollback()
+        raise click.ClickException(str(refused)) from refused
+    click.echo(f"已删除 {removed} 条 {days} 天以前的审计记录")
 
 
 @click.command("deploy")

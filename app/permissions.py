@@ -58,14 +58,15 @@ NOT_EDITABLE = {
     "ResetMyPasswordView": "own password",
     "UserInfoEditView": "own profile",
     "MenuApi": "the menu every page loads",
-    # FAB's 用户权限 category is the system administrator's, the editor included: whoever may edit permissions
-    # must not be able to take that away from themselves. (AccountDBModelView also carries everybody's own
+    # FAB's 用户权限 category is the administrators' (三员分立, roles.yaml), the editor included: whoever may edit
+    # permissions must not be able to take that away from themselves, nor give the category to a business role. (AccountDBModelView also carries everybody's own
     # profile pages: can_userinfo, resetmypassword, userinfoedit.)
     "Security": "menu category 用户权限",
     "List Users": "menu 用户列表",
     "List Roles": "menu 角色列表",
     "List Groups": "menu 用户组列表",
     "RolePermissions": "this editor",
+    "AccountRoles": "账号授权, the security administrator's grants of roles",
     "AccountDBModelView": "FAB's user screen and every account's profile",
     "ResetPasswordView": "FAB's password reset of another user",
     "RoleModelView": "FAB's role screen",
@@ -154,7 +155,7 @@ def screens(appbuilder=None) -> list[Screen]:
 
 def unmapped_permissions(appbuilder=None) -> list[Pair]:
     """Permissions a screen's views check that have no column (tests/test_permissions.py wants none): give each
-    a label in ACTIONS, so that the city office can grant it. The editor leaves them out meanwhile."""
+    a label in ACTIONS, so that the security administrator can grant it. The editor leaves them out meanwhile."""
     appbuilder = appbuilder or current_app.appbuilder
     permissions_of = _view_permissions(appbuilder)
     resources = {getattr(item.baseview, "class_permission_name", None)
@@ -211,11 +212,11 @@ class Change:
 def set_role_permissions(actor, role_name: str, wanted: set[str]) -> Change:
     """Make role_name's editable grants exactly the ticked cells `wanted` ("AuditLog:can_read", ...).
 
-    Only the city office (or the system administrator) may. Grants go through FAB's security manager; taken-away
+    Only the security administrator (or Admin) may (三员分立). Grants go through FAB's security manager; taken-away
     pairs are remembered (WithdrawnGrant) so that seeding does not restore them. One audit event names the cells.
     """
-    if not scoping.is_city_office(actor):
-        raise NotAllowed(_("只有市学习办可以修改角色权限"))
+    if not scoping.is_security_admin(actor):
+        raise NotAllowed(_("只有安全管理员可以修改角色权限"))
     role = editable_role(role_name)
     wanted = set(wanted)
     rows = screens()
@@ -230,6 +231,13 @@ def set_role_permissions(actor, role_name: str, wanted: set[str]) -> Change:
         if read is not None and others and read.key not in wanted:
             errors[screen.name] = _("%(screen)s：勾选“%(actions)s”须同时勾选“查看”",
                                     screen=screen.label, actions="”“".join(str(ACTIONS[c.action]) for c in others))
+    if role.name == roles.AUDITOR:
+        # 三员分立: the audit administrator reads and changes nothing, whoever edits its permissions.
+        for key in sorted(wanted):
+            screen, cell = cells[key]
+            if cell.action not in ("menu_access", "can_read"):
+                errors.setdefault(screen.name, _("%(screen)s：审计员只能查看，不能勾选“%(action)s”（三员分立）",
+                                                 screen=screen.label, action=ACTIONS[cell.action]))
     if errors:
         raise PermissionEditError(_("有 %(n)s 行需要修改，见标红的行", n=len(errors)), errors)
 
@@ -272,7 +280,7 @@ def set_role_permissions(actor, role_name: str, wanted: set[str]) -> Change:
 
 
 def withdrawn_pairs(role) -> set[Pair]:
-    """What the city office took away from role in the editor: seeding leaves these out."""
+    """What was taken away from role in the editor: seeding leaves these out."""
     sm = current_app.appbuilder.sm
     rows = (
         db.session.query(sm.permissionview_model)

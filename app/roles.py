@@ -13,10 +13,20 @@ L1_CLERK = "一级单位"
 L2_CLERK = "二级单位"
 EXPERT = "专家"
 APPLICANT = "申报人"
+# 审计员 is the audit administrator of 三员分立 (审计管理员): reads, filters and exports the audit log, changes nothing.
 AUDITOR = "审计员"
+SYSTEM_ADMIN = "系统管理员"
+SECURITY_ADMIN = "安全管理员"
+# FAB's role with every permission: never granted on a screen, only by `flask accounts grant-admin`.
 ADMIN = "Admin"
 
+# The roles whose permissions the editor (角色权限) changes.
 ALL_ROLES = (CITY_OFFICE, L1_CLERK, L2_CLERK, EXPERT, APPLICANT, AUDITOR)
+# 三员分立 (R-OPS-10): system, security and audit administration. Their permissions come from roles.yaml only,
+# and they are granted only on the command line (app/duties.py), like Admin.
+ADMINISTRATOR_ROLES = (SYSTEM_ADMIN, SECURITY_ADMIN, AUDITOR)
+SEEDED_ROLES = ALL_ROLES + (SYSTEM_ADMIN, SECURITY_ADMIN)
+PRIVILEGED_ROLES = ADMINISTRATOR_ROLES + (ADMIN,)
 ROLES_FILE = Path(__file__).with_name("roles.yaml")
 
 
@@ -36,7 +46,7 @@ def load_roles_file(path: Path = ROLES_FILE) -> dict[str, list[tuple[str, str]]]
             resolved[name] = list(dict.fromkeys(pairs))
         return resolved[name]
 
-    return {name: resolve(name) for name in raw if name in ALL_ROLES}
+    return {name: resolve(name) for name in raw if name in SEEDED_ROLES}
 
 
 def sync_roles(security_manager, path: Path = ROLES_FILE) -> dict[str, int]:

@@ -8,6 +8,7 @@ For each kind of row there is one SQL clause; the per-row question (`can_see_app
 `can_manage_unit`) is that clause asked about one id, so a list and a check can never disagree.
 """
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.security.sqla.models import Role
 from flask_login import current_user
 from sqlalchemy import and_, false, or_, select, true
 
@@ -38,6 +39,11 @@ def role_names(user) -> set[str]:
 
 def is_city_office(user) -> bool:
     return bool(role_names(user) & {roles.ADMIN, roles.CITY_OFFICE})
+
+
+def is_security_admin(user) -> bool:
+    """安全管理员 (or Admin): edits role permissions and grants the portal's roles (三员分立)."""
+    return bool(role_names(user) & {roles.ADMIN, roles.SECURITY_ADMIN})
 
 
 def sees_everything(user) -> bool:
@@ -120,6 +126,21 @@ def account_clause(user):
     if _clerk_unit(user, roles.L1_CLERK) is not None:
         return Account.unit.has(unit_clause(user))
     return false()
+
+
+def staff_account_clause(user):
+    """SQL condition on Account: the accounts 用户列表 and 账号授权 show (and whose passwords and roles may be
+    changed there): Admin every one; the others none that holds an administrator role or Admin (三员分立: those are
+    the command line's, app/duties.py)."""
+    if roles.ADMIN in role_names(user):
+        return true()
+    if not role_names(user):
+        return false()
+    return ~Account.roles.any(Role.name.in_(roles.PRIVILEGED_ROLES))
+
+
+def can_manage_account(user, account) -> bool:
+    return account is not None and _row_matches(Account, staff_account_clause(user), account.id)
 
 
 # --- applications --------------------------------------------------------------------------------------------
@@ -244,6 +265,10 @@ class UnitScopeFilter(_ClauseFilter):
 
 class AccountScopeFilter(_ClauseFilter):
     clause = staticmethod(account_clause)
+
+
+class StaffAccountFilter(_ClauseFilter):
+    clause = staticmethod(staff_account_clause)
 
 
 class ApplicationScopeFilter(_ClauseFilter):

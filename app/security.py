@@ -11,8 +11,9 @@ from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import no_cache
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, BS3TextFieldWidget
 from flask_appbuilder.security.forms import ResetPasswordForm, UserInfoEdit
+from flask_appbuilder.models.sqla.filters import FilterInFunction
 from flask_appbuilder.security.views import (
-    AuthDBView, RoleModelView, UserDBModelView, UserGroupModelView, UserInfoEditView,
+    AuthDBView, ResetPasswordView, RoleModelView, UserDBModelView, UserGroupModelView, UserInfoEditView,
 )
 from flask_appbuilder.security.views import ResetMyPasswordView as FabResetMyPasswordView
 from flask_appbuilder.utils.base import get_safe_redirect
@@ -22,15 +23,17 @@ from flask_jwt_extended import get_current_user, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_login import current_user, login_user
 from jwt.exceptions import PyJWTError
+from sqlalchemy import inspect
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
-from app import accounts, captcha, masking, sessions, signin
+from app import accounts, captcha, duties, masking, scoping, sessions, signin
 from app.audit import audit_as
+from app.datamodel import PortalInterface
 from app.models import Account
 from app.names import Name
-from app.views.base import ChineseDisplay, StrictActions
+from app.views.base import ChineseDisplay, PortalModelView, StrictActions
 
 # Endpoints a holder of a generated password may still reach before choosing their own.
 _ALLOWED_BEFORE_PASSWORD_CHANGE = {
@@ -62,10 +65,56 @@ def _session_expired():
     return redirect(url_for("PortalAuthDBView.login", next=target.rstrip("?") if target else None))
 
 
-class AccountDBModelView(ChineseDisplay, StrictActions, UserDBModelView):
-    """FAB's user screen, showing the unit an account belongs to."""
+def roles_grantable(form, field):
+    """The 角色 field: refuse, at the field, a posted role the acting user may not grant (app/duties.py); FAB's
+    "Not a valid choice" for a role outside the offered choices is replaced by the reason."""
+    from flask import current_app
+
+    from app.extensions import db
+
+    posted = {int(value) for value in field.raw_data or [] if str(value).isdigit() and len(str(value)) < 10}
+    refused = posted - set(duties.grantable_role_ids())
+    if not refused:
+        return
+    role_model = current_app.appbuilder.sm.role_model
+    names = {role.name for role in db.session.query(role_model).filter(role_model.id.in_(refused))}
+    field.errors[:] = []
+    try:
+        duties.check_role_change(current_user, set(), names or {"?"})
+    except duties.GrantRefused as reason:
+        raise ValidationError(str(reason)) from reason
+
+
+class GrantedRolesOnly:
+    """用户列表 and 账号授权: the 角色 choices are the roles the acting user may grant, the POST is checked against
+    them (field and model), and roles the user may not grant that an account already holds stay untouched."""
+
+    _role_choices = {"roles": [["id", FilterInFunction, duties.grantable_role_ids]]}
+    add_form_query_rel_fields = _role_choices
+    edit_form_query_rel_fields = _role_choices
+    validators_columns = {"roles": [roles_grantable]}
+    base_filters = [["id", scoping.StaffAccountFilter, None]]
+
+    @staticmethod
+    def _check_roles(item) -> None:
+        history = inspect(item).attrs.roles.history
+        kept = [role for role in history.deleted if role.name not in duties.grantable_roles(current_user)]
+        if kept:
+            item.roles = [*item.roles, *kept]  # not offered on the form, so not withdrawn by it
+        before = {role.name for role in [*history.unchanged, *history.deleted]}
+        duties.check_role_change(current_user, before, {role.name for role in item.roles})
+
+    def pre_update(self, item):
+        self._check_roles(item)
+
+
+class AccountDBModelView(GrantedRolesOnly, ChineseDisplay, StrictActions, UserDBModelView):
+    """FAB's user screen (用户列表): the system administrator's and the city office's, showing the unit an account
+    belongs to. Groups are not offered: a group's roles would be a way around the role choices."""
 
     list_columns = ["first_name", "username", "unit", "active", "roles"]
+    add_columns = ["first_name", "last_name", "username", "active", "email", "roles", "password", "conf_password"]
+    edit_columns = ["first_name", "last_name", "username", "active", "email", "roles"]
     show_fieldsets = [
         (_l("User info"), {"fields": ["username", "active", "roles", "login_count", "unit", "phone"]}),
         (_l("Personal Info"), {"fields": ["first_name", "last_name", "email"], "expanded": True}),
@@ -77,8 +126,14 @@ class AccountDBModelView(ChineseDisplay, StrictActions, UserDBModelView):
     formatters_columns = {"username": masking.mask_username, "phone": masking.mask_phone, "email": masking.mask_email}
     # Names normalised, invisible and direction-control characters refused (app/names.py).
     validators_columns = {
-        **UserDBModelView.validators_columns, "first_name": [Name()], "last_name": [Name()], "username": [Name()],
+        **UserDBModelView.validators_columns, **GrantedRolesOnly.validators_columns,
+        "first_name": [Name()], "last_name": [Name()], "username": [Name()],
     }
+
+    def pre_add(self, item):
+        self._check_roles(item)
+        # The password was chosen by whoever made the account: its holder picks their own at first sign-in.
+        item.must_change_password = True
 
 
 class PortalUserInfoEdit(UserInfoEdit):
@@ -93,6 +148,49 @@ class PortalUserInfoEditView(UserInfoEditView):
     route_base = "/userinfoeditview"
     class_permission_name = "UserInfoEditView"
     form = PortalUserInfoEdit
+
+
+class AccountRoleView(GrantedRolesOnly, PortalModelView):
+    """用户权限 → 账号授权: the security administrator grants and withdraws the portal's roles (never an
+    administrator role or Admin: app/duties.py) and changes nothing else of an account."""
+
+    route_base = "/account-roles"
+    datamodel = PortalInterface(Account)
+    class_permission_name = "AccountRoles"
+    include_route_methods = {"list", "show", "edit"}
+    list_title = _l("账号授权")
+    show_title = _l("账号授权")
+    edit_title = _l("修改账号的角色")
+    base_order = ("id", "asc")
+    label_columns = {"username": _l("账号用户名"), "first_name": _l("姓名"), "unit": _l("所属单位"),
+                     "active": _l("启用"), "roles": _l("角色")}
+    list_columns = ["username", "first_name", "unit", "active", "roles"]
+    show_columns = list_columns
+    search_columns = ["username", "first_name", "unit", "roles"]
+    edit_columns = ["roles"]
+
+
+class PortalResetPasswordView(ResetPasswordView):
+    """FAB's reset of someone else's password (from 用户列表): only of an account that list shows the acting user,
+    never an administrator's (FAB's own view takes any id from the address)."""
+
+    class_permission_name = "ResetPasswordView"  # FAB's name: roles.yaml and existing roles hold
+
+    def _target(self):
+        pk = request.args.get("pk", "")
+        account = self.appbuilder.sm.get_user_by_id(int(pk)) if pk.isdigit() and len(pk) < 10 else None
+        if not scoping.can_manage_account(current_user, account):
+            from flask import abort
+
+            abort(404)
+        return account
+
+    def form_get(self, form):
+        self._target()
+
+    def form_post(self, form):
+        self._target()
+        super().form_post(form)
 
 
 # Subclassed only for StrictActions; they keep FAB's permission names, so roles.yaml and existing roles hold.
@@ -259,6 +357,7 @@ class PortalSecurityManager(SecurityManager):
     userdbmodelview = AccountDBModelView
     userinfoeditview = PortalUserInfoEditView
     rolemodelview = PortalRoleModelView
+    resetpasswordview = PortalResetPasswordView
     groupmodelview = PortalGroupModelView
     # Its charts load from Google, which is out of reach where the portal runs.
     userstatschartview = None
@@ -289,6 +388,18 @@ class PortalSecurityManager(SecurityManager):
         self.update_user(user)
         if own:
             sessions.start(user)
+
+    def add_user(self, username, first_name, last_name, email, role=None, password="", hashed_password="",
+                 groups=None, commit=True):
+        """FAB's `flask fab create-admin` / `create-user`: an administrator made this way changes the password
+        chosen for them at first sign-in (the portal's own `flask accounts create-admin` does so too)."""
+        user = super().add_user(username, first_name, last_name, email, role, password, hashed_password, groups,
+                                commit=False)
+        if user and duties.is_privileged(user):
+            user.must_change_password = True
+        if user and commit:
+            self.session.commit()
+        return user
 
     def load_user_jwt(self, _jwt_header, jwt_data):
         """A token of an account that must change its password (generated or aged) is refused: the API offers no way

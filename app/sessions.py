@@ -127,6 +127,10 @@ def _logged_out(_app, user, **_extra):
     session.pop(COOKIE_KEY, None)
     if isinstance(user, Account):
         end_all(user, "logout")
+        from app.audit import record
+
+        event = record("account.signout", "account", user.id, user.username)
+        event.actor_id, event.actor_name = user.id, user.username
         db.session.commit()
 
 

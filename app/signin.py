@@ -105,12 +105,16 @@ def captcha_required(security_manager, username: str | None, source: str | None 
     return store.count(_keys(account_subject)[0]) >= after
 
 
+# The audit log's result column (app/audit.py) for each outcome: a lock refuses without checking the password.
+AUDIT_RESULTS = {"success": "success", "failed": "failure", "locked": "refused"}
+
+
 def _audit(action: str, username: str | None, account: Account | None, **detail):
     """An audit event of a sign-in. Its actor is the account that signed in, or for a failure the name typed (the
     person typing is not known to be the account's holder); never the password."""
     event = record(
         action, "account", getattr(account, "id", None), getattr(account, "username", None) or (username or "")[:200],
-        username=(username or "")[:128], **detail,
+        result=AUDIT_RESULTS[detail.get("outcome", "failed")], username=(username or "")[:128], **detail,
     )
     if action == "account.signin":
         event.actor_id = account.id
@@ -137,7 +141,7 @@ def _failed(username, account, source, via) -> int:
     account_subject = _account_id(account, username)
     failures = store.incr(_keys(account_subject)[0], _lock_seconds())
     source_failures = store.incr(_keys(f"source:{source}")[0], _lock_seconds())
-    _audit("account.signin_failed", username, account, result="failed", via=via, failures=failures)
+    _audit("account.signin_failed", username, account, outcome="failed", via=via, failures=failures)
     if failures >= _config("LOGIN_MAX_FAILURES"):
         until = _lock(account_subject, failures)
         _audit("account.locked", username, account, scope="account", failures=failures, until=until.isoformat())
@@ -162,7 +166,7 @@ def authenticate(security_manager, username, password, check, via: str = "form")
     refused = _refusal_of(account, username, source)
     if refused is not None:
         g.signin_refusal = refused
-        _audit("account.signin_failed", username, account, result="locked", via=via)
+        _audit("account.signin_failed", username, account, outcome="locked", via=via)
         db.session.commit()
         return None
     user = check(username, password)
@@ -170,7 +174,7 @@ def authenticate(security_manager, username, password, check, via: str = "form")
         g.signin_failures_left = _failed(username, account, source, via)
         return None
     ephemeral.store().delete(_keys(_account_id(user, username))[0])
-    _audit("account.signin", username, user, result="success", via=via)
+    _audit("account.signin", username, user, outcome="success", via=via)
     db.session.commit()
     return user
 

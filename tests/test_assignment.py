@@ -14,6 +14,7 @@ from app.models import AuditEvent
 from app.models.review import ExpertConflict, InboxMessage, ReviewAssignment
 from app.workflow import WorkflowError
 from tests import factories
+from tests.conftest import wipe_audit_log
 
 
 @pytest.fixture
@@ -293,7 +294,8 @@ WORK_UNITS = ["北京第一中学", "北京第一中学分校", "首都图书馆
 
 
 def _wipe():
-    for table in ("audit_event", "inbox_message", "review_score", "review_assignment", "expert_conflict",
+    wipe_audit_log(db.session)
+    for table in ("inbox_message", "review_score", "review_assignment", "expert_conflict",
                   "expert_panel_unit", "expert_panel_member", "expert_panel", "rubric_criterion", "review_round",
                   "expert", "application_event", "application", "ab_user_role", "ab_user", "stage_window",
                   "campaign"):

@@ -1,5 +1,12 @@
-"""The audit log: what is recorded, by whom, and that nobody can change it."""
-from app import roles
+"""The audit log: what is recorded, by whom, with what result, and that nobody can change it."""
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from app import clock, roles, workflow
 from app.audit import audit_as, record
 from app.extensions import db
 from app.models import AuditEvent, Stage, Unit
@@ -77,7 +84,7 @@ def test_audit_log_is_read_only_for_everybody(app, client):
     for url in (f"/audit/edit/{event.id}", f"/audit/delete/{event.id}", "/audit/add", "/audit/action_post"):
         assert client.post(url).status_code == 404, url
     rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/audit/")}
-    assert rules == {"/audit/list/", "/audit/show/<pk>"}
+    assert rules == {"/audit/list/", "/audit/show/<pk>", "/audit/export.xlsx"}
 
 
 def test_only_the_auditor_and_the_city_office_read_the_log(client):
@@ -164,8 +171,170 @@ def test_role_changes_and_moved_units_read_by_name():
     account.unit_id = district.id
     db.session.commit()
     lines = [line for event in events(action="account.update") for line in detail_lines(event)]
-    assert dict(lines) == {"角色": "增加 一级单位；去掉 二级单位", "所属单位": "海淀区 · 中关村街道 → 海淀区"}
+    assert dict(lines) == {"角色": "增加 一级单位；去掉 二级单位", "角色（变更前 → 变更后）": "二级单位 → 一级单位",
+                           "所属单位": "海淀区 · 中关村街道 → 海淀区"}
     street.parent_id = other.id
     db.session.commit()
     (moved,) = events(action="unit.update")[-1:]
     assert ("所属一级单位", "海淀区 → 朝阳区") in detail_lines(moved)
+
+
+# --- 三员分立 / issue 10: result, refusals, exports, append-only, retention, what never reaches the log -----------
+
+
+ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+
+
+def test_a_signed_in_users_refusals_are_logged_with_who_where_and_result(client):
+    district, (street, _) = factories.district_with_streets()
+    clerk = factories.account(roles.L2_CLERK, unit=street, username="l2-zgc")
+    factories.login(client, clerk)
+    assert client.get("/audit/list/").status_code == 403
+    assert client.get("/applications/show/999999?q=110108198001010011").status_code == 404  # a scoped lookup
+    refused = events(action="access.refused")
+    assert [(e.actor_name, e.ip, e.result, e.object_label, e.detail["status"]) for e in refused] == [
+        ("l2-zgc", "127.0.0.1", "refused", "/audit/list/", 403),
+        ("l2-zgc", "127.0.0.1", "refused", "/applications/show/999999", 404),
+    ]
+    assert "110108198001010011" not in str([(e.object_label, e.detail) for e in refused])  # no query string
+    client.application.test_client().get("/audit/list/")
+    assert len(events(action="access.refused")) == 2  # an anonymous visitor's: not logged
+
+
+def test_the_audit_administrator_filters_by_result_time_and_address_and_exports(client):
+    import io
+
+    from openpyxl import load_workbook
+
+    clock.freeze(datetime(2026, 3, 1, 9, 0))
+    record("export.applications", "application", rows=3)
+    db.session.commit()  # an event's time is taken when it is written
+    clock.freeze(datetime(2026, 4, 1, 9, 0))
+    record("access.refused", "request", None, "/audit/list/", result="refused", method="GET", status=403)
+    db.session.commit()
+    clock.freeze(None)
+    auditor = factories.login(client, factories.account(roles.AUDITOR, username="shenji"))
+    page = auditor.get("/audit/list/?_flt_3_result=refused").text
+    assert "拒绝访问" in page and "导出报名信息" not in page
+    assert 'href="/audit/export.xlsx?_flt_3_result=refused"' in page
+    ranged = auditor.get("/audit/list/?_flt_1_at=2026-02-01+00:00:00&_flt_2_at=2026-03-15+00:00:00").text
+    assert "导出报名信息" in ranged and "拒绝访问" not in ranged
+    response = auditor.get("/audit/export.xlsx?_flt_3_result=refused")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    body = [row for row in rows if row and row[3] == "拒绝访问"]
+    assert len(body) == 1 and body[0][4] == "拒绝" and not [row for row in rows if row and row[3] == "导出报名信息"]
+    (exported,) = events(action="export.audit")
+    assert exported.actor_name == "shenji" and exported.detail["rows"] == 1
+    assert exported.detail["filters"] == [["result", "refused"]]
+
+
+def test_print_and_pdf_exports_are_logged(client):
+    application = factories.application(unit=factories.district_with_streets()[1][0])
+    factories.login(client, factories.account(roles.CITY_OFFICE, username="desk"))
+    assert client.get(f"/applications/print/{application.id}").status_code == 200
+    (printed,) = events(action="export.print_recommendation")
+    assert printed.actor_name == "desk" and printed.object_id == str(application.id)
+
+
+@pytest.mark.postgres
+def test_the_log_is_append_only_on_postgresql():
+    factories.account(roles.CITY_OFFICE)
+    event = events()[0]
+    for statement in ("UPDATE audit_event SET action = 'x' WHERE id = :id", "DELETE FROM audit_event WHERE id = :id",
+                      "UPDATE audit_event SET actor_id = NULL, action = 'x' WHERE id = :id"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(text(statement), {"id": event.id})
+        db.session.rollback()
+    assert events()[0].action == event.action
+
+
+@pytest.mark.postgres
+def test_deleting_an_account_that_acted_keeps_its_events_on_postgresql(client):
+    desk = factories.account(roles.CITY_OFFICE, username="desk")
+    factories.login(client, desk)
+    client.get("/users/list/")
+    factories.unit(name="朝阳区")  # not by desk: committed outside a request
+    client.post("/units/first-level/add", data={"name": "丰台区", "category": "district"})
+    acted = db.session.query(AuditEvent).filter(AuditEvent.actor_id == desk.id).count()
+    assert acted
+    db.session.execute(text("DELETE FROM ab_user_role WHERE user_id = :id"), {"id": desk.id})
+    db.session.execute(text("DELETE FROM ab_user WHERE id = :id"), {"id": desk.id})
+    db.session.commit()
+    assert db.session.query(AuditEvent).filter(AuditEvent.actor_name == "desk").count() == acted
+
+
+def test_purge_keeps_six_months_whatever_it_is_asked(app):
+    clock.freeze(datetime.now() - timedelta(days=400))
+    record("export.applications", "application", rows=1)
+    db.session.commit()
+    clock.freeze(datetime.now() - timedelta(days=30))
+    record("export.applications", "application", rows=2)
+    db.session.commit()
+    clock.freeze(None)
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["audit", "purge", "--older-than-days", "90"])
+    assert refused.exit_code != 0 and "至少保存 180 天" in refused.output
+    assert len(events(action="export.applications")) == 2
+    done = runner.invoke(args=["audit", "purge", "--older-than-days", "365"])
+    assert done.exit_code == 0, done.output
+    assert [e.detail["rows"] for e in events(action="export.applications")] == [2]
+    (purged,) = events(action="audit.purged")
+    assert purged.detail["rows"] == 1 and purged.detail["older_than_days"] == 365
+
+
+@pytest.mark.postgres
+def test_the_database_refuses_to_delete_younger_events_even_in_a_purge():
+    record("export.applications", "application", rows=1)
+    db.session.commit()
+    db.session.execute(text("SET LOCAL portal.audit_purge = 'on'"))
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.session.execute(text("DELETE FROM audit_event"))
+    db.session.rollback()
+
+
+def test_a_retention_under_six_months_refuses_to_start(tmp_path):
+    from tests.test_config import python
+
+    started = python("import config", tmp_path, AUDIT_RETENTION_DAYS="90")
+    assert started.returncode != 0 and "at least 180 days" in started.stderr
+    assert python("import config; print(config.AUDIT_RETENTION_DAYS)", tmp_path,
+                  AUDIT_RETENTION_DAYS="365").stdout.strip() == "365"
+
+
+def test_no_id_number_and_no_password_ever_reaches_the_log(app, client):
+    """Typical actions of a day: accounts made and reset, passwords changed, an application decided, exported,
+    refused requests. Then every row of the log, read as text, holds no 18-digit ID number and no password."""
+    clock.freeze(datetime(2026, 5, 1, 10, 0))
+    campaign = factories.campaign(open_stage="l2_review", at=datetime(2026, 5, 1, 10, 0))
+    district, (street, _) = factories.district_with_streets()
+    clerk = factories.account(roles.L2_CLERK, unit=street, username="l2-zgc")
+    numbers = [factories.id_number(sequence=n) for n in (11, 12)]
+    applications = [factories.application(unit=street, campaign=campaign, id_number=n) for n in numbers]
+    passwords = ["Neu#Pass2026x", "Zwei#Pass2026y", "Drei#Pass2026z", factories.PASSWORD]
+
+    desk = factories.login(app.test_client(), factories.account(roles.CITY_OFFICE, username="desk"))
+    desk.post("/users/add", data={"first_name": "芳", "last_name": "王", "username": "wangfang", "active": "y",
+                                  "email": "wf@example.cn", "password": passwords[0], "conf_password": passwords[0],
+                                  "roles": [str(app.appbuilder.sm.find_role(roles.L1_CLERK).id)]})
+    desk.post(f"/resetpassword/form?pk={clerk.id}", data={"password": passwords[1], "conf_password": passwords[1]})
+    desk.get(f"/applications/print/{applications[0].id}")
+    desk.get("/applications/export.xlsx?full=1")
+    desk.get(f"/applications/list/?_flt_0_id_number={numbers[1]}")
+    l2 = factories.login(app.test_client(), "l2-zgc", passwords[1])
+    l2.post("/resetmypassword/form", data={"password": passwords[2], "conf_password": passwords[2]})
+    workflow.perform(clerk, applications[0].id, "l2_recommend", f"同意推荐（身份证 {numbers[0][:6]}…）")
+    l2.get("/audit/list/")
+    l2.get(f"/applications/show/{applications[1].id}?id={numbers[1]}")
+    app.test_cli_runner().invoke(args=["accounts", "create-admin", "shenji", "--role", roles.AUDITOR])
+
+    rows = db.session.query(AuditEvent).all()
+    assert len(rows) >= 10
+    assert {"account.create", "account.password_reset", "account.password_changed", "access.refused",
+            "export.print_recommendation", "export.applications", "account.admin_created"} <= {e.action for e in rows}
+    for event in rows:
+        written = " ".join(str(v) for v in (event.actor_name, event.ip, event.action, event.object_type,
+                                            event.object_id, event.object_label, event.detail, event.result))
+        assert not ID_NUMBER.search(written), (event.action, written)
+        assert not [p for p in passwords if p in written], (event.action, written)
+        assert "pbkdf2:" not in written and "scrypt:" not in written, event.action

@@ -202,8 +202,9 @@ def data_strings() -> set[str]:
 
 # --- the data each role sees, and walking its pages ---------------------------------------------------------
 
-ROLE_CASES = [roles.CITY_OFFICE, roles.L1_CLERK, roles.L2_CLERK, roles.EXPERT, roles.APPLICANT, roles.AUDITOR]
-ROLE_IDS = ["city_office", "l1_clerk", "l2_clerk", "expert", "applicant", "auditor"]
+ROLE_CASES = [roles.CITY_OFFICE, roles.L1_CLERK, roles.L2_CLERK, roles.EXPERT, roles.APPLICANT, roles.AUDITOR,
+              roles.SYSTEM_ADMIN, roles.SECURITY_ADMIN]
+ROLE_IDS = ["city_office", "l1_clerk", "l2_clerk", "expert", "applicant", "auditor", "system_admin", "security_admin"]
 
 
 def _world():
@@ -331,8 +332,9 @@ def test_menus_are_collected(client):
     factories.login(client, user)
     pages = walk(client)
     for expected in ("/campaigns/list/", "/units/first-level/list/", "/units/second-level/list/", "/accounts/list/",
-                     "/audit/list/", "/users/list/", "/role-permissions/", "/users/userinfo/"):
+                     "/audit/list/", "/users/list/", "/users/userinfo/"):
         assert expected in pages, sorted(pages)
+    assert "/role-permissions/" not in pages  # the security administrator's (三员分立)
     assert any(re.search(r"/units/second-level/edit/\d+$", p) for p in pages), sorted(pages)
     # 时间安排's edit form, with its date-time fields and their calendar's words.
     window_form = next((p for p in pages if re.search(r"/campaigns/windows/edit/\d+$", p)), None)
@@ -361,15 +363,17 @@ def test_pages_of_each_role_have_no_english(client, role):
 
 
 def test_the_permission_editor_has_no_english_for_any_role(client):
-    """角色权限 as the city office reaches it (the crawl opens its first role): every role's tab and a refusal."""
-    factories.login(client, _user_for(roles.CITY_OFFICE))
+    """角色权限 as the security administrator reaches it (the crawl opens its first role): every role's tab and a
+    refusal."""
+    factories.login(client, _user_for(roles.SECURITY_ADMIN))
     pages = {f"/role-permissions/?role={name}": client.get("/role-permissions/", query_string={"role": name}).text
              for name in roles.ALL_ROLES}
     pages["refused"] = client.post(
         "/role-permissions/save", data={"role": roles.AUDITOR, "grant": ["AuditLog:menu_access"]}
     ).text
-    failures = english_on_pages(roles.CITY_OFFICE, pages)
+    failures = english_on_pages(roles.SECURITY_ADMIN, pages)
     assert not failures, "English on Chinese pages:\n" + "\n".join(failures)
+    assert all("“审计员”可以做的事" in page or "审计员" in page for page in pages.values())
 
 
 def test_fabs_role_screens_of_the_system_administrator_have_no_english(client):

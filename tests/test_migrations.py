@@ -41,6 +41,8 @@ def test_citizens_and_experts_lose_the_schedule_menus_once_and_the_staff_keep_th
 
     try:
         downgrade(revision="5e7b2f1c9a01-1")
+        # The older schema's audit_event lacks columns the model has now (result): write no events meanwhile.
+        db.session.info["audit_suppressed"] = True
         for role_name in (roles.APPLICANT, roles.EXPERT):  # as an older release's `flask deploy` left them
             role = sm.find_role(role_name)
             for permission, view in old_grants:
@@ -48,6 +50,7 @@ def test_citizens_and_experts_lose_the_schedule_menus_once_and_the_staff_keep_th
         assert set(old_grants) <= grants(roles.APPLICANT)
         db.session.commit()
     finally:
+        db.session.info.pop("audit_suppressed", None)
         upgrade()
     assert not set(old_grants) & grants(roles.APPLICANT)
     assert not set(old_grants) & grants(roles.EXPERT)

@@ -95,8 +95,8 @@ def test_every_permission_a_screen_checks_has_a_column(monkeypatch):
 # --- the command --------------------------------------------------------------------------------------------
 
 
-def test_city_office_takes_a_screen_away_and_gives_another(roles_restored):
-    city = factories.account(roles.CITY_OFFICE, username="desk")
+def test_the_security_administrator_takes_a_screen_away_and_gives_another(roles_restored):
+    city = factories.account(roles.SECURITY_ADMIN, username="desk")
     wanted = ticked_of(roles.AUDITOR) - {"AuditLog:menu_access", "AuditLog:can_read"}
     wanted |= {"Quotas:menu_access", "Quotas:can_read"}
 
@@ -116,7 +116,7 @@ def test_city_office_takes_a_screen_away_and_gives_another(roles_restored):
 
 def test_a_pair_two_ticked_screens_share_stays_while_one_is_unticked(roles_restored):
     """一级单位 and 二级单位 both read units through /api/v1/unit/: unticking one keeps the other working."""
-    city = factories.account(roles.CITY_OFFICE)
+    city = factories.account(roles.SECURITY_ADMIN)
     wanted = ticked_of(roles.AUDITOR) - {"FirstLevelUnits:menu_access", "FirstLevelUnits:can_read"}
     permissions.set_role_permissions(city, roles.AUDITOR, wanted)
     held = pairs_of(roles.AUDITOR)
@@ -125,15 +125,16 @@ def test_a_pair_two_ticked_screens_share_stays_while_one_is_unticked(roles_resto
 
 
 def test_the_not_editable_pairs_are_never_touched(roles_restored):
-    city = factories.account(roles.CITY_OFFICE)
+    city = factories.account(roles.SECURITY_ADMIN)
     before = {p for p in pairs_of(roles.CITY_OFFICE) if not_editable(p)}
     permissions.set_role_permissions(city, roles.CITY_OFFICE, set())
     assert {p for p in pairs_of(roles.CITY_OFFICE) if not_editable(p)} == before
-    assert ("can_write", "RolePermissions") in before  # the office still reaches the editor to undo this
+    # The editor (and everything else of 用户权限) is not a business role's: the security administrator's only.
+    assert not {p for p in pairs_of(roles.CITY_OFFICE) if p[1] in ("RolePermissions", "AccountRoles")}
 
 
 def test_saving_what_is_there_changes_nothing(roles_restored):
-    city = factories.account(roles.CITY_OFFICE)
+    city = factories.account(roles.SECURITY_ADMIN)
     before = pairs_of(roles.L2_CLERK)
     change = permissions.set_role_permissions(city, roles.L2_CLERK, ticked_of(roles.L2_CLERK))
     assert change.granted == change.withdrawn == []
@@ -141,8 +142,9 @@ def test_saving_what_is_there_changes_nothing(roles_restored):
     assert db.session.query(AuditEvent).filter(AuditEvent.action.like("role.%")).count() == 0
 
 
-@pytest.mark.parametrize("role", [roles.L1_CLERK, roles.L2_CLERK, roles.AUDITOR, roles.APPLICANT, roles.EXPERT])
-def test_only_the_city_office_or_the_administrator_may(roles_restored, role):
+@pytest.mark.parametrize("role", [roles.L1_CLERK, roles.L2_CLERK, roles.AUDITOR, roles.APPLICANT, roles.EXPERT,
+                                  roles.CITY_OFFICE, roles.SYSTEM_ADMIN])
+def test_only_the_security_administrator_or_admin_may(roles_restored, role):
     actor = factories.account(role)
     before = pairs_of(roles.AUDITOR)
     with pytest.raises(permissions.NotAllowed):
@@ -153,14 +155,14 @@ def test_only_the_city_office_or_the_administrator_may(roles_restored, role):
     assert ("menu_access", "AuditLog") not in pairs_of(roles.AUDITOR)
 
 
-@pytest.mark.parametrize("role_name", ["Admin", "Public", "无此角色"])
+@pytest.mark.parametrize("role_name", ["Admin", "Public", "无此角色", roles.SYSTEM_ADMIN, roles.SECURITY_ADMIN])
 def test_only_the_six_roles_are_editable(roles_restored, role_name):
     with pytest.raises(permissions.PermissionEditError):
-        permissions.set_role_permissions(factories.account(roles.CITY_OFFICE), role_name, set())
+        permissions.set_role_permissions(factories.account(roles.SECURITY_ADMIN), role_name, set())
 
 
 def test_an_action_without_reading_the_screen_is_refused_at_its_row(roles_restored):
-    city = factories.account(roles.CITY_OFFICE)
+    city = factories.account(roles.SECURITY_ADMIN)
     before = pairs_of(roles.AUDITOR)
     wanted = ticked_of(roles.AUDITOR) - {"AuditLog:can_read"}
     with pytest.raises(permissions.PermissionEditError) as refused:
@@ -175,7 +177,7 @@ def test_an_action_without_reading_the_screen_is_refused_at_its_row(roles_restor
 
 
 def test_seeding_does_not_give_back_what_the_city_office_took_away(roles_restored):
-    city = factories.account(roles.CITY_OFFICE)
+    city = factories.account(roles.SECURITY_ADMIN)
     everything = ticked_of(roles.AUDITOR)
     permissions.set_role_permissions(city, roles.AUDITOR, everything - {"AuditLog:menu_access"})
     sync_security()  # `flask deploy`
@@ -206,8 +208,25 @@ def test_upgrading_an_existing_database_takes_fabs_role_screen_from_the_city_off
     db.session.remove()
     held = pairs_of(roles.CITY_OFFICE)
     assert not fab_screen & held
-    assert ("can_write", "RolePermissions") in held
+    assert ("can_write", "UnitAccount") in held
     assert fab_screen <= pairs_of("Admin")
+
+
+def test_upgrading_an_existing_database_takes_the_permission_editor_from_the_city_office(app, roles_restored):
+    """三员分立: 角色权限 is the security administrator's; migration d7e3a91c5b20 takes it from 市学习办 where
+    seeding (which never removes) left it."""
+    from flask_migrate import downgrade, upgrade
+
+    sm = app.appbuilder.sm
+    editor = {("can_read", "RolePermissions"), ("can_write", "RolePermissions"), ("menu_access", "RolePermissions")}
+    for permission, view in editor:
+        sm.add_permission_role(sm.find_role(roles.CITY_OFFICE), sm.add_permission_view_menu(permission, view))
+    db.session.remove()
+    downgrade(revision="d7e3a91c5b20-1")
+    upgrade()
+    db.session.remove()
+    assert not editor & pairs_of(roles.CITY_OFFICE)
+    assert editor <= pairs_of(roles.SECURITY_ADMIN)
 
 
 def test_certificates_are_the_city_offices_and_the_auditor_reads_them():
@@ -217,3 +236,43 @@ def test_certificates_are_the_city_offices_and_the_auditor_reads_them():
     assert menu <= pairs_of(roles.AUDITOR) and ("can_write", "Certificate") not in pairs_of(roles.AUDITOR)
     for role in (roles.L1_CLERK, roles.L2_CLERK, roles.EXPERT, roles.APPLICANT):
         assert not {p for p in pairs_of(role) if p[1] in ("Publicity", "Certificates", "Certificate")}, role
+
+
+def test_the_three_administrators_hold_exactly_their_own_screens():
+    """三员分立 (R-OPS-10): system administration (用户列表), security administration (角色权限, 账号授权) and audit
+    administration (审计日志, 审计员) share no screen, and none of them holds a campaign screen."""
+    base = set(roles.load_roles_file()[roles.APPLICANT]) - {p for p in pairs_of(roles.APPLICANT) if p[1] in (
+        "MyApplication", "ApplicationFile", "Apply")}
+    own = {
+        roles.SYSTEM_ADMIN: {("menu_access", "Security"), ("menu_access", "List Users"),
+                             ("can_list", "AccountDBModelView"), ("can_show", "AccountDBModelView"),
+                             ("can_add", "AccountDBModelView"), ("can_edit", "AccountDBModelView"),
+                             ("resetpasswords", "AccountDBModelView"), ("can_this_form_get", "ResetPasswordView"),
+                             ("can_this_form_post", "ResetPasswordView")},
+        roles.SECURITY_ADMIN: {("menu_access", "Security"), ("can_read", "RolePermissions"),
+                               ("can_write", "RolePermissions"), ("menu_access", "RolePermissions"),
+                               ("can_read", "AccountRoles"), ("can_write", "AccountRoles"),
+                               ("menu_access", "AccountRoles")},
+    }
+    for role, pairs in own.items():
+        assert pairs_of(role) == base | pairs, role
+    auditor = pairs_of(roles.AUDITOR)
+    assert {("can_read", "AuditEvent"), ("menu_access", "AuditLog")} <= auditor
+    assert not {p for p in auditor if p[0] not in ("can_read", "menu_access") and p not in base}  # changes nothing
+    assert not {p for p in auditor - base if p[1] in ("AccountDBModelView", "RolePermissions", "AccountRoles",
+                                                      "ResetPasswordView")}
+    office = pairs_of(roles.CITY_OFFICE)
+    assert not {p for p in office if p[1] in ("RolePermissions", "AccountRoles", "RoleModelView")}
+
+
+def test_the_audit_administrator_is_given_nothing_but_reading(roles_restored):
+    security = factories.account(roles.SECURITY_ADMIN)
+    before = pairs_of(roles.AUDITOR)
+    wanted = ticked_of(roles.AUDITOR) | {"CampaignList:can_write", "Applications:can_decide"}
+    with pytest.raises(permissions.PermissionEditError) as refused:
+        permissions.set_role_permissions(security, roles.AUDITOR, wanted)
+    assert refused.value.errors == {
+        "CampaignList": "评选批次：审计员只能查看，不能勾选“新增·修改·删除”（三员分立）",
+        "Applications": "报名信息：审计员只能查看，不能勾选“推荐决定”（三员分立）",
+    }
+    assert pairs_of(roles.AUDITOR) == before

@@ -6,7 +6,7 @@ import pytest
 
 from app import clock, roles
 from app.extensions import db
-from app.models import Account, AccountSession
+from app.models import Account, AccountSession, AuditEvent
 from tests import factories
 
 T0 = datetime(2026, 4, 10, 9, 0)
@@ -60,6 +60,8 @@ def test_a_saved_cookie_is_signed_out_after_logout(app, desk):
     assert signed_out_with_notice(saved)
     assert client.get(PAGE).status_code == 302
     assert [r.end_reason for r in rows(desk)] == ["logout"]
+    (signout,) = db.session.query(AuditEvent).filter_by(action="account.signout").all()
+    assert (signout.actor_name, signout.object_id, signout.result) == (desk.username, str(desk.id), "success")
 
 
 def test_logout_ends_the_accounts_other_sessions_too(app, desk):

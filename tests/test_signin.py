@@ -223,11 +223,12 @@ def test_sign_ins_are_audited_without_the_password(client, no_captcha):
         wrong(client, "desk", "Secret#Typed3")
     sign_in(client)  # locked
     failed = events("account.signin_failed")
-    assert [(e.actor_name, e.object_id, e.detail["result"]) for e in failed] == (
+    assert [(e.actor_name, e.object_id, e.detail["outcome"]) for e in failed] == (
         [("desk", str(account.id), "failed"), ("nobody", None, "failed")] + [("desk", str(account.id), "failed")] * 4
         + [("desk", str(account.id), "locked")]
     )
     assert all(e.ip == "127.0.0.1" and e.actor_id is None and e.detail["via"] == "form" for e in failed)
+    assert [e.result for e in failed] == ["failure"] * 6 + ["refused"]  # the audit log's 结果 filter
     (lock,) = events("account.locked")
     assert lock.detail["scope"] == "account" and lock.detail["failures"] == 5 and lock.object_id == str(account.id)
     logged = str([(e.actor_name, e.object_label, e.detail) for e in db.session.query(AuditEvent).all()])
@@ -237,8 +238,9 @@ def test_sign_ins_are_audited_without_the_password(client, no_captcha):
     db.session.commit()
     sign_in(client)
     (success,) = events("account.signin")
-    assert (success.actor_id, success.actor_name, success.ip, success.detail["result"]) == (
+    assert (success.actor_id, success.actor_name, success.ip, success.detail["outcome"]) == (
         account.id, "desk", "127.0.0.1", "success")
+    assert success.result == "success"
     assert events("account.unlocked")[0].object_id == str(account.id)
 
 

@@ -19,6 +19,9 @@ CATEGORY_KEYS = {"区": UnitCategory.DISTRICT, "委办局": UnitCategory.COMMISS
 DEMO_ACCOUNTS = [
     ("city", roles.CITY_OFFICE, None),
     ("auditor", roles.AUDITOR, None),
+    # 三员分立: accounts (用户列表) and roles and permissions (角色权限, 账号授权); 审计员 above audits.
+    ("sysadmin", roles.SYSTEM_ADMIN, None),
+    ("secadmin", roles.SECURITY_ADMIN, None),
     ("l1-haidian", roles.L1_CLERK, "haidian"),
     ("l2-haidian-zhongguancun", roles.L2_CLERK, "haidian/zhongguancun"),
     ("l1-chaoyang", roles.L1_CLERK, "chaoyang"),
@@ -26,7 +29,7 @@ DEMO_ACCOUNTS = [
     *[(f"expert{i}", roles.EXPERT, None) for i in range(1, 9)],
 ]
 # The people behind the demo accounts: history, 提交情况 and the printed 推荐表 name them ("中关村街道 · 刘晓燕").
-DEMO_NAMES = {"city": "王立群", "auditor": "范志远",
+DEMO_NAMES = {"city": "王立群", "auditor": "范志远", "sysadmin": "孙建国", "secadmin": "郑雅琴",
               **{f"expert{i}": name for i, name in enumerate(("蒋文博", "沈佩玲", "韦国栋", "潘雨晴", "杜明远", "曹秀兰",
                                                                "钟立华", "严慧敏"), 1)}}
 # Clerks by unit path, the demo accounts' and those the demo applications need (app/demo/applications.py).

@@ -1,4 +1,5 @@
-"""The audit log: one row per state change, account change, password reset and schedule change. Never updated."""
+"""The audit log: one row per state change, account change, password reset, schedule change, export and refusal.
+Never updated nor deleted (on PostgreSQL a trigger refuses both; migration d7e3a91c5b20)."""
 from flask_appbuilder import Model
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
@@ -20,6 +21,8 @@ class AuditEvent(Model):
     object_id = Column(String(64))
     object_label = Column(String(200))
     detail = Column(JSON, nullable=False, default=dict)
+    # What came of it: "success", "refused" (a 403 or scoped 404, a refused grant), "failure".
+    result = Column(String(16), nullable=False, default="success", server_default="success", index=True)
 
     actor = relationship("Account")
 

@@ -7,14 +7,17 @@ ids); this screen reads them back in words: the field labels of the screens wher
 import re
 from datetime import datetime
 
+from flask import request
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.urltools import get_filter_args
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from app import workflow
+from app import audit, clock, exports, workflow
+from app.display import format_time
 from app.labels import UNIT as UNIT_LABELS
 from app.datamodel import PortalInterface
-from app.display import format_time
 from app.extensions import db
 from app.models import AuditEvent, Campaign, Stage, Unit, UnitCategory
 from app.models.application import GENDER_LABELS, Application, ApplicationStatus
@@ -24,6 +27,7 @@ from app.views.applications import ApplicationView
 from app.views.base import PortalModelView, display_value
 from app.views.campaigns import CampaignView, StageWindowView
 from app.views.past_winners import PastWinnerView
+from app.views.ranking import send_workbook
 from app.views.review_settings import RecommendationQuotaView
 
 # The log stores codes ("unit.create"); the screen shows them in words. An unknown code is shown as stored.
@@ -44,6 +48,8 @@ OBJECT_TYPES = {
     "certificate": _l("荣誉证书"),
     "backup": _l("备份"),  # flask backup create/restore (app/backup.py)
     "files": _l("上传文件"),  # flask files check --delete-orphans
+    "request": _l("页面或接口"),
+    "audit_event": _l("审计记录"),
 }
 CHANGES = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 ACTIONS = {
@@ -83,13 +89,33 @@ ACTIONS = {
     "account.signin_failed": _l("登录失败"),
     "account.locked": _l("登录锁定"),
     "account.unlocked": _l("解除登录锁定"),
+    "account.signout": _l("退出登录"),
+    # 三员分立 (app/duties.py): grants on the command line; refusals and exports (app/audit.py)
+    "account.role_granted": _l("授予角色"),
+    "account.role_revoked": _l("收回角色"),
+    "account.admin_created": _l("创建管理员账号"),
+    "access.refused": _l("拒绝访问"),
+    "audit.purged": _l("清理过期审计记录"),
+    "export.audit": _l("导出审计日志"),
+    "export.objections": _l("导出异议登记"),
+    "export.public_list": _l("导出公示名单"),
+    "export.final_list": _l("导出最终名单"),
+    "export.print_recommendation": _l("打印推荐表"),
+    "export.print_application_form": _l("打印申报表"),
+    "export.print_public_list": _l("打印公示名单"),
+    "export.print_final_list": _l("打印最终名单"),
+    "export.print_certificate": _l("打印荣誉证书"),
+    "export.certificate_pdf": _l("下载荣誉证书"),
+    "export.certificates_pdf": _l("下载全部荣誉证书"),
 }
 # The words of app/signin.py's codes.
 SIGNIN_VALUES = {
-    "result": {"success": _l("成功"), "failed": _l("用户名或密码不正确"), "locked": _l("已锁定，未核对密码")},
+    "outcome": {"success": _l("成功"), "failed": _l("用户名或密码不正确"), "locked": _l("已锁定，未核对密码")},
     "via": {"form": _l("登录页面"), "api": _l("接口（令牌）")},
     "scope": {"account": _l("账号"), "source": _l("来源地址")},
 }
+RESULTS = {"success": _l("成功"), "refused": _l("拒绝"), "failure": _l("失败")}
+VIAS = {"command_line": _l("服务器命令行")}
 
 # Field labels per kind of object: the labels of the screens where those fields are edited, and a few of the
 # log's own (what a decision or an export records).
@@ -122,6 +148,14 @@ _COMMON_LABELS = {
     "role": _l("角色"),
     "granted": _l("授予"),
     "withdrawn": _l("收回"),
+    # An account's roles before and after a change (app/audit.py), and how a grant was made (app/duties.py).
+    "roles_before_after": _l("角色（变更前 → 变更后）"),
+    "via": _l("办理途径"),
+    "os_user": _l("服务器操作系统用户"),
+    "method": _l("请求方式"),
+    "path": _l("地址"),
+    "older_than_days": _l("删除多少天以前的记录"),
+    "before": _l("删除此时间以前的记录"),
     # 结束本轮, 提醒 and the score sheets (app/rounds.py): what each records.
     "early": _l("截止前提前结束"),
     "submitted": _l("已提交评审"),
@@ -167,7 +201,7 @@ FIELD_LABELS = {
     "files": {"files": _l("删除的文件数"), "bytes": _l("大小（字节）"), "names": _l("文件名")},
 }
 # What a sign-in records (app/signin.py); the account screen's own labels (用户名) stay as they are.
-for _key, _label in {"username": _l("用户名"), "result": _l("结果"), "via": _l("登录方式"), "failures": _l("失败次数"),
+for _key, _label in {"username": _l("用户名"), "outcome": _l("登录结果"), "via": _l("登录方式"), "failures": _l("失败次数"),
                      "scope": _l("锁定对象"), "until": _l("锁定至"), "source": _l("来源地址")}.items():
     FIELD_LABELS["account"].setdefault(_key, _label)
 # The import of 专家 counts the experts it made, not exported rows.
@@ -294,6 +328,8 @@ def value_text(key: str, value, object_type: str = "") -> str:
             return format_time(datetime.fromisoformat(value))
         except (TypeError, ValueError):
             return str(value)
+    if key == "via" and value in VIAS:
+        return str(VIAS[value])
     if key == "order" and value in RANKING_ORDERS:
         return str(RANKING_ORDERS[value])
     if key == "gender" and value in GENDER_LABELS:
@@ -346,11 +382,24 @@ class AuditInterface(PortalInterface):
         return PortalInterface._get_attr_value(item, col)
 
 
+def result_label(code):
+    return RESULTS.get(code, code)
+
+
+# An export is one request: beyond this many rows, narrow the filters (the file says so in its caption).
+EXPORT_LIMIT = 50_000
+
+
 class AuditEventView(PortalModelView):
+    """审计日志: the audit administrator (审计员) filters it by who, action, time range, result and address, and
+    exports what the filters select to Excel (itself audited)."""
+
     route_base = "/audit"
     datamodel = AuditInterface(AuditEvent)
     class_permission_name = "AuditEvent"
-    include_route_methods = {"list", "show"}
+    include_route_methods = {"list", "show", "export"}
+    method_permission_name = {"list": "read", "show": "read", "export": "read"}
+    list_template = "audit/list.html"
     list_title = _l("审计日志")
     show_title = _l("审计记录")
     base_order = ("id", "desc")
@@ -359,13 +408,44 @@ class AuditEventView(PortalModelView):
         "actor_name": _l("操作人"),
         "ip": _l("来源 IP"),
         "action": _l("操作"),
+        "result": _l("结果"),
         "object_type": _l("对象类型"),
         "object_id": _l("对象编号"),
         "object_label": _l("对象"),
         "detail": _l("详情"),
     }
-    list_columns = ["at", "actor_name", "ip", "action", "object_type", "object_label", "detail"]
-    show_columns = ["at", "actor_name", "ip", "action", "object_type", "object_id", "object_label", "detail"]
-    search_columns = ["at", "actor_name", "action", "object_type", "object_label", "ip"]
+    list_columns = ["at", "actor_name", "ip", "action", "result", "object_type", "object_label", "detail"]
+    show_columns = ["at", "actor_name", "ip", "action", "result", "object_type", "object_id", "object_label", "detail"]
+    search_columns = ["at", "actor_name", "action", "result", "object_type", "object_label", "ip"]
     formatters_columns = {"action": action_label, "object_type": object_type_label, "actor_name": actor_label,
-                          "detail": detail_html}
+                          "detail": detail_html, "result": result_label}
+
+    def render_template(self, template, **kwargs):
+        if template == self.list_template:
+            kwargs["export_query"] = request.query_string.decode("latin-1")
+            kwargs["results"] = RESULTS
+        return super().render_template(template, **kwargs)
+
+    @expose("/export.xlsx")
+    @has_access
+    def export(self):
+        """What the list's filters select (same query string), newest first, as Excel."""
+        filters = self.datamodel.get_filters(self.search_columns)
+        get_filter_args(filters)
+        joined = filters.get_joined_filters(self._base_filters)
+        count, rows = self.datamodel.query(joined, "id", "desc", page_size=EXPORT_LIMIT)
+        heads = [(str(self.label_columns[c]), w) for c, w in (
+            ("at", 20), ("actor_name", 24), ("ip", 16), ("action", 18), ("result", 6), ("object_type", 10),
+            ("object_label", 30), ("detail", 60))]
+        cells = ([format_time(e.at), actor_label(e), e.ip or "", str(action_label(e.action)), str(result_label(e.result)),
+                  str(object_type_label(e.object_type)), e.object_label or "",
+                  "；".join(f"{label}：{text}" for label, text in detail_lines(e))] for e in rows)
+        caption = _("审计日志（%(count)s 条，按时间倒序）", count=min(count, EXPORT_LIMIT))
+        out, n, size = exports.spooled_table(_("审计日志"), heads, cells, caption=caption)
+        audit.record("export.audit", "audit_event", None, "", rows=n,
+                     filters=[[column, "、".join(map(str, value if isinstance(value, list) else [value]))[:64]]
+                              for column, _name, value in filters.get_filters_values_tojson()])
+        db.session.commit()
+        today = clock.now().date()
+        return send_workbook(out, size, exports.xlsx_name(_("审计日志"), "", today.strftime("%Y-%m-%d")),
+                             f"audit-{today:%Y-%m-%d}.xlsx")

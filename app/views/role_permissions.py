@@ -1,4 +1,4 @@
-"""用户权限 → 角色权限: the city office ticks, per role, what may be done on each screen (app/permissions.py)."""
+"""用户权限 → 角色权限: the security administrator ticks, per role, what may be done on each screen (app/permissions.py)."""
 from itertools import groupby
 
 from flask import abort, flash, redirect, request, url_for

@@ -1,4 +1,4 @@
-"""用户权限 → 角色权限 in a real browser: the city office takes 审计日志 away from the auditor and gives it 推荐名额,
+"""用户权限 → 角色权限 in a real browser: the security administrator (三员分立) takes 审计日志 away from the auditor and gives it 推荐名额,
 with the keyboard and the mouse, saves, and the auditor's next sign-in shows the change in the menu."""
 from urllib.parse import urlsplit
 
@@ -13,8 +13,9 @@ def box(page, label):
     return page.get_by_role("checkbox", name=label, exact=True)
 
 
-def test_city_office_changes_the_auditors_screens_and_the_auditor_sees_it(page, live_server, csrf_on, roles_restored):
-    city = factories.account(roles.CITY_OFFICE, username="cityoffice")
+def test_the_security_administrator_changes_the_auditors_screens_and_the_auditor_sees_it(
+        page, live_server, csrf_on, roles_restored):
+    security = factories.account(roles.SECURITY_ADMIN, username="anquan")
     auditor = factories.account(roles.AUDITOR, username="auditor1")
     flow = Flow(page)
 
@@ -23,7 +24,7 @@ def test_city_office_changes_the_auditors_screens_and_the_auditor_sees_it(page, 
     assert page.locator(".navbar a[href='/audit/list/']").count() == 1
     assert page.locator(".navbar a[href='/quotas/list/']").count() == 0
 
-    flow.log_in(city)
+    flow.log_in(security)
     page.click(".navbar >> text=用户权限")
     with page.expect_navigation():
         page.click(".navbar .dropdown-menu >> text=角色权限")

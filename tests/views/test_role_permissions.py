@@ -1,4 +1,5 @@
-"""用户权限 → 角色权限 over HTTP: the city office reads and saves a role's ticks; nobody else may; CSRF holds."""
+"""用户权限 → 角色权限 over HTTP: the security administrator reads and saves a role's ticks; nobody else may (not
+the city office since 三员分立); CSRF holds."""
 import re
 
 import pytest
@@ -19,8 +20,8 @@ def pairs_of(role_name):
     return permissions.role_pairs(current_app.appbuilder.sm.find_role(role_name))
 
 
-def test_the_city_office_finds_the_editor_under_user_permissions_and_not_fabs_role_screen(client):
-    factories.login(client, factories.account(roles.CITY_OFFICE))
+def test_the_security_administrator_finds_the_editor_under_user_permissions_and_not_fabs_role_screen(client):
+    factories.login(client, factories.account(roles.SECURITY_ADMIN))
     home = client.get("/").text
     assert 'href="/role-permissions/"' in home and "角色权限" in home
     assert 'href="/roles/list/"' not in home
@@ -28,7 +29,7 @@ def test_the_city_office_finds_the_editor_under_user_permissions_and_not_fabs_ro
 
 
 def test_the_page_shows_one_role_with_its_ticks_and_tabs_for_the_six_roles(client):
-    factories.login(client, factories.account(roles.CITY_OFFICE))
+    factories.login(client, factories.account(roles.SECURITY_ADMIN))
     page = client.get(URL, query_string={"role": roles.AUDITOR}).text
     for name in roles.ALL_ROLES:
         assert f">{name}</a>" in page
@@ -43,7 +44,7 @@ def test_the_page_shows_one_role_with_its_ticks_and_tabs_for_the_six_roles(clien
 
 
 def test_saving_grants_and_withdraws_and_returns_to_the_role(client, roles_restored):
-    factories.login(client, factories.account(roles.CITY_OFFICE))
+    factories.login(client, factories.account(roles.SECURITY_ADMIN))
     page = client.get(URL, query_string={"role": roles.AUDITOR}).text
     wanted = (ticked_on(page) - {"AuditLog:menu_access", "AuditLog:can_read"}) | {"Quotas:menu_access", "Quotas:can_read"}
     response = client.post(URL + "save", data={"role": roles.AUDITOR, "grant": sorted(wanted)})
@@ -56,7 +57,7 @@ def test_saving_grants_and_withdraws_and_returns_to_the_role(client, roles_resto
 
 
 def test_a_refused_change_is_shown_at_its_row_with_the_users_ticks_kept(client, roles_restored):
-    factories.login(client, factories.account(roles.CITY_OFFICE))
+    factories.login(client, factories.account(roles.SECURITY_ADMIN))
     before = pairs_of(roles.AUDITOR)
     wanted = ticked_on(client.get(URL, query_string={"role": roles.AUDITOR}).text) - {"AuditLog:can_read"}
     wanted |= {"Quotas:menu_access"}
@@ -68,7 +69,7 @@ def test_a_refused_change_is_shown_at_its_row_with_the_users_ticks_kept(client, 
     assert pairs_of(roles.AUDITOR) == before
 
 
-@pytest.mark.parametrize("role", [roles.L1_CLERK, roles.AUDITOR, roles.APPLICANT])
+@pytest.mark.parametrize("role", [roles.L1_CLERK, roles.AUDITOR, roles.APPLICANT, roles.CITY_OFFICE, roles.SYSTEM_ADMIN])
 def test_other_roles_can_neither_read_nor_save(client, roles_restored, role):
     user = factories.account(role, unit=factories.unit() if role == roles.L1_CLERK else None)
     factories.login(client, user)
@@ -85,7 +86,7 @@ def test_the_system_administrator_keeps_fabs_role_screen(client):
 
 
 def test_a_save_without_the_forms_token_is_refused(app, csrf_on, roles_restored):
-    factories.account(roles.CITY_OFFICE, username="desk")
+    factories.account(roles.SECURITY_ADMIN, username="desk")
     client = app.test_client()
     client.post("/login/", data={"username": "desk", "password": factories.PASSWORD,
                                  "csrf_token": token_of(client.get("/login/").text)})
