@@ -322,7 +322,8 @@ def test_no_id_number_and_no_password_ever_reaches_the_log(app, client):
     desk.get("/applications/export.xlsx?full=1")
     desk.get(f"/applications/list/?_flt_0_id_number={numbers[1]}")
     l2 = factories.login(app.test_client(), "l2-zgc", passwords[1])
-    l2.post("/resetmypassword/form", data={"password": passwords[2], "conf_password": passwords[2]})
+    l2.post("/resetmypassword/form", data={"current_password": passwords[1], "password": passwords[2],
+                                         "conf_password": passwords[2]})
     workflow.perform(clerk, applications[0].id, "l2_recommend", f"同意推荐（身份证 {numbers[0][:6]}…）")
     l2.get("/audit/list/")
     l2.get(f"/applications/show/{applications[1].id}?id={numbers[1]}")

@@ -152,7 +152,6 @@ def test_staff_pages_of_every_role_work_under_the_policy(watch, live_server, med
     watch.visit("/users/list/")
     watch.visit("/users/add")
     watch.open_select2()
-    watch.visit("/role-permissions/")
     for path in ("/experts/list/", "/expert-panels/list/", "/expert-panels/add", "/review-assignments/",
                  "/review-progress/", "/review-records/", "/ranking/", "/candidates/", "/objections/list/",
                  "/approval/", "/certificates/list/", "/quotas/list/", "/past-winners/list/", "/submissions/list/",
@@ -167,6 +166,11 @@ def test_staff_pages_of_every_role_work_under_the_policy(watch, live_server, med
     page.click("#close-round-form button[type=submit]")
     assert dialogs and "确定结束本轮吗" in dialogs[0] and watch.path() == "/review-progress/"
     watch.visit("/applications/show/999999", expected_status=404)
+
+    # 角色权限 and 账号授权 are the security administrator's (三员分立, app/duties.py).
+    watch.log_in(factories.account(roles.SECURITY_ADMIN, username="secadmin"))
+    watch.visit("/role-permissions/")
+    watch.visit("/account-roles/list/")
 
     watch.log_in(world.auditor)
     watch.visit("/audit/list/")
