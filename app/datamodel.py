@@ -6,6 +6,8 @@ from flask_babel import gettext as _
 from sqlalchemy import JSON
 from sqlalchemy.exc import IntegrityError
 
+from app.bounds import CheckedFilters
+
 
 class Conflict(Exception):
     """A write the database refused; str() is the message for the user. The REST API answers it with 409."""
@@ -19,6 +21,12 @@ def _integrity_error(error: Exception) -> bool:
 
 
 class PortalInterface(SQLAInterface):
+    def get_filters(self, search_columns=None, search_filters=None):
+        # Filter values bounded before they reach a query (app/bounds.py).
+        filters = super().get_filters(search_columns, search_filters)
+        filters.__class__ = CheckedFilters
+        return filters
+
     def get_order_columns_list(self, list_columns=None) -> list[str]:
         """FAB links every list header whose name is not a method, properties and labels computed in Python and
         JSON columns included; ordering by those was a server error. Keep the columns the database orders by, and
