@@ -1,18 +1,16 @@
-"""What a request may carry before the database sees it: an id in a URL above what a BIGINT holds (or negative, or
+"""What a request may carry before the database sees it: an id in a URL above what an INTEGER column holds (or negative, or
 not a number at all) is a missing row (404), not a database error — the `int` URL converter and the `<pk>` of FAB's
 routes both go through `row_id`; text the database cannot store (NUL, unpaired surrogates from JSON's \\ud800) is
 refused with 400 wherever it comes (query, form, JSON, path); list filters (FAB's `?q=` rison, `_flt_…`) take one
 plain value, a bounded number on number columns and relations."""
-import re
-
 from flask import abort, request
-from flask_appbuilder.models.filters import Filters
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
-# The largest value of PostgreSQL's BIGINT (and SQLite's INTEGER): anything above can name no row.
-MAX_ID = 2**63 - 1
+# Every id column is an INTEGER, and SQLAlchemy casts a bound id to INTEGER on PostgreSQL: anything above
+# 2^31-1 can name no row, and would be the database's "integer out of range" instead of "no such row".
+MAX_ID = 2**31 - 1
 
 
 def row_id(value) -> int | None:
@@ -21,7 +19,7 @@ def row_id(value) -> int | None:
         return None
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
         number = int(value)
     else:
         return None
@@ -81,51 +79,38 @@ def storable(value) -> bool:
     return True
 
 
-class CheckedFilters(Filters):
-    """FAB's filters, refusing (400) what the database would fail on: a list or object where one value is
-    expected, a number too large, or anything but a whole number on a number column or a relation."""
+def check_filters(filters) -> None:
+    """Refuse (400) the filter values the database would fail on: a list or object where one value is expected, a
+    number too large, anything but a whole number on a number column, anything but an id on a relation."""
+    if not filters:
+        return
+    for flt, values in zip(filters.filters, filters.values):
+        many = isinstance(values, list) and flt.arg_name in {"in", "not_in"}
+        if isinstance(values, list) and not many and len(values) == 1:
+            values = values[0]  # FAB's `_flt_` of one value arrives as a list of one
+        for value in values if many else [values]:
+            if not _plain(flt, value):
+                numeric = flt.datamodel.is_integer(flt.column_name) or flt.datamodel.is_relation(flt.column_name)
+                raise Refusal(_("筛选条件“%(column)s”的值无效：请填写一个%(kind)s。", column=flt.column_name,
+                                kind=_("整数") if numeric else _("值")))
 
-    def apply_all(self, query):
-        for flt, values in zip(self.filters, self.values):
-            many = isinstance(values, list) and flt.arg_name in {"in", "not_in"}
-            if isinstance(values, list) and not many and len(values) == 1:
-                values = values[0]  # FAB's `_flt_` of one value arrives as a list of one
-            for value in values if many else [values]:
-                if not self._plain(flt, value):
-                    raise Refusal(_("筛选条件“%(column)s”的值无效：请填写一个%(kind)s。", column=flt.column_name,
-                                    kind=_("整数") if self._numeric(flt) else _("值")))
-        return super().apply_all(query)
 
-    def get_joined_filters(self, filters) -> "CheckedFilters":
-        joined = super().get_joined_filters(filters)
-        joined.__class__ = CheckedFilters
-        return joined
-
-    def copy(self) -> "CheckedFilters":
-        copied = super().copy()
-        copied.__class__ = CheckedFilters
-        return copied
-
-    def _numeric(self, flt) -> bool:
-        return flt.datamodel.is_integer(flt.column_name) or flt.datamodel.is_relation(flt.column_name)
-
-    def _plain(self, flt, value) -> bool:
-        datamodel, column = flt.datamodel, flt.column_name
-        if value is None:
-            return True
-        if isinstance(value, (list, dict)):
+def _plain(flt, value) -> bool:
+    datamodel, column = flt.datamodel, flt.column_name
+    if value is None:
+        return True
+    if isinstance(value, (list, dict)):
+        return False
+    if datamodel.is_relation(column):
+        return row_id(value) is not None  # a related row's id, looked up as it is
+    if datamodel.is_integer(column):
+        if isinstance(value, (bool, float)):
             return False
-        if datamodel.is_relation(column):
-            return row_id(value) is not None  # a related row's id, looked up as it is
-        if datamodel.is_integer(column):
-            if isinstance(value, bool) or isinstance(value, float):
-                return False
-            if isinstance(value, str) and not _WHOLE_NUMBER.fullmatch(value.strip()):
-                return True  # FAB reads it as no number: no match
-            return -MAX_ID <= int(value) <= MAX_ID
-        if datamodel.is_string(column) or datamodel.is_text(column):
-            return isinstance(value, str)
-        return isinstance(value, (str, bool)) or (isinstance(value, (int, float)) and abs(value) <= MAX_ID)
-
-
-_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,19}")
+        try:
+            number = int(value)  # as FAB reads it
+        except ValueError:
+            return True  # FAB reads it as no number: no match
+        return -MAX_ID - 1 <= number <= MAX_ID
+    if datamodel.is_string(column) or datamodel.is_text(column):
+        return isinstance(value, str)
+    return isinstance(value, (str, bool)) or (isinstance(value, (int, float)) and abs(value) <= MAX_ID)

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import JSON
 from sqlalchemy.exc import IntegrityError
 
-from app.bounds import CheckedFilters
+from app.bounds import check_filters, row_id
 
 
 class Conflict(Exception):
@@ -21,11 +21,15 @@ def _integrity_error(error: Exception) -> bool:
 
 
 class PortalInterface(SQLAInterface):
-    def get_filters(self, search_columns=None, search_filters=None):
-        # Filter values bounded before they reach a query (app/bounds.py).
-        filters = super().get_filters(search_columns, search_filters)
-        filters.__class__ = CheckedFilters
-        return filters
+    def get(self, id, *args, **kwargs):
+        # Every id column is an INTEGER: something else (a relation's "parent": "abc" in a REST body) names no row.
+        if not self.is_pk_composite() and row_id(id) is None:
+            return None
+        return super().get(id, *args, **kwargs)
+
+    def apply_filters(self, query, filters):
+        check_filters(filters)  # values bounded before they reach a query (app/bounds.py)
+        return super().apply_filters(query, filters)
 
     def get_order_columns_list(self, list_columns=None) -> list[str]:
         """FAB links every list header whose name is not a method, properties and labels computed in Python and

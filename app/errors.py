@@ -27,6 +27,8 @@ def register_error_pages(app) -> None:
         messages = _messages()
         code = error.code if error.code in messages else (500 if error.code >= 500 else 400)
         title, message = messages[code]
+        if error.description and not str(error.description).isascii():
+            message = str(error.description)  # a refusal that says why in Chinese (app/bounds.py); never werkzeug's English
         if error.code == 429 and request.path.startswith("/gongshi/yiyi"):
             # The objection form's limit counts per hour (OBJECTION_RATE_LIMIT), not per minute.
             message = _("同一网络地址短时间内提交次数太多，请一小时后再试；如有急事，请致电市学习办（见“联系我们”）。")

@@ -29,6 +29,7 @@ from app.models import (
     Unit,
 )
 from app.phones import PhoneError, normalize_mobile
+from app.bounds import row_id
 
 MAX_NAME = 64
 MAX_EMPLOYER = 100
@@ -227,9 +228,9 @@ def set_active(actor, expert: Expert, active: bool) -> None:
 
 def expert_in_scope(actor, expert_id) -> Expert | None:
     """The expert if the actor may see it (app/scoping.expert_clause asked about one id), else None."""
-    if not str(expert_id).isdigit():
+    if row_id(expert_id) is None:
         return None
-    return db.session.query(Expert).filter(scoping.expert_clause(actor), Expert.id == int(expert_id)).one_or_none()
+    return db.session.query(Expert).filter(scoping.expert_clause(actor), Expert.id == row_id(expert_id)).one_or_none()
 
 
 # --- rounds: 评审设置 -------------------------------------------------------------------------------------------

@@ -9,9 +9,11 @@ from flask_appbuilder.api.convert import Model2SchemaConverter
 from flask_appbuilder.const import API_ADD_COLUMNS_RIS_KEY, API_EDIT_COLUMNS_RIS_KEY
 from flask_babel import gettext as _
 from marshmallow import ValidationError, fields
+from marshmallow_sqlalchemy.fields import Related
 from sqlalchemy import BigInteger, Integer
 
 from app import clock
+from app.bounds import row_id
 
 from app.datamodel import Conflict
 from app.experts import ExpertError, field_errors
@@ -139,6 +141,16 @@ class BeijingDateTime(fields.DateTime):
         return clock.beijing(super()._deserialize(value, attr, data, **kwargs))
 
 
+class BoundedRelated(Related):
+    """A relation given by id: anything but an id a row may have names no row (the database would fail on it)."""
+
+    def _deserialize(self, value, *args, **kwargs):
+        ids = value.values() if isinstance(value, dict) else [value]
+        if not ids or any(row_id(one) is None for one in ids):
+            raise ValidationError(_("关联的记录不存在"))
+        return super()._deserialize(value, *args, **kwargs)
+
+
 class PortalSchemaConverter(Model2SchemaConverter):
     """FAB's marshmallow schemas with numbers bounded by their column and moments converted to Beijing time."""
 
@@ -151,6 +163,8 @@ class PortalSchemaConverter(Model2SchemaConverter):
                                         validate=field.validators, dump_only=field.dump_only, load_only=field.load_only)
             converted.unique = getattr(field, "unique", False)
             field = converted
+        if type(field) is Related:
+            field.__class__ = BoundedRelated
         for sql_class, limit in _INTEGER_LIMITS.items():
             if type(sql_type) is sql_class and isinstance(field, fields.Integer):
                 field.validators.append(_within(limit))

@@ -19,6 +19,7 @@ from app.models import Application, Campaign, Unit
 from app.views import presentation
 from app.views.base import PortalModelView
 from app.views.presentation import WithDerivedColumns
+from app.bounds import row_id
 
 
 def bulk_summary(decision: str, done: list, refused: dict, names: dict) -> tuple[str, str]:
@@ -96,9 +97,9 @@ class ApplicationView(PortalModelView):
     def _scoped(self, ids):
         rows = []
         for raw in ids:
-            if not str(raw).isdigit():
+            if row_id(raw) is None:
                 abort(404)
-            row = self.datamodel.get(int(raw), self._base_filters)
+            row = self.datamodel.get(row_id(raw), self._base_filters)
             if row is None:
                 abort(404)
             rows.append(row)
@@ -187,9 +188,9 @@ class ApplicationView(PortalModelView):
         except exports.BadFilter:
             abort(400)
         campaign_arg, unit_arg = request.args.get("campaign", ""), request.args.get("unit", "")
-        if (campaign_arg and not campaign_arg.isdigit()) or (unit_arg and not unit_arg.isdigit()):
+        if (campaign_arg and row_id(campaign_arg) is None) or (unit_arg and row_id(unit_arg) is None):
             abort(400)
-        campaign = db.session.get(Campaign, int(campaign_arg)) if campaign_arg else schedule.current_campaign()
+        campaign = db.session.get(Campaign, row_id(campaign_arg)) if campaign_arg else schedule.current_campaign()
         if campaign_arg and campaign is None:
             abort(404)
         full_numbers = exports.full_numbers_for(current_user)
@@ -231,7 +232,7 @@ class ApplicationView(PortalModelView):
     @has_access
     def print_recommendation(self, pk):
         """The printable 推荐表: the applicant's data, then each level's opinion, with room for stamp and date."""
-        application = self.datamodel.get(pk, self._base_filters) if str(pk).isdigit() else None
+        application = self.datamodel.get(pk, self._base_filters) if row_id(pk) is not None else None
         if application is None:
             abort(404)
         return self.render_template(
