@@ -14,6 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from app import audit, clock, roles, scoping
 from app.accounts import AccountError, generate_password, placeholder_email, validate_username
+from app.bounds import row_id
 from app.display import format_time
 from app.extensions import db
 from app.models import (
@@ -29,7 +30,6 @@ from app.models import (
     Unit,
 )
 from app.phones import PhoneError, normalize_mobile
-from app.bounds import row_id
 
 MAX_NAME = 64
 MAX_EMPLOYER = 100

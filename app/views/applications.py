@@ -14,12 +14,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import audit, clock, exports, labels, schedule, scoping, workflow
+from app.bounds import row_id
 from app.extensions import db
 from app.models import Application, Campaign, Unit
 from app.views import presentation
 from app.views.base import PortalModelView
 from app.views.presentation import WithDerivedColumns
-from app.bounds import row_id
 
 
 def bulk_summary(decision: str, done: list, refused: dict, names: dict) -> tuple[str, str]:

@@ -12,10 +12,10 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.validators import Optional
 
 from app import applications, certificates, media_intake, schedule, scoping, storage, workflow
+from app.bounds import row_id
 from app.extensions import db
 from app.models import Application, ApplicationStatus, Stage, Unit, UnitCategory
 from app.models.application import DEEDS_MAX_CHARS
-from app.bounds import row_id
 
 READ_WRITE = {"edit": "read", "save": "write", "upload_photo": "write", "upload_video": "write", "units": "read"}
 

@@ -9,11 +9,11 @@ from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 
 from app import assignment, rounds, schedule
+from app.bounds import row_id
 from app.extensions import db
 from app.models import Application
 from app.models.review import ASSIGNMENT_LABELS, ReviewAssignment, ReviewRound
 from app.workflow import WorkflowError
-from app.bounds import row_id
 
 PAGE_SIZE = 100
 

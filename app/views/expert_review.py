@@ -10,11 +10,11 @@ from sqlalchemy import false
 from sqlalchemy.orm import selectinload
 
 from app import schedule, scoping, scoring
+from app.bounds import row_id
 from app.extensions import db
 from app.models import Application, Expert, ReviewAssignment, ReviewRound, Unit
 from app.models.review import ASSIGNMENT_LABELS, AssignmentStatus
 from app.workflow import WorkflowError
-from app.bounds import row_id
 
 NEXT_ACTIONS = {"save": (False, False), "submit": (True, False), "save_next": (False, True),
                 "submit_next": (True, True)}

@@ -15,11 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 
 from app import expert_import, experts, rounds, schedule, scoping
+from app.bounds import row_id
 from app.datamodel import PortalInterface
 from app.extensions import db
 from app.models import Application, Expert, ExpertConflict, ExpertPanel, ReviewRound, Unit
 from app.views.base import PortalModelView, xlsx_download
-from app.bounds import row_id
 
 EXPERT_LABELS = {
     "name": _l("姓名"),
