@@ -47,10 +47,12 @@ def install(app) -> None:
     @app.before_request
     def storable_text():
         texts = [*request.args.values(), *(request.view_args or {}).values()]
-        if request.method in ("POST", "PUT", "PATCH"):
+        # Only a form's own encodings are parsed here: an upload's raw body is the view's to check (and to refuse
+        # before reading it when it is too large).
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             texts += request.form.values()
-            if request.is_json:
-                texts.append(request.get_json(silent=True))
+        if request.is_json:
+            texts.append(request.get_json(silent=True))
         if any(not storable(text) for text in texts):
             raise Refusal(_("提交的内容含有无法保存的字符（如空字符或不成对的代理字符），请删除后重试。"))
 
