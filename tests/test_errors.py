@@ -72,3 +72,16 @@ def test_a_negative_or_huge_pk_on_a_rest_write_is_a_missing_row(app):
     assert client.put("/api/v1/campaign/-5", json={"name": "x"}).status_code == 404
     assert client.delete("/api/v1/unit/9223372036854775808").status_code == 404
     assert client.put("/api/v1/unit/%F0%9F%98%80", json={}).status_code == 404
+
+
+def test_when_even_the_layout_fails_the_page_is_still_chinese(failing_app, monkeypatch):
+    import app.errors
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database down")
+
+    monkeypatch.setattr(app.errors, "render_template", broken)
+    with failing_app.app_context():
+        response = failing_app.test_client().get("/boom")
+    assert response.status_code == 500 and response.mimetype == "text/html"
+    assert "系统出错" in response.get_data(as_text=True) and "database down" not in response.get_data(as_text=True)
