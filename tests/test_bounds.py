@@ -70,3 +70,25 @@ def test_wrong_types_and_oversized_numbers_get_chinese_messages_by_field(app):
     assert errors["name"] == ["须为文字"] and errors["year"] == ["须为整数"] and errors["winner_quota"] == ["数值超出范围"]
     response = client.post("/api/v1/unit/", json={"name": True, "category": ["district"]})
     assert response.status_code == 422 and response.json["message"]["name"] == ["须为文字"]
+
+
+@pytest.mark.parametrize("q", ["-4.330591669120655e+16", "!(1,2)", '{"page": -471}', "(page:-2207)",
+                               '{"filters": [{"col": "name", "opr": "ct", "value": "a\\u0000"}]}'])
+def test_rest_query_arguments_are_one_object_with_a_page_from_0(app, q):
+    campaign = factories.campaign(year=2026)
+    client = factories.api_client(app, factories.account(roles.CITY_OFFICE))
+    for path in ("/api/v1/campaign/", f"/api/v1/campaign/{campaign.id}"):
+        response = client.get(path, query_string={"q": q})
+        if path.endswith("/") or not q.startswith(("{", "(")):
+            assert response.status_code == 400, (path, q, response.json)
+            assert not response.json["message"].isascii()
+
+
+def test_a_unit_category_that_is_a_list_is_refused_at_the_field(app):
+    client = factories.api_client(app, factories.account(roles.CITY_OFFICE))
+    response = client.post("/api/v1/unit/", json={"category": ["district", False], "name": "某区"})
+    assert response.status_code in (400, 422), response.json
+    assert not str(response.json["message"]).isascii()
+    unit = factories.unit()
+    response = client.put(f"/api/v1/unit/{unit.id}", json={"category": ["district"]})
+    assert response.status_code in (400, 422), response.json

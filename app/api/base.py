@@ -13,7 +13,7 @@ from marshmallow_sqlalchemy.fields import Related
 from sqlalchemy import BigInteger, Integer
 
 from app import clock
-from app.bounds import row_id
+from app.bounds import MAX_ID, Refusal, row_id
 
 from app.datamodel import Conflict
 from app.experts import ExpertError, field_errors
@@ -211,6 +211,14 @@ class PortalRestApi(ModelRestApi):
     method_permission_name = READ_WRITE
     allow_browser_login = True
     model2schemaconverter = PortalSchemaConverter
+
+    def _handle_page_args(self, rison_args):
+        page, page_size = super()._handle_page_args(rison_args)
+        # A negative page is a negative OFFSET, which the database refuses.
+        for value in (page, page_size):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID):
+                raise Refusal(_("页码和每页条数须为不小于 0 的整数"))
+        return page, page_size
 
     def response_422(self, message=None):
         return super().response_422(message=chinese_messages(message) if message is not None else None)
