@@ -92,3 +92,11 @@ def test_a_unit_category_that_is_a_list_is_refused_at_the_field(app):
     unit = factories.unit()
     response = client.put(f"/api/v1/unit/{unit.id}", json={"category": ["district"]})
     assert response.status_code in (400, 422), response.json
+
+
+@pytest.mark.parametrize("parent", ["abc", 2**40, {"x": 1, "y": 2}, {"id": "abc"}, [1]])
+def test_a_relation_that_names_no_row_is_refused_at_its_field(app, parent):
+    client = factories.api_client(app, factories.account(roles.CITY_OFFICE))
+    response = client.post("/api/v1/unit/", json={"name": "某街道", "category": "district", "parent": parent})
+    assert response.status_code == 422, response.json
+    assert response.json["message"]["parent"] == ["关联的记录不存在"]

@@ -145,8 +145,11 @@ class BoundedRelated(Related):
     """A relation given by id: anything but an id a row may have names no row (the database would fail on it)."""
 
     def _deserialize(self, value, *args, **kwargs):
+        keys = {column.key for column in self.related_keys}
+        if isinstance(value, dict) and set(value) != keys:
+            raise ValidationError(_("关联的记录不存在"))
         ids = value.values() if isinstance(value, dict) else [value]
-        if not ids or any(row_id(one) is None for one in ids):
+        if any(row_id(one) is None for one in ids):
             raise ValidationError(_("关联的记录不存在"))
         return super()._deserialize(value, *args, **kwargs)
 
