@@ -6,7 +6,7 @@ export FLASK_APP := run.py
 PORT ?= 8080
 BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
 
-.PHONY: run test test-sqlite test-postgres migrate babel browser-deps clean mutation
+.PHONY: run test test-sqlite test-postgres migrate babel browser-deps clean mutation fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -42,6 +42,13 @@ COVERAGE_FLOOR := 95
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed translations browser-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --cov=app --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+
+# Hostile input (tests/test_fuzz.py): schemathesis over the OpenAPI document as every role (token and cookie) and
+# Hypothesis over the main forms, FUZZ_EXAMPLES per operation and form (fresh randomness each run; `make test` runs
+# a few with a fixed seed). Not part of CI. TEST_DATABASE_URL=postgresql://… fuzzes against PostgreSQL.
+FUZZ_EXAMPLES ?= 50
+fuzz: $(VENV)/.installed translations
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py
 
 # Mutation testing of app/workflow.py and app/scoping.py against their fast tests (setup.cfg [mutmut]).
 # Slow (minutes per module): not part of `make test` nor of CI. `mutmut show NAME` prints a surviving mutant.

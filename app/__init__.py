@@ -35,6 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
 
+    from app import bounds
+
+    bounds.install(app)
     with app.app_context():
         db.init_app(app)
         from app import request_limits

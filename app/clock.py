@@ -22,3 +22,11 @@ def freeze(moment: datetime | None) -> None:
     """Pin the clock (tests, demos); None lets it run again."""
     global _frozen
     _frozen = moment.replace(microsecond=0) if moment is not None else None
+
+
+def beijing(moment: datetime) -> datetime:
+    """moment as the naive Beijing time it is stored as: one with an offset (2027-04-30T15:59:59Z) is converted,
+    never has its offset dropped; a naive one is taken as Beijing time already."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment
+    return moment.astimezone(BEIJING).replace(tzinfo=None)

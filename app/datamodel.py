@@ -6,6 +6,8 @@ from flask_babel import gettext as _
 from sqlalchemy import JSON
 from sqlalchemy.exc import IntegrityError
 
+from app.bounds import check_filters, row_id
+
 
 class Conflict(Exception):
     """A write the database refused; str() is the message for the user. The REST API answers it with 409."""
@@ -19,6 +21,16 @@ def _integrity_error(error: Exception) -> bool:
 
 
 class PortalInterface(SQLAInterface):
+    def get(self, id, *args, **kwargs):
+        # Every id column is an INTEGER: something else (a relation's "parent": "abc" in a REST body) names no row.
+        if not self.is_pk_composite() and row_id(id) is None:
+            return None
+        return super().get(id, *args, **kwargs)
+
+    def apply_filters(self, query, filters):
+        check_filters(filters)  # values bounded before they reach a query (app/bounds.py)
+        return super().apply_filters(query, filters)
+
     def get_order_columns_list(self, list_columns=None) -> list[str]:
         """FAB links every list header whose name is not a method, properties and labels computed in Python and
         JSON columns included; ordering by those was a server error. Keep the columns the database orders by, and

@@ -14,6 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from app import audit, clock, names, roles, scoping
 from app.accounts import AccountError, generate_password, placeholder_email, validate_username
+from app.bounds import row_id
 from app.display import format_time
 from app.extensions import db
 from app.models import (
@@ -230,9 +231,9 @@ def set_active(actor, expert: Expert, active: bool) -> None:
 
 def expert_in_scope(actor, expert_id) -> Expert | None:
     """The expert if the actor may see it (app/scoping.expert_clause asked about one id), else None."""
-    if not str(expert_id).isdigit():
+    if row_id(expert_id) is None:
         return None
-    return db.session.query(Expert).filter(scoping.expert_clause(actor), Expert.id == int(expert_id)).one_or_none()
+    return db.session.query(Expert).filter(scoping.expert_clause(actor), Expert.id == row_id(expert_id)).one_or_none()
 
 
 # --- rounds: 评审设置 -------------------------------------------------------------------------------------------

@@ -78,6 +78,18 @@ def windows_of(campaign: Campaign) -> list[StageWindow]:
     return sorted(campaign.windows, key=lambda w: w.position)
 
 
+# The years a campaign may be of: the notice's schedule is laid into its year, which must be a real one near now
+# (year 0 or 22079 is a typing error, and no date of it can be stored).
+YEARS = range(2000, 2101)
+
+
+def year_refused(year) -> str | None:
+    """Why a campaign cannot be of this year, or None."""
+    if isinstance(year, bool) or not isinstance(year, int) or year not in YEARS:
+        return _("年度须在 %(first)s 至 %(last)s 之间", first=YEARS.start, last=YEARS.stop - 1)
+    return None
+
+
 def ensure_windows(campaign: Campaign) -> None:
     """Give a new campaign the notice's schedule for its year, unless it has one."""
     from app.models.campaign import default_windows

@@ -77,8 +77,7 @@ def _check_create(user, unit: Unit) -> None:
     if unit.parent is None and unit.parent_id is None:
         if not scoping.is_city_office(user):
             raise Forbidden(_("一级单位由市学习办创建"))
-        if unit.category not in {c.value for c in UnitCategory}:
-            raise UnitError(_("类别须为：%(c)s", c="、".join(c.value for c in UnitCategory)), field="category")
+        _check_category(unit)
         unit.name = check_name(unit.name, None)
         unit.level = 1
         unit.sync_parent_level()
@@ -96,13 +95,21 @@ def _check_create(user, unit: Unit) -> None:
     unit.sync_parent_level()
 
 
+def _check_category(unit: Unit) -> None:
+    # A REST body may carry anything here (the column is part of a foreign key, which the schema leaves untyped).
+    if not isinstance(unit.category, str) or unit.category not in {c.value for c in UnitCategory}:
+        raise UnitError(_("类别须为：%(c)s", c="、".join(c.value for c in UnitCategory)), field="category")
+
+
 def check_update(user, unit: Unit) -> None:
     """Check a unit that already carries its new values (name, code, contact, category of a first-level unit)."""
     if not scoping.can_manage_unit(user, unit):
         raise Forbidden(_("只能修改本单位的二级单位"))
     if unit.level == 2:
         require_account_window(user)
-    elif unit.children and any(child.category != unit.category for child in unit.children):
+    else:
+        _check_category(unit)
+    if unit.level == 1 and unit.children and any(child.category != unit.category for child in unit.children):
         raise UnitError(_("该单位已有二级单位，不能更改类别"), field="category")
     unit.name = check_name(unit.name, unit.parent, exclude_id=unit.id)
 

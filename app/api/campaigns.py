@@ -4,8 +4,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import labels, names, schedule
+from marshmallow import ValidationError
+
 from app.api.base import PortalRestApi, Refused
 from app.models import Campaign, StageWindow
+
+
+def _year(value):
+    refused = schedule.year_refused(value)
+    if refused:
+        raise ValidationError(refused)
 
 
 class CampaignApi(PortalRestApi):
@@ -19,6 +27,7 @@ class CampaignApi(PortalRestApi):
     show_columns = list_columns + ["windows.id", "windows.stage", "windows.starts_at", "windows.ends_at"]
     add_columns = ["name", "year", "winner_quota", "featured_quota"]
     edit_columns = add_columns
+    validators_columns = {"year": _year}
 
     def pre_add(self, item):
         _clean_name(item)

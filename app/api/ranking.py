@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app import ranking, workflow
 from app.api.base import PortalBaseApi, answers_refusals, json_object
+from app.bounds import row_id
 from app.extensions import db
 from app.models import ReviewRound
 
@@ -135,7 +136,7 @@ class RankingApi(PortalBaseApi):
                                                a="、".join(PICK_ACTIONS + ("shortlist_top",) + tuple(TOP_ACTIONS))))
         many = body.get("application_ids")
         if many is not None:
-            if not isinstance(many, list) or not many or not all(isinstance(i, int) for i in many):
+            if not isinstance(many, list) or not many or any(not isinstance(i, int) or row_id(i) is None for i in many):
                 return self.response_400(message=_("application_ids 须为报名编号的列表"))
             if not (reason or "").strip():
                 why = workflow.pick_opinion_needed(many, action)
@@ -144,7 +145,7 @@ class RankingApi(PortalBaseApi):
             done, refused = workflow.pick_many(current_user, many, action, reason)
             return self.response(200, done=[a.id for a in done], refused={str(k): v for k, v in refused.items()})
         application_id = body.get("application_id")
-        if not isinstance(application_id, int):
+        if not isinstance(application_id, int) or row_id(application_id) is None:  # bounded: the id column is INTEGER
             return self.response_400(message=_("请给出 application_id 或 application_ids"))
         application = workflow.perform(current_user, application_id, action, reason)
         return self.response(200, id=application.id, status=application.status,

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import audit, clock, exports, labels, masking, schedule, scoping, workflow
+from app.bounds import row_id
 from app.extensions import db
 from app.models import Application, Campaign, Unit
 from app.views import presentation
@@ -99,9 +100,9 @@ class ApplicationView(PortalModelView):
     def _scoped(self, ids):
         rows = []
         for raw in ids:
-            if not str(raw).isdigit():
+            if row_id(raw) is None:
                 abort(404)
-            row = self.datamodel.get(int(raw), self._base_filters)
+            row = self.datamodel.get(row_id(raw), self._base_filters)
             if row is None:
                 abort(404)
             rows.append(row)
@@ -217,9 +218,9 @@ class ApplicationView(PortalModelView):
         except exports.BadFilter:
             abort(400)
         campaign_arg, unit_arg = args.get("campaign", ""), args.get("unit", "")
-        if (campaign_arg and not campaign_arg.isdigit()) or (unit_arg and not unit_arg.isdigit()):
+        if (campaign_arg and row_id(campaign_arg) is None) or (unit_arg and row_id(unit_arg) is None):
             abort(400)
-        campaign = db.session.get(Campaign, int(campaign_arg)) if campaign_arg else schedule.current_campaign()
+        campaign = db.session.get(Campaign, row_id(campaign_arg)) if campaign_arg else schedule.current_campaign()
         if campaign_arg and campaign is None:
             abort(404)
         stmt = exports.export_query(
@@ -260,7 +261,7 @@ class ApplicationView(PortalModelView):
     @has_access
     def print_recommendation(self, pk):
         """The printable 推荐表: the applicant's data, then each level's opinion, with room for stamp and date."""
-        application = self.datamodel.get(pk, self._base_filters) if str(pk).isdigit() else None
+        application = self.datamodel.get(pk, self._base_filters) if row_id(pk) is not None else None
         if application is None:
             abort(404)
         return self.render_template(

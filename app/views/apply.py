@@ -12,6 +12,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.validators import Optional
 
 from app import applications, certificates, media_intake, schedule, scoping, storage, workflow
+from app.bounds import row_id
 from app.extensions import db
 from app.models import Application, ApplicationStatus, Stage, Unit, UnitCategory
 from app.models.application import DEEDS_MAX_CHARS
@@ -50,8 +51,8 @@ class ApplicationForm(DynamicForm):
         parents = db.session.query(Unit).filter_by(level=1, category=chosen_category).order_by(Unit.id).all()
         self.first_level.choices = [("", _("请选择"))] + [(str(u.id), u.name) for u in parents]
         children = (
-            db.session.query(Unit).filter_by(level=2, parent_id=int(chosen_parent)).order_by(Unit.id).all()
-            if str(chosen_parent).isdigit()
+            db.session.query(Unit).filter_by(level=2, parent_id=row_id(chosen_parent)).order_by(Unit.id).all()
+            if row_id(chosen_parent) is not None
             else []
         )
         self.unit_id.choices = [("", _("请选择"))] + [(str(u.id), u.name) for u in children]
@@ -225,8 +226,8 @@ class CitizenApplicationView(BaseView):
     def units(self):
         """The cascade: ?category=district → first-level units; ?parent=ID → its second-level units."""
         query = db.session.query(Unit.id, Unit.name).order_by(Unit.id)
-        if request.args.get("parent", "").isdigit():
-            rows = query.filter(Unit.level == 2, Unit.parent_id == int(request.args["parent"]))
+        if row_id(request.args.get("parent")) is not None:
+            rows = query.filter(Unit.level == 2, Unit.parent_id == row_id(request.args["parent"]))
         else:
             rows = query.filter(Unit.level == 1, Unit.category == request.args.get("category", ""))
         return jsonify(units=[{"id": row.id, "name": row.name} for row in rows])

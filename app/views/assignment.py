@@ -9,6 +9,7 @@ from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 
 from app import assignment, rounds, schedule
+from app.bounds import row_id
 from app.extensions import db
 from app.models import Application
 from app.models.review import ASSIGNMENT_LABELS, ReviewAssignment, ReviewRound
@@ -53,8 +54,8 @@ class ReviewAssignmentView(BaseView):
                 .options(selectinload(ReviewAssignment.application).selectinload(Application.unit),
                          selectinload(ReviewAssignment.expert))
             )
-            if context["expert_filter"].isdigit():
-                query = query.filter(ReviewAssignment.expert_id == int(context["expert_filter"]))
+            if row_id(context["expert_filter"]) is not None:
+                query = query.filter(ReviewAssignment.expert_id == row_id(context["expert_filter"]))
             if context["application_filter"].strip():
                 needle = f"%{context['application_filter'].strip()}%"
                 query = query.filter(or_(Application.name.like(needle), Application.work_unit.like(needle)))

@@ -6,7 +6,8 @@ from flask import Response, abort, redirect, request, session, url_for
 from flask_appbuilder import ModelView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import DateTimeField
+from wtforms import DateTimeField, IntegerField
+from wtforms.validators import NumberRange
 from wtforms.fields.core import UnboundField
 
 from app.display import format_time
@@ -95,6 +96,12 @@ class ChineseDisplay:
             for name, field in list(vars(form).items()):
                 if isinstance(field, UnboundField) and issubclass(field.field_class, DateTimeField):
                     setattr(form, name, BeijingDateTimeField(*field.args, **field.kwargs))
+        # A number larger than the column holds is the field's error, not the database's.
+        for form in (self.add_form, self.edit_form):
+            for field in vars(form).values():
+                if isinstance(field, UnboundField) and issubclass(field.field_class, IntegerField):
+                    within = NumberRange(min=-(2**31), max=2**31 - 1, message=_l("数值超出范围"))
+                    field.kwargs["validators"] = [*field.kwargs.get("validators", []), within]
 
 
 class ReturnsToList:

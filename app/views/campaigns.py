@@ -41,6 +41,14 @@ class StageWindowView(ReturnsToList, PortalModelView):
     }
 
 
+def real_year(form, field):
+    # A year that is not a number at all is the IntegerField's own message.
+    if field.data is not None:
+        refused = schedule.year_refused(field.data)
+        if refused:
+            raise ValidationError(refused)
+
+
 class CampaignView(PortalModelView):
     route_base = "/campaigns"
     datamodel = PortalInterface(Campaign)
@@ -59,6 +67,7 @@ class CampaignView(PortalModelView):
     search_columns = ["name", "year"]
     validators_columns = {"name": [Name()]}
     related_views = [StageWindowView]
+    validators_columns = {"year": [real_year]}
     show_template = "appbuilder/general/model/show_cascade.html"
     description_columns = {"year": _l("新批次的时间安排按通知的日期生成到该年度，创建后可逐项调整。")}
 

@@ -10,6 +10,7 @@ from sqlalchemy import false
 from sqlalchemy.orm import selectinload
 
 from app import schedule, scoping, scoring
+from app.bounds import row_id
 from app.extensions import db
 from app.models import Application, Expert, ReviewAssignment, ReviewRound, Unit
 from app.models.review import ASSIGNMENT_LABELS, AssignmentStatus
@@ -37,7 +38,7 @@ class ExpertReviewView(BaseView):
     @has_access
     def todo(self):
         campaign = schedule.current_campaign()
-        summary = scoring.todo(current_user, campaign, request.args.get("round", type=int))
+        summary = scoring.todo(current_user, campaign, row_id(request.args.get("round")))
         return self.render_template(
             "expert/todo.html", todo=summary, campaign=campaign, time_left=summary.time_left(),
             my_rounds=scoring.my_rounds(current_user, campaign),
@@ -157,21 +158,21 @@ class ReviewRecordView(BaseView):
         chosen = {key: request.args.get(key, "") for key in ("round", "expert", "status", "application")}
         # ?application=: one application's reviews, as the ranking's 评审数 links to them.
         application = None
-        if chosen["application"].isdigit():
-            query = query.filter(ReviewAssignment.application_id == int(chosen["application"]))
+        if row_id(chosen["application"]) is not None:
+            query = query.filter(ReviewAssignment.application_id == row_id(chosen["application"]))
             application = db.session.query(Application).filter(
-                Application.id == int(chosen["application"]), scoping.application_clause(current_user)).one_or_none()
+                Application.id == row_id(chosen["application"]), scoping.application_clause(current_user)).one_or_none()
         else:
             chosen["application"] = ""
-        if chosen["round"].isdigit():
-            query = query.filter(ReviewAssignment.round_id == int(chosen["round"]))
-        if chosen["expert"].isdigit():
-            query = query.filter(ReviewAssignment.expert_id == int(chosen["expert"]))
+        if row_id(chosen["round"]) is not None:
+            query = query.filter(ReviewAssignment.round_id == row_id(chosen["round"]))
+        if row_id(chosen["expert"]) is not None:
+            query = query.filter(ReviewAssignment.expert_id == row_id(chosen["expert"]))
         if chosen["status"] in {s.value for s in AssignmentStatus}:
             query = query.filter(ReviewAssignment.status == chosen["status"])
         count = query.count()
         pages = max(1, -(-count // RECORDS_PER_PAGE))
-        page = min(max(int(request.args["page"]) if request.args.get("page", "").isdigit() else 1, 1), pages)
+        page = min(max(row_id(request.args.get("page")) or 1, 1), pages)
         rows = (
             query.options(
                 selectinload(ReviewAssignment.application).selectinload(Application.unit).selectinload(Unit.parent),

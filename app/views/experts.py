@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 
 from app import expert_import, experts, masking, rounds, schedule, scoping
+from app.bounds import row_id
 from app.datamodel import PortalInterface
 from app.extensions import db
 from app.models import Application, Expert, ExpertConflict, ExpertPanel, ReviewRound, Unit
@@ -306,8 +307,8 @@ class ExpertPanelView(PortalModelView):
         form = PanelForm()
         self._setup(form, review_rounds)
         title = _("新增专家组")
-        if request.method == "GET" and request.args.get("round", "").isdigit():
-            form.round_id.data = int(request.args["round"])
+        if request.method == "GET" and row_id(request.args.get("round")) is not None:
+            form.round_id.data = row_id(request.args["round"])
         if request.method == "POST" and form.validate_on_submit():
             review_round = next((r for r in review_rounds if r.id == form.round_id.data), None)
             if review_round is None:
@@ -398,8 +399,8 @@ class ExpertConflictView(PortalModelView):
             experts.conflict_application_clause(current_user, campaign)).order_by(Application.id).all()
         form.application.choices = [(None, _("（不回避某位申报人）"))] + [
             (a.id, f"{a.name}（{a.unit.full_name if a.unit else ''}）") for a in applications]
-        if request.method == "GET" and request.args.get("expert", "").isdigit():
-            form.expert.data = int(request.args["expert"])
+        if request.method == "GET" and row_id(request.args.get("expert")) is not None:
+            form.expert.data = row_id(request.args["expert"])
         title = _("登记回避关系")
         if request.method == "POST" and form.validate_on_submit():
             refused = _commit(

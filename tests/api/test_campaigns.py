@@ -37,3 +37,28 @@ def test_other_roles_read_but_do_not_change_the_schedule(app):
     assert client.put(f"/api/v1/stage_window/{window.id}", json={"ends_at": "2027-05-30T00:00:00"}).status_code == 403
     db.session.refresh(window)
     assert window.ends_at == datetime(2027, 4, 27, 23, 59, 59)
+
+
+def test_a_campaign_of_year_0_or_an_absurd_year_is_refused_at_the_year(app):
+    client = factories.api_client(app, factories.account(roles.CITY_OFFICE))
+    for year in (0, -271, 22079, 2**31):
+        response = client.post("/api/v1/campaign/", json={"name": f"第{year}批", "year": year})
+        assert response.status_code == 422, (year, response.json)
+        assert list(response.json["message"]) == ["year"]
+    campaign = factories.campaign(year=2027)
+    response = client.put(f"/api/v1/campaign/{campaign.id}", json={"year": 0})
+    assert response.status_code == 422 and "年度须在 2000 至 2100 之间" in response.json["message"]["year"][0]
+
+
+def test_a_window_time_with_an_offset_is_converted_to_beijing_time(app):
+    campaign = factories.campaign(year=2027)
+    window = campaign.window(Stage.APPLY)
+    client = factories.api_client(app, factories.account(roles.CITY_OFFICE))
+    response = client.put(f"/api/v1/stage_window/{window.id}", json={"ends_at": "2027-04-30T15:59:59Z"})
+    assert response.status_code == 200, response.json
+    db.session.refresh(window)
+    assert window.ends_at == datetime(2027, 4, 30, 23, 59, 59)
+    response = client.put(f"/api/v1/stage_window/{window.id}", json={"ends_at": "2027-05-01T08:00:00+09:00"})
+    assert response.status_code == 200
+    db.session.refresh(window)
+    assert window.ends_at == datetime(2027, 5, 1, 7, 0, 0)

@@ -96,3 +96,14 @@ def test_openapi_describes_the_ranking(app, world):
     spec = factories.api_client(app, world.city).get("/api/v1/_openapi").json
     assert "/api/v1/ranking/{round_id}" in spec["paths"] and "/api/v1/ranking/pick" in spec["paths"]
     assert "post" in spec["paths"]["/api/v1/ranking/pick"]
+
+
+def test_a_pick_of_an_id_beyond_the_column_is_refused_not_a_server_error(app):
+    from app import roles
+    from tests import factories
+
+    client = factories.api_client(app, factories.account(roles.CITY_OFFICE))
+    for body in ({"action": "shortlist", "application_id": 700449524625}, {"action": "shortlist", "application_id": True},
+                 {"action": "candidate", "application_ids": [1, 2**40]}):
+        response = client.post("/api/v1/ranking/pick", json=body)
+        assert response.status_code == 400, (body, response.json)

@@ -130,3 +130,24 @@ def test_quota_form_returns_to_the_quota_list(client):
     assert response.status_code == 302 and response.location.endswith("/quotas/list/")
     db.session.refresh(quota)
     assert quota.max_recommended == 2
+
+
+@pytest.mark.parametrize("year", ["0", "22079", "-5", "99999999999999999999"])
+def test_a_campaign_of_year_0_or_an_absurd_year_is_refused_at_the_year(client, year):
+    factories.login(client, factories.account(roles.CITY_OFFICE))
+    response = client.post("/campaigns/add", data={"name": "第九批", "year": year, "winner_quota": "100",
+                                                   "featured_quota": "10"})
+    assert response.status_code == 200
+    assert 'value="第九批"' in _input(response.text, "name")  # nothing typed is lost
+    assert re.search(r"年度须在 2000 至 2100 之间|须为整数|不是有效的整数|数值超出范围", _error_at(response.text, "year"))
+
+
+@pytest.mark.parametrize("typed", ["2027-04-30T23:59:59+08:00", "2027-04-30 15:59:59Z"])
+def test_a_time_with_an_offset_is_refused_at_its_field_not_dropped(client, window, typed):
+    response = client.post(
+        f"/campaigns/windows/edit/{window.id}", data={"starts_at": "2027-04-04 00:00:00", "ends_at": typed}
+    )
+    assert response.status_code == 200
+    assert "请按“年-月-日 时:分:秒”填写" in _error_at(response.text, "ends_at")
+    db.session.refresh(window)
+    assert window.ends_at == datetime(2027, 4, 27, 23, 59, 59)
