@@ -35,14 +35,13 @@ def create_app(config: dict | None = None) -> Flask:
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
 
-    from app import bounds
+    from app import bounds, request_limits
 
+    # The body's size is checked first, before anything reads it: bounds' text check and CSRF's read the form.
+    request_limits.init_app(app)
     bounds.install(app)
     with app.app_context():
         db.init_app(app)
-        from app import request_limits
-
-        request_limits.init_app(app)  # before CSRF's check, which reads the form
         csrf.init_app(app)
         migrate.init_app(app, db, directory=str(app.config["BASE_DIR"] / "migrations"), render_as_batch=True)
         appbuilder = AppBuilder()

@@ -19,7 +19,7 @@ from flask_appbuilder.security.views import ResetMyPasswordView as FabResetMyPas
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_jwt_extended import get_current_user, verify_jwt_in_request
+from flask_jwt_extended import create_access_token, create_refresh_token, get_current_user, verify_jwt_in_request
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_login import current_user, login_user
 from jwt.exceptions import PyJWTError
@@ -336,7 +336,7 @@ class PortalSecurityApi(SecurityApi):
     @expose("/login", methods=["POST"])
     @safe
     def login(self) -> Response:
-        response = super().login()
+        response = self._login()
         refused = signin.last_refusal()
         if refused is not None:
             response = self.response(429, message=refused.message)
@@ -348,6 +348,31 @@ class PortalSecurityApi(SecurityApi):
         if "_user_id" not in session:
             session.modified = False
         return response
+
+    def _login(self) -> Response:
+        """FAB's login with its body checked first, in Chinese: a JSON object with a user name and a password as
+        strings; `provider` may be left out (the portal has only "db"), `refresh` is a boolean. (FAB's own answers
+        500 without `provider` and 400 in English.)"""
+        body = request.get_json(silent=True) if request.is_json else None
+        if not isinstance(body, dict):
+            return self.response_400(message=_("请以 JSON 对象提交用户名（username）和密码（password）"))
+        errors = {}
+        for key, label in (("username", _("用户名")), ("password", _("密码"))):
+            if not isinstance(body.get(key), str) or not body[key]:
+                errors[key] = [_("请填写%(label)s（文本）", label=label)]
+        if body.get("provider", "db") != "db":
+            errors["provider"] = [_("只支持 db（用户名和密码）")]
+        if not isinstance(body.get("refresh", False), bool):
+            errors["refresh"] = [_("须为 true 或 false")]
+        if errors:
+            return self.response_400(message=errors)
+        user = self.appbuilder.sm.auth_user_db(body["username"], body["password"])
+        if not user:
+            return self.response_401()
+        tokens = {"access_token": create_access_token(identity=str(user.id), fresh=True)}
+        if body.get("refresh"):
+            tokens["refresh_token"] = create_refresh_token(identity=str(user.id))
+        return self.response(200, **tokens)
 
 
 class PortalSecurityManager(SecurityManager):
