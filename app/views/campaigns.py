@@ -65,9 +65,8 @@ class CampaignView(PortalModelView):
     add_columns = list_columns
     edit_columns = list_columns
     search_columns = ["name", "year"]
-    validators_columns = {"name": [Name()]}
     related_views = [StageWindowView]
-    validators_columns = {"year": [real_year]}
+    validators_columns = {"name": [Name()], "year": [real_year]}
     show_template = "appbuilder/general/model/show_cascade.html"
     description_columns = {"year": _l("新批次的时间安排按通知的日期生成到该年度，创建后可逐项调整。")}
 
