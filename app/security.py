@@ -320,8 +320,14 @@ class PortalAuthDBView(AuthDBView):
             return redirect(url_for("CitizenApplicationView.edit"))
         if roles.EXPERT in names:
             return redirect(url_for("ExpertReviewView.todo"))  # 我的评审: the to-do list
-        if self.appbuilder.sm.has_access("can_read", "Dashboard"):
+        sm = self.appbuilder.sm
+        if sm.has_access("can_read", "Dashboard"):
             return redirect(url_for("DashboardView.index"))  # 工作台: the staff's progress at a glance
+        # The administrators without a 工作台 (三员分立) land on their own work.
+        if sm.has_access("can_read", "RolePermissions"):
+            return redirect(url_for("RolePermissionView.index"))  # 安全管理员: 角色权限
+        if sm.has_access("can_list", "AccountDBModelView"):
+            return redirect(url_for("AccountDBModelView.list"))  # 系统管理员: 用户列表
         return redirect(next_url)
 
     @expose("/login/captcha.png")

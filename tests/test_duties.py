@@ -66,6 +66,16 @@ def test_each_administrator_reaches_its_own_screens_and_none_of_anothers(client,
     assert ('href="/audit/list/"' in menu) == ("audit" in MAY[role])
 
 
+@pytest.mark.parametrize("role, landing", [(roles.SYSTEM_ADMIN, "/users/list/"),
+                                           (roles.SECURITY_ADMIN, "/role-permissions/"),
+                                           (roles.AUDITOR, "/dashboard/")])
+def test_each_administrator_lands_on_its_own_work_after_signing_in(client, role, landing):
+    account = factories.account(role)
+    response = client.post("/login/", data={"username": account.username, "password": factories.PASSWORD})
+    assert response.status_code == 302 and response.location.endswith(landing)
+    assert client.get(response.location).status_code == 200
+
+
 def test_the_system_and_security_administrators_see_no_campaign_data(client):
     for role in (roles.SYSTEM_ADMIN, roles.SECURITY_ADMIN):
         client = factories.login(current_app.test_client(), factories.account(role))
