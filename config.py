@@ -147,6 +147,8 @@ LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "30"))
 LOGIN_SOURCE_MAX_FAILURES = int(os.environ.get("LOGIN_SOURCE_MAX_FAILURES", "30"))
 LOGIN_CAPTCHA_AFTER = int(os.environ.get("LOGIN_CAPTCHA_AFTER", "2"))
+# Captcha images (sign-in, registration, 公示异议) per client address: each keeps an answer on the server.
+CAPTCHA_RATE_LIMIT = os.environ.get("CAPTCHA_RATE_LIMIT", "20 per minute")
 # A captcha's answer waits on the server (Redis or the database) this long, for one check (app/captcha.py).
 CAPTCHA_TTL_SECONDS = int(os.environ.get("CAPTCHA_TTL_SECONDS", "300"))
 # Names of the portal's keys in Redis (captcha answers, sign-in counters: app/ephemeral.py).

@@ -224,6 +224,12 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.sm.limiter.limit(lambda: current_app.config["OBJECTION_RATE_LIMIT"], methods=["POST"])(
         objection_form.blueprint
     )
+    # Captcha images: each one draws a picture and keeps its answer on the server (app/captcha.py), so an address
+    # may ask only so many a minute. The views' blueprints are limited for POST only: the image's own endpoint here.
+    captcha_limit = appbuilder.sm.limiter.limit(lambda: current_app.config["CAPTCHA_RATE_LIMIT"])
+    view_functions = current_app.view_functions
+    for endpoint in ("PortalAuthDBView.captcha", "CitizenRegisterView.captcha", "ObjectionPublicView.captcha"):
+        view_functions[endpoint] = captcha_limit(view_functions[endpoint])
 
     appbuilder.add_api(UnitApi)
     appbuilder.add_api(CampaignApi)

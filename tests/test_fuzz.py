@@ -17,7 +17,7 @@ from tests import fuzz_setup
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "0"))
 # In `make test`: few examples per operation, the same ones every run.
-API_EXAMPLES = EXAMPLES or 2
+API_EXAMPLES = EXAMPLES or 3
 DERANDOMIZE = not EXAMPLES
 
 

@@ -68,3 +68,15 @@ def test_the_rest_sign_in_is_limited_too(app):
     body = {"username": "desk", "password": "wrong", "provider": "db"}
     codes = [client.post("/api/v1/security/login", json=body).status_code for _ in range(4)]
     assert codes == [401, 401, 401, 429]
+
+
+def test_captcha_images_are_limited_per_address_in_chinese(app):
+    """Each image keeps an answer on the server: an address asking for images in bulk is refused (429)."""
+    limited = limited_app(app, "memory://", f"portal-test-{uuid.uuid4().hex}")
+    limited.config["CAPTCHA_RATE_LIMIT"] = "3 per minute"
+    for path in ("/login/captcha.png", "/register/captcha.png", "/gongshi/yiyi/captcha.png"):
+        client = limited.test_client()
+        answers = [client.get(path) for _ in range(4)]
+        assert [r.status_code for r in answers[:3]] == [200] * 3, path
+        assert answers[0].mimetype == "image/png"
+        assert answers[3].status_code == 429 and "操作过于频繁" in answers[3].text, path
