@@ -148,8 +148,11 @@ class ExpertPanel(Model):
     created_at = Column(DateTime, nullable=False, default=clock.now)
 
     round = relationship("ReviewRound", back_populates="panels")
-    members = relationship("ExpertPanelMember", back_populates="panel", cascade="all, delete-orphan")
-    units = relationship("ExpertPanelUnit", back_populates="panel", cascade="all, delete-orphan")
+    # In the order they joined: PostgreSQL returns rows unordered without ORDER BY, and lists should not reshuffle.
+    members = relationship("ExpertPanelMember", back_populates="panel", cascade="all, delete-orphan",
+                           order_by="ExpertPanelMember.id")
+    units = relationship("ExpertPanelUnit", back_populates="panel", cascade="all, delete-orphan",
+                         order_by="ExpertPanelUnit.id")
 
     @property
     def experts(self) -> list[Expert]:
