@@ -126,7 +126,7 @@ def parse(bench: str, lines: list[str]) -> list[Row]:
                 {"figure": "p95", "value": float(p95), "unit": "ms", "goal": "value<1000"},
             )]
     last = next((text.strip() for text in reversed(lines) if text.strip()), "")
-    return [Row(bench, "last line (no BENCH line)", last[:70] or "(no output)")]
+    return [Row(bench, "last line (no BENCH line)", last[:100] or "(no output)")]
 
 
 def run_one(bench: Bench, root: Path, quick: bool, log_dir: Path, timeout: float, verbose: bool) -> list[Row]:
