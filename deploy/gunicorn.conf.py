@@ -53,3 +53,6 @@ access_log_format = '%({x-forwarded-for}i)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 proc_name = "xuexizhixing"
+# No control socket (gunicorn 24+): systemd reloads and stops by signals, and several gunicorns of one user (make run,
+# the benches' servers) would otherwise all claim the same ~/.gunicorn/gunicorn.ctl.
+control_socket_disable = True

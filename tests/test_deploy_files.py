@@ -62,6 +62,7 @@ def test_gunicorn_config_loads_with_deliberate_values(monkeypatch):
     assert "%(U)s" in cfg.access_log_format and "%(r)s" not in cfg.access_log_format and "%(q)s" not in \
         cfg.access_log_format
     assert "{x-forwarded-for}i" in cfg.access_log_format
+    assert cfg.control_socket_disable
 
 
 def test_gunicorn_config_is_overridden_by_environment_and_command_line(monkeypatch):
