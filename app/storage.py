@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 
 CHUNK = 1024 * 1024
+# A kept file is readable by the service's group too (never by others): nginx, added to that group, sends it with
+# X-Accel-Redirect (send); temporary files stay 0600 (mkstemp) until they are checked and kept.
+FILE_MODE = 0o640
 
 
 class TooLarge(Exception):
@@ -92,6 +95,7 @@ def keep(temporary: Path, kind: str, extension: str) -> str:
     target = path_of(name)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(temporary), target)
+    os.chmod(target, FILE_MODE)
     db.session.connection()  # begin the transaction now if need be: only a begun one reports its rollback
     db.session.info.setdefault("storage_new", []).append(name)
     return name

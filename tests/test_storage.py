@@ -32,6 +32,11 @@ def test_a_failed_commit_keeps_the_old_file_and_drops_the_new(app):
     assert storage.path_of(old).exists() and not storage.path_of(new).exists()
 
 
+def test_a_kept_file_is_readable_by_the_group_for_nginx_and_by_no_one_else():
+    name = storage.store_bytes(b"data", "video", "mp4")
+    assert storage.path_of(name).stat().st_mode & 0o777 == 0o640
+
+
 def test_spool_refuses_more_than_the_limit_and_leaves_nothing():
     before = set((storage.root() / "tmp").glob("*")) if (storage.root() / "tmp").exists() else set()
     with pytest.raises(storage.TooLarge):
