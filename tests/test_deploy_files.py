@@ -116,3 +116,20 @@ def test_systemd_units_start_the_app_and_the_worker(unit, command):
     text = (SYSTEMD / unit).read_text()
     assert f"ExecStart={command}\n" in text
     assert "EnvironmentFile=/etc/xxzx/portal.env" in text and "User=portal" in text
+
+
+def test_nginx_sends_uploads_only_on_the_apps_word():
+    """/_uploads/ must be `internal`: reachable only through the app's X-Accel-Redirect, after its scoping check.
+    Without it every stored ID photo and video would be one guessed name away."""
+    text = re.sub(r"#[^\n]*", "", NGINX_SITE.read_text())
+    block = re.search(r"location /_uploads/ \{([^}]*)\}", text).group(1)
+    assert re.search(r"^\s*internal;", block, re.M)
+    assert "alias /srv/xxzx/instance/uploads/;" in block  # = UPLOAD_DIR of docs/deploy.md
+    assert "X-Content-Type-Options nosniff" in block
+
+
+def test_the_nightly_backup_backs_up_and_checks():
+    service = (SYSTEMD / "xuexizhixing-backup.service").read_text()
+    assert "backup create /var/backups/xxzx/" in service and "files check" in service
+    timer = (SYSTEMD / "xuexizhixing-backup.timer").read_text()
+    assert "OnCalendar=*-*-* 02:30" in timer and "Persistent=true" in timer
