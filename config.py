@@ -57,6 +57,10 @@ SQLALCHEMY_DATABASE_URI = _database_url()
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
 REDIS_URL = os.environ.get("REDIS_URL") or None
+# Stored photos, videos and PDFs are sent by nginx when this names its internal location for UPLOAD_DIR (e.g.
+# /_uploads/, deploy/nginx/xuexizhixing.conf): the app still decides who may see a file (app/storage.py's send).
+# Only where nginx reads UPLOAD_DIR at the same path; unset, the app sends the files itself.
+UPLOAD_ACCEL_REDIRECT = os.environ.get("UPLOAD_ACCEL_REDIRECT") or None
 # PIPL minimisation: `flask retention purge-media` removes unsuccessful applicants' photos and videos this many days
 # after their campaign ended (its approval or its last stage window, whichever is later).
 MEDIA_RETENTION_DAYS = int(os.environ.get("MEDIA_RETENTION_DAYS", "180"))
