@@ -30,7 +30,7 @@ def invoke(app, *args):
 
 
 def test_the_cli_fills_a_new_campaign_with_reported_applications_and_experts(app):
-    result = invoke(app, "--applications", "40", "--experts", "10", "--campaign", "第十批")
+    result = invoke(app, "--applications", "40", "--experts", "10", "--campaign", "第十批", "--spread", "reported")
     assert result.exit_code == 0, result.output
     out = result.output
     assert "评选批次「第十批」：生成报名 40 份" in out and "DEMO_PASSWORD = Demo@2026" in out
