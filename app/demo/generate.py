@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from stdnum.cn import ric
 from flask_appbuilder.security.sqla.models import assoc_user_role
 from werkzeug.security import generate_password_hash
