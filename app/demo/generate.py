@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import JSON, insert
+from sqlalchemy import JSON, insert, text
 from stdnum.cn import ric
 from flask_appbuilder.security.sqla.models import assoc_user_role
 from werkzeug.security import generate_password_hash
@@ -406,8 +406,19 @@ class _Writer:
 
 
 def _insert_returning_ids(table, rows: list[dict]) -> list[int]:
-    return list(db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-                .scalars())
+    """Insert rows in their order; their ids. On PostgreSQL the ids are drawn from the table's sequence first and
+    the rows COPYed with them (an INSERT … RETURNING of thousands of rows took ~2 s per thousand there)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return list(db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+                    .scalars())
+    ids = list(db.session.execute(
+        text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) AS id FROM generate_series(1, :n) ORDER BY id"),
+        {"table": table.name, "n": len(rows)}).scalars())
+    writer = _Writer(table, batch=len(rows) + 1)
+    for row, row_id in zip(rows, ids):
+        writer.add({"id": row_id, **row})
+    writer.flush()
+    return ids
 
 
 def generate(n_applications: int, n_experts: int | None = None, campaign_name: str | None = None,
