@@ -22,6 +22,7 @@ A campaign is generated once: a second run is refused unless `force` (then anoth
 """
 import json
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -421,6 +422,148 @@ def _insert_returning_ids(table, rows: list[dict]) -> list[int]:
     return ids
 
 
+@dataclass(frozen=True)
+class _Media:
+    photo: str
+    video: str
+    video_size: int
+    video_seconds: int
+
+
+def _media() -> _Media:
+    """One portrait and one video, stored once, named by every generated application."""
+    tmp = storage.root() / "tmp"
+    tmp.mkdir(exist_ok=True)
+    photo = storage.store_bytes(demo_apps.portrait_jpeg(), "photo", "jpg")
+    video_bytes, video_seconds = demo_apps.video_mp4(tmp)
+    return _Media(photo, storage.store_bytes(video_bytes, "video", "mp4"), len(video_bytes), video_seconds)
+
+
+def _write_applications(campaign, people, plans, hashed, role_id, media: _Media, rng, say) -> list[tuple[int, int]]:
+    """Each citizen's account (role 申报人) and application, in the order they registered so that ids follow time
+    as they would; returns (account id, application id) by plan index."""
+    started = time.perf_counter()
+    n = len(plans)
+    order = sorted(range(n), key=lambda i: plans[i].registered_at)
+    ids = [(0, 0)] * n
+    role_rows = _Writer(assoc_user_role)
+    for offset in range(0, n, BATCH):
+        chunk = order[offset:offset + BATCH]
+        accounts = []
+        for i in chunk:
+            person, p = people[i], plans[i]
+            accounts.append(dict(
+                first_name=person.name, last_name="", username=person.mobile, password=hashed, active=True,
+                email=placeholder_email(person.mobile), last_login=None, login_count=None,
+                fail_login_count=None, created_on=p.registered_at, changed_on=p.registered_at,
+                created_by_fk=None, changed_by_fk=None, unit_id=None, must_change_password=False,
+                phone=person.mobile, security_stamp=f"{rng.getrandbits(128):032x}",
+                password_changed_at=p.registered_at))
+        account_ids = _insert_returning_ids(Account.__table__, accounts)
+        for account_id in account_ids:
+            role_rows.add(dict(user_id=account_id, role_id=role_id))
+        role_rows.flush()
+        rows = [_application_row(rng, campaign, people[i], plans[i], account_id, media)
+                for i, account_id in zip(chunk, account_ids)]
+        for i, account_id, application_id in zip(chunk, account_ids,
+                                                 _insert_returning_ids(Application.__table__, rows)):
+            ids[i] = (account_id, application_id)
+        done = offset + len(chunk)
+        if done % PROGRESS_EVERY < BATCH or done == n:
+            say(f"报名 {done}/{n}（{time.perf_counter() - started:.1f} 秒）")
+    return ids
+
+
+def _write_history(campaign, people, plans, ids, clerks, streets, districts, rng, say) -> tuple[int, int]:
+    """Every step's history event and audit event, the citizens' registrations and the units' 提交/上报 (audit
+    event and UnitSubmission row), all in time order across the campaign. streets, districts: (units, plans by
+    unit id). Returns how many history and audit events were written."""
+    started = time.perf_counter()
+    counts: dict[int, list[int]] = {}  # unit id -> [recommended, not recommended] handed on
+    stream = []
+    for i, p in enumerate(plans):
+        stream.append((p.registered_at, 0, i, -1))
+        for k, s in enumerate(p.steps):
+            stream.append((s[0], 1, i, k))
+            if s[1] in UNIT_ACTIONS:
+                unit_id = people[i].street.id if s[1] == "l2_submit" else people[i].street.parent_id
+                tally = counts.setdefault(unit_id, [0, 0])
+                tally[0 if s[3] in (S.L2_FORWARDED, S.REPORTED) else 1] += 1
+    new_units = {}
+    for (units, unit_plans), level in ((streets, 2), (districts, 1)):
+        for unit in units:
+            up = unit_plans[unit.id]
+            if up.submits and not up.existing:
+                new_units[unit.id] = (unit, level, up.at)
+                stream.append((up.at, 2, unit.id, level))
+    stream.sort()
+    say(f"写入办理记录与审计日志：{len(stream)} 条")
+    events, audits = _Writer(ApplicationEvent.__table__), _Writer(AuditEvent.__table__)
+    clerk_ip = {}
+    for n, (at, kind, i, k) in enumerate(stream, 1):
+        if kind == 0:  # a citizen registers (citizens.register: audited as the account's creation)
+            person = people[i]
+            audits.add(dict(at=at, actor_id=None, actor_name="system", ip=_citizen_ip(rng),
+                            action="account.create", object_type="account", object_id=str(ids[i][0]),
+                            object_label=f"{person.name} ",
+                            detail={"first_name": person.name, "last_name": "", "username": person.mobile,
+                                    "active": True, "email": placeholder_email(person.mobile),
+                                    "phone": person.mobile, "roles": [roles.APPLICANT]},
+                            result="success"))
+        elif kind == 1:  # a step of one application (workflow.perform, or its part of a unit's 提交/上报)
+            at, action, source, target, who, opinion = plans[i].steps[k]
+            person = people[i]
+            if who == APPLICANT:
+                actor_id, actor_name, unit_id = ids[i][0], person.mobile, None
+                ip = _citizen_ip(rng)
+            else:
+                unit_id = person.street.id if who == STREET else person.street.parent_id
+                clerk = clerks[who][unit_id]
+                actor_id, actor_name = clerk.id, clerk.username
+                ip = clerk_ip.setdefault(unit_id, _citizen_ip(rng))
+            events.add(dict(application_id=ids[i][1], at=at, actor_id=actor_id, actor_name=actor_name,
+                            unit_id=unit_id, action=action, from_status=source.value, to_status=target.value,
+                            opinion=opinion))
+            if action not in UNIT_ACTIONS:  # a unit's 提交/上报 is one audit event for the unit
+                audits.add(dict(at=at, actor_id=actor_id, actor_name=actor_name, ip=ip,
+                                action=f"application.{action}", object_type="application",
+                                object_id=str(ids[i][1]), object_label=f"{person.name} · {campaign.name}",
+                                detail={"from_status": source.value, "to_status": target.value,
+                                        "opinion": opinion},
+                                result="success"))
+        else:  # a unit's 提交/上报 (workflow.submit_unit)
+            unit, level, _at = new_units[i]
+            clerk = clerks[STREET if level == 2 else DISTRICT][unit.id]
+            recommended, not_recommended = counts.get(unit.id, (0, 0))
+            audits.add(dict(at=at, actor_id=clerk.id, actor_name=clerk.username,
+                            ip=clerk_ip.setdefault(unit.id, _citizen_ip(rng)),
+                            action="unit.l2_submit" if level == 2 else "unit.l1_report", object_type="unit",
+                            object_id=str(unit.id), object_label=unit.full_name,
+                            detail={"recommended": recommended, "not_recommended": not_recommended},
+                            result="success"))
+        if n % (PROGRESS_EVERY * 5) == 0:
+            say(f"办理记录与审计日志 {n}/{len(stream)}（{time.perf_counter() - started:.1f} 秒）")
+    events.flush()
+    audits.flush()
+
+    # Units' 提交 / 上报: new rows for the units that submitted in this run, counts added to earlier ones.
+    submissions = []
+    for unit_id, (unit, level, at) in sorted(new_units.items(), key=lambda item: item[1][2]):
+        clerk = clerks[STREET if level == 2 else DISTRICT][unit_id]
+        recommended, not_recommended = counts.get(unit_id, (0, 0))
+        submissions.append(dict(campaign_id=campaign.id, unit_id=unit_id, level=level, at=at, actor_id=clerk.id,
+                                actor_name=clerk.username, recommended=recommended,
+                                not_recommended=not_recommended))
+    if submissions:
+        db.session.execute(insert(UnitSubmission.__table__), submissions)
+    for row in db.session.query(UnitSubmission).filter(UnitSubmission.campaign_id == campaign.id,
+                                                       UnitSubmission.unit_id.in_(list(counts))):
+        if row.unit_id not in new_units:
+            row.recommended += counts[row.unit_id][0]
+            row.not_recommended += counts[row.unit_id][1]
+    return events.written, audits.written
+
+
 def generate(n_applications: int, n_experts: int | None = None, campaign_name: str | None = None,
              force: bool = False, password: str | None = None, seed: int = SEED, *, spread: str = "reported",
              streets: int | None = None, progress=None) -> Generated:
@@ -428,8 +571,6 @@ def generate(n_applications: int, n_experts: int | None = None, campaign_name: s
 
     spread: "reported" (every application reported) or "campaign" (app/demo/spread.py). streets: make second-level
     units under the districts until there are this many. progress(text): called every PROGRESS_EVERY rows."""
-    import time
-
     started = time.perf_counter()
     say = progress or (lambda text: None)
     if n_applications < 1:
@@ -485,12 +626,6 @@ def generate(n_applications: int, n_experts: int | None = None, campaign_name: s
         session.flush()
         result.clerks, result.units = made1 + made2, len(used_streets)
 
-        tmp = storage.root() / "tmp"
-        tmp.mkdir(exist_ok=True)
-        photo = storage.store_bytes(demo_apps.portrait_jpeg(), "photo", "jpg")
-        video_bytes, video_seconds = demo_apps.video_mp4(tmp)
-        video = storage.store_bytes(video_bytes, "video", "mp4")
-
         w = _windows(campaign, shares)
         street_plans = _unit_plans(used_streets, 2, campaign, shares, w, rng)
         district_plans = _unit_plans(used_districts, 1, campaign, shares, w, rng)
@@ -502,129 +637,18 @@ def generate(n_applications: int, n_experts: int | None = None, campaign_name: s
             plans.append(plan(rng, shares, w, street_plans[street.id], district_plans[street.parent_id], opinions))
         say(f"已规划 {n_applications} 份报名（{time.perf_counter() - started:.1f} 秒）")
 
-        # Accounts and applications in the order citizens registered, so that ids follow time as they would.
-        order = sorted(range(n_applications), key=lambda i: plans[i].registered_at)
-        account_ids, application_ids = [0] * n_applications, [0] * n_applications
-        user_table, app_table, role_rows = Account.__table__, Application.__table__, _Writer(assoc_user_role)
-        for offset in range(0, n_applications, BATCH):
-            chunk = order[offset:offset + BATCH]
-            accounts = []
-            for i in chunk:
-                person, p = people[i], plans[i]
-                accounts.append(dict(
-                    first_name=person.name, last_name="", username=person.mobile, password=hashed, active=True,
-                    email=placeholder_email(person.mobile), last_login=None, login_count=None,
-                    fail_login_count=None, created_on=p.registered_at, changed_on=p.registered_at,
-                    created_by_fk=None, changed_by_fk=None, unit_id=None, must_change_password=False,
-                    phone=person.mobile, security_stamp=f"{rng.getrandbits(128):032x}",
-                    password_changed_at=p.registered_at))
-            ids = _insert_returning_ids(user_table, accounts)
-            for account_id in ids:
-                role_rows.add(dict(user_id=account_id, role_id=applicant_role.id))
-            role_rows.flush()
-            rows = []
-            for i, account_id in zip(chunk, ids):
-                account_ids[i] = account_id
-                rows.append(_application_row(rng, campaign, people[i], plans[i], account_id, photo, video,
-                                             len(video_bytes), video_seconds))
-            for i, application_id in zip(chunk, _insert_returning_ids(app_table, rows)):
-                application_ids[i] = application_id
-            done = offset + len(chunk)
-            if done % PROGRESS_EVERY < BATCH or done == n_applications:
-                say(f"报名 {done}/{n_applications}（{time.perf_counter() - started:.1f} 秒）")
+        media = _media()
+        ids = _write_applications(campaign, people, plans, hashed, applicant_role.id, media, rng, say)
         result.applications = n_applications
-
-        # The history and the audit log, in time order across all applications and units.
         clerks = {STREET: street_clerks, DISTRICT: district_clerks}
-        counts: dict[int, list[int]] = {}  # unit id -> [recommended, not recommended] handed on
-        stream = []
-        for i, p in enumerate(plans):
-            stream.append((p.registered_at, 0, i, -1))
-            for k, s in enumerate(p.steps):
-                stream.append((s[0], 1, i, k))
-                if s[1] in UNIT_ACTIONS:
-                    unit_id = people[i].street.id if s[1] == "l2_submit" else people[i].street.parent_id
-                    tally = counts.setdefault(unit_id, [0, 0])
-                    tally[0 if s[3] in (S.L2_FORWARDED, S.REPORTED) else 1] += 1
-        new_units = {}
-        for units, level, unit_plans in ((used_streets, 2, street_plans), (used_districts, 1, district_plans)):
-            for unit in units:
-                up = unit_plans[unit.id]
-                if up.submits and not up.existing:
-                    new_units[unit.id] = (unit, level, up.at)
-                    stream.append((up.at, 2, unit.id, level))
-        stream.sort()
-        say(f"写入办理记录与审计日志：{len(stream)} 条（{time.perf_counter() - started:.1f} 秒）")
-        events, audits = _Writer(ApplicationEvent.__table__), _Writer(AuditEvent.__table__)
-        clerk_ip = {}
-        for n, (at, kind, i, k) in enumerate(stream, 1):
-            if kind == 0:
-                person = people[i]
-                audits.add(dict(at=at, actor_id=None, actor_name="system", ip=_citizen_ip(rng),
-                                action="account.create", object_type="account", object_id=str(account_ids[i]),
-                                object_label=f"{person.name} ",
-                                detail={"first_name": person.name, "last_name": "", "username": person.mobile,
-                                        "active": True, "email": placeholder_email(person.mobile),
-                                        "phone": person.mobile, "roles": [roles.APPLICANT]},
-                                result="success"))
-            elif kind == 1:
-                at, action, source, target, who, opinion = plans[i].steps[k]
-                person = people[i]
-                if who == APPLICANT:
-                    actor_id, actor_name, unit_id = account_ids[i], person.mobile, None
-                    ip = _citizen_ip(rng)
-                else:
-                    unit_id = person.street.id if who == STREET else person.street.parent_id
-                    clerk = clerks[who][unit_id]
-                    actor_id, actor_name = clerk.id, clerk.username
-                    ip = clerk_ip.setdefault(unit_id, _citizen_ip(rng))
-                events.add(dict(application_id=application_ids[i], at=at, actor_id=actor_id, actor_name=actor_name,
-                                unit_id=unit_id, action=action, from_status=source.value, to_status=target.value,
-                                opinion=opinion))
-                if action not in UNIT_ACTIONS:  # a unit's 提交/上报 is one audit event for the unit (below)
-                    audits.add(dict(at=at, actor_id=actor_id, actor_name=actor_name, ip=ip,
-                                    action=f"application.{action}", object_type="application",
-                                    object_id=str(application_ids[i]),
-                                    object_label=f"{person.name} · {campaign.name}",
-                                    detail={"from_status": source.value, "to_status": target.value,
-                                            "opinion": opinion},
-                                    result="success"))
-            else:
-                unit, level, _at = new_units[i]
-                clerk = clerks[STREET if level == 2 else DISTRICT][unit.id]
-                recommended, not_recommended = counts.get(unit.id, (0, 0))
-                audits.add(dict(at=at, actor_id=clerk.id, actor_name=clerk.username,
-                                ip=clerk_ip.setdefault(unit.id, _citizen_ip(rng)),
-                                action="unit.l2_submit" if level == 2 else "unit.l1_report", object_type="unit",
-                                object_id=str(unit.id), object_label=unit.full_name,
-                                detail={"recommended": recommended, "not_recommended": not_recommended},
-                                result="success"))
-            if n % (PROGRESS_EVERY * 5) == 0:
-                say(f"办理记录与审计日志 {n}/{len(stream)}（{time.perf_counter() - started:.1f} 秒）")
-        events.flush()
-        audits.flush()
-        result.events, result.audit_events = events.written, audits.written
-
-        # Units' 提交 / 上报: new rows for the units that submitted in this run, counts added to earlier ones.
-        submissions = []
-        for unit_id, (unit, level, at) in sorted(new_units.items(), key=lambda item: item[1][2]):
-            clerk = clerks[STREET if level == 2 else DISTRICT][unit_id]
-            recommended, not_recommended = counts.get(unit_id, (0, 0))
-            submissions.append(dict(campaign_id=campaign.id, unit_id=unit_id, level=level, at=at, actor_id=clerk.id,
-                                    actor_name=clerk.username, recommended=recommended,
-                                    not_recommended=not_recommended))
-        if submissions:
-            session.execute(insert(UnitSubmission.__table__), submissions)
-        for row in session.query(UnitSubmission).filter(UnitSubmission.campaign_id == campaign.id,
-                                                         UnitSubmission.unit_id.in_(list(counts))):
-            if row.unit_id not in new_units:
-                row.recommended += counts[row.unit_id][0]
-                row.not_recommended += counts[row.unit_id][1]
+        result.events, result.audit_events = _write_history(campaign, people, plans, ids, clerks,
+                                                            (used_streets, street_plans),
+                                                            (used_districts, district_plans), rng, say)
         result.statuses = Counter(p.status.value for p in plans)
 
         # Experts review what was reported; a campaign with nothing reported yet still gets its experts and panels.
-        reported = [(application_ids[i], people[i].street) for i, p in enumerate(plans) if p.status == S.REPORTED]
-        reviewed = reported or [(application_ids[i], people[i].street) for i in range(n_applications)]
+        reported = [(ids[i][1], people[i].street) for i, p in enumerate(plans) if p.status == S.REPORTED]
+        reviewed = reported or [(ids[i][1], people[i].street) for i in range(n_applications)]
         _experts(result, campaign, n_experts, used_districts, used_streets, reviewed, unique, rng, hashed,
                  expert_role)
         session.flush()
@@ -637,8 +661,7 @@ def generate(n_applications: int, n_experts: int | None = None, campaign_name: s
     return result
 
 
-def _application_row(rng, campaign, person: _Person, p: Plan, account_id: int, photo: str, video: str,
-                     video_size: int, video_seconds: int) -> dict:
+def _application_row(rng, campaign, person: _Person, p: Plan, account_id: int, media: _Media) -> dict:
     """The application's columns as its citizen left them: all of it once submitted, a draft as far as it got."""
     level = p.completeness if p.status == S.DRAFT else 3
     has = {  # what a draft holds at each level of completeness (0: nothing but the name)
@@ -658,10 +681,10 @@ def _application_row(rng, campaign, person: _Person, p: Plan, account_id: int, p
     if has["unit"]:
         row.update(unit_id=person.street.id,
                    deeds=_deeds(rng, person.name, person.gender, person.position, person.work_unit),
-                   photo_file=photo, photo_original_name=f"{person.name}一寸照.jpg")
+                   photo_file=media.photo, photo_original_name=f"{person.name}一寸照.jpg")
     if has["video"]:
-        row.update(video_file=video, video_original_name=f"{person.name}学习分享.mp4", video_size=video_size,
-                   video_duration=video_seconds, is_permanent_resident=True)
+        row.update(video_file=media.video, video_original_name=f"{person.name}学习分享.mp4",
+                   video_size=media.video_size, video_duration=media.video_seconds, is_permanent_resident=True)
     if p.status != S.DRAFT:
         row["declaration_confirmed"] = True
     return row
