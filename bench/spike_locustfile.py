@@ -51,6 +51,16 @@ def _text_of(html: str) -> str:
     return " ".join(text for _, text in _flashes(html))
 
 
+CLOSED = re.compile(r'<div class="alert alert-\w+" id="apply-closed">(.*?)</div>', re.S)
+ERROR_PAGE = re.compile(r"<h2>(.*?)</h2>\s*<p>(.*?)</p>", re.S)
+
+
+def _error_text(html: str) -> str:
+    """The title and message of the portal's error page (app/templates/error.html), or the start of the body."""
+    found = ERROR_PAGE.search(html)
+    return " ".join(found.groups()) if found else " ".join(re.sub(r"<[^>]+>", " ", html).split())[:200]
+
+
 def _csrf(html: str) -> str | None:
     found = CSRF.search(html)
     return (found.group(1) or found.group(2)) if found else None
@@ -101,7 +111,7 @@ class Citizen(HttpUser):
     def _expect(self, response, ok, outcome, step):
         if response.status_code not in ok:
             response.failure(f"{step}: HTTP {response.status_code}")
-            raise Refused(f"{step}: HTTP {response.status_code} {response.text[:200]}")
+            raise Refused(f"{step}: HTTP {response.status_code} {_error_text(response.text)}")
         response.success()
 
     def through_page(self, outcome):
@@ -116,6 +126,10 @@ class Citizen(HttpUser):
                 raise Refused(f"sign-in: HTTP {r.status_code} {_text_of(r.text)}")
             r.success()
         html = self._apply_page(outcome)
+        closed = CLOSED.search(html)
+        if closed:  # after the deadline a citizen without an application is told so instead of getting the form
+            outcome["result"], outcome["step"] = "refused", "apply page"
+            raise Refused(" ".join(closed.group(1).split()))
         token = _csrf(html)
         self.think()
         fields = dict(self.citizen["fields"], csrf_token=token, is_permanent_resident="y",
