@@ -28,6 +28,7 @@ Exit status 1 when a goal is missed (0 lost, 0 duplicated, 0 late, 0 5xx, p95 un
 """
 import argparse
 import json
+import math
 import os
 import shutil
 import signal
@@ -180,6 +181,22 @@ class Server:
             time.sleep(0.3)
         raise SystemExit(f"gunicorn did not answer within {timeout}s:\n{self.tail()}")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the master and its workers so far (a worker that was replaced is not in it)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(entry) == self.process.pid or int(fields[1]) == self.process.pid:  # fields[1]: the parent's pid
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / ticks
+
     def tail(self, lines=40):
         self.log.flush()
         return "\n".join(Path(self.log_path).read_text(errors="replace").splitlines()[-lines:])
@@ -261,7 +278,7 @@ def percentile(values, share):
     ordered = sorted(values)
     if not ordered:
         return 0.0
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]  # nearest rank
 
 
 def read_lines(path: Path) -> list:
@@ -325,11 +342,14 @@ def main():
                   "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "30"]
         deadline = beijing_now() + timedelta(seconds=options.duration)
         move_deadline(setup["campaign_id"], deadline)
+        idle_cpu = server.cpu_seconds()
         load_began = time.monotonic()
         with open(tmp / "locust.log", "wb") as log:
             subprocess.run(locust, cwd=ROOT, env=dict(env, SPIKE_PLAN=str(tmp / "plan.json")), stdout=log,
                            stderr=subprocess.STDOUT, timeout=run_time + 120)
         load_s = time.monotonic() - load_began
+        load_cpu = server.cpu_seconds() - idle_cpu
+        machine_load = os.getloadavg()[0]
 
         requests = read_lines(tmp / "requests.jsonl")
         outcomes = {o["username"]: o for o in read_lines(tmp / "outcomes.jsonl")}
@@ -355,6 +375,8 @@ def main():
             by_channel.setdefault((o["channel"], o.get("result")), 0)
             by_channel[(o["channel"], o.get("result"))] += 1
         print("outcomes: " + ", ".join(f"{c} {r}={n}" for (c, r), n in sorted(by_channel.items(), key=str)))
+        print(f"server CPU during the load: {load_cpu:.1f} s ({load_cpu / max(len(outcomes), 1):.2f} s per citizen); "
+              f"machine load average {machine_load:.1f} on {os.cpu_count()} cores")
         print(f"refused={verdict.refused}, refused_but_stored={len(verdict.refused_stored)}, "
               f"unclear={len(verdict.unclear)} (no answer: {verdict.unanswered})")
         for label, names in (("lost", verdict.lost), ("duplicated", verdict.duplicated),
