@@ -141,6 +141,25 @@ def drop_stores():
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 
+def database_cpu_seconds() -> float:
+    """User + system CPU time so far of the PostgreSQL backends serving the bench's database (their titles name it)."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                title = f.read()
+            if not title.startswith(b"postgres: ") or f" {DATABASE} ".encode() not in title:
+                continue
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def beijing_now() -> datetime:
     return datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, microsecond=0)
 
@@ -342,13 +361,14 @@ def main():
                   "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "30"]
         deadline = beijing_now() + timedelta(seconds=options.duration)
         move_deadline(setup["campaign_id"], deadline)
-        idle_cpu = server.cpu_seconds()
+        idle_cpu, idle_db_cpu = server.cpu_seconds(), database_cpu_seconds()
         load_began = time.monotonic()
         with open(tmp / "locust.log", "wb") as log:
             subprocess.run(locust, cwd=ROOT, env=dict(env, SPIKE_PLAN=str(tmp / "plan.json")), stdout=log,
                            stderr=subprocess.STDOUT, timeout=run_time + 120)
         load_s = time.monotonic() - load_began
         load_cpu = server.cpu_seconds() - idle_cpu
+        db_cpu = database_cpu_seconds() - idle_db_cpu  # backends that ended during the load are not in it
         machine_load = os.getloadavg()[0]
 
         requests = read_lines(tmp / "requests.jsonl")
@@ -375,8 +395,10 @@ def main():
             by_channel.setdefault((o["channel"], o.get("result")), 0)
             by_channel[(o["channel"], o.get("result"))] += 1
         print("outcomes: " + ", ".join(f"{c} {r}={n}" for (c, r), n in sorted(by_channel.items(), key=str)))
-        print(f"server CPU during the load: {load_cpu:.1f} s ({load_cpu / max(len(outcomes), 1):.2f} s per citizen); "
-              f"machine load average {machine_load:.1f} on {os.cpu_count()} cores")
+        per_citizen = (load_cpu + db_cpu) / max(len(outcomes), 1)
+        print(f"CPU during the load: gunicorn {load_cpu:.1f} s + PostgreSQL {db_cpu:.1f} s = {per_citizen:.2f} s per "
+              f"citizen (at most {os.cpu_count() / per_citizen:.0f} citizens/s on {os.cpu_count()} dedicated cores); "
+              f"machine load average {machine_load:.1f}")
         print(f"refused={verdict.refused}, refused_but_stored={len(verdict.refused_stored)}, "
               f"unclear={len(verdict.unclear)} (no answer: {verdict.unanswered})")
         for label, names in (("lost", verdict.lost), ("duplicated", verdict.duplicated),
