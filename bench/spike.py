@@ -24,6 +24,8 @@ Afterwards it compares what each client saw with the database: lost (accepted, n
 (more than one application or 'submit' event), late_accepted (stored as submitted after the deadline), refused but
 stored anyway, and answers that were not clear. It prints a table of request kinds and ends with
 `spike: <n> accepted, lost=<n>, duplicated=<n>, late_accepted=<n>, errors_5xx=<n>, p95=<ms> ms`.
+PostgreSQL and Redis are the local ones (postgres@127.0.0.1:5432, 127.0.0.1:6379) unless BENCH_POSTGRES
+(postgresql://user@host:port) and BENCH_REDIS (redis://host:port) name others.
 Exit status 1 when a goal is missed (0 lost, 0 duplicated, 0 late, 0 5xx, p95 under 1 s, every answer clear).
 """
 import argparse
@@ -47,9 +49,10 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 HOST = "127.0.0.1"
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+# The servers: local ones by default; BENCH_POSTGRES / BENCH_REDIS name others (no database, no db number).
+PG_SERVER = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
 DATABASE = "bench_spike"
-REDIS_URL = "redis://127.0.0.1:6379/5"
+REDIS_URL = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379").rstrip("/") + "/5"  # db 5: the bench's own
 PASSWORD = "Spike@2026xq"
 P95_GOAL_MS = 1000
 KINDS = ["login page", "sign-in form", "apply page", "save page", "submit page",
@@ -122,7 +125,7 @@ def free_port() -> int:
 def psql(sql: str, database: str = "postgres"):
     import psycopg
 
-    with psycopg.connect(PG_ADMIN.rsplit("/", 1)[0] + "/" + database, autocommit=True) as conn:
+    with psycopg.connect(f"{PG_SERVER}/{database}", autocommit=True) as conn:
         return conn.execute(sql).fetchall() if sql.lstrip().upper().startswith("SELECT") else conn.execute(sql)
 
 
@@ -131,7 +134,7 @@ def reset_stores():
 
     psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
     psql(f"CREATE DATABASE {DATABASE}")
-    redis.Redis.from_url(REDIS_URL).flushdb()  # db 5: the bench's own
+    redis.Redis.from_url(REDIS_URL).flushdb()  # only the bench's db
 
 
 def drop_stores():
@@ -169,7 +172,7 @@ def move_deadline(campaign_id: int, deadline: datetime):
     `flask campaign open-stage` shifts it: every window keeps its length and order."""
     import psycopg
 
-    with psycopg.connect(PG_ADMIN.rsplit("/", 1)[0] + "/" + DATABASE, autocommit=True) as conn:
+    with psycopg.connect(f"{PG_SERVER}/{DATABASE}", autocommit=True) as conn:
         (ends_at,) = conn.execute("SELECT ends_at FROM stage_window WHERE campaign_id = %s AND stage = 'apply'",
                                   (campaign_id,)).fetchone()
         delta = deadline - ends_at
@@ -330,7 +333,7 @@ def main():
         reset_stores()
         env = dict(os.environ)
         env.update(
-            DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{DATABASE}", REDIS_URL=REDIS_URL,
+            DATABASE_URL=f"{PG_SERVER}/{DATABASE}", REDIS_URL=REDIS_URL,
             UPLOAD_DIR=str(tmp / "uploads"), INSTANCE_DIR=str(tmp / "instance"),
             SECRET_KEY="bench-spike-fixed-secret-key", PROXY_FIX="1", PYTHONDONTWRITEBYTECODE="1",
         )
