@@ -162,7 +162,10 @@ class Citizen(HttpUser):
             outcome["result"] = "accepted"
             outcome["message"] = message
             return
-        if any(category == "danger" and all(word in text for word in DEADLINE_WORDS) for category, text in flashes):
+        # Red from the window check before the view, yellow when the deadline passed while the save was under way
+        # (applications.NotEditable): the same words either way.
+        if any(category in ("danger", "warning") and all(word in text for word in DEADLINE_WORDS)
+               for category, text in flashes):
             outcome["result"] = "refused"
             outcome["step"] = step
             raise Refused(message)
