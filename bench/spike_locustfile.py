@@ -111,6 +111,7 @@ class Citizen(HttpUser):
     def _expect(self, response, ok, outcome, step):
         if response.status_code not in ok:
             response.failure(f"{step}: HTTP {response.status_code}")
+            outcome["result"], outcome["step"] = "unclear", step
             raise Refused(f"{step}: HTTP {response.status_code} {_error_text(response.text)}")
         response.success()
 
@@ -123,6 +124,7 @@ class Citizen(HttpUser):
                               catch_response=True) as r:
             if r.status_code != 302 or "/login" in r.headers.get("Location", ""):
                 r.failure(f"sign-in: HTTP {r.status_code}")
+                outcome["result"], outcome["step"] = "unclear", "sign-in"
                 raise Refused(f"sign-in: HTTP {r.status_code} {_text_of(r.text)}")
             r.success()
         html = self._apply_page(outcome)
