@@ -85,6 +85,18 @@ def login(client, user_or_name, password=PASSWORD):
     return client
 
 
+def job_file(client, response):
+    """An export's file through its background job (app/jobs.py, run at once in tests): the answer that started it
+    redirects to the job's page; the job is done and its 下载 sends the file. Returns the download's response."""
+    assert response.status_code == 302, response.status_code
+    page = response.headers["Location"]
+    assert page.startswith("/jobs/"), page
+    status = client.get(page + ".json").get_json()
+    assert status["state"] == "done", status
+    assert status["percent"] == 100
+    return client.get(page + "/download")
+
+
 CAPTCHA_IMAGES = {"register": "/register/captcha.png", "objection": "/gongshi/yiyi/captcha.png",
                   "signin": "/login/captcha.png"}
 
