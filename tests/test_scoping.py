@@ -215,6 +215,7 @@ RESOURCES = {
     "/api/v1/objection/": "objection",
     "/approval/": "approval_campaign",  # /approval/decision/<campaign_id>.pdf
     "/api/v1/approval/": "approval_campaign",
+    "/jobs/": "job",  # a background job (an export's file): its owner's alone
 }
 # Routes with arguments that are not row ids.
 NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>",
@@ -302,6 +303,11 @@ def targets(world, kind):
         return [(objection.id if kind == "objection" else objection.application_id, set(), set())]
     if kind == "submission":
         return [(world["submission_b"].id, auditor, set()), (world["submission_a2"].id, {"l1", "auditor"}, set())]
+    if kind == "job":
+        # Another account's finished export (the city office's): nobody of the matrix sees its page or its file.
+        if "job" not in world:
+            world["job"] = factories.finished_job(world["city"])
+        return [(world["job"].id, set(), set())]
     if kind == "approval_campaign":
         # 审核确定 of the campaign (approved, so that its PDF exists): the city office's; the auditor reads it.
         return [(world["approval"].campaign_id, auditor, set())]
@@ -354,6 +360,7 @@ def url_for_rule(rule, pk) -> str:
         "expert_id": EXPERT_ID.get("id", pk),
         "assignment_id": pk,
         "campaign_id": pk,
+        "job_id": pk,
         "message_id": pk,
         "kind": "photo",
         "name": ACTION_NAMES.get(rule.endpoint.split(".")[0], "no-such-action"),

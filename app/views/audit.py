@@ -108,6 +108,7 @@ ACTIONS = {
     "export.print_certificate": _l("打印荣誉证书"),
     "export.certificate_pdf": _l("下载荣誉证书"),
     "export.certificates_pdf": _l("下载全部荣誉证书"),
+    "export.job_file": _l("下载导出文件"),
 }
 # The words of app/signin.py's codes.
 SIGNIN_VALUES = {
