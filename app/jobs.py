@@ -37,8 +37,6 @@ KEEP_HOURS = 24
 PROGRESS_INTERVAL = 0.5
 
 _HANDLERS: dict[str, Callable[["Work"], "Outcome"]] = {}
-# The app the worker's tasks run in (the consumer has no request to borrow one from).
-_app: Flask | None = None
 
 
 class JobFailed(Exception):
@@ -101,8 +99,9 @@ def handler(kind: str):
 # --- the queue -------------------------------------------------------------------------------------------------
 
 
-def make_huey(config):
-    """The queue the app's config asks for, with the job task and the periodic purge registered on it."""
+def make_huey(config, app: Flask):
+    """The queue the app's config asks for, with the job task and the periodic purge registered on it; its tasks
+    run in app (the consumer has no request to borrow an app from)."""
     name = config.get("JOBS_QUEUE_NAME", "portal-jobs")
     redis_url = config.get("JOBS_REDIS_URL") or config.get("REDIS_URL")
     if config.get("JOBS_IMMEDIATE"):
@@ -114,15 +113,22 @@ def make_huey(config):
         path = config.get("JOBS_SQLITE_PATH") or os.path.join(str(config["INSTANCE_DIR"]), "jobs.db")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         queue = SqliteHuey(name, filename=path)
-    queue.run_job = queue.task(name="run_job", retries=0)(run)
-    queue.periodic_task(crontab(minute="*/15"), name="purge_jobs")(_purge_in_app)
+    def run_job(job_id: str):
+        return run(app, job_id)
+
+    def purge_jobs():
+        with app.app_context():
+            removed = purge()
+            if removed:
+                logger.info("purged %s expired jobs", removed)
+
+    queue.run_job = queue.task(name="run_job", retries=0)(run_job)
+    queue.periodic_task(crontab(minute="*/15"), name="purge_jobs")(purge_jobs)
     return queue
 
 
 def init_app(app: Flask) -> None:
-    global _app
-    _app = app
-    app.extensions["huey"] = make_huey(app.config)
+    app.extensions["huey"] = make_huey(app.config, app)
 
 
 def huey():
@@ -146,6 +152,10 @@ def start(owner, kind: str, title: str, params: dict | None = None) -> Backgroun
     params = dict(params or {})
     if has_request_context():
         params.setdefault("query", request.query_string.decode("latin-1"))
+        # The stand-in request the job runs in has the same address: the audit log's path, the public links drawn
+        # into a certificate's QR code (request.url_root).
+        params.setdefault("path", request.path)
+        params.setdefault("url_root", request.url_root)
         params.setdefault("ip", request.remote_addr)
         params.setdefault("locale", session.get("locale"))
     now = clock.now()
@@ -204,9 +214,8 @@ def status(job: BackgroundJob) -> dict:
 # --- running ---------------------------------------------------------------------------------------------------
 
 
-def run(job_id: str) -> str | None:
+def run(app: Flask, job_id: str) -> str | None:
     """The worker's task: run one job in the app, as its owner. Never raises (a failure is recorded)."""
-    app = _app
     with app.app_context():
         try:
             return _run_in_app(app, job_id)
@@ -221,7 +230,8 @@ def _run_in_app(app: Flask, job_id: str) -> str | None:
     owner = job.owner
     params = dict(job.params or {})
     environ = {"REMOTE_ADDR": params.get("ip") or "127.0.0.1"}
-    with app.test_request_context("/jobs/run", query_string=params.get("query") or "", environ_base=environ):
+    with app.test_request_context(params.get("path") or "/jobs/run", base_url=params.get("url_root"),
+                                  query_string=params.get("query") or "", environ_base=environ):
         # The owner, for the audit log (g.user) and for whatever asks current_user; scoping is by this account.
         g.user = owner
         g._login_user = owner
@@ -277,9 +287,3 @@ def purge(now: datetime | None = None) -> int:
     db.session.commit()
     return len(expired)
 
-
-def _purge_in_app() -> None:
-    with _app.app_context():
-        removed = purge()
-        if removed:
-            logger.info("purged %s expired jobs", removed)

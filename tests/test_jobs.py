@@ -173,7 +173,7 @@ def test_a_real_worker_runs_the_export_from_the_sqlite_queue(app, office, tmp_pa
     client, _account = office
     clock.freeze(None)  # the worker's thread and the poll see the same running clock
     queue = jobs.make_huey({**app.config, "JOBS_IMMEDIATE": False, "REDIS_URL": None, "JOBS_REDIS_URL": None,
-                            "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db")})
+                            "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db")}, app)
     assert type(queue).__name__ == "SqliteHuey"
     statuses, download = run_with_worker(app, queue, client, "/applications/export.xlsx")
     assert statuses[0]["state"] == "queued"  # nothing ran inside the request
@@ -190,7 +190,7 @@ def test_a_real_worker_runs_the_export_from_redis(app, office):
     client, _account = office
     clock.freeze(None)
     name = f"test-jobs-{uuid.uuid4().hex[:8]}"
-    queue = jobs.make_huey({**app.config, "JOBS_IMMEDIATE": False, "REDIS_URL": url, "JOBS_QUEUE_NAME": name})
+    queue = jobs.make_huey({**app.config, "JOBS_IMMEDIATE": False, "REDIS_URL": url, "JOBS_QUEUE_NAME": name}, app)
     assert type(queue).__name__ == "RedisHuey"
     try:
         statuses, download = run_with_worker(app, queue, client, "/applications/export.xlsx?stage=pending")

@@ -472,8 +472,11 @@ def test_the_certificate_routes_of_the_matrix_answer_their_readers(app, world):
     certificate = certificate_of_b(world)
     auditor = factories.login(app.test_client(), world["auditor"])
     for url in (f"/certificates/show/{certificate.id}", f"/certificates/print/{certificate.id}",
-                f"/certificates/pdf/{certificate.id}", f"/certificates/campaign/{certificate.campaign_id}.pdf"):
+                f"/certificates/pdf/{certificate.id}"):
         assert auditor.get(url).status_code == 200, url
+    # A campaign's PDF is a background job: its page, then the file.
+    campaign_pdf = auditor.get(f"/certificates/campaign/{certificate.campaign_id}.pdf")
+    assert factories.job_file(auditor, campaign_pdf).mimetype == "application/pdf"
     owner = factories.login(app.test_client(), world["applicant_other"])
     assert owner.get(f"/certificates/mine/{certificate.application_id}.pdf").status_code == 200
     city = factories.login(app.test_client(), world["city"])

@@ -23,7 +23,7 @@ def sqlite_queue(app, tmp_path):
     with app.app_context():
         immediate = app.extensions["huey"]
         queue = jobs.make_huey({**app.config, "JOBS_IMMEDIATE": False, "REDIS_URL": None, "JOBS_REDIS_URL": None,
-                                "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db")})
+                                "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db")}, app)
         app.extensions["huey"] = queue
     consumer = queue.create_consumer(workers=1, worker_type="thread", periodic=False, initial_delay=0.05,
                                      max_delay=0.2)
