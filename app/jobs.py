@@ -208,6 +208,8 @@ def status(job: BackgroundJob) -> dict:
         "percent": job.percent,
         "error": job.error,
         "has_file": job.state == JobState.DONE.value and bool(job.file_name),
+        # Where to show the result when it is not a file (自动分配's page).
+        "next": (job.result or {}).get("next") if job.state == JobState.DONE.value else None,
     }
 
 

@@ -49,6 +49,8 @@ class JobView(BaseView):
     @signed_in
     def show(self, job_id):
         job = _owned(job_id)
+        if job.state == "done" and (job.result or {}).get("next"):
+            return redirect(job.result["next"])  # a job whose result is shown on its own page (自动分配)
         return self.render_template("jobs/show.html", job=job, status=jobs.status(job), state_labels=STATE_LABELS)
 
     @expose("/<job_id>.json")

@@ -23,6 +23,10 @@
       count.textContent = status.done + " / " + status.total;
     }
     if (status.state === "done") {
+      if (status.next) {
+        window.location.assign(status.next);
+        return true;
+      }
       bar.classList.add("progress-bar-success");
       if (status.has_file) {
         ready.hidden = false;
