@@ -89,6 +89,9 @@ def test_files_are_kept_a_day_then_removed(app, office):
     clock.freeze(NOW + timedelta(hours=24, minutes=1))
     assert client.get(page_url).status_code == 404  # expired: gone for its owner too
     assert path.is_file()  # until the purge
+    from app import backup
+
+    assert not [name for name in backup.stored_files(storage.root()) if name.startswith("jobs/")]  # never backed up
     result = app.test_cli_runner().invoke(args=["jobs", "purge"])
     assert "removed 1 expired jobs" in result.output
     assert not path.exists() and db.session.get(BackgroundJob, job.id) is None
