@@ -27,6 +27,10 @@ run: migrate
 	$(BIN)/flask demo load --if-empty
 	@$(BIN)/flask demo accounts
 	@echo "Serving on http://127.0.0.1:$(PORT)"
+	@# The task worker (app/jobs.py: exports, imports, …) runs beside gunicorn; both stop together on Ctrl-C (the
+	@# terminal signals both) or when gunicorn ends (the trap).
+	@$(BIN)/flask jobs worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) run:app
 
 # Chromium and CJK fonts for the browser tests, from Debian's packages (never a downloaded browser build).

@@ -1,6 +1,8 @@
 """Command-line tasks: `flask deploy` (migrate + permissions + roles), `flask campaign ...`, `flask demo ...`,
 `flask backup create|restore DIR` and `flask files check` (app/backup.py), `flask retention purge-media`
 (app/retention.py)."""
+import logging
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -17,6 +19,7 @@ demo_cli = AppGroup("demo", help="演示数据")
 retention_cli = AppGroup("retention", help="个人信息保存期限（照片、视频按期删除）")
 accounts_cli = AppGroup("accounts", help="管理员账号与角色（三员分立：管理员角色只在命令行授予）")
 audit_cli = AppGroup("audit", help="审计日志")
+jobs_cli = AppGroup("jobs", help="后台任务（导出、导入等较长的操作）")
 
 
 def sync_security() -> dict[str, int]:
@@ -43,6 +46,38 @@ def register_commands(app) -> None:
     app.cli.add_command(retention_cli)
     app.cli.add_command(accounts_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(jobs_cli)
+
+
+# --- background jobs (app/jobs.py) ------------------------------------------------------------------------------
+
+
+@jobs_cli.command("worker")
+@click.option("--workers", type=int, default=None, help="Threads running jobs (default JOBS_WORKERS, 2).")
+def jobs_worker(workers):
+    """Run the task worker (Huey's consumer) until stopped: it runs the queued jobs and, every 15 minutes, removes
+    expired jobs and their files."""
+    from app import jobs
+
+    queue = jobs.huey()
+    if queue.immediate:
+        raise click.ClickException("JOBS_IMMEDIATE is set: jobs run inside the request, there is nothing to consume.")
+    count = workers or current_app.config.get("JOBS_WORKERS", 2)
+    logging.getLogger("huey").setLevel(logging.INFO)
+    # Threads: the jobs wait on the database and the disk; one process keeps one app and one connection pool.
+    # An idle worker looks at the SQLite queue every 0.1 s, backing off to once a second (Huey's default backs off to
+    # 10 s: a job started after a quiet spell would wait that long). Redis delivers at once (blocking pop).
+    consumer = queue.create_consumer(workers=count, worker_type="thread", periodic=True, check_worker_health=True,
+                                     initial_delay=0.1, backoff=1.15, max_delay=1.0)
+    consumer.run()
+
+
+@jobs_cli.command("purge")
+def jobs_purge():
+    """Remove the jobs (and their files) kept longer than JOBS_KEEP_HOURS."""
+    from app import jobs
+
+    click.echo(f"removed {jobs.purge()} expired jobs")
 
 
 # --- 三员分立 (app/duties.py): the only way to the administrator roles and Admin ------------------------------
