@@ -6,11 +6,12 @@ from app.datamodel import PortalInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from wtforms import ValidationError
 
 from app import accounts, masking, scoping, signin
 from app.extensions import db
-from app.models import Account
+from app.models import Account, Unit
 from app.names import Name
 from app.views.base import PortalModelView
 from app.views.units import AccountWindowGate, valid_contact_phone
@@ -30,7 +31,7 @@ def unit_manageable(form, field):
 
 class UnitAccountView(AccountWindowGate, PortalModelView):
     route_base = "/accounts"
-    datamodel = PortalInterface(Account)
+    datamodel = PortalInterface(Account, eager=(joinedload(Account.unit).joinedload(Unit.parent),))
     class_permission_name = "UnitAccount"
     include_route_methods = {"list", "show", "add", "edit", "action", "action_post"}
     list_title = _l("单位账号列表")
