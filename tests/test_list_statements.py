@@ -158,3 +158,49 @@ def test_statements_do_not_grow_with_rows(app, world):
     many = measure()
     grown = {key: (few[key], many[key]) for key in few if many[key] != few[key]}
     assert not grown, f"statements at 30 rows, at 3,000: {grown}"
+
+
+def test_unit_accounts_are_searched_by_unit_name_within_scope(app, world):
+    """The search form's 所属单位 is a typed part of the unit's name (no dropdown of every unit); the result stays
+    within the clerk's scope: another district's street is never found."""
+    mine = factories.account(roles.L2_CLERK, unit=world["street"], username="zgc-clerk")
+    wangjing = db.session.query(Unit).filter_by(name="望京街道").one()
+    factories.account(roles.L2_CLERK, unit=wangjing, username="wj-clerk")
+    grow(world, 30)
+    client = app.test_client()
+    factories.login(client, world["l1"])
+    page = client.get("/accounts/list/").get_data(as_text=True)
+    assert "<option" not in page.split('id="filter_form"')[-1].split("</form>")[0] or "望京街道" not in page
+    found = client.get("/accounts/list/?_flt_0_unit=中关村").get_data(as_text=True)
+    assert mine.username in found and "wj-clerk" not in found
+    assert "wj-clerk" not in client.get("/accounts/list/?_flt_0_unit=望京").get_data(as_text=True)
+    city = app.test_client()
+    factories.login(city, world["city"])
+    assert "wj-clerk" in city.get("/accounts/list/?_flt_0_unit=望京").get_data(as_text=True)
+    assert "zgc-clerk" not in city.get("/accounts/list/?_flt_0_unit=望京").get_data(as_text=True)
+
+
+def test_experts_are_searched_by_employer_unit_name(app, world):
+    grow(world, 30)
+    employed = db.session.query(Expert).filter(Expert.employer_unit_id.isnot(None)).order_by(Expert.id).all()
+    wanted, other = employed[7], employed[8]
+    client = app.test_client()
+    factories.login(client, world["city"])
+    page = client.get(f"/experts/list/?_flt_0_employer_unit={wanted.employer_unit.name}").get_data(as_text=True)
+    assert wanted.account.username in page and other.account.username not in page
+
+
+def test_audit_log_counts_at_most_ten_thousand_and_filters_on_the_result(app, world):
+    from app.views.audit import LIST_COUNT_CAP
+
+    now = clock.now()
+    db.session.execute(insert(AuditEvent), [
+        {"at": now, "actor_name": f"user{i}", "action": "account.signin", "object_type": "account",
+         "detail": {}, "result": "refused" if i < 3 else "success"} for i in range(LIST_COUNT_CAP + 5)])
+    db.session.commit()
+    client = app.test_client()
+    factories.login(client, world["auditor"])
+    page = client.get("/audit/list/").get_data(as_text=True)
+    assert "超过 10,000 条" in page
+    refused = client.get("/audit/list/?_flt_3_result=refused").get_data(as_text=True)
+    assert "超过" not in refused and refused.count("user") >= 3 and "user9" not in refused

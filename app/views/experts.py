@@ -131,7 +131,9 @@ class ImportForm(DynamicForm):
 
 class ExpertView(PortalModelView):
     route_base = "/experts"
-    datamodel = PortalInterface(Expert, eager=(joinedload(Expert.account), joinedload(Expert.employer_unit)))
+    datamodel = PortalInterface(Expert, eager=(joinedload(Expert.account), joinedload(Expert.employer_unit)),
+                                searched_by_name={"employer_unit"})
+    search_form_extra_fields = {"employer_unit": StringField(_l("所在单位（本系统）"))}
     class_permission_name = "Expert"
     method_permission_name = {**PortalModelView.method_permission_name, "import_sheet": "write",
                               "import_template": "read"}
@@ -377,7 +379,9 @@ class ExpertConflictView(PortalModelView):
     route_base = "/expert-conflicts"
     datamodel = PortalInterface(ExpertConflict, eager=(
         joinedload(ExpertConflict.expert).joinedload(Expert.account), joinedload(ExpertConflict.unit),
-        joinedload(ExpertConflict.application).joinedload(Application.unit).joinedload(Unit.parent)))
+        joinedload(ExpertConflict.application).joinedload(Application.unit).joinedload(Unit.parent)),
+        searched_by_name={"unit"})
+    search_form_extra_fields = {"unit": StringField(_l("回避单位"))}
     class_permission_name = "ExpertConflict"
     include_route_methods = {"list", "show", "add", "delete"}
     list_title = _l("回避关系")
