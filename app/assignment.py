@@ -23,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app import audit, clock, jobs, rounds, scoping
@@ -620,6 +620,21 @@ def decline(actor, assignment_id: int, reason: str | None) -> DeclineResult:
 
 
 # --- what the pages show ----------------------------------------------------------------------------------------
+
+def missing_count(review_round: ReviewRound) -> int:
+    """len(missing(review_round)) as one count in the database (评审进度 shows the number, not the applications)."""
+    have = (
+        select(func.count(ReviewAssignment.id))
+        .where(ReviewAssignment.round_id == review_round.id, ReviewAssignment.status != DECLINED,
+               ReviewAssignment.application_id == Application.id)
+        .scalar_subquery()
+    )
+    return db.session.query(func.count(Application.id)).filter(
+        Application.campaign_id == review_round.campaign_id,
+        Application.status.in_(ROUND_STATUSES[review_round.stage]),
+        have < review_round.experts_per_application,
+    ).scalar()
+
 
 def missing(review_round: ReviewRound) -> dict[int, int]:
     """Application id -> how many experts it still lacks (after declines with no replacement, new applications)."""

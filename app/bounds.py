@@ -135,7 +135,7 @@ def _plain(flt, value) -> bool:
         return False
     if isinstance(value, (list, dict)):
         return False
-    if datamodel.is_relation(column):
+    if datamodel.is_relation(column) and not getattr(flt, "takes_text", False):
         return row_id(value) is not None  # a related row's id, looked up as it is
     if datamodel.is_integer(column):
         if isinstance(value, (bool, float)):

@@ -24,6 +24,7 @@ from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_login import current_user, login_user
 from jwt.exceptions import PyJWTError
 from sqlalchemy import inspect
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, ValidationError
@@ -155,7 +156,7 @@ class AccountRoleView(GrantedRolesOnly, PortalModelView):
     administrator role or Admin: app/duties.py) and changes nothing else of an account."""
 
     route_base = "/account-roles"
-    datamodel = PortalInterface(Account)
+    datamodel = PortalInterface(Account, eager=(selectinload(Account.roles), joinedload(Account.unit)))
     class_permission_name = "AccountRoles"
     include_route_methods = {"list", "show", "edit"}
     list_title = _l("账号授权")
@@ -393,6 +394,12 @@ class PortalSecurityManager(SecurityManager):
     # Its charts load from Google, which is out of reach where the portal runs.
     userstatschartview = None
     resetmypasswordview = ResetMyPasswordView
+
+    def __init__(self, appbuilder):
+        super().__init__(appbuilder)
+        # 用户列表 shows each account's roles and unit: loaded with the page (two queries), not per row.
+        self.userdbmodelview.datamodel = PortalInterface(
+            self.user_model, eager=(selectinload(Account.roles), joinedload(Account.unit)))
 
     def load_user(self, pk):
         """The session's user, if its server-side session is alive (app/sessions.py)."""

@@ -4,7 +4,8 @@ import secrets
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, Integer, String, event, false, inspect
+from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String, event, false,
+                        inspect, text)
 from sqlalchemy.orm import relationship
 
 from app import clock, roles
@@ -64,6 +65,10 @@ class Account(User):
         """The person with the unit the account belongs to now."""
         return self.acting_label(self.unit.name if self.unit is not None else None)
 
+
+# 单位账号 lists unit accounts (unit_id set) in id order and counts them: a few hundred among 100,000 citizens'.
+Index("ix_ab_user_unit_accounts", Account.__table__.c.id, sqlite_where=text("unit_id IS NOT NULL"),
+      postgresql_where=text("unit_id IS NOT NULL"))
 
 END_REASONS = ("logout", "idle", "absolute", "password", "roles", "deactivated", "stamp")
 

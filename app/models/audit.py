@@ -1,7 +1,7 @@
 """The audit log: one row per state change, account change, password reset, schedule change, export and refusal.
 Never updated nor deleted (on PostgreSQL a trigger refuses both; migration d7e3a91c5b20)."""
 from flask_appbuilder import Model
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import relationship
 
 from app import clock
@@ -9,6 +9,15 @@ from app import clock
 
 class AuditEvent(Model):
     __tablename__ = "audit_event"
+    # The list is newest first (id DESC, the primary key); these serve its filters in that order (issue 11): by
+    # action, by who (the typed name), by kind of object, and the few events that were refused or failed.
+    __table_args__ = (
+        Index("ix_audit_event_action_id", "action", "id"),
+        Index("ix_audit_event_actor_name_id", "actor_name", "id"),
+        Index("ix_audit_event_object_type_id", "object_type", "id"),
+        Index("ix_audit_event_not_success", "result", "id", sqlite_where=text("result <> 'success'"),
+              postgresql_where=text("result <> 'success'")),
+    )
 
     id = Column(Integer, primary_key=True)
     at = Column(DateTime, nullable=False, default=clock.now, index=True)

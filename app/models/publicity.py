@@ -97,6 +97,7 @@ class Objection(Model):
             name="ck_objection_conclusion",
         ),
         Index("ix_objection_campaign_status", "campaign_id", "status"),
+        Index("ix_objection_lodged_at_id", "lodged_at", "id"),  # 异议登记's order
     )
 
     id = Column(Integer, primary_key=True)

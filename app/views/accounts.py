@@ -6,11 +6,12 @@ from app.datamodel import PortalInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import ValidationError
+from sqlalchemy.orm import joinedload
+from wtforms import StringField, ValidationError
 
 from app import accounts, masking, scoping, signin
 from app.extensions import db
-from app.models import Account
+from app.models import Account, Unit
 from app.names import Name
 from app.views.base import PortalModelView
 from app.views.units import AccountWindowGate, valid_contact_phone
@@ -30,7 +31,8 @@ def unit_manageable(form, field):
 
 class UnitAccountView(AccountWindowGate, PortalModelView):
     route_base = "/accounts"
-    datamodel = PortalInterface(Account)
+    datamodel = PortalInterface(Account, eager=(joinedload(Account.unit).joinedload(Unit.parent),),
+                                searched_by_name={"unit"})
     class_permission_name = "UnitAccount"
     include_route_methods = {"list", "show", "add", "edit", "action", "action_post"}
     list_title = _l("单位账号列表")
@@ -62,7 +64,8 @@ class UnitAccountView(AccountWindowGate, PortalModelView):
     formatters_columns = {"phone": masking.mask_phone}  # the edit form keeps the full number to change it
     # The choices a form offers are the ones this user may pick (FAB's HTML views read the *_form_* names).
     add_form_query_rel_fields = {"unit": scoping.scoped_choices(scoping.ManageableUnitFilter)}
-    search_form_query_rel_fields = {"unit": scoping.scoped_choices(scoping.UnitScopeFilter)}
+    # 所属单位 is searched by a part of its name (the rows stay scoped by base_filters), not picked from every unit.
+    search_form_extra_fields = {"unit": StringField(_l("所属单位"))}
     validators_columns = {
         "username": [valid_new_username],
         "first_name": [Name()],

@@ -186,12 +186,13 @@ class ReviewRecordView(BaseView):
             .all()
         )
         may_reopen = self.appbuilder.sm.has_access("can_reopen", self.class_permission_name)
+        reopenable = scoring.allowed_among(current_user, rows, "reopen") if may_reopen else set()
         return self.render_template(
             "expert/records.html", rows=rows, count=count, page=page, pages=pages, rounds=rounds_, experts=experts, chosen=chosen,
             application=application,
             statuses=[(s.value, label) for s, label in ASSIGNMENT_LABELS.items()], campaign=campaign,
             may_reopen=may_reopen, scores_of=scoring.scores_of, plain=_plain,
-            can_reopen=lambda a: scoring.allowed(current_user, a, "reopen"),
+            can_reopen=lambda a: a.id in reopenable,
         )
 
     @expose("/<int:assignment_id>/reopen", methods=["GET", "POST"])

@@ -12,13 +12,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 
 from app import expert_import, experts, masking, rounds, schedule, scoping
 from app.bounds import row_id
 from app.datamodel import PortalInterface
 from app.extensions import db
-from app.models import Application, Expert, ExpertConflict, ExpertPanel, ReviewRound, Unit
+from app.models import (Application, Expert, ExpertConflict, ExpertPanel, ExpertPanelMember, ExpertPanelUnit,
+                        ReviewRound, Unit)
 from app.views.base import PortalModelView, xlsx_download
 
 EXPERT_LABELS = {
@@ -129,7 +131,9 @@ class ImportForm(DynamicForm):
 
 class ExpertView(PortalModelView):
     route_base = "/experts"
-    datamodel = PortalInterface(Expert)
+    datamodel = PortalInterface(Expert, eager=(joinedload(Expert.account), joinedload(Expert.employer_unit)),
+                                searched_by_name={"employer_unit"})
+    search_form_extra_fields = {"employer_unit": StringField(_l("所在单位（本系统）"))}
     class_permission_name = "Expert"
     method_permission_name = {**PortalModelView.method_permission_name, "import_sheet": "write",
                               "import_template": "read"}
@@ -253,7 +257,10 @@ def current_rounds():
 
 class ExpertPanelView(PortalModelView):
     route_base = "/expert-panels"
-    datamodel = PortalInterface(ExpertPanel)
+    datamodel = PortalInterface(ExpertPanel, eager=(
+        joinedload(ExpertPanel.round),
+        selectinload(ExpertPanel.members).joinedload(ExpertPanelMember.expert).joinedload(Expert.account),
+        selectinload(ExpertPanel.units).joinedload(ExpertPanelUnit.unit)))
     class_permission_name = "ExpertPanel"
     method_permission_name = {**PortalModelView.method_permission_name, "copy_initial": "write"}
     include_route_methods = {"list", "show", "add", "edit", "delete", "copy_initial"}
@@ -370,7 +377,11 @@ class ConflictForm(DynamicForm):
 
 class ExpertConflictView(PortalModelView):
     route_base = "/expert-conflicts"
-    datamodel = PortalInterface(ExpertConflict)
+    datamodel = PortalInterface(ExpertConflict, eager=(
+        joinedload(ExpertConflict.expert).joinedload(Expert.account), joinedload(ExpertConflict.unit),
+        joinedload(ExpertConflict.application).joinedload(Application.unit).joinedload(Unit.parent)),
+        searched_by_name={"unit"})
+    search_form_extra_fields = {"unit": StringField(_l("回避单位"))}
     class_permission_name = "ExpertConflict"
     include_route_methods = {"list", "show", "add", "delete"}
     list_title = _l("回避关系")

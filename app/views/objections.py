@@ -8,10 +8,11 @@ from flask_appbuilder import expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from app import audit, clock, exports, labels, objections, scoping, schedule, workflow
 from app.extensions import db
-from app.models import Application, Objection
+from app.models import Application, Objection, Unit
 from app.models.application import PUBLIC_CANDIDATES
 from app.models.publicity import OBJECTION_FINDING_LABELS, OBJECTION_STATUS_LABELS
 from app.views.base import PortalModelView
@@ -48,7 +49,7 @@ class ObjectionView(PortalModelView):
         "candidate_unit": candidate_unit,
         "status_label": lambda o: str(o.status_label),
         "finding_label": lambda o: str(o.finding_label),
-    })
+    }, eager=(joinedload(Objection.application).joinedload(Application.unit).joinedload(Unit.parent),))
     class_permission_name = "Objection"
     method_permission_name = {"list": "read", "show": "read", "export": "read", "handle": "write",
                               "withdraw": "write"}

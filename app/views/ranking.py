@@ -9,8 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import audit, clock, exports, ranking, rounds, schedule, workflow
+from app.bounds import row_id
 from app.extensions import db
 from app.models import Application, Campaign, Stage
+
+
+RANKING_PAGE = 500
 
 
 def round_title(stage: str) -> str:
@@ -67,7 +71,12 @@ class RankingView(BaseView):
     def _page(self, stage, order, campaign, *, selected=(), opinion="", errors=None, refused=None, k="",
               action="", top_n=None):
         review_round = rounds.round_for(campaign, stage, create=False) if campaign is not None else None
-        rows = ranking.rank(review_round, order) if review_round is not None else []
+        rows = ranking.rank(review_round, order, listed_only=True) if review_round is not None else []
+        # A round may hold 100,000 applications: the page shows RANKING_PAGE of them (the picks of 按排名选前 N 名
+        # still work on the whole ranking).
+        pages = max(1, -(-len(rows) // RANKING_PAGE))
+        page = min(max(row_id(request.values.get("page")) or 1, 1), pages)
+        ranked_total, rows = len(rows), rows[(page - 1) * RANKING_PAGE:page * RANKING_PAGE]
         counts = workflow.pick_counts(campaign.id) if campaign is not None else {"candidates": 0, "featured": 0}
         may_pick = self.appbuilder.sm.has_access("can_write", self.class_permission_name)
         # 按排名选前 N 名: what N starts as (the places the quota has left), or what was typed.
@@ -82,6 +91,9 @@ class RankingView(BaseView):
             campaigns=db.session.query(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc()).all(),
             review_round=review_round,
             rows=rows,
+            ranked_total=ranked_total,
+            page=page,
+            pages=pages,
             counts=counts,
             actions=[(a, workflow.TRANSITIONS[a].label) for a in workflow.PICKS[stage]],
             may_pick=may_pick,

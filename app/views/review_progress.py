@@ -120,7 +120,7 @@ class ReviewProgressView(BaseView):
             window_ended=review_round is not None and rounds.window_ended(review_round, now),
             # Applications with fewer non-declined experts than the round asks (an expert declined and nobody of
             # the panel could take over): the office fixes them in 评审分配, which this page links to.
-            short_of_experts=len(assignment.missing(review_round)) if review_round is not None else 0,
+            short_of_experts=assignment.missing_count(review_round) if review_round is not None else 0,
             may_assign=self.appbuilder.sm.has_access("can_read", "ReviewAssignment"),
         )
 

@@ -2,6 +2,7 @@
 from flask import abort, flash, redirect, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual
+from sqlalchemy.orm import joinedload
 from app.datamodel import PortalInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -110,7 +111,7 @@ class FirstLevelUnitView(PortalModelView):
 
 class SecondLevelUnitView(AccountWindowGate, PortalModelView):
     route_base = "/units/second-level"
-    datamodel = PortalInterface(Unit)
+    datamodel = PortalInterface(Unit, eager=(joinedload(Unit.parent),))
     class_permission_name = "SecondLevelUnit"
     method_permission_name = {
         **PortalModelView.method_permission_name,
