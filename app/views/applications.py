@@ -12,9 +12,11 @@ from flask_appbuilder.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, load_only
 
-from app import audit, clock, exports, labels, masking, schedule, scoping, workflow
+from app import audit, clock, exports, labels, masking, request_cache, schedule, scoping, workflow
 from app.bounds import row_id
+from app.datamodel import ListedColumnsOnly
 from app.extensions import db
 from app.models import Application, Campaign, Unit
 from app.views import presentation
@@ -35,9 +37,22 @@ def bulk_summary(decision: str, done: list, refused: dict, names: dict) -> tuple
     return "；".join(parts), category
 
 
+class ApplicationListInterface(ListedColumnsOnly, WithDerivedColumns):
+    # The list's columns (name, masked ID number, gender, work unit, unit, status, submission time) and what they
+    # are computed from; the show page and the actions read the whole row with datamodel.get.
+    list_options = (
+        load_only(
+            Application.id, Application.campaign_id, Application.unit_id, Application.status, Application.name,
+            Application.id_number, Application.gender, Application.work_unit, Application.submitted_at,
+        ),
+        joinedload(Application.unit).load_only(Unit.id, Unit.name, Unit.parent_id).joinedload(Unit.parent)
+        .load_only(Unit.id, Unit.name),
+    )
+
+
 class ApplicationView(PortalModelView):
     route_base = "/applications"
-    datamodel = WithDerivedColumns(Application, {"status_display": presentation.status_display})
+    datamodel = ApplicationListInterface(Application, {"status_display": presentation.status_display})
     class_permission_name = "Application"
     method_permission_name = {
         **PortalModelView.method_permission_name,
@@ -65,15 +80,14 @@ class ApplicationView(PortalModelView):
     search_form_query_rel_fields = {"unit": scoping.scoped_choices(scoping.UnitScopeFilter)}
 
     def _progress(self):
-        return workflow.unit_progress(current_user)
-
-    def _list(self, **kwargs):
-        widgets = super()._list(**kwargs)
-        widgets["progress"] = self._progress()
-        return widgets
+        """The unit's 评审进度 panel: once per request (the list and its template both show it)."""
+        if not current_user.is_authenticated:
+            return None
+        return request_cache.remember(("unit_progress", current_user.id), lambda: workflow.unit_progress(current_user))
 
     def render_template(self, template, **kwargs):
-        kwargs.setdefault("progress", self._progress() if current_user.is_authenticated else None)
+        if "progress" not in kwargs:
+            kwargs["progress"] = self._progress()
         kwargs.setdefault("now", clock.now())
         kwargs.setdefault("full_export", masking.full_export_allowed(current_user))
         return super().render_template(template, **kwargs)
