@@ -6,7 +6,7 @@ application while 在线报名 is open, and finally 提交 to its first-level un
 """
 from urllib.parse import quote
 
-from flask import abort, flash, make_response, redirect, request, send_file, url_for
+from flask import abort, flash, jsonify, make_response, redirect, request, send_file, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, load_only
 from wtforms import SelectField
 
-from app import audit, clock, exports, labels, masking, request_cache, schedule, scoping, workflow
+from app import audit, clock, exports, labels, masking, request_cache, schedule, scoping, units, workflow
 from app.bounds import row_id
 from app.datamodel import ListedColumnsOnly
 from app.extensions import db
@@ -25,6 +25,7 @@ from app.models import Application, ApplicationStatus, Campaign, Unit
 from app.models.application import STATUS_LABELS
 from app.views import presentation
 from app.views.base import PortalModelView
+from app.views.fields import UnitSearchWidget
 from app.views.presentation import WithDerivedColumns
 
 
@@ -79,10 +80,11 @@ class ApplicationView(PortalModelView):
         "export": "read",
         "print_recommendation": "read",
         "reveal_identity": "read",
+        "unit_choices": "read",
     }
     include_route_methods = {
         "list", "show", "action", "action_post", "decide", "submit_unit", "export", "print_recommendation",
-        "reveal_identity",
+        "reveal_identity", "unit_choices",
     }
     list_title = _l("报名信息列表")
     show_title = _l("报名信息")
@@ -92,9 +94,10 @@ class ApplicationView(PortalModelView):
     label_columns = {**labels.APPLICATION}
     list_columns = ["name", "id_number_masked", "gender_label", "work_unit", "unit", "status_display", "submitted_at"]
     search_columns = ["name", "work_unit", "unit", "status", "campaign"]
-    search_form_query_rel_fields = {"unit": scoping.scoped_choices(scoping.UnitScopeFilter)}
-    # The states by their Chinese names (drafts are never listed).
+    # The unit filter is searched as the user types (unit_choices below), never preloaded with every unit; the
+    # states are chosen by their Chinese names (drafts are never listed).
     search_form_extra_fields = {
+        "unit": SelectField(labels.APPLICATION["unit"], widget=UnitSearchWidget("ApplicationView.unit_choices")),
         "status": SelectField(
             labels.APPLICATION["status"],
             choices=[(s.value, STATUS_LABELS[s]) for s in ApplicationStatus if s is not ApplicationStatus.DRAFT],
@@ -180,6 +183,13 @@ class ApplicationView(PortalModelView):
             error=error,
             ids=",".join(str(a.id) for a in applications),
         )
+
+    @expose("/api/units")
+    @has_access
+    def unit_choices(self):
+        """The unit filter's choices for ?q=<part of a name>: units of the user's scope, a few at a time."""
+        found = units.search_choices(current_user, request.args.get("q", ""))
+        return jsonify(results=[{"id": unit.id, "text": unit.full_name} for unit in found])
 
     @expose("/submit-unit", methods=["POST"])
     @has_access
