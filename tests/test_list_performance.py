@@ -141,9 +141,9 @@ def test_the_status_is_searched_by_its_chinese_name_and_equality(client, world):
     add_applications(world, 8)  # the clerk's street holds 4: submitted, l2_forwarded, submitted, l2_forwarded
     page = client.get(LIST).text
     # A choice of the status filter, by its Chinese name (FAB writes the search form into a script, JSON-escaped),
-    # whose only operator is 等于.
+    # whose operators are 等于 and 属于 (several states), no "starts with".
     assert json.dumps("二级单位拟推荐（未提交）")[1:-1] in page
-    assert json.dumps({"status": ["等于"]})[1:-1] in page
+    assert json.dumps({"status": ["等于", "属于"]})[1:-1] in page
     rows = lambda html: len(re.findall(r'name="rowid"', html))  # noqa: E731
     assert rows(page) == 4
     assert rows(client.get(LIST + "?_flt_0_status=submitted").text) == 2

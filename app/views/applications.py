@@ -10,7 +10,7 @@ from flask import abort, flash, jsonify, make_response, redirect, request, send_
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
-from flask_appbuilder.models.sqla.filters import FilterEqual, SQLAFilterConverter
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterIn, SQLAFilterConverter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -43,9 +43,10 @@ def bulk_summary(decision: str, done: list, refused: dict, names: dict) -> tuple
 
 
 class StatusEqualsConverter(SQLAFilterConverter):
-    """The status is searched by equality on one state (an index serves it), not FAB's "starts with" on text."""
+    """The status is searched by equality on one state or on several (等于 / 属于: an index serves both; the
+    dashboard links to several), not FAB's "starts with" on text ("featured" starts "featured_winner")."""
 
-    conversion_table = (("is_listed_status", [FilterEqual]), *SQLAFilterConverter.conversion_table)
+    conversion_table = (("is_listed_status", [FilterEqual, FilterIn]), *SQLAFilterConverter.conversion_table)
 
 
 class ApplicationListInterface(ListedColumnsOnly, WithDerivedColumns):
