@@ -6,7 +6,7 @@ export FLASK_APP := run.py
 PORT ?= 8080
 BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
 
-.PHONY: run test test-sqlite test-postgres migrate babel browser-deps clean mutation fuzz
+.PHONY: run test test-sqlite test-postgres migrate babel browser-deps clean mutation fuzz bench bench-services
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -27,7 +27,11 @@ run: migrate
 	$(BIN)/flask demo load --if-empty
 	@$(BIN)/flask demo accounts
 	@echo "Serving on http://127.0.0.1:$(PORT)"
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - run:app
+	@# The task worker (app/jobs.py: exports, imports, …) runs beside gunicorn; both stop together on Ctrl-C (the
+	@# terminal signals both) or when gunicorn ends (the trap).
+	@$(BIN)/flask jobs worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) run:app
 
 # Chromium and CJK fonts for the browser tests, from Debian's packages (never a downloaded browser build).
 browser-deps:
@@ -35,6 +39,14 @@ browser-deps:
 		echo "installing $(BROWSER_PACKAGES)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
 	fi
+
+# `make bench` (bench/README.md): PostgreSQL, Redis and wrk (installed from Debian's packages and started when absent:
+# bench/services.sh), then every bench script in turn and one table of their figures. QUICK=1: smaller sizes.
+bench-services:
+	@sh bench/services.sh
+
+bench: $(VENV)/.installed translations bench-services
+	$(BIN)/python bench/run_all.py $(if $(QUICK),--quick)
 
 # Coverage of app/ (settings in setup.cfg): the floor is the total measured when it was introduced, rounded down.
 COVERAGE_FLOOR := 95

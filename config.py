@@ -57,6 +57,18 @@ SQLALCHEMY_DATABASE_URI = _database_url()
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
 REDIS_URL = os.environ.get("REDIS_URL") or None
+# Stored photos, videos and PDFs are sent by nginx when this names its internal location for UPLOAD_DIR (e.g.
+# /_uploads/, deploy/nginx/xuexizhixing.conf): the app still decides who may see a file (app/storage.py's send).
+# Only where nginx reads UPLOAD_DIR at the same path; unset, the app sends the files itself.
+UPLOAD_ACCEL_REDIRECT = os.environ.get("UPLOAD_ACCEL_REDIRECT") or None
+# Long work (app/jobs.py): a Huey queue in instance/jobs.db, or in Redis when REDIS_URL (or JOBS_REDIS_URL, e.g.
+# another db index: redis://host:6379/2) is set; its keys are prefixed by JOBS_QUEUE_NAME. Run `flask jobs worker`.
+JOBS_REDIS_URL = os.environ.get("JOBS_REDIS_URL") or None
+JOBS_QUEUE_NAME = os.environ.get("JOBS_QUEUE_NAME", "portal-jobs")
+JOBS_SQLITE_PATH = os.environ.get("JOBS_SQLITE_PATH") or str(INSTANCE_DIR / "jobs.db")
+JOBS_WORKERS = int(os.environ.get("JOBS_WORKERS", "2"))
+# A job's file (an export) is kept this long for its owner, then removed with the job.
+JOBS_KEEP_HOURS = int(os.environ.get("JOBS_KEEP_HOURS", "24"))
 # PIPL minimisation: `flask retention purge-media` removes unsuccessful applicants' photos and videos this many days
 # after their campaign ended (its approval or its last stage window, whichever is later).
 MEDIA_RETENTION_DAYS = int(os.environ.get("MEDIA_RETENTION_DAYS", "180"))

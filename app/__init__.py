@@ -43,6 +43,9 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         db.init_app(app)
         csrf.init_app(app)
+        from app import jobs
+
+        jobs.init_app(app)
         migrate.init_app(app, db, directory=str(app.config["BASE_DIR"] / "migrations"), render_as_batch=True)
         appbuilder = AppBuilder()
         appbuilder.init_app(app, db.session)
@@ -215,6 +218,10 @@ def register_views(appbuilder: AppBuilder) -> None:
         if isinstance(view, SecurityApi):
             limit(view.blueprint)
     appbuilder.add_view_no_menu(ApplicationFileView)
+    # 我的任务: background jobs' pages (app/jobs.py), each its owner's alone.
+    from app.views.jobs import JobView
+
+    appbuilder.add_view_no_menu(JobView)
     # Anyone may check a certificate's code, a limited number of times a minute per address (no bulk guessing).
     certificate_limit = appbuilder.sm.limiter.limit(lambda: current_app.config["CERTIFICATE_RATE_LIMIT"])
     certificate_limit(appbuilder.add_view_no_menu(PublicCertificateView).blueprint)

@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
-from app import audit, clock, rounds, scoping
+from app import audit, clock, jobs, rounds, scoping
 from app.extensions import db
 from app.models import Application, ApplicationStatus, Unit
 from app.models.review import (
@@ -246,6 +246,41 @@ class AssignResult:
     @property
     def spread(self) -> int:
         return max(self.loads.values()) - min(self.loads.values()) if self.loads else 0
+
+
+# --- 自动分配 as a background job (app/jobs.py): thousands of applications take longer than a request should ------
+
+ASSIGN_JOB = "assignment.run"
+
+
+def result_summary(result: AssignResult) -> dict:
+    """What the job keeps of a result (JSON): the counts, the loads, and the unplaceable applications by id."""
+    return {"placed": result.placed, "kept": result.kept, "removed": result.removed,
+            "loads": {str(k): v for k, v in result.loads.items()},
+            "unplaceable": [[application.id, reason] for application, reason in result.unplaceable]}
+
+
+def result_from_summary(summary: dict) -> AssignResult:
+    """The result again, with its applications loaded, for the 评审分配 page to show as it did after the request."""
+    ids = [application_id for application_id, _reason in summary["unplaceable"]]
+    found = {a.id: a for a in db.session.query(Application).filter(Application.id.in_(ids))} if ids else {}
+    return AssignResult(placed=summary["placed"], kept=summary["kept"], removed=summary["removed"],
+                        loads={int(k): v for k, v in summary["loads"].items()},
+                        unplaceable=[(found[i], reason) for i, reason in summary["unplaceable"] if i in found])
+
+
+@jobs.handler(ASSIGN_JOB)
+def assign_round_job(work: jobs.Work) -> jobs.Outcome:
+    """assign_round as the job's owner; the page then shows the result on 评审分配 (params: round_id, stage)."""
+    from flask import url_for
+
+    try:
+        result = assign_round(work.owner, work.params["round_id"])
+    except WorkflowError as refused:
+        raise jobs.JobFailed(str(refused)) from refused
+    return jobs.Outcome(result={"assignment": result_summary(result), "ok": result.ok,
+                                "next": url_for("ReviewAssignmentView.list", stage=work.params.get("stage"),
+                                                job=work.job.id)})
 
 
 def _require_city_office(actor) -> None:

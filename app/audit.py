@@ -208,8 +208,9 @@ EXPORT_ENDPOINTS = {
     "ApprovalView.winners_print": "export.print_final_list",
     "CertificateView.print_page": "export.print_certificate",
     "CertificateView.pdf": "export.certificate_pdf",
-    "CertificateView.campaign_pdf": "export.certificates_pdf",
     "MyCertificateView.pdf": "export.certificate_pdf",
+    # A background job's file (app/jobs.py): the export itself is logged by the job; each fetch of it here.
+    "JobView.download": "export.job_file",
 }
 REFUSED_STATUSES = (403, 404)
 

@@ -31,9 +31,11 @@ FORMAT = 1
 DUMP_FILES = {"sqlite": "database.sqlite3", "postgresql": "database.dump"}
 UPLOADS = "uploads"
 # Folders of UPLOAD_DIR that hold no stored file: uploads in flight and the publication copies of photos, which
-# app/publicity.py makes again on demand. Neither is backed up; both are checked for leftovers.
-TMP, PUBLIC = "tmp", "public"
-TRANSIENT = {TMP, PUBLIC}
+# app/publicity.py makes again on demand. Neither is backed up; both are checked for leftovers. Background jobs'
+# files (app/jobs.py: exports kept a day for their owner, removed with their row by `flask jobs purge`) are
+# neither backed up nor restored.
+TMP, PUBLIC, JOBS = "tmp", "public", "jobs"
+TRANSIENT = {TMP, PUBLIC, JOBS}
 # Tables a freshly deployed database already fills (`flask deploy`): data in any other table is what --force is for.
 SEEDED_TABLES = {"alembic_version", "ab_permission", "ab_view_menu", "ab_permission_view", "ab_role",
                  "ab_permission_view_role", "audit_event"}

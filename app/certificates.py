@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app import audit, clock, scoping
+from app import audit, clock, jobs, scoping
 from app.extensions import db
 from app.models import Application, ApplicationStatus, Campaign, Certificate
 from app.models.publicity import CERTIFICATE_TITLE
@@ -205,21 +205,39 @@ def _fonts():
         pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
 
 
-def pdf(certificates: list[Certificate], base: str | None = None) -> bytes:
-    """One A4 page per certificate."""
+def pdf(certificates: list[Certificate], base: str | None = None, out=None, progress=None) -> bytes | None:
+    """One A4 page per certificate: the bytes, or written to out (a path or a binary file) when given.
+    progress(done, total) is told as pages are drawn (a campaign's PDF is a background job, app/jobs.py)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
     _fonts()
-    out = io.BytesIO()
-    page = canvas.Canvas(out, pagesize=A4, pageCompression=1)
+    target = io.BytesIO() if out is None else out
+    page = canvas.Canvas(target, pagesize=A4, pageCompression=1)
     page.setTitle(_("荣誉证书"))
     page.setAuthor(str(ISSUER))
-    for certificate in certificates:
+    for n, certificate in enumerate(certificates, start=1):
         _draw(page, sheet(certificate, base))
         page.showPage()
+        if progress is not None:
+            progress(n, len(certificates))
     page.save()
-    return out.getvalue()
+    return target.getvalue() if out is None else None
+
+
+@jobs.handler("certificates.campaign_pdf")
+def campaign_pdf_job(work: "jobs.Work") -> "jobs.Outcome":
+    """Every valid certificate of a campaign the owner may see, one page each, for the print shop."""
+    campaign = db.session.get(Campaign, work.params["campaign_id"])
+    rows = of_campaign(campaign.id, work.owner) if campaign is not None else []
+    if not rows:
+        raise jobs.JobFailed(_("该批次没有可打印的荣誉证书。"))
+    path = work.path("pdf")
+    pdf(rows, out=str(path), progress=work.progress)
+    audit.record("export.certificates_pdf", "request", campaign.id, request.path[:200], pages=len(rows))
+    db.session.commit()
+    return jobs.Outcome(path=path, download_name=_("荣誉证书-%(campaign)s.pdf", campaign=campaign.name),
+                        ascii_name=f"certificates-{campaign.id}.pdf", mimetype="application/pdf")
 
 
 def _centred(page, text, y, size, colour=(0, 0, 0), font=CJK_FONT, spacing=0):

@@ -1,6 +1,8 @@
 """Command-line tasks: `flask deploy` (migrate + permissions + roles), `flask campaign ...`, `flask demo ...`,
 `flask backup create|restore DIR` and `flask files check` (app/backup.py), `flask retention purge-media`
 (app/retention.py)."""
+import logging
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -17,6 +19,7 @@ demo_cli = AppGroup("demo", help="演示数据")
 retention_cli = AppGroup("retention", help="个人信息保存期限（照片、视频按期删除）")
 accounts_cli = AppGroup("accounts", help="管理员账号与角色（三员分立：管理员角色只在命令行授予）")
 audit_cli = AppGroup("audit", help="审计日志")
+jobs_cli = AppGroup("jobs", help="后台任务（导出、导入等较长的操作）")
 
 
 def sync_security() -> dict[str, int]:
@@ -43,6 +46,38 @@ def register_commands(app) -> None:
     app.cli.add_command(retention_cli)
     app.cli.add_command(accounts_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(jobs_cli)
+
+
+# --- background jobs (app/jobs.py) ------------------------------------------------------------------------------
+
+
+@jobs_cli.command("worker")
+@click.option("--workers", type=int, default=None, help="Threads running jobs (default JOBS_WORKERS, 2).")
+def jobs_worker(workers):
+    """Run the task worker (Huey's consumer) until stopped: it runs the queued jobs and, every 15 minutes, removes
+    expired jobs and their files."""
+    from app import jobs
+
+    queue = jobs.huey()
+    if queue.immediate:
+        raise click.ClickException("JOBS_IMMEDIATE is set: jobs run inside the request, there is nothing to consume.")
+    count = workers or current_app.config.get("JOBS_WORKERS", 2)
+    logging.getLogger("huey").setLevel(logging.INFO)
+    # Threads: the jobs wait on the database and the disk; one process keeps one app and one connection pool.
+    # An idle worker looks at the SQLite queue every 0.1 s, backing off to once a second (Huey's default backs off to
+    # 10 s: a job started after a quiet spell would wait that long). Redis delivers at once (blocking pop).
+    consumer = queue.create_consumer(workers=count, worker_type="thread", periodic=True, check_worker_health=True,
+                                     initial_delay=0.1, backoff=1.15, max_delay=1.0)
+    consumer.run()
+
+
+@jobs_cli.command("purge")
+def jobs_purge():
+    """Remove the jobs (and their files) kept longer than JOBS_KEEP_HOURS."""
+    from app import jobs
+
+    click.echo(f"removed {jobs.purge()} expired jobs")
 
 
 # --- 三员分立 (app/duties.py): the only way to the administrator roles and Admin ------------------------------
@@ -187,26 +222,44 @@ def load_demo(if_empty):
 
 @demo_cli.command("generate")
 @click.option("--applications", "n_applications", type=click.IntRange(min=1), required=True,
-              help="How many applications, all reported by their first-level units (报名数).")
+              help="How many applications (报名数).")
 @click.option("--experts", "n_experts", type=click.IntRange(min=1), default=None,
-              help="How many experts (default: max(12, applications // 25)).")
+              help="How many experts (default: applications // 25, at least 12, at most 60).")
 @click.option("--campaign", "campaign_name", default=None,
               help="The campaign's name: an existing one is filled, a new one is made. Default: the current campaign.")
+@click.option("--spread", type=click.Choice(["campaign", "reported"]), default="campaign", show_default=True,
+              help="campaign: states spread like a real campaign during 一级单位推荐上报 (drafts, returns, "
+                   "decisions, late units); reported: every application reported (for 专家评审).")
+@click.option("--streets", type=click.IntRange(min=1), default=None,
+              help="Add second-level units under the districts until there are this many (e.g. 400).")
 @click.option("--force", is_flag=True, help="Add another batch to a campaign that already has generated data.")
-def generate_demo(n_applications, n_experts, campaign_name, force):
-    """Fill a campaign with reported applications, experts, panels and conflicts for 专家评审. Refused in production."""
+def generate_demo(n_applications, n_experts, campaign_name, spread, streets, force):
+    """Fill a campaign with applications, their history and audit log, experts, panels and conflicts. Refused in
+    production."""
     from app.demo.generate import GenerateError, generate
+    from app.models import ApplicationStatus
 
     if current_app.config.get("APP_ENV") == "production":
         raise click.ClickException("APP_ENV=production: demo data is never generated in production")
     try:
-        made = generate(n_applications, n_experts, campaign_name, force=force)
+        made = generate(n_applications, n_experts, campaign_name, force=force, spread=spread, streets=streets,
+                        progress=lambda text: click.echo(f"  … {text}"))
     except GenerateError as refused:
         db.session.rollback()
         raise click.ClickException(str(refused)) from refused
     password = current_app.config["DEMO_PASSWORD"]
-    click.echo(f"评选批次「{made.campaign.name}」：生成报名 {made.applications} 份（均已由一级单位上报），"
+    if spread == "reported":
+        what = "均已由一级单位上报"
+    else:
+        what = "按真实批次分布，截至一级单位推荐上报截止前三天"
+    click.echo(f"评选批次「{made.campaign.name}」：生成报名 {made.applications} 份（{what}），"
                f"分布在 {made.units} 个二级单位；新建单位账号 {made.clerks} 个；用时 {made.seconds:.1f} 秒")
+    if made.new_units:
+        click.echo(f"  新建二级单位 {made.new_units} 个（--streets {streets}）")
+    click.echo(f"  办理记录 {made.events} 条，审计日志 {made.audit_events} 条")
+    for status in ApplicationStatus:
+        if made.statuses.get(status.value):
+            click.echo(f"  {status.label}：{made.statuses[status.value]}")
     for stage, name, size, units in made.panels:
         click.echo(f"  {stage} · {name}：{size} 位专家，负责 {units}")
     for text in made.conflicts:
@@ -214,8 +267,9 @@ def generate_demo(n_applications, n_experts, campaign_name, force):
     click.echo(f"专家账号（密码均为 DEMO_PASSWORD = {password}）:")
     for username, name, employer, panel in made.experts:
         click.echo(f"  {username:12} {name:6} {employer}  {panel}")
-    click.echo("下一步：flask campaign open-stage initial_review（使专家初审开放），市学习办在「专家评审 → 评审分配」点「自动分配」。")
-    click.echo("或者一步到位：flask demo advance final_review / publicity / approval（经初审、复审直到公示或审核确定）。")
+    if spread == "reported":
+        click.echo("下一步：flask campaign open-stage initial_review（使专家初审开放），市学习办在「专家评审 → 评审分配」点「自动分配」。")
+        click.echo("或者一步到位：flask demo advance final_review / publicity / approval（经初审、复审直到公示或审核确定）。")
 
 
 @demo_cli.command("advance")

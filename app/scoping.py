@@ -18,6 +18,7 @@ from app.models import (
     Account,
     Application,
     ApplicationStatus,
+    BackgroundJob,
     CampaignApproval,
     Expert,
     Objection,
@@ -141,6 +142,15 @@ def staff_account_clause(user):
 
 def can_manage_account(user, account) -> bool:
     return account is not None and _row_matches(Account, staff_account_clause(user), account.id)
+
+
+# --- background jobs (app/jobs.py) ----------------------------------------------------------------------------
+
+def job_clause(user):
+    """SQL condition on BackgroundJob: a job, its progress and its file are its owner's alone. Not even the city
+    office sees another account's: the file is what that account's scope let it export."""
+    user_id = getattr(user, "id", None)
+    return BackgroundJob.owner_id == user_id if user_id is not None else false()
 
 
 # --- applications --------------------------------------------------------------------------------------------

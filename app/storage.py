@@ -1,21 +1,27 @@
 """Uploaded files on local disk under UPLOAD_DIR, outside static/, under names the server chooses.
 
 A new file is written under a temporary name and moved into place; the database row names it; an old file is
-removed only after the commit that stops naming it, and a new one is removed if that commit fails.
+removed only after the commit that stops naming it, and a new one is removed if that commit fails. A stored file is
+sent by `send`: by this process, or by nginx through X-Accel-Redirect when UPLOAD_ACCEL_REDIRECT is set.
 """
 import os
 import shutil
 import tempfile
+import unicodedata
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
-from flask import current_app
+from flask import Response, current_app, send_file
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.extensions import db
 
 CHUNK = 1024 * 1024
+# A kept file is readable by the service's group too (never by others): nginx, added to that group, sends it with
+# X-Accel-Redirect (send); temporary files stay 0600 (mkstemp) until they are checked and kept.
+FILE_MODE = 0o640
 
 
 class TooLarge(Exception):
@@ -33,6 +39,32 @@ def path_of(name: str) -> Path:
     if not name or "/" not in name or ".." in name or name.startswith("/"):
         raise ValueError("bad stored name")
     return root() / name
+
+
+def send(name: str, mimetype: str, download_name: str | None = None) -> Response:
+    """A stored file as the answer to a request whose caller has already decided it may be seen.
+
+    With UPLOAD_ACCEL_REDIRECT (nginx's internal location, e.g. /_uploads/, deploy/nginx/xuexizhixing.conf) the
+    answer is empty and names the file in X-Accel-Redirect: nginx sends it, with ranges, and no worker spends the
+    transfer of a 50 MB video on it. Otherwise the file is sent from here, with ranges (the video seeks).
+    """
+    path = path_of(name)
+    prefix = current_app.config.get("UPLOAD_ACCEL_REDIRECT")
+    if not prefix:
+        return send_file(path, mimetype=mimetype, conditional=True, download_name=download_name or path.name,
+                         max_age=0)
+    response = current_app.response_class(b"", mimetype=mimetype)
+    response.headers["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(name)
+    # The name as werkzeug's send_file gives it (inline; RFC 5987 for non-ASCII names): nginx passes it through.
+    download_name = download_name or path.name
+    try:
+        download_name.encode("ascii")
+        names = {"filename": download_name}
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", download_name).encode("ascii", "ignore").decode("ascii")
+        names = {"filename": simple, "filename*": "UTF-8''" + quote(download_name, safe="!#$&+-.^_`|~")}
+    response.headers.set("Content-Disposition", "inline", **names)
+    return response
 
 
 def spool(stream, limit: int, suffix: str = "") -> Path:
@@ -63,6 +95,7 @@ def keep(temporary: Path, kind: str, extension: str) -> str:
     target = path_of(name)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(temporary), target)
+    os.chmod(target, FILE_MODE)
     db.session.connection()  # begin the transaction now if need be: only a begun one reports its rollback
     db.session.info.setdefault("storage_new", []).append(name)
     return name

@@ -55,7 +55,8 @@ class Transition:
     level: int | None = None  # the unit level that acts (a unit's transitions)
     opinion_required: bool = False
     guard: Callable[[object, Application], None] | None = None
-    on_done: Callable[[Application], None] | None = None
+    # Called (application, at): `at` is the moment perform() checked the window at, so what it stamps is that moment.
+    on_done: Callable[[Application, datetime], None] | None = None
     # Who acts: APPLICANT (the application's owner), UNIT (the clerk of the unit at `level`), OFFICE (the city office,
     # on any application it can see). None: a unit when level is set, else the applicant.
     actor_kind: str | None = None
@@ -80,8 +81,8 @@ def _ready_to_submit(actor, application: Application) -> None:
         raise WorkflowError(_("报名信息还不完整，请按提示补充后再提交"), errors=errors, status=422)
 
 
-def _stamp_submitted(application: Application) -> None:
-    application.submitted_at = clock.now()
+def _stamp_submitted(application: Application, at: datetime) -> None:
+    application.submitted_at = at
 
 
 def acting_unit(application: Application, level: int) -> Unit:
@@ -451,7 +452,7 @@ def _may_act(actor, application: Application, transition: Transition) -> bool:
     )
 
 
-def _check(actor, application: Application, transition: Transition) -> None:
+def _check(actor, application: Application, transition: Transition, at: datetime | None = None) -> None:
     if transition.role not in scoping.role_names(actor):
         raise WorkflowError(_("您的角色不能执行「%(a)s」", a=transition.label), status=403)
     if not _may_act(actor, application, transition):
@@ -462,16 +463,16 @@ def _check(actor, application: Application, transition: Transition) -> None:
         )
     if transition.stage is not None:
         try:
-            schedule.require_open(transition.stage, application.campaign)
+            schedule.require_open(transition.stage, application.campaign, at=at)
         except schedule.StageClosed as closed:
             raise WorkflowError(str(closed), status=403) from closed
 
 
-def _event(application, actor, action, source, opinion=None) -> None:
+def _event(application, actor, action, source, opinion=None, at: datetime | None = None) -> None:
     db.session.add(
         ApplicationEvent(
             application=application,
-            at=clock.now(),
+            at=at or clock.now(),
             actor_id=actor.id,
             actor_name=actor.username,
             unit_id=getattr(actor, "unit_id", None),
@@ -523,7 +524,10 @@ def perform(actor, application_id: int, action: str, opinion: str | None = None)
         )
         if application is None:
             raise WorkflowError(_("找不到该报名，或者您无权办理它"), status=404)
-        _check(actor, application, transition)
+        # One reading of the clock for the window check, the stamp and the history: read twice, a submission let in
+        # at the deadline's last second was stamped a second after it when the clock ticked in between.
+        at = clock.now()
+        _check(actor, application, transition, at)
         opinion = require_opinion(action, opinion)
         if transition.guard is not None:
             transition.guard(actor, application)
@@ -534,8 +538,8 @@ def perform(actor, application_id: int, action: str, opinion: str | None = None)
         source = application.status
         application.status = transition.target.value
         if transition.on_done is not None:
-            transition.on_done(application)
-        _event(application, actor, action, source, opinion)
+            transition.on_done(application, at)
+        _event(application, actor, action, source, opinion, at)
         audit.record(f"application.{action}", "application", application.id, repr(application),
                      from_status=source, to_status=application.status, opinion=opinion)
     return application

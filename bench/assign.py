@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchline import emit
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -183,6 +185,11 @@ def main():
                   f"assign_round / (eligibility + greedy) = {seconds / max(eligibility + greedy, 1e-9):.1f}×")
             print(f"assign: {args.applications} applications, {args.experts} experts, {seconds:.2f} s, "
                   f"conflicts={conflicted}, spread={result.spread}")
+            # For bench/run_all.py (bench/README.md): evenly means loads differ by at most one (R-EXP-1).
+            emit(f"assign_round {args.applications}×{args.per_application} of {args.experts} experts",
+                 round(seconds, 2), "s", baseline=round(eligibility + greedy, 2))
+            emit("assign_round load spread (max−min)", result.spread, goal="value<=1")
+            emit("pairs excluded by conflicts", conflicted)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -29,6 +29,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from benchline import emit
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -163,6 +165,12 @@ def main():
             for label, median, p95, kb, sql in rows:
                 print(f"{label:44} {median:9.1f} {p95:8.1f} {median / base:7.1f} {kb:7.1f} {sql:4d}")
             print(f"审核确定 of {args.candidates} (winners, past winners, certificates, audit): {approve_ms:.0f} ms")
+            # For bench/run_all.py (bench/README.md): each page's median against 联系我们 in the same run; no goal set.
+            # A photo or a PDF is not a page: no ratio to 联系我们 for those.
+            for label, median, p95, kb, sql in rows[1:]:
+                page = not label.startswith(("photo", "certificates"))
+                emit(f"{label} median ({sql} SQL)", round(median, 1), "ms", baseline=round(base, 1) if page else None)
+            emit(f"审核确定 of {args.candidates}", round(approve_ms), "ms")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -39,6 +39,8 @@ import urllib.parse
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+from benchline import emit
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 CHUNK = 1024 * 1024
@@ -503,6 +505,12 @@ def main():
             print(f"first upload into a fresh {label} worker: peak {first['peak_mb']:+.1f} MB, "
                   f"{first['retained_mb']:+.1f} MB still resident after it (idle RSS {first['idle_mb']:.1f} MB before)")
         print(f"(setup {setup_s:.1f}s: deploy {deploy_s:.1f}s, data+video {data_s:.1f}s; measuring {measured_s:.1f}s)")
+        # For bench/run_all.py (bench/README.md): R-APP-5 — a 50 MB upload must not cost 50 MB of memory (goal: a
+        # fifth of it at most), and no request over 5 s (issue 11).
+        emit(f"video upload {file_mb:.0f} MB: worker peak RSS increase", round(median["A"]["peak_mb"], 1), "MB",
+             baseline=round(median["B"]["peak_mb"], 1), goal=f"value<={file_mb / 5:.0f}")
+        emit(f"video upload {file_mb:.0f} MB: wall time", round(median["A"]["wall_s"], 2), "s",
+             baseline=round(median["B"]["wall_s"], 2), goal="value<=5")
     finally:
         for server in servers:
             server.stop()

@@ -117,6 +117,9 @@ def app():
             "SESSION_IDLE_MINUTES": 10 * 365 * 24 * 60,
             "SESSION_ABSOLUTE_HOURS": 10 * 365 * 24,
             "PASSWORD_MAX_AGE_DAYS": 0,
+            # Background jobs (app/jobs.py) run at once inside the request that starts them; tests/test_jobs.py
+            # runs a real worker against SQLite and Redis.
+            "JOBS_IMMEDIATE": True,
         }
     )
     app.test_client_class = RequestIsolatingClient
@@ -147,6 +150,7 @@ def _clean(app):
         wipe_audit_log(db.session)
         for statement in (
             "DELETE FROM ephemeral_entry",
+            "DELETE FROM background_job",
             "DELETE FROM withdrawn_grant",
             "DELETE FROM inbox_message",
             "DELETE FROM objection_event",

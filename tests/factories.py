@@ -5,7 +5,7 @@ from datetime import datetime
 
 from werkzeug.security import generate_password_hash
 
-from app import roles, schedule
+from app import clock, roles, schedule
 from app.accounts import placeholder_email
 from app.extensions import db
 from app.models import Account, Campaign, Unit, UnitCategory
@@ -83,6 +83,41 @@ def login(client, user_or_name, password=PASSWORD):
     response = client.post("/login/", data={"username": username, "password": password})
     assert response.status_code == 302, f"login of {username} failed"
     return client
+
+
+def finished_job(owner, content: bytes = b"PK export", **fields):
+    """A background job of owner's that finished with a file (made directly, no worker, nothing audited)."""
+    import secrets
+    from datetime import timedelta
+
+    from app import storage
+    from app.models import BackgroundJob
+
+    now = clock.now()
+    job = BackgroundJob(id=secrets.token_urlsafe(24), owner_id=owner.id, kind="export.applications",
+                        title="导出报名信息（全部）", state="done", params={}, progress_done=3, progress_total=3,
+                        download_name="报名信息-全部.xlsx", ascii_name="applications-list.xlsx",
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        created_at=now, finished_at=now, expires_at=now + timedelta(hours=24), **fields)
+    job.file_name = f"jobs/{job.id}.xlsx"
+    path = storage.root() / job.file_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def job_file(client, response):
+    """An export's file through its background job (app/jobs.py, run at once in tests): the answer that started it
+    redirects to the job's page; the job is done and its 下载 sends the file. Returns the download's response."""
+    assert response.status_code == 302, response.status_code
+    page = response.headers["Location"]
+    assert page.startswith("/jobs/"), page
+    status = client.get(page + ".json").get_json()
+    assert status["state"] == "done", status
+    assert status["percent"] == 100
+    return client.get(page + "/download")
 
 
 CAPTCHA_IMAGES = {"register": "/register/captcha.png", "objection": "/gongshi/yiyi/captcha.png",

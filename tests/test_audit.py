@@ -219,7 +219,7 @@ def test_the_audit_administrator_filters_by_result_time_and_address_and_exports(
     assert 'href="/audit/export.xlsx?_flt_3_result=refused"' in page
     ranged = auditor.get("/audit/list/?_flt_1_at=2026-02-01+00:00:00&_flt_2_at=2026-03-15+00:00:00").text
     assert "导出报名信息" in ranged and "拒绝访问" not in ranged
-    response = auditor.get("/audit/export.xlsx?_flt_3_result=refused")
+    response = factories.job_file(auditor, auditor.get("/audit/export.xlsx?_flt_3_result=refused"))
     assert response.status_code == 200
     rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
     body = [row for row in rows if row and row[3] == "拒绝访问"]

@@ -215,6 +215,7 @@ RESOURCES = {
     "/api/v1/objection/": "objection",
     "/approval/": "approval_campaign",  # /approval/decision/<campaign_id>.pdf
     "/api/v1/approval/": "approval_campaign",
+    "/jobs/": "job",  # a background job (an export's file): its owner's alone
 }
 # Routes with arguments that are not row ids.
 NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>",
@@ -302,6 +303,11 @@ def targets(world, kind):
         return [(objection.id if kind == "objection" else objection.application_id, set(), set())]
     if kind == "submission":
         return [(world["submission_b"].id, auditor, set()), (world["submission_a2"].id, {"l1", "auditor"}, set())]
+    if kind == "job":
+        # Another account's finished export (the city office's): nobody of the matrix sees its page or its file.
+        if "job" not in world:
+            world["job"] = factories.finished_job(world["city"])
+        return [(world["job"].id, set(), set())]
     if kind == "approval_campaign":
         # 审核确定 of the campaign (approved, so that its PDF exists): the city office's; the auditor reads it.
         return [(world["approval"].campaign_id, auditor, set())]
@@ -354,6 +360,7 @@ def url_for_rule(rule, pk) -> str:
         "expert_id": EXPERT_ID.get("id", pk),
         "assignment_id": pk,
         "campaign_id": pk,
+        "job_id": pk,
         "message_id": pk,
         "kind": "photo",
         "name": ACTION_NAMES.get(rule.endpoint.split(".")[0], "no-such-action"),
@@ -465,8 +472,11 @@ def test_the_certificate_routes_of_the_matrix_answer_their_readers(app, world):
     certificate = certificate_of_b(world)
     auditor = factories.login(app.test_client(), world["auditor"])
     for url in (f"/certificates/show/{certificate.id}", f"/certificates/print/{certificate.id}",
-                f"/certificates/pdf/{certificate.id}", f"/certificates/campaign/{certificate.campaign_id}.pdf"):
+                f"/certificates/pdf/{certificate.id}"):
         assert auditor.get(url).status_code == 200, url
+    # A campaign's PDF is a background job: its page, then the file.
+    campaign_pdf = auditor.get(f"/certificates/campaign/{certificate.campaign_id}.pdf")
+    assert factories.job_file(auditor, campaign_pdf).mimetype == "application/pdf"
     owner = factories.login(app.test_client(), world["applicant_other"])
     assert owner.get(f"/certificates/mine/{certificate.application_id}.pdf").status_code == 200
     city = factories.login(app.test_client(), world["city"])

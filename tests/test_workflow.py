@@ -1059,3 +1059,18 @@ def test_the_candidate_list_is_fixed_once_publicity_starts(review):
     publicity = review["campaign"].window(Stage.PUBLICITY)
     clock.freeze(publicity.starts_at)
     refused(review["city"], application, "candidate", "公示已开始", opinion=None)
+
+
+def test_a_submission_checked_in_the_last_second_is_stamped_in_that_second(chain, monkeypatch):
+    """The window is checked and the submission stamped at one reading of the clock: a submission let in at the
+    deadline's last second was stamped a second later when the clock ticked in between (bench/spike.py straddles
+    the deadline with hundreds of them), so an accepted application showed a time after the deadline."""
+    open_stage(chain, Stage.APPLY)
+    end = chain["campaign"].window(Stage.APPLY).ends_at
+    application = factories.application(unit=chain["street"], status="draft", submitted_at=None)
+    readings = iter([end] + [end + timedelta(seconds=1)] * 20)  # the clock ticks right after its first reading
+    monkeypatch.setattr(clock, "now", lambda: next(readings))
+    workflow.perform(application.applicant, application.id, "submit")
+    db.session.expire_all()
+    assert application.status == "submitted" and application.submitted_at == end
+    assert [e.at for e in application.events if e.action == "submit"] == [end]

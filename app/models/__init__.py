@@ -11,6 +11,7 @@ from app.models.application import (
 from app.models.audit import AuditEvent
 from app.models.campaign import Campaign, Stage, StageWindow
 from app.models.ephemeral import EphemeralEntry
+from app.models.job import BackgroundJob, JobState
 from app.models.permission import WithdrawnGrant
 from app.models.publicity import (
     CampaignApproval,
@@ -36,6 +37,8 @@ from app.models.review import (
 from app.models.unit import Unit, UnitCategory
 
 __all__ = [
+    "BackgroundJob",
+    "JobState",
     "AccountSession",
     "CampaignApproval",
     "Certificate",

@@ -4,9 +4,7 @@ A second-level unit decides 推荐/不推荐 with a written opinion, singly or f
 application while 在线报名 is open, and finally 提交 to its first-level unit; the first-level unit does the same and
 上报 to the city office. Every step is app/workflow.py's; this view only collects the opinion and shows results.
 """
-from urllib.parse import quote
-
-from flask import abort, flash, jsonify, make_response, redirect, request, send_file, url_for
+from flask import abort, flash, jsonify, make_response, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
@@ -17,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload, load_only
 from wtforms import SelectField
 
-from app import audit, clock, exports, labels, masking, request_cache, schedule, scoping, units, workflow
+from app import clock, export_jobs, exports, jobs, labels, masking, request_cache, schedule, scoping, units, workflow
 from app.bounds import row_id
 from app.datamodel import ListedColumnsOnly
 from app.extensions import db
@@ -271,39 +269,19 @@ class ApplicationView(PortalModelView):
         campaign = db.session.get(Campaign, row_id(campaign_arg)) if campaign_arg else schedule.current_campaign()
         if campaign_arg and campaign is None:
             abort(404)
-        stmt = exports.export_query(
-            current_user, campaign=campaign, statuses=statuses, unit_id=int(unit_arg) if unit_arg else None
-        )
-        out, rows, size = exports.spooled_workbook(exports.entries(stmt), full_numbers=full_numbers)
-        filters = {
-            "campaign": campaign.name if campaign is not None else None,
-            "status": sorted(statuses) if statuses is not None else None,
-            "stage": args.get("stage") or None,
-            "unit": int(unit_arg) if unit_arg else None,
-            "full_numbers": full_numbers,
-        }
-        audit.record("export.applications", "application", None, "", rows=rows, filters=filters)
-        db.session.commit()
-        today = clock.now().date()
-        # The file says what it holds: the unit filtered on (if the user may see it), else the clerk's own unit.
-        named_unit = db.session.get(Unit, int(unit_arg)) if unit_arg else None
-        if named_unit is None or not scoping.can_see_unit(current_user, named_unit):
-            named_unit = getattr(current_user, "unit", None)
         statuses_asked = any(args.getlist("status"))
         scope = exports.scope_label(statuses, args.get("stage"), statuses_asked)
-        name = exports.file_name(campaign, named_unit, scope, today)
-        response = send_file(out, mimetype=exports.XLSX_MIMETYPE, as_attachment=True, download_name=name, max_age=0)
-        # RFC 5987 / 6266: the Chinese name for browsers, an ASCII one for the rest.
-        ascii_scope = args.get("stage") if args.get("stage") in ("pending", *exports.STAGES) else "list"
-        response.headers.set(
-            "Content-Disposition",
-            "attachment",
-            filename=f"applications-{ascii_scope}-{today:%Y-%m-%d}.xlsx",
-            **{"filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")},
-        )
-        response.content_length = size
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        # Tens of thousands of rows take a minute: a background job writes the file (app/export_jobs.py).
+        job = jobs.start(current_user, export_jobs.APPLICATIONS,
+                         export_jobs.application_export_title(scope, full_numbers), {
+                             "campaign_id": campaign.id if campaign is not None else None,
+                             "statuses": sorted(statuses) if statuses is not None else None,
+                             "statuses_asked": statuses_asked,
+                             "stage": args.get("stage") or None,
+                             "unit_id": int(unit_arg) if unit_arg else None,
+                             "full_numbers": full_numbers,
+                         })
+        return redirect(url_for("JobView.show", job_id=job.id))
 
     @expose("/print/<pk>")
     @has_access

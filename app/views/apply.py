@@ -1,7 +1,7 @@
 """在线报名: the citizen's own application — form, photo and video upload, submit, print — and scoped file serving."""
 from urllib.parse import unquote
 
-from flask import abort, flash, jsonify, make_response, redirect, request, send_file, url_for
+from flask import abort, flash, jsonify, make_response, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.forms import DynamicForm
 from flask_babel import gettext as _
@@ -249,13 +249,8 @@ class ApplicationFileView(BaseView):
         stored = getattr(application, f"{kind}_file")
         if not stored:
             abort(404)
-        response = send_file(
-            storage.path_of(stored),
-            mimetype="image/jpeg" if kind == "photo" else "video/mp4",
-            conditional=True,  # HTTP range requests, so the video seeks
-            download_name=getattr(application, f"{kind}_original_name") or stored.rsplit("/", 1)[-1],
-            max_age=0,
-        )
+        response = storage.send(stored, "image/jpeg" if kind == "photo" else "video/mp4",
+                                getattr(application, f"{kind}_original_name"))
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "private, no-store"
         return response

@@ -1,7 +1,7 @@
 """公示与表彰 → 审核确定: the city office records the leading group's decision on a campaign's list (app/approval.py),
 after a confirm step; the auditor reads it. The official lists for the announcement — 公示名单 and the final list —
 as Excel and as printable A4 pages, and the decision's PDF, for both."""
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -137,8 +137,8 @@ class ApprovalView(BaseView):
             abort(404)
         if not path.is_file():
             abort(404)
-        response = send_file(path, mimetype="application/pdf", download_name=record.decision_original_name
-                             or "decision.pdf", max_age=0)
+        response = storage.send(record.decision_file, "application/pdf",
+                                record.decision_original_name or "decision.pdf")
         response.headers["Cache-Control"] = "private, no-store"
         return response
 

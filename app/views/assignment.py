@@ -1,14 +1,14 @@
 """评审分配 (the city office: panels and loads, 自动分配, the assignments with 改派) and the expert's 声明回避 form.
 
 Thin: every change is app/assignment.py's assign_round / move / decline, as in the REST API."""
-from flask import abort, flash, redirect, request
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 
-from app import assignment, rounds, schedule
+from app import assignment, jobs, rounds, schedule
 from app.bounds import row_id
 from app.extensions import db
 from app.models import Application
@@ -76,6 +76,12 @@ class ReviewAssignmentView(BaseView):
     @expose("/")
     @has_access
     def list(self):
+        # After 自动分配: the result of the user's own job, shown as the run used to show it (422 when impossible).
+        job = jobs.find(current_user, request.args.get("job", ""))
+        if job is not None and job.kind == assignment.ASSIGN_JOB and job.result:
+            result = assignment.result_from_summary(job.result["assignment"])
+            return self._page(*self._round(request.args.get("stage")), result=result,
+                              status=200 if result.ok else 422)
         return self._page(*self._round(request.args.get("stage")))
 
     @expose("/run/<int:pk>", methods=["POST"])
@@ -84,14 +90,10 @@ class ReviewAssignmentView(BaseView):
         review_round = db.session.get(ReviewRound, pk)
         if review_round is None:
             abort(404)
-        campaign, stage = review_round.campaign, review_round.stage
-        try:
-            result = assignment.assign_round(current_user, pk)
-        except WorkflowError as refused:
-            flash(str(refused), "danger")
-            return redirect(self._list_url(stage))
-        return self._page(campaign, stage, db.session.get(ReviewRound, pk), result=result,
-                          status=200 if result.ok else 422)
+        # A background job (app/assignment.assign_round_job): its page, then this list with the result (?job=…).
+        job = jobs.start(current_user, assignment.ASSIGN_JOB, _("自动分配（%(stage)s）", stage=review_round.stage_label),
+                         {"round_id": pk, "stage": review_round.stage})
+        return redirect(url_for("JobView.show", job_id=job.id))
 
     @expose("/move/<int:pk>", methods=["POST"])
     @has_access

@@ -7,14 +7,16 @@ ids); this screen reads them back in words: the field labels of the screens wher
 import re
 from datetime import datetime
 
-from flask import request
+from flask import current_app, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.urltools import get_filter_args
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import select
 
-from app import audit, clock, exports, workflow
+from app import audit, exports, jobs, workflow
 from app.display import format_time
 from app.labels import UNIT as UNIT_LABELS
 from app.datamodel import PortalInterface
@@ -27,7 +29,6 @@ from app.views.applications import ApplicationView
 from app.views.base import PortalModelView, display_value
 from app.views.campaigns import CampaignView, StageWindowView
 from app.views.past_winners import PastWinnerView
-from app.views.ranking import send_workbook
 from app.views.review_settings import RecommendationQuotaView
 
 # The log stores codes ("unit.create"); the screen shows them in words. An unknown code is shown as stored.
@@ -107,6 +108,7 @@ ACTIONS = {
     "export.print_certificate": _l("打印荣誉证书"),
     "export.certificate_pdf": _l("下载荣誉证书"),
     "export.certificates_pdf": _l("下载全部荣誉证书"),
+    "export.job_file": _l("下载导出文件"),
 }
 # The words of app/signin.py's codes.
 SIGNIN_VALUES = {
@@ -386,10 +388,6 @@ def result_label(code):
     return RESULTS.get(code, code)
 
 
-# An export is one request: beyond this many rows, narrow the filters (the file says so in its caption).
-EXPORT_LIMIT = 50_000
-
-
 class AuditEventView(PortalModelView):
     """审计日志: the audit administrator (审计员) filters it by who, action, time range, result and address, and
     exports what the filters select to Excel (itself audited)."""
@@ -429,23 +427,57 @@ class AuditEventView(PortalModelView):
     @expose("/export.xlsx")
     @has_access
     def export(self):
-        """What the list's filters select (same query string), newest first, as Excel."""
+        """What the list's filters select (same query string), newest first, as Excel: a background job
+        (export_audit_log below, in the stand-in request that carries this query string)."""
+        job = jobs.start(current_user, AUDIT_EXPORT, _("导出审计日志"))
+        return redirect(url_for("JobView.show", job_id=job.id))
+
+    def selected_ids(self):
+        """The ids of the events the request's list filters select, newest first, and the filters."""
         filters = self.datamodel.get_filters(self.search_columns)
         get_filter_args(filters)
         joined = filters.get_joined_filters(self._base_filters)
-        count, rows = self.datamodel.query(joined, "id", "desc", page_size=EXPORT_LIMIT)
-        heads = [(str(self.label_columns[c]), w) for c, w in (
-            ("at", 20), ("actor_name", 24), ("ip", 16), ("action", 18), ("result", 6), ("object_type", 10),
-            ("object_label", 30), ("detail", 60))]
-        cells = ([format_time(e.at), actor_label(e), e.ip or "", str(action_label(e.action)), str(result_label(e.result)),
-                  str(object_type_label(e.object_type)), e.object_label or "",
-                  "；".join(f"{label}：{text}" for label, text in detail_lines(e))] for e in rows)
-        caption = _("审计日志（%(count)s 条，按时间倒序）", count=min(count, EXPORT_LIMIT))
-        out, n, size = exports.spooled_table(_("审计日志"), heads, cells, caption=caption)
-        audit.record("export.audit", "audit_event", None, "", rows=n,
-                     filters=[[column, "、".join(map(str, value if isinstance(value, list) else [value]))[:64]]
-                              for column, _name, value in filters.get_filters_values_tojson()])
-        db.session.commit()
-        today = clock.now().date()
-        return send_workbook(out, size, exports.xlsx_name(_("审计日志"), "", today.strftime("%Y-%m-%d")),
-                             f"audit-{today:%Y-%m-%d}.xlsx")
+        query = self.datamodel.apply_all(db.session.query(AuditEvent), joined, "id", "desc")
+        return [event_id for (event_id,) in query.with_entities(AuditEvent.id)], filters
+
+
+AUDIT_EXPORT = "export.audit"
+EXPORT_BATCH = 1000
+
+
+@jobs.handler(AUDIT_EXPORT)
+def export_audit_log(work: jobs.Work) -> jobs.Outcome:
+    """Every event the filters select (no cap: the worker has the time), read a batch at a time by id so that no
+    cursor stays open while progress is written."""
+    view = next(v for v in current_app.appbuilder.baseviews if isinstance(v, AuditEventView))
+    ids, filters = view.selected_ids()
+    total = len(ids)
+    work.progress(0, total, force=True)
+    labels = view.label_columns
+    heads = [(str(labels[c]), w) for c, w in (
+        ("at", 20), ("actor_name", 24), ("ip", 16), ("action", 18), ("result", 6), ("object_type", 10),
+        ("object_label", 30), ("detail", 60))]
+
+    def cells():
+        for start in range(0, total, EXPORT_BATCH):
+            chunk = ids[start:start + EXPORT_BATCH]
+            events = {e.id: e for e in db.session.scalars(select(AuditEvent).where(AuditEvent.id.in_(chunk)))}
+            for event_id in chunk:
+                e = events.get(event_id)
+                if e is None:
+                    continue
+                yield [format_time(e.at), actor_label(e), e.ip or "", str(action_label(e.action)),
+                       str(result_label(e.result)), str(object_type_label(e.object_type)), e.object_label or "",
+                       "；".join(f"{label}：{text}" for label, text in detail_lines(e))]
+            work.progress(min(start + EXPORT_BATCH, total), total)
+
+    caption = _("审计日志（%(count)s 条，按时间倒序）", count=total)
+    path = work.path("xlsx")
+    n = exports.write_table(_("审计日志"), heads, cells(), str(path), caption=caption)
+    audit.record("export.audit", "audit_event", None, "", rows=n,
+                 filters=[[column, "、".join(map(str, value if isinstance(value, list) else [value]))[:64]]
+                          for column, _name, value in filters.get_filters_values_tojson()])
+    db.session.commit()
+    today = work.job.created_at.date()
+    return jobs.Outcome(path=path, download_name=exports.xlsx_name(_("审计日志"), "", today.strftime("%Y-%m-%d")),
+                        ascii_name=f"audit-{today:%Y-%m-%d}.xlsx", mimetype=exports.XLSX_MIMETYPE)

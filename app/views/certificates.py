@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from app import certificates, labels, scoping
+from app import certificates, jobs, labels, scoping
 from app.datamodel import PortalInterface
 from app.extensions import db
 from app.models import Campaign, Certificate
@@ -98,8 +98,10 @@ class CertificateView(PortalModelView):
         rows = certificates.of_campaign(campaign_id, current_user) if campaign is not None else []
         if not rows:
             abort(404)
-        return pdf_response(certificates.pdf(rows), _("荣誉证书-%(campaign)s.pdf", campaign=campaign.name),
-                            f"certificates-{campaign.id}.pdf")
+        # Hundreds of pages take a while: a background job draws them (app/certificates.campaign_pdf_job).
+        job = jobs.start(current_user, "certificates.campaign_pdf",
+                         _("下载全部荣誉证书（%(campaign)s）", campaign=campaign.name), {"campaign_id": campaign.id})
+        return redirect(url_for("JobView.show", job_id=job.id))
 
     @expose("/revoke/<int:pk>", methods=["GET", "POST"])
     @has_access

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from app import roles
+from app import clock, roles
 from app.extensions import db
 from app.models.review import ExpertPanelMember, ReviewAssignment
 from tests import factories
@@ -32,7 +32,7 @@ def test_the_city_office_runs_the_assignment_and_sees_the_loads(client, round_wo
     assert page.status_code == 200
     text = page_text(page)
     assert "评审分配" in text and "第一组" in text and "自动分配" in text and "还没有分配" in text
-    run = client.post(f"/review-assignments/run/{round_world['round'].id}")
+    run = client.post(f"/review-assignments/run/{round_world['round'].id}", follow_redirects=True)
     assert run.status_code == 200
     text = page_text(run)
     assert "自动分配完成：新分配 12 份，保留 0 份，调整 0 份。 每位专家的任务数 3–3 份。" in text
@@ -45,7 +45,7 @@ def test_the_impossible_case_lists_the_applications_and_assigns_nothing(client, 
     factories.conflict(round_world["experts"][1], unit=round_world["district"], reason="曾任职")
     factories.conflict(round_world["experts"][2], unit=round_world["streets"][0], reason="亲属")
     factories.login(client, factories.account(roles.CITY_OFFICE))
-    run = client.post(f"/review-assignments/run/{round_world['round'].id}")
+    run = client.post(f"/review-assignments/run/{round_world['round'].id}", follow_redirects=True)
     assert run.status_code == 422
     text = page_text(run)
     assert "无法完成分配，本次没有分配任何任务。" in text
@@ -104,7 +104,8 @@ def test_the_run_button_needs_the_csrf_token(app, client, round_world, csrf_on):
     token = re.search(r'id="assign-form".*?name="csrf_token" value="([^"]+)"', page, re.S).group(1)
     assert client.post(f"/review-assignments/run/{round_world['round'].id}").status_code == 400
     assert db.session.query(ReviewAssignment).count() == 0
-    assert client.post(f"/review-assignments/run/{round_world['round'].id}", data={"csrf_token": token}).status_code == 200
+    assert client.post(f"/review-assignments/run/{round_world['round'].id}", data={"csrf_token": token},
+                       follow_redirects=True).status_code == 200
     assert db.session.query(ReviewAssignment).count() == 12
 
 
@@ -162,9 +163,29 @@ def test_an_impossible_assignment_says_where_to_fix_it(client, round_world):
     for expert in round_world["experts"][:3]:
         factories.conflict(expert, unit=round_world["district"], reason="曾任职")
     factories.login(client, factories.account(roles.CITY_OFFICE))
-    run = client.post(f"/review-assignments/run/{round_world['round'].id}")
+    run = client.post(f"/review-assignments/run/{round_world['round'].id}", follow_redirects=True)
     assert run.status_code == 422
     html = run.get_data(as_text=True)
     assert "可在专家组中为该组增加专家" in page_text(run) and 'href="/expert-panels/list/"' in html
     panel = db.session.query(ExpertPanelMember).first().panel
     assert f'href="/expert-panels/show/{panel.id}"' in html
+
+
+def test_the_run_is_a_background_job_whose_result_only_its_owner_sees(app, client, round_world):
+    """自动分配 runs as a job (app/jobs.py): its page forwards to 评审分配 with the result; another city office account
+    given the same address sees the list without it, and a closed round fails with its reason in Chinese."""
+    factories.login(client, factories.account(roles.CITY_OFFICE))
+    run = client.post(f"/review-assignments/run/{round_world['round'].id}")
+    assert run.status_code == 302 and run.headers["Location"].startswith("/jobs/")
+    result_url = client.get(run.headers["Location"]).headers["Location"]
+    assert result_url.startswith("/review-assignments/") and "job=" in result_url
+    assert "自动分配完成：新分配 12 份" in page_text(client.get(result_url))
+    other = factories.login(app.test_client(), factories.account(roles.CITY_OFFICE))
+    page = other.get(result_url)
+    assert page.status_code == 200 and "自动分配完成" not in page_text(page)
+
+    closer = factories.account(roles.CITY_OFFICE)
+    round_world["round"].closed_at, round_world["round"].closed_by_id = clock.now(), closer.id
+    db.session.commit()
+    failed = client.post(f"/review-assignments/run/{round_world['round'].id}", follow_redirects=True)
+    assert "失败" in page_text(failed) and "本轮评审已结束，不能再分配" in page_text(failed)

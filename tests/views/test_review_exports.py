@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from app import clock, roles, schedule, workflow
 from app.extensions import db
-from app.models import AuditEvent, Stage
+from app.models import AuditEvent, BackgroundJob, Stage
 from tests import factories
 
 NOW = datetime(2026, 5, 1, 10, 0)
@@ -57,6 +57,7 @@ def export(client, full=False, **query):
         response = client.post("/applications/export.xlsx", data={"full": "1", **query})
     else:
         response = client.get("/applications/export.xlsx", query_string=query)
+    response = factories.job_file(client, response)
     assert response.status_code == 200, response.status_code
     assert response.mimetype == XLSX
     workbook = load_workbook(io.BytesIO(response.data), read_only=True)
@@ -93,7 +94,8 @@ def test_a_second_level_clerk_exports_only_its_own_units_submitted_applications_
 
 def test_the_file_name_says_campaign_unit_and_scope(world):
     def name(who, **query):
-        response = client_of(world, who).get("/applications/export.xlsx", query_string=query)
+        client = client_of(world, who)
+        response = factories.job_file(client, client.get("/applications/export.xlsx", query_string=query))
         disposition = response.headers["Content-Disposition"]
         return unquote(disposition.split("filename*=UTF-8''")[1])
 
@@ -172,6 +174,7 @@ def test_an_applicant_cannot_export(world):
     response = client.get("/applications/export.xlsx")
     assert response.status_code in (302, 403)
     assert response.mimetype != XLSX
+    assert db.session.query(BackgroundJob).count() == 0  # no export job started either
 
 
 def test_the_list_offers_the_export_and_the_page_the_print_form(world):

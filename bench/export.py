@@ -1,0 +1,266 @@
+#!/usr/bin/env python
+"""Benchmark: the Excel export of 10,000 and 100,000 applications through a background job (R-OPS-7), against the
+bare library writing the same rows, in the same run.
+
+    .venv/bin/python bench/export.py [--sizes 10000,100000] [--database-url postgresql://…/bench_jobs]
+
+Sets up a temporary instance (SQLite by default; with --database-url the given, empty PostgreSQL database, emptied
+first) through the real migrations and `flask demo load` + `flask demo generate`, then serves it as `make run` does:
+gunicorn (2 sync workers) and the task worker (`flask jobs worker`, one thread). For each size (generated batches
+are added up to it) it signs in as the city office, GETs /applications/export.xlsx (the request that starts the job),
+polls /jobs/<id>.json every second until done (timing every request), and downloads the file. The job's time is
+from the start request to the poll that saw it done; the worker's peak RSS is its VmHWM over its RSS just before
+(reset through /proc/<pid>/clear_refs). Baseline: a separate Python process with a plain SQL query of the same
+applications (joined to their units; opinions from a correlated query of the history) writing the same 17 columns
+with xlsxwriter in constant_memory mode; its time and its own peak RSS.
+
+Last lines: export <n>: job <s> s, bare <s> s, ratio <r>, worker peak +<MB> MB, slowest request <ms> ms
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+HOST = "127.0.0.1"
+PASSWORD = "Bench@2026xyz"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    """A tiny cookie-keeping HTTP client that times every request."""
+
+    def __init__(self, port):
+        self.port, self.cookies, self.timings = port, {}, []
+
+    def request(self, method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=120)
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        started = time.perf_counter()
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+        finally:
+            conn.close()
+        self.timings.append((time.perf_counter() - started, method, path.split("?")[0]))
+        for header in response.headers.get_all("Set-Cookie") or []:
+            cookie = SimpleCookie()
+            cookie.load(header)
+            for name, morsel in cookie.items():
+                if morsel.value and morsel["max-age"] != "0":
+                    self.cookies[name] = morsel.value
+                else:
+                    self.cookies.pop(name, None)
+        return response.status, response.headers, data
+
+
+def log_in(client, username):
+    status, _, page = client.request("GET", "/login/")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.decode()) or \
+        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page.decode())
+    form = {"username": username, "password": PASSWORD, "csrf_token": token.group(1)}
+    status, headers, _ = client.request("POST", "/login/", body=urllib.parse.urlencode(form),
+                                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    if status != 302 or "/login" in (headers.get("Location") or ""):
+        raise SystemExit(f"login failed: {status}")
+
+
+def flask(env, *args):
+    result = subprocess.run([str(BIN / "flask"), *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"flask {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def rss_kb(pid, field="VmRSS") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def make_city_account(env):
+    code = f"""
+from app import create_app, roles
+from app.extensions import db
+from app.models import Account
+app = create_app()
+with app.app_context():
+    sm = app.appbuilder.sm
+    user = sm.add_user("bench_city", "市学习办", "基准", "bench_city@example.invalid", [sm.find_role(roles.CITY_OFFICE)],
+                       password={PASSWORD!r})
+    user = db.session.query(Account).filter_by(username="bench_city").one()
+    user.must_change_password = False
+    db.session.commit()
+"""
+    subprocess.run([str(BIN / "python"), "-c", code], cwd=ROOT, env=env, check=True)
+
+
+BARE = r"""
+import resource, sys, time
+import xlsxwriter
+from sqlalchemy import create_engine, text
+url, out = sys.argv[1], sys.argv[2]
+if url.startswith("postgresql://"):
+    url = "postgresql+psycopg://" + url[len("postgresql://"):]
+engine = create_engine(url)
+started = time.perf_counter()
+opinion = ("(SELECT e.opinion FROM application_event e WHERE e.application_id = a.id AND e.action IN ({}) "
+           "ORDER BY e.id DESC LIMIT 1)")
+query = text(
+    "SELECT a.name, a.gender, a.birth_date, a.id_number, a.mobile, a.work_unit, a.position, a.address, u.category, "
+    "p.name, u.name, a.status, a.submitted_at, "
+    + opinion.format("'return', 'l2_recommend', 'l2_reject'") + ", "
+    + opinion.format("'l1_recommend', 'l1_reject'") + ", a.deeds "
+    "FROM application a JOIN unit u ON u.id = a.unit_id LEFT JOIN unit p ON p.id = u.parent_id "
+    "WHERE a.status != 'draft' ORDER BY u.parent_id, u.id, a.submitted_at, a.id")
+workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                     "strings_to_numbers": False})
+sheet = workbook.add_worksheet("报名信息")
+moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+n = 0
+with engine.connect() as connection:
+    for n, row in enumerate(connection.execution_options(yield_per=1000).execute(query), start=1):
+        sheet.write_number(n, 0, n)
+        for col, value in enumerate(row, start=1):
+            if value is None:
+                sheet.write_blank(n, col, None)
+            elif hasattr(value, "year"):
+                sheet.write_datetime(n, col, value, moment if hasattr(value, "hour") else day)
+            else:
+                sheet.write_string(n, col, str(value))
+workbook.close()
+print(n, time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def export_through_job(client, worker_pid):
+    """Start the export, poll until done, download. Returns (seconds, worker peak increase KB, rows, slowest)."""
+    client.timings.clear()
+    Path(f"/proc/{worker_pid}/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+    idle = rss_kb(worker_pid)
+    started = time.perf_counter()
+    status, headers, _ = client.request("GET", "/applications/export.xlsx")
+    if status != 302:
+        raise SystemExit(f"export start answered {status}")
+    page = urllib.parse.urlsplit(headers["Location"]).path
+    seen = None
+    while True:
+        time.sleep(1)
+        status, _, body = client.request("GET", page + ".json")
+        seen = json.loads(body)
+        if seen["state"] in ("done", "failed"):
+            break
+    seconds = time.perf_counter() - started
+    peak = rss_kb(worker_pid, "VmHWM") - idle
+    if seen["state"] != "done":
+        raise SystemExit(f"job failed: {seen}")
+    status, _, data = client.request("GET", page + "/download")
+    from openpyxl import load_workbook
+    import io
+
+    workbook = load_workbook(io.BytesIO(data), read_only=True)
+    rows = workbook.worksheets[0].max_row - 1
+    workbook.close()
+    if rows != seen["total"]:
+        print(f"  warning: {rows} rows in the file, {seen['total']} counted by the job")
+    slowest = max(client.timings)
+    return seconds, peak, rows, slowest, len(data), seen["total"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-export-"))
+    url = args.database_url or f"sqlite:///{tmp / 'app.db'}"
+    env = {**os.environ, "INSTANCE_DIR": str(tmp / "instance"), "UPLOAD_DIR": str(tmp / "uploads"),
+           "DATABASE_URL": url, "SECRET_KEY": "bench-secret-key-0123456789abcdef0123", "FLASK_APP": "run.py",
+           "DEMO_PASSWORD": PASSWORD, "JOBS_WORKERS": "1"}
+    env.pop("REDIS_URL", None)
+    if args.database_url:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(args.database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    processes = []
+    try:
+        print(f"setting up {url.split('@')[-1]} …", flush=True)
+        flask(env, "deploy")
+        flask(env, "demo", "load")
+        make_city_account(env)
+        port = free_port()
+        log = open(tmp / "servers.log", "wb")
+        gunicorn = subprocess.Popen([str(BIN / "gunicorn"), "--bind", f"{HOST}:{port}", "--workers", "2", "run:app"],
+                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        worker = subprocess.Popen([str(BIN / "flask"), "jobs", "worker", "--workers", "1"], cwd=ROOT, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT)
+        processes += [gunicorn, worker]
+        client = Client(port)
+        for _ in range(100):
+            try:
+                log_in(client, "bench_city")
+                break
+            except (ConnectionRefusedError, OSError):
+                time.sleep(0.3)
+        generated, lines = 0, []
+        for size in sizes:
+            t0 = time.perf_counter()
+            while generated < size:
+                batch = min(size - generated, 50_000)
+                flask(env, "demo", "generate", "--applications", str(batch), *(["--force"] if generated else []))
+                generated += batch
+            print(f"generated {generated} applications ({time.perf_counter() - t0:.0f} s)", flush=True)
+            seconds, peak, rows, slowest, size_bytes, total = export_through_job(client, worker.pid)
+            bare = subprocess.run([str(BIN / "python"), "-c", BARE, url, str(tmp / "bare.xlsx")], cwd=ROOT, env=env,
+                                  capture_output=True, text=True, check=True).stdout.split()
+            bare_rows, bare_seconds, bare_peak = int(bare[0]), float(bare[1]), int(bare[2])
+            print(f"  job: {rows} rows ({total} counted), {seconds:.1f} s (start to done, polled every second), "
+                  f"file {size_bytes / 1e6:.1f} MB, worker peak +{peak / 1024:.1f} MB over idle")
+            print(f"  bare xlsxwriter: {bare_rows} rows, {bare_seconds:.1f} s, process peak {bare_peak / 1024:.1f} MB")
+            print(f"  requests: {len(client.timings)}, slowest {slowest[0] * 1000:.0f} ms ({slowest[1]} {slowest[2]})")
+            lines.append(f"export {rows}: job {seconds:.1f} s, bare {bare_seconds:.1f} s, "
+                         f"ratio {seconds / bare_seconds:.2f}, worker peak +{peak / 1024:.1f} MB, "
+                         f"slowest request {slowest[0] * 1000:.0f} ms")
+        print("\n".join(lines))
+        if any(float(re.search(r"slowest request (\d+)", line).group(1)) > 5000 for line in lines):
+            print("FAIL: a request took longer than 5 s")
+            sys.exit(1)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
