@@ -1,7 +1,7 @@
 """review list indexes: the list's order per scope (partial: drafts are never listed) and the progress counts
 
 Revision ID: e4b8c2d61f07
-Revises: d7e3a91c5b20
+Revises: e4b8c2d6a1f3
 Create Date: 2026-11-30 08:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e4b8c2d61f07'
-down_revision = "d7e3a91c5b20"
+down_revision = "e4b8c2d6a1f3"  # after main's background jobs (merged into this branch)
 branch_labels = None
 depends_on = None
 
