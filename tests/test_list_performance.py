@@ -172,3 +172,11 @@ def test_the_unit_filter_is_searched_on_demand_within_the_scope(client, world):
     client.get("/logout/")
     factories.login(client, world["users"]["l2"])
     assert [u["text"] for u in client.get("/applications/api/units").json["results"]] == ["海淀区 · 中关村街道"]
+
+
+def test_a_filter_operator_the_status_no_longer_has_is_a_clear_400(client, world):
+    factories.login(client, world["users"]["city"])
+    for old in ("_flt_3_status", "_flt_8_status", "_flt_2_status"):  # FAB's text 等于 and 属于 (old links)
+        response = client.get(LIST, query_string={old: "submitted"})
+        assert response.status_code == 400 and "请求有误" in response.text, old
+    assert client.get(LIST, query_string={"_flt_1_status": "submitted"}).status_code == 200
