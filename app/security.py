@@ -418,6 +418,11 @@ class PortalSecurityManager(SecurityManager):
 
         return request_cache.remember(("granted", key), load)
 
+    def get_public_permissions(self):
+        """What a visitor who is not signed in may open: FAB reads it for every menu entry of a public page."""
+        return request_cache.remember("public_permissions", lambda: list(super(PortalSecurityManager, self)
+                                                                          .get_public_permissions() or []))
+
     def exist_permission_on_roles(self, view_name, permission_name, role_ids) -> bool:
         return (permission_name, view_name) in self._granted(role_ids)
 

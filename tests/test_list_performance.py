@@ -180,3 +180,9 @@ def test_a_filter_operator_the_status_no_longer_has_is_a_clear_400(client, world
         response = client.get(LIST, query_string={old: "submitted"})
         assert response.status_code == 400 and "请求有误" in response.text, old
     assert client.get(LIST, query_string={"_flt_1_status": "submitted"}).status_code == 200
+
+
+def test_a_visitors_page_reads_the_public_permissions_once(client):
+    """Every page's menu asks what a visitor may open, once per menu entry: read once per request (main: 18)."""
+    assert client.get("/contact/").status_code == 200
+    assert factories.count_statements(lambda: client.get("/contact/")) <= 3
