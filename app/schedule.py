@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 
-from app import clock, display
+from app import clock, display, request_cache
 from app.extensions import db
 from app.models import Campaign, Stage, StageWindow
 
@@ -13,8 +13,11 @@ class StageClosed(Exception):
 
 
 def current_campaign() -> Campaign | None:
-    """The campaign being run: the most recent year's."""
-    return db.session.query(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc()).first()
+    """The campaign being run: the most recent year's. Asked once per request (a page asked it three times)."""
+    return request_cache.remember(
+        "current_campaign",
+        lambda: db.session.query(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc()).first(),
+    )
 
 
 def is_open(stage: Stage | str, campaign: Campaign | None = None, at: datetime | None = None) -> bool:

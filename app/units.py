@@ -126,3 +126,20 @@ def check_delete(user, unit: Unit) -> None:
         chosen = db.session.query(Application.id).filter(Application.unit_id == unit.id).first() is not None
     if unit.accounts or unit.children or chosen:
         raise UnitError(_("该单位已有账号、二级单位或报名，不能删除；可停用其账号"))
+
+
+SEARCH_CHOICES = 20
+
+
+def search_choices(user, text: str = "", ids=()) -> list[Unit]:
+    """Units of this user's scope to filter a list by, as the user types (a name containing `text`, at most
+    SEARCH_CHOICES), or the ones named by `ids` (a filter already applied): never the whole unit table."""
+    from sqlalchemy.orm import joinedload
+
+    query = db.session.query(Unit).options(joinedload(Unit.parent)).filter(scoping.unit_clause(user))
+    if ids:
+        return query.filter(Unit.id.in_(list(ids)[:SEARCH_CHOICES])).all()
+    text = (text or "").strip()[:MAX_NAME_LENGTH]
+    if text:
+        query = query.filter(Unit.name.contains(text, autoescape=True))
+    return query.order_by(Unit.level, Unit.name, Unit.id).limit(SEARCH_CHOICES).all()

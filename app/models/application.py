@@ -95,6 +95,18 @@ DEEDS_MAX_CHARS = 2000
 _STATUS_VALUES = ", ".join(f"'{s.value}'" for s in ApplicationStatus)
 
 
+def _listed_indexes() -> tuple:
+    not_draft = text("status <> 'draft'")
+    l1_visible = text(f"status IN ({', '.join(repr(s.value) for s in L1_VISIBLE)})")
+    order = ("submitted_at", "id")  # read backwards for the list's newest first
+    return (
+        Index("ix_application_listed", *order, sqlite_where=not_draft, postgresql_where=not_draft),
+        Index("ix_application_unit_listed", "unit_id", *order, sqlite_where=not_draft, postgresql_where=not_draft),
+        Index("ix_application_l1_listed", *order, sqlite_where=l1_visible, postgresql_where=l1_visible),
+        Index("ix_application_progress", "campaign_id", "unit_id", "status"),
+    )
+
+
 class Application(Model):
     """One citizen's application to one campaign. Personal data may be incomplete while it is a draft."""
 
@@ -119,6 +131,10 @@ class Application(Model):
             name="ck_application_submitted_complete",
         ),
         CheckConstraint("gender IS NULL OR gender IN ('male', 'female')", name="ck_application_gender"),
+        # The review list (app/views/applications.py) in its order, newest submission first, drafts never listed:
+        # the city office's whole list, a street's list, a district's (what its streets forwarded), and the
+        # progress panel's counts per state.
+        *_listed_indexes(),
     )
 
     id = Column(Integer, primary_key=True)

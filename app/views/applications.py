@@ -4,19 +4,26 @@ A second-level unit decides 推荐/不推荐 with a written opinion, singly or f
 application while 在线报名 is open, and finally 提交 to its first-level unit; the first-level unit does the same and
 上报 to the city office. Every step is app/workflow.py's; this view only collects the opinion and shows results.
 """
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import abort, flash, jsonify, make_response, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
+from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterIn, SQLAFilterConverter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload, load_only
+from wtforms import SelectField
 
-from app import clock, export_jobs, exports, jobs, labels, masking, schedule, scoping, workflow
+from app import clock, export_jobs, exports, jobs, labels, masking, request_cache, schedule, scoping, units, workflow
 from app.bounds import row_id
+from app.datamodel import ListedColumnsOnly
 from app.extensions import db
-from app.models import Application, Campaign, Unit
+from app.models import Application, ApplicationStatus, Campaign, Unit
+from app.models.application import STATUS_LABELS
 from app.views import presentation
 from app.views.base import PortalModelView
+from app.views.fields import UnitSearchWidget
 from app.views.presentation import WithDerivedColumns
 
 
@@ -33,9 +40,34 @@ def bulk_summary(decision: str, done: list, refused: dict, names: dict) -> tuple
     return "；".join(parts), category
 
 
+class StatusEqualsConverter(SQLAFilterConverter):
+    """The status is searched by equality on one state or on several (等于 / 属于: an index serves both; the
+    dashboard links to several), not FAB's "starts with" on text ("featured" starts "featured_winner")."""
+
+    conversion_table = (("is_listed_status", [FilterEqual, FilterIn]), *SQLAFilterConverter.conversion_table)
+
+
+class ApplicationListInterface(ListedColumnsOnly, WithDerivedColumns):
+    filter_converter_class = StatusEqualsConverter
+
+    def is_listed_status(self, col_name: str) -> bool:
+        return col_name == "status"
+
+    # The list's columns (name, masked ID number, gender, work unit, unit, status, submission time) and what they
+    # are computed from; the show page and the actions read the whole row with datamodel.get.
+    list_options = (
+        load_only(
+            Application.id, Application.campaign_id, Application.unit_id, Application.status, Application.name,
+            Application.id_number, Application.gender, Application.work_unit, Application.submitted_at,
+        ),
+        joinedload(Application.unit).load_only(Unit.id, Unit.name, Unit.parent_id).joinedload(Unit.parent)
+        .load_only(Unit.id, Unit.name),
+    )
+
+
 class ApplicationView(PortalModelView):
     route_base = "/applications"
-    datamodel = WithDerivedColumns(Application, {"status_display": presentation.status_display})
+    datamodel = ApplicationListInterface(Application, {"status_display": presentation.status_display})
     class_permission_name = "Application"
     method_permission_name = {
         **PortalModelView.method_permission_name,
@@ -47,10 +79,11 @@ class ApplicationView(PortalModelView):
         "export": "read",
         "print_recommendation": "read",
         "reveal_identity": "read",
+        "unit_choices": "read",
     }
     include_route_methods = {
         "list", "show", "action", "action_post", "decide", "submit_unit", "export", "print_recommendation",
-        "reveal_identity",
+        "reveal_identity", "unit_choices",
     }
     list_title = _l("报名信息列表")
     show_title = _l("报名信息")
@@ -60,18 +93,26 @@ class ApplicationView(PortalModelView):
     label_columns = {**labels.APPLICATION}
     list_columns = ["name", "id_number_masked", "gender_label", "work_unit", "unit", "status_display", "submitted_at"]
     search_columns = ["name", "work_unit", "unit", "status", "campaign"]
-    search_form_query_rel_fields = {"unit": scoping.scoped_choices(scoping.UnitScopeFilter)}
+    # The unit filter is searched as the user types (unit_choices below), never preloaded with every unit; the
+    # states are chosen by their Chinese names (drafts are never listed).
+    search_form_extra_fields = {
+        "unit": SelectField(labels.APPLICATION["unit"], widget=UnitSearchWidget("ApplicationView.unit_choices")),
+        "status": SelectField(
+            labels.APPLICATION["status"],
+            choices=[(s.value, STATUS_LABELS[s]) for s in ApplicationStatus if s is not ApplicationStatus.DRAFT],
+            widget=Select2Widget(),
+        )
+    }
 
     def _progress(self):
-        return workflow.unit_progress(current_user)
-
-    def _list(self, **kwargs):
-        widgets = super()._list(**kwargs)
-        widgets["progress"] = self._progress()
-        return widgets
+        """The unit's 评审进度 panel: once per request (the list and its template both show it)."""
+        if not current_user.is_authenticated:
+            return None
+        return request_cache.remember(("unit_progress", current_user.id), lambda: workflow.unit_progress(current_user))
 
     def render_template(self, template, **kwargs):
-        kwargs.setdefault("progress", self._progress() if current_user.is_authenticated else None)
+        if "progress" not in kwargs:
+            kwargs["progress"] = self._progress()
         kwargs.setdefault("now", clock.now())
         kwargs.setdefault("full_export", masking.full_export_allowed(current_user))
         return super().render_template(template, **kwargs)
@@ -141,6 +182,13 @@ class ApplicationView(PortalModelView):
             error=error,
             ids=",".join(str(a.id) for a in applications),
         )
+
+    @expose("/api/units")
+    @has_access
+    def unit_choices(self):
+        """The unit filter's choices for ?q=<part of a name>: units of the user's scope, a few at a time."""
+        found = units.search_choices(current_user, request.args.get("q", ""))
+        return jsonify(results=[{"id": unit.id, "text": unit.full_name} for unit in found])
 
     @expose("/submit-unit", methods=["POST"])
     @has_access

@@ -19,17 +19,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import dashboard, scoping
+from app.views.applications import StatusEqualsConverter
 
 
-def _filter_index(kind: str, filter_class) -> int:
+def _filter_index(kind: str, filter_class, converter=SQLAFilterConverter) -> int:
     """The position of a filter among FAB's filters for a kind of column: the <n> of ?_flt_<n>_<column>=.
     Read from FAB's converter rather than written down (a String column's 0 is 'starts with', and "featured"
     starts "featured_winner")."""
-    return next(filters.index(filter_class) for test, filters in SQLAFilterConverter.conversion_table if test == kind)
+    return next(filters.index(filter_class) for test, filters in converter.conversion_table if test == kind)
 
 
 EQUAL = _filter_index("is_string", FilterEqual)
-IN = _filter_index("is_string", FilterIn)
+# The review list searches its status by equality only (app/views/applications.py).
+STATUS_EQUAL = _filter_index("is_listed_status", FilterEqual, StatusEqualsConverter)
+STATUS_IN = _filter_index("is_listed_status", FilterIn, StatusEqualsConverter)
 RELATION_EQUAL = _filter_index("is_relation_many_to_one", FilterRelationOneToManyEqual)
 
 
@@ -38,9 +41,9 @@ def application_list_url(campaign, statuses=(), unit_id=None) -> str:
     args = [(f"_flt_{RELATION_EQUAL}_campaign", campaign.id)]
     statuses = [getattr(s, "value", s) for s in statuses]
     if len(statuses) == 1:
-        args.append((f"_flt_{EQUAL}_status", statuses[0]))
+        args.append((f"_flt_{STATUS_EQUAL}_status", statuses[0]))
     else:
-        args += [(f"_flt_{IN}_status", s) for s in statuses]
+        args += [(f"_flt_{STATUS_IN}_status", s) for s in statuses]
     if unit_id is not None:
         args.append((f"_flt_{RELATION_EQUAL}_unit", unit_id))
     return url_for("ApplicationView.list") + "?" + urlencode(args)

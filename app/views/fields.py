@@ -128,3 +128,28 @@ class BeijingDateTimeField(Field):
         self.data = parse(text)
         if self.data is None:
             raise ValueError(_("请按“年-月-日 时:分:秒”填写，例如 %(example)s", example=EXAMPLE))
+
+
+class UnitSearchWidget:
+    """A unit filter searched on demand (app/static/js/unit-search.js asks `endpoint` as the user types): the page
+    carries only the unit(s) already filtered on, not every unit in scope."""
+
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint
+
+    def __call__(self, field, **kwargs):
+        from flask import request, url_for
+        from flask_babel import lazy_gettext as _l
+        from flask_login import current_user
+        from markupsafe import escape
+
+        from app import units
+        from app.bounds import row_id
+
+        pattern = re.compile(rf"^_flt_\d+_{re.escape(field.name)}$")
+        wanted = [row_id(v) for key in request.args if pattern.match(key) for v in request.args.getlist(key)]
+        chosen = units.search_choices(current_user, ids=[i for i in wanted if i is not None]) if wanted else []
+        options = "".join(f'<option value="{unit.id}">{escape(unit.full_name)}</option>' for unit in chosen)
+        params = html_params(id=field.id, name=field.name, class_="unit-search form-control",
+                             data_endpoint=url_for(self.endpoint), data_placeholder=str(_l("输入单位名称搜索")))
+        return Markup(f"<select {params}><option value=\"\"></option>{options}</select>")

@@ -308,3 +308,30 @@ def test_a_bulk_decision_over_mixed_rows_does_what_it_can_and_says_so_once(page,
     assert first.name not in message and second.name not in message
     db.session.expire_all()
     assert [a.status for a in review["apps"]] == ["l2_recommended"] * 3
+
+
+def test_the_unit_filter_finds_a_street_as_the_clerk_types(page, review, requested_urls):
+    """The district's unit filter carries no unit until asked: typing asks /applications/api/units?q=… and the
+    street picked filters the list."""
+    other = factories.district_with_streets("朝阳区", ("望京街道",))[1][0]
+    factories.application(unit=other, name="孙外区", status="l2_forwarded")
+    for application in review["apps"][:2]:
+        application.status = "l2_forwarded"
+    db.session.commit()
+    flow = Flow(page)
+    flow.log_in(review["l1"])
+    page.goto("/applications/list/")
+    page.locator("a.accordion-toggle", has_text="搜索").click()
+    page.click("#filter_form .dropdown-toggle")
+    page.click("#filter_form a.filter[name=unit]")
+    page.click("#filter_form select.unit-search + .select2-container")
+    page.fill(".select2-search__field", "中关村")
+    option = page.locator(".select2-results__option", has_text="海淀区 · 中关村街道")
+    option.wait_for()
+    assert page.locator(".select2-results__option", has_text="望京").count() == 0
+    assert any("/applications/api/units?q=" in url for url in requested_urls)
+    option.click()
+    with page.expect_navigation():
+        page.click("#filter_form button[type=submit]")
+    assert "_unit=" in page.url
+    assert "王学习" in flow.body() and "孙外区" not in flow.body()

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app.views.dashboard import EQUAL, IN, RELATION_EQUAL
+from app.views.dashboard import EQUAL, RELATION_EQUAL, STATUS_EQUAL, STATUS_IN
 from tests import factories
 from tests.dashboard_setup import World
 
@@ -39,8 +39,9 @@ def count_behind(client, url: str) -> str:
     raise AssertionError(f"no count known for {url}")
 
 
-def test_the_filter_indexes_are_fab_5_3s_equal_in_and_relation():
-    assert (EQUAL, IN, RELATION_EQUAL) == (3, 8, 0)
+def test_the_filter_indexes_are_fab_5_3s_equal_and_relation_and_the_review_lists_status_equal_and_in():
+    assert (EQUAL, RELATION_EQUAL) == (3, 0)
+    assert (STATUS_EQUAL, STATUS_IN) == (0, 1)  # app/views/applications.py: 等于, 属于
 
 
 @pytest.mark.parametrize("who", ["city", "auditor", "l1", "l2"])
@@ -67,7 +68,7 @@ def test_the_city_office_page_shows_the_figures_and_their_chart_data(app, world)
     numbers = dict((url, shown) for url, shown in linked_numbers(page))
     total = next(shown for url, shown in numbers.items() if urlsplit(url).query == f"_flt_0_campaign={world.campaign.id}")
     assert total == "16"
-    featured = [shown for url, shown in numbers.items() if url.endswith("_flt_3_status=featured")]
+    featured = [shown for url, shown in numbers.items() if url.endswith("_flt_0_status=featured")]
     assert featured == ["1"]
     objections = {url.rsplit("=", 1)[1]: shown for url, shown in numbers.items() if url.startswith("/objections/")}
     assert objections == {"received": "2", "accepted": "1", "verifying": "0"}

@@ -1,0 +1,188 @@
+"""The review list (评审推荐, app/views/applications.py) at scale: a fixed, small number of SQL statements per page
+whatever the number of applications, for the city office, a district clerk and a street clerk; permissions read
+once per request yet changed at once; only the listed columns read; on PostgreSQL, the street's first page served
+by an index (migration e4b8c2d61f07)."""
+import json
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from flask import current_app
+from jinja2.utils import htmlsafe_json_dumps
+from sqlalchemy import event, insert, select, text
+
+from app import roles
+from app.extensions import db
+from app.models import Account, Application
+from tests import factories
+from tests.conftest import ON_POSTGRES
+
+LIST = "/applications/list/"
+# What a page may send at most here (main sent 38 to 52). Served by gunicorn a page also loads the account, its
+# roles and groups, which this test's session already holds: bench/list_view.py counts 10 to 14.
+MOST_STATEMENTS = 10
+# Street, district and city see these states differently: a street its own not-yet-forwarded and forwarded ones,
+# the district only the forwarded ones (and beyond).
+STATES = ("submitted", "l2_recommended", "l2_forwarded", "reported")
+
+
+@pytest.fixture
+def world():
+    district, streets = factories.district_with_streets()
+    campaign = factories.campaign()
+    return {
+        "campaign": campaign,
+        "streets": streets,
+        "users": {
+            "city": factories.account(roles.CITY_OFFICE),
+            "l1": factories.account(roles.L1_CLERK, unit=district),
+            "l2": factories.account(roles.L2_CLERK, unit=streets[0]),
+        },
+    }
+
+
+def add_applications(world, n: int) -> None:
+    """n submitted applications (and their applicants) in bulk, spread over both streets and the states above."""
+    start = db.session.scalar(select(db.func.count(Account.id)))
+    db.session.execute(insert(Account), [
+        {"username": f"bulk{start + i}", "first_name": f"申报人{start + i}", "last_name": "",
+         "email": f"bulk{start + i}@example.invalid", "active": True, "password": "x"}
+        for i in range(n)
+    ])
+    ids = db.session.scalars(select(Account.id).where(Account.username.like("bulk%")).order_by(Account.id.desc())
+                             .limit(n)).all()
+    base = datetime(2026, 3, 1, 9, 0)
+    db.session.execute(insert(Application), [
+        {"campaign_id": world["campaign"].id, "applicant_id": applicant, "status": STATES[i % len(STATES)],
+         "name": f"申报人{applicant}", "gender": "male", "birth_date": born(applicant),
+         "id_number": factories.id_number(f"{born(applicant):%Y%m%d}", sequence=2 * (applicant % 500) + 1), "mobile": "13911588771", "work_unit": "北京某单位",
+         "position": "职员", "address": "北京市", "is_permanent_resident": True, "declaration_confirmed": True,
+         "deeds": "坚持终身学习。" * 100, "unit_id": world["streets"][i % 2].id,
+         "submitted_at": base + timedelta(minutes=i), "created_at": base, "updated_at": base}
+        for i, applicant in enumerate(ids)
+    ])
+    db.session.commit()
+    if ON_POSTGRES:
+        db.session.execute(text("ANALYZE application"))
+        db.session.commit()
+
+
+def born(applicant: int):
+    return datetime(1950, 1, 1).date() + timedelta(days=applicant // 500)
+
+
+def statements_of(client, url=LIST) -> list[tuple[str, object]]:
+    """The SQL statements (with their parameters) one GET of url sends, after a first GET has warmed the app up."""
+    assert client.get(url).status_code == 200
+    sent = []
+    listener = lambda _conn, _cursor, statement, parameters, *_: sent.append((statement, parameters))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert response.status_code == 200
+    return sent
+
+
+@pytest.mark.parametrize("who", ["city", "l1", "l2"])
+def test_the_list_sends_as_many_statements_at_3000_applications_as_at_30(client, world, who):
+    factories.login(client, world["users"][who])
+    add_applications(world, 30)
+    few = statements_of(client)
+    add_applications(world, 2970)
+    many = statements_of(client)
+    assert len(many) == len(few) <= MOST_STATEMENTS, [s for s, _ in many]
+    # Deep in the list and filtered by state, too.
+    assert len(statements_of(client, LIST + "?page_ApplicationView=50")) == len(few)
+    assert len(statements_of(client, LIST + "?_flt_0_status=reported")) == len(few)
+    assert "申报人" in client.get(LIST).text
+
+
+def test_permissions_are_read_once_per_page_and_a_withdrawn_one_applies_to_the_next_page(client, world, roles_restored):
+    sm = current_app.appbuilder.sm
+    factories.login(client, world["users"]["l2"])
+    add_applications(world, 4)
+    sent = [s for s, _ in statements_of(client)]
+    assert sum("ab_permission_view" in s for s in sent) == 1, sent
+    role = sm.find_role(roles.L2_CLERK)
+    read = sm.find_permission_view_menu("can_read", "Application")
+    sm.del_permission_role(role, read)
+    assert client.get(LIST).status_code in (302, 403)
+    sm.add_permission_role(role, read)
+    assert client.get(LIST).status_code == 200
+
+
+def test_the_progress_is_counted_once_and_the_deeds_are_not_read(client, world):
+    factories.login(client, world["users"]["l2"])
+    add_applications(world, 8)
+    sent = [" ".join(s.split()).lower() for s, _ in statements_of(client)]
+    assert sum("group by application.status" in s for s in sent) == 1, sent
+    listed = [s for s in sent if s.startswith("select application.id")]
+    assert listed and all("deeds" not in s for s in listed), listed
+
+
+@pytest.mark.postgres
+def test_a_streets_first_page_is_read_through_an_index(client, world):
+    factories.login(client, world["users"]["l2"])
+    add_applications(world, 3000)
+    listed = [(s, p) for s, p in statements_of(client) if " ".join(s.split()).lower().startswith("select application.id")]
+    assert listed
+    statement, parameters = listed[0]
+    with db.engine.connect() as connection:
+        plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+    # Read in the list's order from one of the list's indexes (with two streets the planner may walk the whole
+    # list's index and skip the other street's rows): no scan of the table, no sort of the street's rows.
+    assert "Seq Scan on application" not in plan and "Sort" not in plan, plan
+    assert "Index Scan Backward using ix_application_" in plan, plan
+
+
+def test_the_status_is_searched_by_its_chinese_name_and_equality(client, world):
+    factories.login(client, world["users"]["l2"])
+    add_applications(world, 8)  # the clerk's street holds 4: submitted, l2_forwarded, submitted, l2_forwarded
+    page = client.get(LIST).text
+    # A choice of the status filter, by its Chinese name (FAB writes the search form into a script, JSON-escaped),
+    # whose operators are 等于 and 属于 (several states), no "starts with".
+    assert json.dumps("二级单位拟推荐（未提交）")[1:-1] in page
+    assert json.dumps({"status": ["等于", "属于"]})[1:-1] in page
+    rows = lambda html: len(re.findall(r'name="rowid"', html))  # noqa: E731
+    assert rows(page) == 4
+    assert rows(client.get(LIST + "?_flt_0_status=submitted").text) == 2
+    # Equality: a prefix names no state.
+    assert rows(client.get(LIST + "?_flt_0_status=l2_").text) == 0
+
+
+def test_the_unit_filter_is_searched_on_demand_within_the_scope(client, world):
+    other_district, other_streets = factories.district_with_streets("朝阳区", ("望京街道", "三里屯街道"))
+    factories.login(client, world["users"]["l1"])
+    page = client.get(LIST).text
+    assert "学院路街道" not in page and "望京街道" not in page  # no unit preloaded into the filter
+    found = client.get("/applications/api/units", query_string={"q": "学院"}).json["results"]
+    assert [unit["text"] for unit in found] == ["海淀区 · 学院路街道"]
+    assert client.get("/applications/api/units", query_string={"q": "望京"}).json["results"] == []
+    everything = {unit["text"] for unit in client.get("/applications/api/units").json["results"]}
+    assert everything == {"海淀区", "海淀区 · 中关村街道", "海淀区 · 学院路街道"}
+    # A filter applied shows its unit (and only it) as the chosen option; one outside the scope shows none.
+    street = world["streets"][1]
+    filtered = client.get(LIST, query_string={"_flt_0_unit": street.id}).text
+    # (FAB writes the search form into a script, JSON-escaped.)
+    assert htmlsafe_json_dumps(f'<option value="{street.id}">海淀区 · 学院路街道</option>')[1:-1] in filtered
+    outside = client.get(LIST, query_string={"_flt_0_unit": other_streets[0].id}).text
+    assert htmlsafe_json_dumps("望京街道")[1:-1] not in outside and 'name="rowid"' not in outside
+    client.get("/logout/")
+    factories.login(client, world["users"]["l2"])
+    assert [u["text"] for u in client.get("/applications/api/units").json["results"]] == ["海淀区 · 中关村街道"]
+
+
+def test_a_filter_operator_the_status_no_longer_has_is_a_clear_400(client, world):
+    factories.login(client, world["users"]["city"])
+    for old in ("_flt_3_status", "_flt_8_status", "_flt_2_status"):  # FAB's text 等于 and 属于 (old links)
+        response = client.get(LIST, query_string={old: "submitted"})
+        assert response.status_code == 400 and "请求有误" in response.text, old
+    assert client.get(LIST, query_string={"_flt_1_status": "submitted"}).status_code == 200
+
+
+def test_a_visitors_page_reads_the_public_permissions_once(client):
+    """Every page's menu asks what a visitor may open, once per menu entry: read once per request (main: 18)."""
+    assert client.get("/contact/").status_code == 200
+    assert factories.count_statements(lambda: client.get("/contact/")) <= 3
