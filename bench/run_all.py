@@ -36,9 +36,10 @@ class Bench:
 
 # In the order they run: the heavy PostgreSQL ones first, while the machine is fresh.
 BENCHES = [
-    Bench("list_view", "bench/list_view.py"),
+    Bench("list_view", "bench/list_view.py",
+          quick=["--applications", "20000", "--requests", "10", "--duration", "3"]),
     Bench("spike", "bench/spike.py", quick=["--users", "50"]),
-    Bench("export", "bench/export.py"),
+    Bench("export", "bench/export.py", quick=["--sizes", "10000"]),
     Bench("upload", "bench/upload.py", quick=["--repeat", "1"]),
     Bench("assign", "bench/assign.py", quick=["--applications", "600", "--experts", "20"]),
     Bench("public_pages", "bench/public_pages.py", quick=["--repeat", "5"]),
