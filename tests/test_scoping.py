@@ -572,7 +572,12 @@ def test_choices_offered_are_the_ones_a_user_may_pick(app, world):
     l1 = offered_choices(app, factories.login(app.test_client(), world["l1"]))
     assert [c for c in l1["/units/second-level/add"] if c != "请选择"] == ["海淀区"]
     assert sorted(c for c in l1["/accounts/add"] if c != "请选择") == ["海淀区 · 中关村街道", "海淀区 · 学院路街道"]
-    assert "海淀区 · 学院路街道" in l1["/accounts/list/"]  # the search form's 所属单位
+    # 单位账号's 所属单位 is searched by part of the unit's name: the sibling street's clerk is found, the other
+    # district's never is (tests/test_list_statements.py has the rest).
+    l1_client = factories.login(app.test_client(), world["l1"])
+    found = l1_client.get("/accounts/list/?_flt_0_unit=学院路").get_data(as_text=True)
+    assert person_name("l2_sibling") in found and person_name("l2") not in found
+    assert person_name("l2_other") not in l1_client.get("/accounts/list/?_flt_0_unit=建外").get_data(as_text=True)
     l2 = offered_choices(app, factories.login(app.test_client(), world["l2"]))
     # The review list's unit filter is searched as the user types (app/views/fields.py UnitSearchWidget).
     street = factories.login(app.test_client(), world["l2"]).get("/applications/api/units").json["results"]
