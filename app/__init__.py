@@ -97,6 +97,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.accounts import UnitAccountView
     from app.views.assignment import ExpertDeclineView, ReviewAssignmentView
     from app.api.assignment import ReviewAssignmentApi
+    from app.api.jobs import JobApi
     from app.views.applications import ApplicationView
     from app.views.apply import ApplicationFileView, CitizenApplicationView
     from app.views.citizens import CitizenRegisterView
@@ -255,6 +256,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(ReviewRoundApi)
     appbuilder.add_api(RankingApi)
     appbuilder.add_api(ReviewAssignmentApi)
+    appbuilder.add_api(JobApi)
     appbuilder.add_api(PublicApi)
     appbuilder.add_api(CertificateApi)
     appbuilder.add_api(ObjectionApi)
