@@ -178,8 +178,8 @@ class ReviewProgressView(BaseView):
             flash(_("「%(round)s」尚未结束：结束后才能导出评分表。", round=review_round.stage_label), "warning")
             return self._back(review_round)
         # A background job (score_sheet_workbook below), started by a POST.
-        title = _("导出评分表（%(round)s%(expert)s）", round=review_round.stage_label,
-                  expert=f"，{expert.name}" if expert is not None else "")
+        title = _("导出评分表（%(round)s）", round=review_round.stage_label) if expert is None else \
+            _("导出评分表（%(round)s，%(expert)s）", round=review_round.stage_label, expert=expert.name)
         return start_or_offer(self, SCORE_SHEET_EXPORT, title,
                               {"round_id": review_round.id, "expert_id": expert.id if expert is not None else None})
 
