@@ -30,7 +30,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from app import masking, scoping, workflow
+from app import clock, masking, scoping, workflow
 from app.display import XLSX_TIME_FORMAT, format_time
 from app.extensions import db
 from app.models import Account, Application, ApplicationEvent, ApplicationStatus, Campaign, Unit
@@ -303,7 +303,10 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _text(value) -> str:
-    return "" if value is None else _CONTROL.sub("", str(value))
+    if value is None:
+        return ""
+    text = str(value)
+    return _CONTROL.sub("", text) if _CONTROL.search(text) else text  # the search alone when clean (nearly always)
 
 
 class _Labels:
@@ -312,10 +315,20 @@ class _Labels:
 
     def __init__(self):
         self._seen: dict[tuple, str] = {}
+        self._deadlines: dict[tuple, object] = {}
         self.void_suffix = _("（过期无效）")
         # Translated once; filled in per opinion as gettext would (its % formatting, without the lookup).
         self.opinion_template = _("%(decision)s：%(opinion)s（%(who)s，%(at)s）")
         self._actions = {action: str(label) for action, label in workflow.labels().items()}
+        self._now = clock.now()  # 过期无效 as of the export's start, for every row alike
+
+    def is_void(self, a: Application) -> bool:
+        """workflow.is_void, its deadline looked up once per campaign and state."""
+        key = (a.campaign_id, a.status)
+        if key not in self._deadlines:
+            self._deadlines[key] = workflow._void_deadline(a)
+        deadline = self._deadlines[key]
+        return bool(deadline and self._now.replace(microsecond=0) > deadline)
 
     def get(self, kind: str, key, look_up) -> str:
         found = self._seen.get((kind, key))
@@ -325,7 +338,7 @@ class _Labels:
 
     def status(self, a: Application) -> str:
         label = self.get("status", a.status, lambda: a.status_label)
-        return label + self.void_suffix if workflow.is_void(a) else label
+        return label + self.void_suffix if self.is_void(a) else label
 
     def opinion(self, opinion: Opinion) -> str:
         """Opinion.text(), from the cached template and action label."""
