@@ -226,7 +226,8 @@ class ApplicationView(PortalModelView):
         statuses_asked = any(args.getlist("status"))
         scope = exports.scope_label(statuses, args.get("stage"), statuses_asked)
         if request.method == "GET":
-            return offer(self, export_jobs.application_export_title(scope, False))
+            # The button POSTs this query string: its title says whether it asks for the full numbers.
+            return offer(self, export_jobs.application_export_title(scope, args.get("full") == "1"))
         # Tens of thousands of rows take a minute: a background job writes the file (app/export_jobs.py).
         job = jobs.start(current_user, export_jobs.APPLICATIONS,
                          export_jobs.application_export_title(scope, full_numbers), {
