@@ -97,6 +97,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.accounts import UnitAccountView
     from app.views.assignment import ExpertDeclineView, ReviewAssignmentView
     from app.api.assignment import ReviewAssignmentApi
+    from app.api.jobs import JobApi
     from app.views.applications import ApplicationView
     from app.views.apply import ApplicationFileView, CitizenApplicationView
     from app.views.citizens import CitizenRegisterView
@@ -222,6 +223,11 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.jobs import JobView
 
     appbuilder.add_view_no_menu(JobView)
+    # Its menu entry, second after 工作台, for the roles that start jobs (roles.yaml: MyJobs menu_access). The pages
+    # themselves need no permission: a job is its owner's alone (app/views/jobs.py).
+    appbuilder.add_link("MyJobs", href="JobView.mine", label=_l("我的任务"), icon="fa-hourglass-half")
+    menu = appbuilder.menu.get_list()
+    menu.insert(1, menu.pop(next(i for i, item in enumerate(menu) if item.name == "MyJobs")))
     # Anyone may check a certificate's code, a limited number of times a minute per address (no bulk guessing).
     certificate_limit = appbuilder.sm.limiter.limit(lambda: current_app.config["CERTIFICATE_RATE_LIMIT"])
     certificate_limit(appbuilder.add_view_no_menu(PublicCertificateView).blueprint)
@@ -250,6 +256,7 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(ReviewRoundApi)
     appbuilder.add_api(RankingApi)
     appbuilder.add_api(ReviewAssignmentApi)
+    appbuilder.add_api(JobApi)
     appbuilder.add_api(PublicApi)
     appbuilder.add_api(CertificateApi)
     appbuilder.add_api(ObjectionApi)

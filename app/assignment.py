@@ -256,7 +256,7 @@ ASSIGN_JOB = "assignment.run"
 def result_summary(result: AssignResult) -> dict:
     """What the job keeps of a result (JSON): the counts, the loads, and the unplaceable applications by id."""
     return {"placed": result.placed, "kept": result.kept, "removed": result.removed,
-            "loads": {str(k): v for k, v in result.loads.items()},
+            "loads": {str(k): v for k, v in result.loads.items()}, "spread": result.spread,
             "unplaceable": [[application.id, reason] for application, reason in result.unplaceable]}
 
 

@@ -1,6 +1,9 @@
 """The exports that run as background jobs (app/jobs.py): the applications' Excel list (R-OPS-3), the same workbook
 as the request used to send, now written to the job's file with progress. The view validates the filters and starts
 the job; here they are applied as the owner (scoping by the owner account, app/exports.export_query)."""
+import shutil
+from typing import BinaryIO, Callable
+
 from flask_babel import gettext as _
 
 from app import audit, clock, exports, jobs, schedule, scoping
@@ -49,3 +52,22 @@ def export_applications(work: jobs.Work) -> jobs.Outcome:
     ascii_scope = stage if stage in ("pending", *exports.STAGES) else "list"
     return jobs.Outcome(path=path, download_name=exports.file_name(campaign, named_unit, scope, today),
                         ascii_name=f"applications-{ascii_scope}-{today:%Y-%m-%d}.xlsx", mimetype=exports.XLSX_MIMETYPE)
+
+
+def workbook(kind: str):
+    """Register build(work) -> (file at 0, download name, ASCII name) as the handler of kind: the same workbook as
+    the view used to send, built in the job's stand-in request (the owner as current_user, the original query
+    string), written to the job's file. The registers, rankings, lists and score sheets go this way."""
+
+    def register(build: Callable[[jobs.Work], tuple[BinaryIO, str, str]]):
+        @jobs.handler(kind)
+        def run(work: jobs.Work) -> jobs.Outcome:
+            out, name, ascii_name = build(work)
+            path = work.path("xlsx")
+            with out, open(path, "wb") as target:
+                shutil.copyfileobj(out, target)
+            return jobs.Outcome(path=path, download_name=name, ascii_name=ascii_name, mimetype=exports.XLSX_MIMETYPE)
+
+        return build
+
+    return register

@@ -454,8 +454,9 @@ def test_two_simultaneous_runs_assign_once(app, city):
     round_, _panel, experts, apps = _setup(n_experts=6, n_apps=12, n=2)
     clients = [factories.api_client(app, city) for _ in range(2)]
     responses = race(app, 2, lambda i: clients[i].post(f"/api/v1/review_assignment/run/{round_.id}"))
-    assert sorted(r.status_code for r in responses) == [200, 200], [r.json for r in responses]
-    assert sorted(r.json["placed"] for r in responses) == [0, 24]  # the second waited, then found nothing to do
+    assert sorted(r.status_code for r in responses) == [202, 202], [r.json for r in responses]
+    results = [clients[0].get(r.json["status_url"]).json["result"]["assignment"] for r in responses]
+    assert sorted(r["placed"] for r in results) == [0, 24]  # the second waited, then found nothing to do
     per_app = defaultdict(list)
     for row in rows(round_):
         per_app[row.application_id].append(row.expert_id)

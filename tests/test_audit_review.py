@@ -97,9 +97,9 @@ def _run_every_review_action(app):
         rounds.close(city, review_round.id)
         workflow.perform(city, apps[0].id, "shortlist", "初审成绩靠前")
     client = factories.login(app.test_client(), city)
-    assert client.get(f"/review-progress/{review_round.id}/scores.xlsx").status_code == 200
-    assert client.get("/ranking/export.xlsx?stage=initial_review").status_code == 200
-    assert client.get("/candidates/export.xlsx").status_code == 200
+    assert factories.job_file(client, client.post(f"/review-progress/{review_round.id}/scores.xlsx")).status_code == 200
+    assert factories.job_file(client, client.post("/ranking/export.xlsx?stage=initial_review")).status_code == 200
+    assert factories.job_file(client, client.post("/candidates/export.xlsx")).status_code == 200
     return city
 
 

@@ -40,7 +40,7 @@ def names_in(data: bytes) -> set[str]:
 
 def test_an_export_starts_a_job_whose_page_offers_the_file(office):
     client, _account = office
-    response = client.get("/applications/export.xlsx")
+    response = client.post("/applications/export.xlsx")
     assert response.status_code == 302
     page_url = response.headers["Location"]
     page = client.get(page_url).text
@@ -65,7 +65,7 @@ def test_an_export_starts_a_job_whose_page_offers_the_file(office):
 
 def test_a_job_is_its_owners_alone(app, office):
     client, _account = office
-    page_url = client.get("/applications/export.xlsx").headers["Location"]
+    page_url = client.post("/applications/export.xlsx").headers["Location"]
     # Another city office account, the auditor: 404 for the page, the status and the file, as for no job at all.
     for role in (roles.CITY_OFFICE, roles.AUDITOR):
         other = factories.login(app.test_client(), factories.account(role))
@@ -80,7 +80,7 @@ def test_a_job_is_its_owners_alone(app, office):
 
 def test_files_are_kept_a_day_then_removed(app, office):
     client, account = office
-    page_url = client.get("/applications/export.xlsx").headers["Location"]
+    page_url = client.post("/applications/export.xlsx").headers["Location"]
     job = db.session.get(BackgroundJob, page_url.rsplit("/", 1)[1])
     path = storage.root() / job.file_name
     assert path.is_file()
@@ -133,7 +133,7 @@ def test_the_audit_export_writes_every_event_batch_after_batch(app, monkeypatch)
     db.session.commit()
     auditor = factories.login(app.test_client(), factories.account(roles.AUDITOR, username="shenji"))
     total = db.session.query(AuditEvent).count()
-    response = factories.job_file(auditor, auditor.get("/audit/export.xlsx"))
+    response = factories.job_file(auditor, auditor.post("/audit/export.xlsx"))
     rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
     assert rows[0][0] == f"审计日志（{total} 条，按时间倒序）"
     assert len(rows) == 2 + total and [row[6] for row in rows[2:]].count("") >= 5
@@ -154,7 +154,7 @@ def run_with_worker(app, queue, client, start_url):
     # Its worker and scheduler threads, without the main loop: that one takes over the process's signals.
     consumer._set_signal_handlers = lambda: None
     try:
-        response = client.get(start_url)
+        response = client.post(start_url)
         assert response.status_code == 302
         page_url = response.headers["Location"]
         first = client.get(page_url + ".json").get_json()
@@ -201,3 +201,61 @@ def test_a_real_worker_runs_the_export_from_redis(app, office):
         assert download.status_code == 200 and names_in(download.data) == {"王学习", "李学习", "赵学习"}
     finally:
         queue.storage.flush_all()
+
+
+# --- 我的任务 in the menu --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role, shown", [
+    (roles.CITY_OFFICE, True), (roles.L1_CLERK, True), (roles.L2_CLERK, True), (roles.AUDITOR, True),
+    (roles.EXPERT, False), (roles.APPLICANT, False), (roles.SYSTEM_ADMIN, False), (roles.SECURITY_ADMIN, False),
+])
+def test_my_jobs_is_in_the_menu_of_the_roles_that_start_jobs(app, role, shown):
+    _district, (street, _sibling) = factories.district_with_streets()
+    unit = street if role == roles.L2_CLERK else (_district if role == roles.L1_CLERK else None)
+    client = factories.login(app.test_client(), factories.account(role, unit=unit, username="someone"))
+    page = client.get("/users/userinfo/", follow_redirects=True).text
+    assert ('href="/jobs/"' in page and "我的任务" in page) is shown
+    # The page itself is any signed-in account's own list (empty here), whatever the menu shows.
+    assert "最近一天没有任务" in client.get("/jobs/").text
+
+
+# --- starting a job is a POST ------------------------------------------------------------------------------------
+
+
+def csrf_of(page: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+@pytest.mark.parametrize("url, title", [
+    ("/applications/export.xlsx?stage=pending", "导出报名信息（待评审）"),
+    ("/audit/export.xlsx?_flt_3_result=refused", "导出审计日志"),
+])
+def test_a_get_of_an_export_offers_the_button_and_starts_nothing(app, office, csrf_on, url, title):
+    client, _account = office
+    response = client.get(url)
+    assert response.status_code == 200 and title in response.text
+    # The button POSTs to the same address and query, with the CSRF token.
+    assert f'<form method="post" action="{url.replace("&", "&amp;")}">' in response.text
+    assert "开始" in response.text
+    assert db.session.query(BackgroundJob).count() == 0
+    # Without the token the POST is refused and starts nothing; with it, the job runs.
+    forged = client.post(url)
+    assert forged.status_code == 400 and "安全令牌" in forged.text
+    assert db.session.query(BackgroundJob).count() == 0
+    started = client.post(url, data={"csrf_token": csrf_of(response.text)})
+    assert started.status_code == 302 and started.headers["Location"].startswith("/jobs/")
+    assert factories.job_file(client, started).status_code == 200
+    assert db.session.query(BackgroundJob).count() == 1
+
+
+def test_the_list_pages_start_exports_with_a_form_carrying_the_token(app, office, csrf_on):
+    client, _account = office
+    listing = client.get("/applications/list/").text
+    assert '<form method="post" action="/applications/export.xlsx" class="btn-group review-export"' in listing
+    response = client.post("/applications/export.xlsx?stage=pending", data={"csrf_token": csrf_of(listing)})
+    assert factories.job_file(client, response).status_code == 200
+    audit_list = client.get("/audit/list/").text
+    assert '<form method="post" action="/audit/export.xlsx"' in audit_list and csrf_of(audit_list)

@@ -97,7 +97,7 @@ def test_an_excel_import_reports_the_row_and_creates_nothing(client):
     sheet = _sheet(("上地街道", "l2-shangdi", "王五", ""), ("中关村街道" + ZWSP, "l2-zgc2", "李四", ""),
                    ("清河街道", "l2-qinghe", RLO + "赵六", ""))
     response = client.post("/units/second-level/import", data={"parent_id": district.id, "sheet": (sheet, "u.xlsx")},
-                           content_type="multipart/form-data")
+                           content_type="multipart/form-data", follow_redirects=True)  # through the import's job
     assert response.status_code == 200
     page = response.text
     assert "单位名称中含有不可见字符" in page and "联系人姓名中含有不可见字符" in page

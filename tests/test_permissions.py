@@ -48,13 +48,15 @@ def test_every_registered_permission_is_editable_or_listed_as_not_editable():
 
 def test_rows_are_the_menus_screens_with_their_labels_and_the_actions_their_views_check():
     rows = {screen.label: screen for screen in permissions.screens()}
-    assert list(rows) == ["工作台", "评选批次", "时间安排", "历届学习之星", "推荐名额", "我的报名", "报名信息", "提交情况",
+    assert list(rows) == ["工作台", "我的任务", "评选批次", "时间安排", "历届学习之星", "推荐名额", "我的报名", "报名信息", "提交情况",
                           "一级单位", "二级单位", "单位账号", "专家", "专家组", "回避关系", "评审设置", "评审分配", "评审进度", "评审记录", "评审排名", "拟评选名单", "我的评审",
                           "异议处理", "审核确定", "荣誉证书", "审计日志"]
     actions = {label: [cell.action for cell in screen.cells] for label, screen in rows.items()}
     assert actions["报名信息"] == ["menu_access", "can_read", "can_decide"]
     assert actions["工作台"] == ["menu_access", "can_read"]
     assert rows["工作台"].category_label == ""  # top-level, first in the menu
+    # 我的任务: a menu entry only (the job pages are their owner's, with no permission of their own).
+    assert actions["我的任务"] == ["menu_access"] and rows["我的任务"].category_label == ""
     assert actions["单位账号"] == ["menu_access", "can_read", "can_write", "reset_password"]
     assert actions["审计日志"] == ["menu_access", "can_read"]
     assert actions["我的评审"] == ["menu_access", "can_read", "can_write"]

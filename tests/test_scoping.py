@@ -216,6 +216,7 @@ RESOURCES = {
     "/approval/": "approval_campaign",  # /approval/decision/<campaign_id>.pdf
     "/api/v1/approval/": "approval_campaign",
     "/jobs/": "job",  # a background job (an export's file): its owner's alone
+    "/api/v1/jobs/": "job",  # its state over REST (自动分配's 202): its owner's alone
 }
 # Routes with arguments that are not row ids.
 NOT_ID_ROUTES = {"/api/<version>/_openapi", "/lang/<string:locale>", "/swagger/<version>",
@@ -339,6 +340,8 @@ def _objection(world):
 
 
 def is_read(rule, method):
+    if method == "POST" and rule.rule.endswith((".xlsx", ".pdf")):
+        return True  # starting an export's background job: a POST (it makes the job), granted with reading
     return method == "GET" and not any(part in rule.rule for part in ("/edit/", "/delete/", "/action/", "/add"))
 
 
@@ -459,12 +462,12 @@ def test_the_city_office_reaches_the_round_routes_of_the_matrix(app, world, monk
     rules = {rule.rule: rule for rule, _m in id_routes(app) if rule.rule.startswith("/review-progress/")}
     sheet = rules["/review-progress/<int:round_id>/experts/<int:expert_id>/scores.xlsx"]
     city = factories.login(app.test_client(), world["city"])
-    response = call(city, sheet, "GET", round_id)
+    response = factories.job_file(city, call(city, sheet, "POST", round_id))  # the export's background job
     assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
     assert call(city, rules["/review-progress/<int:round_id>"], "GET", round_id).status_code == 200
     auditor = factories.login(app.test_client(), world["auditor"])
     assert call(auditor, rules["/review-progress/<int:round_id>"], "GET", round_id).status_code == 200
-    assert call(auditor, sheet, "GET", round_id).status_code == 302  # not before the round is closed
+    assert call(auditor, sheet, "POST", round_id).status_code == 302  # not before the round is closed
 
 
 def test_the_certificate_routes_of_the_matrix_answer_their_readers(app, world):
@@ -475,7 +478,7 @@ def test_the_certificate_routes_of_the_matrix_answer_their_readers(app, world):
                 f"/certificates/pdf/{certificate.id}"):
         assert auditor.get(url).status_code == 200, url
     # A campaign's PDF is a background job: its page, then the file.
-    campaign_pdf = auditor.get(f"/certificates/campaign/{certificate.campaign_id}.pdf")
+    campaign_pdf = auditor.post(f"/certificates/campaign/{certificate.campaign_id}.pdf")
     assert factories.job_file(auditor, campaign_pdf).mimetype == "application/pdf"
     owner = factories.login(app.test_client(), world["applicant_other"])
     assert owner.get(f"/certificates/mine/{certificate.application_id}.pdf").status_code == 200

@@ -1,12 +1,13 @@
 """Bulk import of second-level units and accounts from .xlsx: every bad row reported, all or nothing."""
 import io
+import re
 from datetime import datetime
 
 from openpyxl import Workbook, load_workbook
 
-from app import clock, roles, unit_import
+from app import clock, roles, storage, unit_import
 from app.extensions import db
-from app.models import Account, Stage, Unit
+from app.models import Account, BackgroundJob, Stage, Unit
 from tests import factories
 
 NOW = datetime(2026, 3, 30, 10, 0)
@@ -104,8 +105,21 @@ def test_import_page_uploads_and_shows_the_passwords_once(client):
         data={"parent_id": district.id, "sheet": (sheet(("学院路街道", "l2-xueyuanlu", "张伟", "")), "单位.xlsx")},
         content_type="multipart/form-data",
     )
-    assert "已导入 1 个二级单位及其账号" in response.text
-    assert "l2-xueyuanlu" in response.text and "once-secret" in response.text
+    # A background job imports; its page forwards back to the import page with the result.
+    assert response.status_code == 302 and response.headers["Location"].startswith("/jobs/")
+    job_page = response.headers["Location"]
+    shown = client.get(job_page, follow_redirects=True)
+    assert "已导入 1 个二级单位及其账号" in shown.text
+    assert "l2-xueyuanlu" in shown.text and "once-secret" in shown.text
+    password = re.search(r'<span class="once-secret">([^<]+)</span>', shown.text).group(1)
+    # Once: erased from the job's row as it was shown; a second look says so and shows no password.
+    again = client.get(job_page, follow_redirects=True)
+    assert "once-secret" not in again.text and password not in again.text and "不能再次显示" in again.text
+    job = db.session.query(BackgroundJob).one()
+    db.session.refresh(job)
+    assert password not in repr(job.result) and job.result["imported"] == 1
+    # The upload itself is not kept.
+    assert not list((storage.root() / "jobs").glob("upload-*"))
 
 
 def test_import_page_reports_rows_and_a_missing_file_at_the_field(client):
@@ -115,7 +129,7 @@ def test_import_page_reports_rows_and_a_missing_file_at_the_field(client):
     response = client.post(
         "/units/second-level/import",
         data={"parent_id": district.id, "sheet": (sheet(("", "x", "", "")), "单位.xlsx")},
-        content_type="multipart/form-data",
+        content_type="multipart/form-data", follow_redirects=True,
     )
     assert "第 2 行" in response.text and "未导入任何数据" in response.text
 

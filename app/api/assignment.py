@@ -5,14 +5,17 @@ City office: GET the assignments (filter by round_id, expert_id, application_id,
 """
 from flask import request
 from flask_appbuilder.api import expose, protect, safe
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import false, true
 
-from app import assignment, labels, roles, scoping
+from app import assignment, jobs, labels, roles, scoping
+from app.api.jobs import accepted
 from app.api.base import PortalRestApi
 from app.datamodel import PortalInterface
-from app.models.review import ReviewAssignment
+from app.extensions import db
+from app.models.review import ReviewAssignment, ReviewRound
 from app.workflow import WorkflowError
 
 
@@ -38,20 +41,6 @@ class AssignmentScopeFilter(scoping._ClauseFilter):
     clause = staticmethod(assignment_clause)
 
 
-def _result_json(result: assignment.AssignResult) -> dict:
-    return {
-        "placed": result.placed,
-        "kept": result.kept,
-        "removed": result.removed,
-        "loads": {str(k): v for k, v in sorted(result.loads.items())},
-        "spread": result.spread,
-        "unplaceable": [
-            {"application_id": a.id, "name": a.name, "unit": a.unit.full_name if a.unit else "", "reason": reason}
-            for a, reason in result.unplaceable
-        ],
-    }
-
-
 class ReviewAssignmentApi(PortalRestApi):
     resource_name = "review_assignment"
     datamodel = PortalInterface(ReviewAssignment)
@@ -72,22 +61,25 @@ class ReviewAssignmentApi(PortalRestApi):
     @protect()
     @safe
     def run(self, pk):
-        """自动分配 of round `pk`: every application gets the round's N experts, or nothing is assigned.
+        """自动分配 of round `pk` as a background job (app/assignment.assign_round_job): every application gets the
+        round's N experts, or nothing is assigned. Follow the job at status_url (GET /api/v1/jobs/<id>): once done,
+        result.ok and result.assignment (placed, kept, removed, loads per expert id, unplaceable [application id,
+        reason]); a refusal (a closed round) is the failed job's error.
         ---
         post:
           responses:
-            200: {description: "placed, kept, removed, loads per expert id, spread"}
+            202: {description: "id, state, status_url: the job"}
             403: {description: not the city office}
             404: {description: no such round}
-            409: {description: "round closed, or impossible: the unplaceable list, nothing assigned"}
         """
-        try:
-            result = assignment.assign_round(current_user, pk)
-        except WorkflowError as refused:
-            return self.response(refused.status, message=str(refused))
-        if not result.ok:
-            return self.response(409, message=str(_l("无法完成分配，本次没有分配任何任务")), **_result_json(result))
-        return self.response(200, **_result_json(result))
+        review_round = db.session.get(ReviewRound, pk)
+        if review_round is None:
+            return self.response_404()
+        if not scoping.is_city_office(current_user):
+            return self.response(403, message=str(_l("只有市学习办可以分配评审任务")))
+        job = jobs.start(current_user, assignment.ASSIGN_JOB, _("自动分配（%(stage)s）", stage=review_round.stage_label),
+                         {"round_id": pk, "stage": review_round.stage})
+        return accepted(self, job)
 
     @expose("/<int:pk>", methods=["PUT"])
     @protect()

@@ -24,6 +24,7 @@ from app.models.application import STATUS_LABELS
 from app.views import presentation
 from app.views.base import PortalModelView
 from app.views.fields import UnitSearchWidget
+from app.views.jobs import offer
 from app.views.presentation import WithDerivedColumns
 
 
@@ -252,7 +253,8 @@ class ApplicationView(PortalModelView):
     def export(self):
         """The review list as Excel: ?status=<value> (repeatable), ?stage=pending|l2|l1|reported, ?campaign=<id>,
         ?unit=<id>; the current campaign unless one is named. ID and mobile numbers masked; the city office's
-        含完整证件号 variant is a POST (CSRF token) with full=1, audited as such."""
+        含完整证件号 variant has full=1, audited as such. A POST (CSRF token) starts the job; a GET answers with the
+        page whose button does (app/views/jobs.offer)."""
         args = request.values
         full_numbers = request.method == "POST" and args.get("full") == "1"
         if full_numbers and not masking.full_export_allowed(current_user):
@@ -271,6 +273,9 @@ class ApplicationView(PortalModelView):
             abort(404)
         statuses_asked = any(args.getlist("status"))
         scope = exports.scope_label(statuses, args.get("stage"), statuses_asked)
+        if request.method == "GET":
+            # The button POSTs this query string: its title says whether it asks for the full numbers.
+            return offer(self, export_jobs.application_export_title(scope, args.get("full") == "1"))
         # Tens of thousands of rows take a minute: a background job writes the file (app/export_jobs.py).
         job = jobs.start(current_user, export_jobs.APPLICATIONS,
                          export_jobs.application_export_title(scope, full_numbers), {

@@ -6,12 +6,13 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import approval, audit, clock, exports, scoping, storage, workflow
+from app import approval, audit, export_jobs, exports, jobs, scoping, storage, workflow
 from app.display import format_time
 from app.extensions import db
 from app.models import Campaign
 from app.views.fields import picker
-from app.views.ranking import chosen_campaign, send_workbook
+from app.views.jobs import start_or_offer
+from app.views.ranking import chosen_campaign
 from app.workflow import WorkflowError
 
 # Outside this app, by path (its own helper builds it): the public final list.
@@ -151,24 +152,11 @@ class ApprovalView(BaseView):
         return campaign
 
     def _xlsx(self, campaign, final: bool):
-        if final:
-            listed = approval.final_list(current_user, campaign)
-            heads, cells = exports.official_list_sheet(listed, marks_withdrawn=False)
-        else:
-            listed = approval.public_list(current_user, campaign)
-            heads, cells = exports.official_list_sheet(listed, marks_withdrawn=True)
-        record = approval.approval_of(campaign) if final else None
-        caption = _list_title(campaign, final)
-        if record is not None:
-            caption += _("（%(number)s，%(day)s）", number=record.document_number, day=record.decided_on.isoformat())
+        """A background job (official_list_workbook below, in the stand-in request with ?campaign=), started by a
+        POST."""
         sheet = _("首都市民学习之星名单") if final else _("公示名单")
-        out, n, size = exports.spooled_table(sheet, heads, cells, caption=caption)
-        audit.record("export.final_list" if final else "export.public_list", "campaign", campaign.id, campaign.name,
-                     rows=n)
-        db.session.commit()
-        today = clock.now().date()
-        name = exports.xlsx_name(sheet, campaign.name, today.strftime("%Y-%m-%d"))
-        return send_workbook(out, size, name, f"{'winners' if final else 'candidates'}-{today:%Y-%m-%d}.xlsx")
+        return start_or_offer(self, FINAL_LIST_EXPORT if final else PUBLIC_LIST_EXPORT,
+                              _("导出%(sheet)s（%(campaign)s）", sheet=sheet, campaign=campaign.name))
 
     def _print(self, campaign, final: bool):
         record = approval.approval_of(campaign)
@@ -182,7 +170,7 @@ class ApprovalView(BaseView):
         flash(_("本批次名单尚未审核确定，还没有最终名单"), "warning")
         return redirect(url_for(".index", campaign=campaign.id))
 
-    @expose("/candidates.xlsx")
+    @expose("/candidates.xlsx", methods=["GET", "POST"])
     @has_access
     def candidates_xlsx(self):
         return self._xlsx(self._campaign_or_404(), final=False)
@@ -192,7 +180,7 @@ class ApprovalView(BaseView):
     def candidates_print(self):
         return self._print(self._campaign_or_404(), final=False)
 
-    @expose("/winners.xlsx")
+    @expose("/winners.xlsx", methods=["GET", "POST"])
     @has_access
     def winners_xlsx(self):
         campaign = self._campaign_or_404()
@@ -207,3 +195,39 @@ class ApprovalView(BaseView):
         if not workflow.is_approved(campaign):
             return self._not_approved(campaign)
         return self._print(campaign, final=True)
+
+
+# --- the official lists as background jobs (app/export_jobs.workbook): ?campaign= from the view's query string ----
+
+PUBLIC_LIST_EXPORT = "export.public_list"
+FINAL_LIST_EXPORT = "export.final_list"
+
+
+def official_list_workbook(work, final: bool):
+    campaign = chosen_campaign()
+    if campaign is None:
+        raise jobs.JobFailed(_("所选评选批次已不存在。"))
+    if final and not workflow.is_approved(campaign):
+        raise jobs.JobFailed(_("本批次名单尚未审核确定，还没有最终名单"))
+    if final:
+        listed = approval.final_list(work.owner, campaign)
+        heads, cells = exports.official_list_sheet(listed, marks_withdrawn=False)
+    else:
+        listed = approval.public_list(work.owner, campaign)
+        heads, cells = exports.official_list_sheet(listed, marks_withdrawn=True)
+    record = approval.approval_of(campaign) if final else None
+    caption = _list_title(campaign, final)
+    if record is not None:
+        caption += _("（%(number)s，%(day)s）", number=record.document_number, day=record.decided_on.isoformat())
+    sheet = _("首都市民学习之星名单") if final else _("公示名单")
+    out, n, _size = exports.spooled_table(sheet, heads, cells, caption=caption)
+    audit.record("export.final_list" if final else "export.public_list", "campaign", campaign.id, campaign.name,
+                 rows=n)
+    db.session.commit()
+    today = work.job.created_at.date()
+    name = exports.xlsx_name(sheet, campaign.name, today.strftime("%Y-%m-%d"))
+    return out, name, f"{'winners' if final else 'candidates'}-{today:%Y-%m-%d}.xlsx"
+
+
+export_jobs.workbook(PUBLIC_LIST_EXPORT)(lambda work: official_list_workbook(work, final=False))
+export_jobs.workbook(FINAL_LIST_EXPORT)(lambda work: official_list_workbook(work, final=True))

@@ -28,6 +28,7 @@ from app.models.review import ASSIGNMENT_LABELS, AssignmentStatus, Expert, Rubri
 from app.views.accounts import UnitAccountView
 from app.views.applications import ApplicationView
 from app.views.base import PortalModelView, display_value
+from app.views.jobs import offer
 from app.views.campaigns import CampaignView, StageWindowView
 from app.views.past_winners import PastWinnerView
 from app.views.review_settings import RecommendationQuotaView
@@ -464,11 +465,14 @@ class AuditEventView(PortalModelView):
             kwargs["results"] = RESULTS
         return super().render_template(template, **kwargs)
 
-    @expose("/export.xlsx")
+    @expose("/export.xlsx", methods=["GET", "POST"])
     @has_access
     def export(self):
         """What the list's filters select (same query string), newest first, as Excel: a background job
-        (export_audit_log below, in the stand-in request that carries this query string)."""
+        (export_audit_log below, in the stand-in request that carries this query string), started by a POST; a
+        GET answers with the page whose button does (app/views/jobs.offer)."""
+        if request.method == "GET":
+            return offer(self, _("导出审计日志"))
         job = jobs.start(current_user, AUDIT_EXPORT, _("导出审计日志"))
         return redirect(url_for("JobView.show", job_id=job.id))
 

@@ -15,6 +15,7 @@ from app.datamodel import PortalInterface
 from app.extensions import db
 from app.models import Campaign, Certificate
 from app.views.base import PortalModelView
+from app.views.jobs import offer
 from app.workflow import WorkflowError
 
 
@@ -90,17 +91,20 @@ class CertificateView(PortalModelView):
     def pdf(self, pk):
         return certificate_pdf(self._row(pk))
 
-    @expose("/campaign/<int:campaign_id>.pdf")
+    @expose("/campaign/<int:campaign_id>.pdf", methods=["GET", "POST"])
     @has_access
     def campaign_pdf(self, campaign_id):
-        """Every valid certificate of the campaign, one page each, for the print shop."""
+        """Every valid certificate of the campaign, one page each, for the print shop: a POST starts the job; a GET
+        answers with the page whose button does (app/views/jobs.offer)."""
         campaign = db.session.get(Campaign, campaign_id)
         rows = certificates.of_campaign(campaign_id, current_user) if campaign is not None else []
         if not rows:
             abort(404)
+        title = _("下载全部荣誉证书（%(campaign)s）", campaign=campaign.name)
+        if request.method == "GET":
+            return offer(self, title)
         # Hundreds of pages take a while: a background job draws them (app/certificates.campaign_pdf_job).
-        job = jobs.start(current_user, "certificates.campaign_pdf",
-                         _("下载全部荣誉证书（%(campaign)s）", campaign=campaign.name), {"campaign_id": campaign.id})
+        job = jobs.start(current_user, "certificates.campaign_pdf", title, {"campaign_id": campaign.id})
         return redirect(url_for("JobView.show", job_id=job.id))
 
     @expose("/revoke/<int:pk>", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 
-from app import expert_import, experts, masking, rounds, schedule, scoping
+from app import expert_import, experts, import_jobs, masking, rounds, schedule, scoping
 from app.bounds import row_id
 from app.datamodel import PortalInterface
 from app.extensions import db
@@ -217,15 +217,14 @@ class ExpertView(PortalModelView):
     @has_access
     def import_sheet(self):
         form = ImportForm()
-        result = None
         if form.validate_on_submit():
-            result = expert_import.import_sheet(self.appbuilder.sm, current_user, form.sheet.data.stream)
-            if result.ok:
-                db.session.commit()
-                flash(_("已导入 %(n)s 位评审专家", n=len(result.created)), "success")
-            else:
-                db.session.rollback()
-        return self.render_template("experts/import.html", form=form, result=result,
+            # A background job imports (app/import_jobs.py), then forwards back here with ?job= to show its result.
+            job = import_jobs.start(current_user, import_jobs.EXPERTS, _("批量导入评审专家"), form.sheet.data.stream)
+            return redirect(url_for("JobView.show", job_id=job.id))
+        result, already_shown = import_jobs.shown_once(current_user, request.args.get("job", ""), import_jobs.EXPERTS)
+        if result is not None and result.ok and result.created:
+            flash(_("已导入 %(n)s 位评审专家", n=len(result.created)), "success")
+        return self.render_template("experts/import.html", form=form, result=result, already_shown=already_shown,
                                     columns=expert_import.COLUMNS, title=_("批量导入评审专家"))
 
     @expose("/import/template.xlsx")

@@ -25,6 +25,23 @@ def signed_in(view):
     return wrapper
 
 
+def offer(view, title):
+    """What a GET of an address that starts a job answers: a page whose button POSTs (with the CSRF token) to the
+    same address and query string. Starting a job changes state, so a link, a prefetch or a crawler must not."""
+    query = request.query_string.decode("latin-1")
+    action = request.path + (f"?{query}" if query else "")
+    return view.render_template("jobs/start.html", title=title, action=action)
+
+
+def start_or_offer(view, kind: str, title, params: dict | None = None):
+    """An export's view, once it has checked what it can (404 for a missing campaign): a POST starts the job of kind
+    and goes to its page, a GET answers with the page whose button does (offer)."""
+    if request.method != "POST":
+        return offer(view, title)
+    job = jobs.start(current_user, kind, title, params)
+    return redirect(url_for("JobView.show", job_id=job.id))
+
+
 def _owned(job_id):
     job = jobs.find(current_user, job_id)
     if job is None:

@@ -10,14 +10,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from app import audit, clock, exports, labels, objections, scoping, schedule, workflow
+from app import audit, export_jobs, exports, labels, objections, scoping, schedule, workflow
 from app.extensions import db
 from app.models import Application, Objection, Unit
 from app.models.application import PUBLIC_CANDIDATES
 from app.models.publicity import OBJECTION_FINDING_LABELS, OBJECTION_STATUS_LABELS
 from app.views.base import PortalModelView
 from app.views.presentation import WithDerivedColumns
-from app.views.ranking import send_workbook
+from app.views.jobs import start_or_offer
 
 
 def candidate_unit(objection) -> str:
@@ -152,19 +152,28 @@ class ObjectionView(PortalModelView):
             is_candidate=application.status_enum in PUBLIC_CANDIDATES,
         ), (422 if error else 200)
 
-    @expose("/export")
+    @expose("/export", methods=["GET", "POST"])
     @has_access
     def export(self):
-        """The objection register as Excel, the objector's contact included (the city office's only)."""
-        campaign = schedule.current_campaign()
-        rows = (
-            db.session.query(Objection).filter(scoping.objection_clause(current_user))
-            .order_by(Objection.lodged_at, Objection.id).all()
-        )
-        heads, cells = objections.register_sheet(rows)
-        out, n, size = exports.spooled_table(_("异议登记"), heads, cells, frozen_columns=2)
-        audit.record("export.objections", "objection", None, "", rows=n)
-        db.session.commit()
-        today = clock.now().date()
-        name = exports.xlsx_name(_("异议登记"), campaign.name if campaign else "", today.strftime("%Y-%m-%d"))
-        return send_workbook(out, size, name, f"objections-{today:%Y-%m-%d}.xlsx")
+        """The objection register as Excel, the objector's contact included (the city office's only): a background
+        job (objection_register below), started by a POST."""
+        return start_or_offer(self, OBJECTION_EXPORT, _("导出异议登记"))
+
+
+OBJECTION_EXPORT = "export.objections"
+
+
+@export_jobs.workbook(OBJECTION_EXPORT)
+def objection_register(work):
+    campaign = schedule.current_campaign()
+    rows = (
+        db.session.query(Objection).filter(scoping.objection_clause(work.owner))
+        .order_by(Objection.lodged_at, Objection.id).all()
+    )
+    heads, cells = objections.register_sheet(rows)
+    out, n, _size = exports.spooled_table(_("异议登记"), heads, cells, frozen_columns=2)
+    audit.record("export.objections", "objection", None, "", rows=n)
+    db.session.commit()
+    today = work.job.created_at.date()
+    name = exports.xlsx_name(_("异议登记"), campaign.name if campaign else "", today.strftime("%Y-%m-%d"))
+    return out, name, f"objections-{today:%Y-%m-%d}.xlsx"

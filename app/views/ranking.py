@@ -8,10 +8,16 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import audit, clock, exports, ranking, rounds, schedule, workflow
+from app import audit, export_jobs, exports, jobs, ranking, rounds, schedule, workflow
 from app.bounds import row_id
 from app.extensions import db
 from app.models import Application, Campaign, Stage
+from app.views.jobs import start_or_offer
+
+
+def chosen_order() -> str:
+    order = request.values.get("order", "mean")
+    return order if order in ranking.ORDERS else "mean"
 
 
 RANKING_PAGE = 500
@@ -110,8 +116,7 @@ class RankingView(BaseView):
         )
 
     def _order(self) -> str:
-        order = request.values.get("order", "mean")
-        return order if order in ranking.ORDERS else "mean"
+        return chosen_order()
 
     @expose("/")
     @has_access
@@ -212,22 +217,16 @@ class RankingView(BaseView):
                               refused=result.refused, action=action)
         return redirect(url_for(".list", stage=stage, order=order, campaign=campaign.id))
 
-    @expose("/export.xlsx")
+    @expose("/export.xlsx", methods=["GET", "POST"])
     @has_access
     def export(self):
-        """The round's ranking as Excel: rank, mean, normalised score, spread and every expert's total."""
-        stage, order, campaign = chosen_stage(), self._order(), chosen_campaign()
-        review_round = rounds.round_for(campaign, stage, create=False) if campaign is not None else None
-        if review_round is None:
+        """The round's ranking as Excel: rank, mean, normalised score, spread and every expert's total. A
+        background job (ranking_workbook below, in the stand-in request with this query string), started by a POST."""
+        stage, campaign = chosen_stage(), chosen_campaign()
+        if campaign is None or rounds.round_for(campaign, stage, create=False) is None:
             abort(404)
-        rows = ranking.rank(review_round, order)
-        heads, cells = exports.ranking_sheet(review_round, rows, ranking.experts_of(rows))
-        out, n, size = exports.spooled_table(round_title(stage), heads, cells)
-        audit.record("export.ranking", "review_round", review_round.id, repr(review_round), rows=n, order=order)
-        db.session.commit()
-        today = clock.now().date()
-        name = exports.xlsx_name(round_title(stage), campaign.name, today.strftime("%Y-%m-%d"))
-        return send_workbook(out, size, name, f"ranking-{stage}-{today:%Y-%m-%d}.xlsx")
+        return start_or_offer(self, RANKING_EXPORT, _("导出%(title)s（%(campaign)s）", title=round_title(stage),
+                                                       campaign=campaign.name))
 
 
 class CandidateView(BaseView):
@@ -249,16 +248,47 @@ class CandidateView(BaseView):
             campaigns=db.session.query(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc()).all(),
         )
 
-    @expose("/export.xlsx")
+    @expose("/export.xlsx", methods=["GET", "POST"])
     @has_access
     def export(self):
+        """拟评选名单 as Excel: a background job (candidates_workbook below), started by a POST."""
         campaign = chosen_campaign()
         if campaign is None:
             abort(404)
-        heads, cells = exports.candidate_sheet(ranking.candidates(campaign))
-        out, n, size = exports.spooled_table(_("拟评选名单"), heads, cells)
-        audit.record("export.candidates", "campaign", campaign.id, campaign.name, rows=n)
-        db.session.commit()
-        today = clock.now().date()
-        name = exports.xlsx_name(_("拟评选名单"), campaign.name, today.strftime("%Y-%m-%d"))
-        return send_workbook(out, size, name, f"candidates-{today:%Y-%m-%d}.xlsx")
+        return start_or_offer(self, CANDIDATES_EXPORT, _("导出拟评选名单（%(campaign)s）", campaign=campaign.name))
+
+
+# --- the exports as background jobs (app/export_jobs.workbook): the view's query string, the owner as current_user --
+
+RANKING_EXPORT = "export.ranking"
+CANDIDATES_EXPORT = "export.candidates"
+
+
+@export_jobs.workbook(RANKING_EXPORT)
+def ranking_workbook(work):
+    stage, order, campaign = chosen_stage(), chosen_order(), chosen_campaign()
+    review_round = rounds.round_for(campaign, stage, create=False) if campaign is not None else None
+    if review_round is None:
+        raise jobs.JobFailed(_("该轮评审已不存在。"))
+    rows = ranking.rank(review_round, order)
+    heads, cells = exports.ranking_sheet(review_round, rows, ranking.experts_of(rows))
+    out, n, _size = exports.spooled_table(round_title(stage), heads, cells)
+    audit.record("export.ranking", "review_round", review_round.id, repr(review_round), rows=n, order=order)
+    db.session.commit()
+    today = work.job.created_at.date()
+    name = exports.xlsx_name(round_title(stage), campaign.name, today.strftime("%Y-%m-%d"))
+    return out, name, f"ranking-{stage}-{today:%Y-%m-%d}.xlsx"
+
+
+@export_jobs.workbook(CANDIDATES_EXPORT)
+def candidates_workbook(work):
+    campaign = chosen_campaign()
+    if campaign is None:
+        raise jobs.JobFailed(_("所选评选批次已不存在。"))
+    heads, cells = exports.candidate_sheet(ranking.candidates(campaign))
+    out, n, _size = exports.spooled_table(_("拟评选名单"), heads, cells)
+    audit.record("export.candidates", "campaign", campaign.id, campaign.name, rows=n)
+    db.session.commit()
+    today = work.job.created_at.date()
+    name = exports.xlsx_name(_("拟评选名单"), campaign.name, today.strftime("%Y-%m-%d"))
+    return out, name, f"candidates-{today:%Y-%m-%d}.xlsx"

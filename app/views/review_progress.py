@@ -5,18 +5,17 @@ exports the score sheets. The auditor reads the page and, once the round is clos
 Everything it does is app/rounds.py's (close, progress, missing, remind) and app/score_sheets.py's; the view only
 collects the form and shows results.
 """
-from urllib.parse import quote
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from app import assignment, audit, clock, rounds, schedule, score_sheets, scoping
-from app.exports import XLSX_MIMETYPE
+from app import assignment, audit, clock, export_jobs, jobs, rounds, schedule, score_sheets, scoping
 from app.extensions import db
 from app.models import Expert, ExpertPanelMember, ReviewAssignment, ReviewRound
+from app.views.jobs import start_or_offer
 from app.workflow import WorkflowError
 
 
@@ -163,12 +162,12 @@ class ReviewProgressView(BaseView):
 
     # --- score sheets ----------------------------------------------------------------------------------------
 
-    @expose("/<int:round_id>/scores.xlsx")
+    @expose("/<int:round_id>/scores.xlsx", methods=["GET", "POST"])
     @has_access
     def export_round(self, round_id):
         return self._export(_scoped_round(round_id), None)
 
-    @expose("/<int:round_id>/experts/<int:expert_id>/scores.xlsx")
+    @expose("/<int:round_id>/experts/<int:expert_id>/scores.xlsx", methods=["GET", "POST"])
     @has_access
     def export_expert(self, round_id, expert_id):
         review_round = _scoped_round(round_id)
@@ -178,17 +177,27 @@ class ReviewProgressView(BaseView):
         if not may_export(current_user, review_round):
             flash(_("「%(round)s」尚未结束：结束后才能导出评分表。", round=review_round.stage_label), "warning")
             return self._back(review_round)
-        out, n, size = score_sheets.spooled_score_sheet(review_round, expert)
-        audit.record("export.score_sheet", "review_round", review_round.id, repr(review_round), rows=n,
-                     expert=expert.id if expert is not None else None, round_closed=review_round.is_closed)
-        db.session.commit()
-        today = clock.now().date()
-        name = score_sheets.file_name(review_round, expert, today)
-        response = send_file(out, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name, max_age=0)
-        response.headers.set(
-            "Content-Disposition", "attachment", filename=score_sheets.ascii_file_name(review_round, expert, today),
-            **{"filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")},
-        )
-        response.content_length = size
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        # A background job (score_sheet_workbook below), started by a POST.
+        title = _("导出评分表（%(round)s）", round=review_round.stage_label) if expert is None else \
+            _("导出评分表（%(round)s，%(expert)s）", round=review_round.stage_label, expert=expert.name)
+        return start_or_offer(self, SCORE_SHEET_EXPORT, title,
+                              {"round_id": review_round.id, "expert_id": expert.id if expert is not None else None})
+
+
+SCORE_SHEET_EXPORT = "export.score_sheet"
+
+
+@export_jobs.workbook(SCORE_SHEET_EXPORT)
+def score_sheet_workbook(work):
+    review_round = _scoped_round(work.params["round_id"])
+    expert_id = work.params.get("expert_id")
+    expert = _expert_of(review_round, expert_id) if expert_id is not None else None
+    if not may_export(work.owner, review_round):
+        raise jobs.JobFailed(_("「%(round)s」尚未结束：结束后才能导出评分表。", round=review_round.stage_label))
+    out, n, _size = score_sheets.spooled_score_sheet(review_round, expert)
+    audit.record("export.score_sheet", "review_round", review_round.id, repr(review_round), rows=n,
+                 expert=expert.id if expert is not None else None, round_closed=review_round.is_closed)
+    db.session.commit()
+    today = work.job.created_at.date()
+    return (out, score_sheets.file_name(review_round, expert, today),
+            score_sheets.ascii_file_name(review_round, expert, today))

@@ -1,5 +1,5 @@
 """Unit screens: 一级单位 (kept by the city office) and 二级单位 (kept by each first-level unit), with bulk import."""
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from sqlalchemy.orm import joinedload
@@ -12,7 +12,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SelectField, ValidationError
 from wtforms.validators import DataRequired
 
-from app import labels, scoping, unit_import, units
+from app import import_jobs, labels, scoping, unit_import, units
 from app.extensions import db
 from app.models import Unit, UnitCategory
 from app.names import Name
@@ -171,17 +171,18 @@ class SecondLevelUnitView(AccountWindowGate, PortalModelView):
         parents = db.session.query(Unit).filter(scoping.addable_parent_clause(current_user)).order_by(Unit.id).all()
         form = ImportForm()
         form.parent_id.choices = [(p.id, p.name) for p in parents]
-        result = None
         if form.validate_on_submit():
-            parent = next(p for p in parents if p.id == form.parent_id.data)
-            result = unit_import.import_sheet(self.appbuilder.sm, current_user, parent, form.sheet.data.stream)
-            if result.ok:
-                db.session.commit()
-                flash(_("已导入 %(n)s 个二级单位及其账号", n=len(result.created)), "success")
-            else:
-                db.session.rollback()
+            # Thousands of rows and accounts take a while: a background job imports (app/import_jobs.py), then
+            # forwards back here with ?job= to show its result.
+            job = import_jobs.start(current_user, import_jobs.UNITS, _("批量导入二级单位"), form.sheet.data.stream,
+                                    {"parent_id": form.parent_id.data})
+            return redirect(url_for("JobView.show", job_id=job.id))
+        result, already_shown = import_jobs.shown_once(current_user, request.args.get("job", ""), import_jobs.UNITS)
+        if result is not None and result.ok and result.created:
+            flash(_("已导入 %(n)s 个二级单位及其账号", n=len(result.created)), "success")
         return self.render_template(
-            "units/import.html", form=form, result=result, columns=unit_import.COLUMNS, title=_("批量导入二级单位")
+            "units/import.html", form=form, result=result, already_shown=already_shown, columns=unit_import.COLUMNS,
+            title=_("批量导入二级单位")
         )
 
     @expose("/import/template.xlsx")

@@ -20,12 +20,25 @@ def world():
     return {"round": round_, "experts": experts, "apps": apps, "district": district}
 
 
+def finished(client, run) -> dict:
+    """自动分配 answers 202 with its background job; the job's status (Bearer token, no cookie) once it is done."""
+    assert run.status_code == 202, run.json
+    assert run.json["status_url"] == f"/api/v1/jobs/{run.json['id']}"
+    status = client.get(run.json["status_url"])
+    assert status.status_code == 200 and status.json["state"] == "done", status.json
+    assert status.json["percent"] == 100 and status.json["error"] is None
+    return status.json
+
+
 def test_the_city_office_runs_and_lists(app, world):
     client = factories.api_client(app, factories.account(roles.CITY_OFFICE))
     run = client.post(f"/api/v1/review_assignment/run/{world['round'].id}")
-    assert run.status_code == 200, run.json
-    assert run.json["placed"] == 6 and run.json["spread"] == 0 and run.json["unplaceable"] == []
-    assert sorted(run.json["loads"].values()) == [2, 2, 2]
+    result = finished(client, run)["result"]
+    summary = result["assignment"]
+    assert result["ok"] is True and "next" not in result
+    assert summary["placed"] == 6 and summary["spread"] == 0 and summary["unplaceable"] == []
+    assert sorted(summary["loads"].values()) == [2, 2, 2]
+    assert db.session.query(ReviewAssignment).count() == 6
     other = factories.review_round(world["round"].campaign, stage="final_review")
     q = prison.dumps({"filters": [{"col": "round_id", "opr": "eq", "value": world["round"].id}]})
     listed = client.get(f"/api/v1/review_assignment/?q={q}")
@@ -34,16 +47,43 @@ def test_the_city_office_runs_and_lists(app, world):
     assert client.get(f"/api/v1/review_assignment/?q={q}").json["count"] == 0
 
 
-def test_an_impossible_run_answers_409_with_the_list(app, world):
+def test_an_impossible_run_finishes_with_the_list_and_assigns_nothing(app, world):
     for e in world["experts"][:2]:
         factories.conflict(e, unit=world["district"], reason="曾任职")
     client = factories.api_client(app, factories.account(roles.CITY_OFFICE))
-    run = client.post(f"/api/v1/review_assignment/run/{world['round'].id}")
-    assert run.status_code == 409
-    assert run.json["message"] == "无法完成分配，本次没有分配任何任务"
-    assert len(run.json["unplaceable"]) == 3
-    assert "只有 1 位可以评审它" in run.json["unplaceable"][0]["reason"]
+    result = finished(client, client.post(f"/api/v1/review_assignment/run/{world['round'].id}"))["result"]
+    assert result["ok"] is False
+    unplaceable = result["assignment"]["unplaceable"]
+    assert sorted(i for i, _reason in unplaceable) == sorted(a.id for a in world["apps"])
+    assert "只有 1 位可以评审它" in unplaceable[0][1]
     assert db.session.query(ReviewAssignment).count() == 0
+
+
+def test_a_refused_run_is_the_failed_jobs_chinese_error(app, world):
+    from app import clock
+
+    city = factories.account(roles.CITY_OFFICE)
+    world["round"].closed_at, world["round"].closed_by_id = clock.now(), city.id
+    db.session.commit()
+    client = factories.api_client(app, city)
+    run = client.post(f"/api/v1/review_assignment/run/{world['round'].id}")
+    assert run.status_code == 202
+    status = client.get(run.json["status_url"]).json
+    assert status["state"] == "failed" and status["result"] is None
+    assert status["error"] == "本轮评审已结束，不能再分配"
+    assert db.session.query(ReviewAssignment).count() == 0
+
+
+def test_a_jobs_status_is_its_owners_alone(app, world):
+    city = factories.api_client(app, factories.account(roles.CITY_OFFICE, username="desk"))
+    run = city.post(f"/api/v1/review_assignment/run/{world['round'].id}")
+    url = run.json["status_url"]
+    assert city.get(url).status_code == 200
+    for other in (factories.account(roles.CITY_OFFICE, username="desk2"), factories.account(roles.AUDITOR)):
+        assert factories.api_client(app, other).get(url).status_code == 404
+    assert city.get("/api/v1/jobs/no-such-job").status_code == 404
+    assert app.test_client().get(url).status_code == 401  # no token
+    assert city.post(f"/api/v1/review_assignment/run/999999").status_code == 404
 
 
 def test_move_and_its_refusals(app, world):

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 
 from app import clock, roles, workflow
 from app.extensions import db
-from app.models import Application, AuditEvent, CampaignApproval
+from app.models import Application, AuditEvent, BackgroundJob, CampaignApproval
 from tests import factories
 from tests.test_approval import decision_pdf
 
@@ -156,7 +156,7 @@ def test_the_auditor_reads_but_cannot_record(app, world):
     page = auditor.get("/approval/").text
     assert NUMBER in page and 'id="record-file"' in page
     assert auditor.get(f"/approval/decision/{world['campaign'].id}.pdf").status_code == 200
-    assert auditor.get("/approval/winners.xlsx").status_code == 200
+    assert factories.job_file(auditor, auditor.post("/approval/winners.xlsx")).status_code == 200
 
 
 @pytest.mark.parametrize("role", [roles.L1_CLERK, roles.L2_CLERK, roles.EXPERT, roles.APPLICANT])
@@ -190,7 +190,7 @@ def no_personal_data(text: str, world) -> None:
 def test_the_candidate_list_marks_the_withdrawn_and_holds_nothing_personal(world):
     client = world["client"]
     names = [a.name for a in world["picked"]]
-    response = client.get("/approval/candidates.xlsx")
+    response = factories.job_file(client, client.post("/approval/candidates.xlsx"))
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     rows = sheet_rows(response)
     assert "公示名单" in rows[0][0]
@@ -213,9 +213,11 @@ def test_the_candidate_list_marks_the_withdrawn_and_holds_nothing_personal(world
 def test_the_final_list_exists_only_after_approval_featured_first_with_the_decision(world):
     client = world["client"]
     assert client.get("/approval/winners.xlsx").status_code == 302
+    assert client.post("/approval/winners.xlsx").status_code == 302  # no job: back to 审核确定 with the reason
+    assert db.session.query(BackgroundJob).count() == 0
     assert client.get("/approval/winners/print").status_code == 302
     post(client, world["campaign"], decision_file=pdf_upload(), confirmed="1")
-    rows = sheet_rows(client.get("/approval/winners.xlsx"))
+    rows = sheet_rows(factories.job_file(client, client.post("/approval/winners.xlsx")))
     assert NUMBER in rows[0][0]
     assert rows[1] == ["序号", "姓名", "性别", "单位", "工作单位及职务", "重点宣传"]
     assert [r[1] for r in rows[2:]] == [a.name for a in world["picked"]]  # the withdrawn one is not a winner
@@ -226,7 +228,7 @@ def test_the_final_list_exists_only_after_approval_featured_first_with_the_decis
     assert all(a.name in printed for a in world["picked"])
     no_personal_data(printed, world)
     # The 公示名单 still names whom the notice published, approved since.
-    rows = sheet_rows(client.get("/approval/candidates.xlsx"))
+    rows = sheet_rows(factories.job_file(client, client.post("/approval/candidates.xlsx")))
     assert len(rows[2:]) == 4
 
 

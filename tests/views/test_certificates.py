@@ -113,7 +113,7 @@ def test_the_office_lists_prints_and_downloads(app):
     single = office.get(f"/certificates/pdf/{issued[1].id}")
     assert single.status_code == 200 and single.mimetype == "application/pdf"
     assert len(PdfReader(io.BytesIO(single.data)).pages) == 1
-    everything = factories.job_file(office, office.get(f"/certificates/campaign/{campaign.id}.pdf"))
+    everything = factories.job_file(office, office.post(f"/certificates/campaign/{campaign.id}.pdf"))
     assert everything.mimetype == "application/pdf"
     reader = PdfReader(io.BytesIO(everything.data))
     assert len(reader.pages) == 3 and issued[2].code in reader.pages[2].extract_text()

@@ -88,7 +88,7 @@ def test_import_through_the_page(client, city):
     book.save(data)
     data.seek(0)
     response = client.post("/experts/import", data={"sheet": (data, "专家.xlsx")},
-                           content_type="multipart/form-data")
+                           content_type="multipart/form-data", follow_redirects=True)  # through the import's job
     assert "已导入 2 位评审专家" in response.text
     secrets = re.findall(r'<span class="once-secret">([^<]+)</span>', response.text)
     assert len(secrets) == 2 and db.session.query(Expert).count() == 2

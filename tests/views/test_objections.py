@@ -291,7 +291,7 @@ def test_the_register_exports_to_excel_with_the_objectors_contact(office, public
     _campaign, first, second = publicity
     factories.objection(first, objector_name="王五", objector_phone="13612345678")
     factories.objection(second, status="dismissed")
-    response = office.get("/objections/export")
+    response = factories.job_file(office, office.post("/objections/export"))
     assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
     sheet = load_workbook(io.BytesIO(response.data)).active
     rows = [[c.value for c in row] for row in sheet.iter_rows()]

@@ -56,7 +56,7 @@ def export(client, full=False, **query):
     if full:
         response = client.post("/applications/export.xlsx", data={"full": "1", **query})
     else:
-        response = client.get("/applications/export.xlsx", query_string=query)
+        response = client.post("/applications/export.xlsx", query_string=query)
     response = factories.job_file(client, response)
     assert response.status_code == 200, response.status_code
     assert response.mimetype == XLSX
@@ -95,7 +95,7 @@ def test_a_second_level_clerk_exports_only_its_own_units_submitted_applications_
 def test_the_file_name_says_campaign_unit_and_scope(world):
     def name(who, **query):
         client = client_of(world, who)
-        response = factories.job_file(client, client.get("/applications/export.xlsx", query_string=query))
+        response = factories.job_file(client, client.post("/applications/export.xlsx", query_string=query))
         disposition = response.headers["Content-Disposition"]
         return unquote(disposition.split("filename*=UTF-8''")[1])
 
@@ -171,7 +171,7 @@ def test_only_the_city_office_may_ask_for_full_numbers(world, who):
 
 def test_an_applicant_cannot_export(world):
     client = factories.login(world["app"].test_client(), world["applications"]["mine"].applicant)
-    response = client.get("/applications/export.xlsx")
+    response = client.post("/applications/export.xlsx")
     assert response.status_code in (302, 403)
     assert response.mimetype != XLSX
     assert db.session.query(BackgroundJob).count() == 0  # no export job started either
@@ -180,7 +180,7 @@ def test_an_applicant_cannot_export(world):
 def test_the_list_offers_the_export_and_the_page_the_print_form(world):
     client = client_of(world, "l2")
     page = client.get("/applications/list/").get_data(as_text=True)
-    assert "导出 Excel" in page and "/applications/export.xlsx?stage=pending" in page
+    assert "导出 Excel" in page and 'formaction="/applications/export.xlsx?stage=pending"' in page
     mine = world["applications"]["mine"]
     page = client.get(f"/applications/show/{mine.id}").get_data(as_text=True)
     assert f"/applications/print/{mine.id}" in page and "打印推荐表" in page

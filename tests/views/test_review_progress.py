@@ -144,7 +144,7 @@ def test_other_roles_have_no_such_page(app, world, role):
 
 
 def export(client, url):
-    response = client.get(url)
+    response = factories.job_file(client, client.post(url))
     assert response.status_code == 200, response.status_code
     assert response.mimetype == XLSX
     workbook = load_workbook(io.BytesIO(response.data))
