@@ -30,6 +30,8 @@ import urllib.parse
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+from benchline import emit  # bench/ is sys.path[0] when this runs as a script
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 HOST = "127.0.0.1"
@@ -250,6 +252,10 @@ def main():
                   f"file {size_bytes / 1e6:.1f} MB, worker peak +{peak / 1024:.1f} MB over idle")
             print(f"  bare xlsxwriter: {bare_rows} rows, {bare_seconds:.1f} s, process peak {bare_peak / 1024:.1f} MB")
             print(f"  requests: {len(client.timings)}, slowest {slowest[0] * 1000:.0f} ms ({slowest[1]} {slowest[2]})")
+            emit(f"export {rows} rows: job, start to done", round(seconds, 1), "s", baseline=round(bare_seconds, 1),
+                 goal="ratio<=1.3")
+            emit(f"export {rows} rows: worker peak RSS over idle", round(peak / 1024, 1), "MB")
+            emit(f"export {rows} rows: slowest web request", round(slowest[0] * 1000), "ms", goal="value<=5000")
             lines.append(f"export {rows}: job {seconds:.1f} s, bare {bare_seconds:.1f} s, "
                          f"ratio {seconds / bare_seconds:.2f}, worker peak +{peak / 1024:.1f} MB, "
                          f"slowest request {slowest[0] * 1000:.0f} ms")
