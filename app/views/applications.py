@@ -4,13 +4,17 @@ A second-level unit decides 推荐/不推荐 with a written opinion, singly or f
 application while 在线报名 is open, and finally 提交 to its first-level unit; the first-level unit does the same and
 上报 to the city office. Every step is app/workflow.py's; this view only collects the opinion and shows results.
 """
+import enum
+
 from flask import abort, flash, jsonify, make_response, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterIn, SQLAFilterConverter
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, load_only
 from wtforms import SelectField
@@ -53,6 +57,18 @@ class ApplicationListInterface(ListedColumnsOnly, WithDerivedColumns):
     def is_listed_status(self, col_name: str) -> bool:
         return col_name == "status"
 
+    def _get_attr_value(self, item, col):
+        # FAB looks a cell up three times (hasattr, "is it a method?", the value), and a translated label
+        # (gender_label) is translated at each look and once more when escaped: look once, translate once.
+        if col in self.derived:
+            return self.derived[col](item)
+        value = getattr(item, col, None)
+        if isinstance(value, LazyString):
+            return str(value)
+        if value is None or callable(value) or isinstance(value, enum.Enum):
+            return super()._get_attr_value(item, col)
+        return value
+
     # The list's columns (name, masked ID number, gender, work unit, unit, status, submission time) and what they
     # are computed from; the show page and the actions read the whole row with datamodel.get.
     list_options = (
@@ -63,6 +79,12 @@ class ApplicationListInterface(ListedColumnsOnly, WithDerivedColumns):
         joinedload(Application.unit).load_only(Unit.id, Unit.name, Unit.parent_id).joinedload(Unit.parent)
         .load_only(Unit.id, Unit.name),
     )
+
+
+class ApplicationListWidget(ListWidget):
+    """FAB's table, with the show link's route and texts worked out once per page instead of once per row."""
+
+    template = "review/list_widget.html"
 
 
 class ApplicationView(PortalModelView):
@@ -88,6 +110,7 @@ class ApplicationView(PortalModelView):
     list_title = _l("报名信息列表")
     show_title = _l("报名信息")
     list_template = "review/list.html"
+    list_widget = ApplicationListWidget
     base_filters = [["id", scoping.ApplicationScopeFilter, None]]
     base_order = ("submitted_at", "desc")
     label_columns = {**labels.APPLICATION}
