@@ -44,6 +44,11 @@ def bulk_summary(decision: str, done: list, refused: dict, names: dict) -> tuple
     return "；".join(parts), category
 
 
+def campaign_choices() -> list[tuple[str, str]]:
+    """The 评选批次 filter's choices, oldest first: each campaign's id and name."""
+    return [(str(id_), name) for id_, name in db.session.query(Campaign.id, Campaign.name).order_by(Campaign.id)]
+
+
 class StatusEqualsConverter(SQLAFilterConverter):
     """The status is searched by equality on one state or on several (等于 / 属于: an index serves both; the
     dashboard links to several), not FAB's "starts with" on text ("featured" starts "featured_winner")."""
@@ -124,7 +129,12 @@ class ApplicationView(PortalModelView):
             labels.APPLICATION["status"],
             choices=[(s.value, STATUS_LABELS[s]) for s in ApplicationStatus if s is not ApplicationStatus.DRAFT],
             widget=Select2Widget(),
-        )
+        ),
+        # FAB's dropdown of a relation counts the campaigns and then reads every column of each: one query here.
+        "campaign": SelectField(
+            labels.APPLICATION["campaign"], choices=lambda: campaign_choices(), widget=Select2Widget(),
+            render_kw={"required": True},
+        ),
     }
 
     def _progress(self):
