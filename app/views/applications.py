@@ -11,7 +11,8 @@ from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterIn, SQLAFilterConverter
-from flask_appbuilder.widgets import ListWidget
+from flask_appbuilder.widgets import ListWidget, RenderTemplateWidget, SearchWidget
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -92,6 +93,33 @@ class ApplicationListWidget(ListWidget):
     template = "review/list_widget.html"
 
 
+class ApplicationSearchWidget(SearchWidget):
+    """FAB's search form, with the inputs that are the same on every page (the name and work-unit boxes and the
+    status dropdown, empty until the user picks a filter: the page's script fills them in) rendered once per process
+    and language; the unit and campaign choices are still read on every page."""
+
+    unchanging = ("name", "work_unit", "status")
+    _rendered: dict = {}
+
+    def __call__(self, **kwargs):
+        form, language = self.template_args["form"], str(get_locale())
+        dict_filters = self.filters.get_search_filters()
+        label_columns, form_fields, search_filters = {}, {}, {}
+        for col in self.template_args["include_cols"]:
+            label_columns[col] = str(form[col].label.text)
+            if col in self.unchanging:
+                key = (language, col)
+                if key not in self._rendered:
+                    self._rendered[key] = form[col]()
+                form_fields[col] = self._rendered[key]
+            else:
+                form_fields[col] = form[col]()
+            search_filters[col] = [str(flt.name) for flt in dict_filters[col]]
+        kwargs.update(label_columns=label_columns, form_fields=form_fields, search_filters=search_filters,
+                      active_filters=self.filters.get_filters_values_tojson())
+        return RenderTemplateWidget.__call__(self, **kwargs)
+
+
 class ApplicationView(PortalModelView):
     route_base = "/applications"
     datamodel = ApplicationListInterface(Application, {"status_display": presentation.status_display})
@@ -116,6 +144,7 @@ class ApplicationView(PortalModelView):
     show_title = _l("报名信息")
     list_template = "review/list.html"
     list_widget = ApplicationListWidget
+    search_widget = ApplicationSearchWidget
     base_filters = [["id", scoping.ApplicationScopeFilter, None]]
     base_order = ("submitted_at", "desc")
     label_columns = {**labels.APPLICATION}

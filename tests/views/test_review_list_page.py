@@ -84,3 +84,20 @@ def test_the_menu_follows_the_roles_permissions_from_one_page_to_the_next(app, t
     sm.add_permission_role(role, menu_entry)
     db.session.commit()
     assert entry in clerk.get(LIST).text
+
+
+def test_the_search_form_and_the_menu_are_in_each_users_language(app, two_campaigns):
+    """The status dropdown and the menu are kept per process: per language, so one user's English page does not
+    give the next user English choices (nor the other way round)."""
+    chinese = str(htmlsafe_json_dumps("二级单位拟推荐（未提交）"))[1:-1]
+    english = str(htmlsafe_json_dumps("Recommended by the second-level unit (not yet submitted)"))[1:-1]
+    city = two_campaigns["city"]
+    page = city.get(LIST).text
+    assert chinese in page and english not in page and f'href="{LIST}">' in page
+    other = factories.login(app.test_client(), factories.account(roles.CITY_OFFICE))
+    other.get("/lang/en", follow_redirects=True)
+    page = other.get(LIST).text
+    assert english in page and chinese not in page
+    assert re.search(rf'href="{LIST}">\s*(<i[^>]*></i>&nbsp;\s*)?Application Details</a>', page)
+    page = city.get(LIST).text
+    assert chinese in page and english not in page and "Application Details" not in page
