@@ -53,6 +53,9 @@ def create_app(config: dict | None = None) -> Flask:
         from app.views.presentation import register_template_filters
 
         register_template_filters(app)
+        from app import navbar
+
+        navbar.register(app)
         from app.errors import register_error_pages
 
         register_error_pages(app)

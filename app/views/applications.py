@@ -4,13 +4,18 @@ A second-level unit decides 推荐/不推荐 with a written opinion, singly or f
 application while 在线报名 is open, and finally 提交 to its first-level unit; the first-level unit does the same and
 上报 to the city office. Every step is app/workflow.py's; this view only collects the opinion and shows results.
 """
+import enum
+
 from flask import abort, flash, jsonify, make_response, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterIn, SQLAFilterConverter
+from flask_appbuilder.widgets import ListWidget, RenderTemplateWidget, SearchWidget
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, load_only
 from wtforms import SelectField
@@ -41,6 +46,11 @@ def bulk_summary(decision: str, done: list, refused: dict, names: dict) -> tuple
     return "；".join(parts), category
 
 
+def campaign_choices() -> list[tuple[str, str]]:
+    """The 评选批次 filter's choices, oldest first: each campaign's id and name."""
+    return [(str(id_), name) for id_, name in db.session.query(Campaign.id, Campaign.name).order_by(Campaign.id)]
+
+
 class StatusEqualsConverter(SQLAFilterConverter):
     """The status is searched by equality on one state or on several (等于 / 属于: an index serves both; the
     dashboard links to several), not FAB's "starts with" on text ("featured" starts "featured_winner")."""
@@ -54,6 +64,18 @@ class ApplicationListInterface(ListedColumnsOnly, WithDerivedColumns):
     def is_listed_status(self, col_name: str) -> bool:
         return col_name == "status"
 
+    def _get_attr_value(self, item, col):
+        # FAB looks a cell up three times (hasattr, "is it a method?", the value), and a translated label
+        # (gender_label) is translated at each look and once more when escaped: look once, translate once.
+        if col in self.derived:
+            return self.derived[col](item)
+        value = getattr(item, col, None)
+        if isinstance(value, LazyString):
+            return str(value)
+        if value is None or callable(value) or isinstance(value, enum.Enum):
+            return super()._get_attr_value(item, col)
+        return value
+
     # The list's columns (name, masked ID number, gender, work unit, unit, status, submission time) and what they
     # are computed from; the show page and the actions read the whole row with datamodel.get.
     list_options = (
@@ -64,6 +86,39 @@ class ApplicationListInterface(ListedColumnsOnly, WithDerivedColumns):
         joinedload(Application.unit).load_only(Unit.id, Unit.name, Unit.parent_id).joinedload(Unit.parent)
         .load_only(Unit.id, Unit.name),
     )
+
+
+class ApplicationListWidget(ListWidget):
+    """FAB's table, with the show link's route and texts worked out once per page instead of once per row."""
+
+    template = "review/list_widget.html"
+
+
+class ApplicationSearchWidget(SearchWidget):
+    """FAB's search form, with the inputs that are the same on every page (the name and work-unit boxes and the
+    status dropdown, empty until the user picks a filter: the page's script fills them in) rendered once per process
+    and language; the unit and campaign choices are still read on every page."""
+
+    unchanging = ("name", "work_unit", "status")
+    _rendered: dict = {}
+
+    def __call__(self, **kwargs):
+        form, language = self.template_args["form"], str(get_locale())
+        dict_filters = self.filters.get_search_filters()
+        label_columns, form_fields, search_filters = {}, {}, {}
+        for col in self.template_args["include_cols"]:
+            label_columns[col] = str(form[col].label.text)
+            if col in self.unchanging:
+                key = (language, col)
+                if key not in self._rendered:
+                    self._rendered[key] = form[col]()
+                form_fields[col] = self._rendered[key]
+            else:
+                form_fields[col] = form[col]()
+            search_filters[col] = [str(flt.name) for flt in dict_filters[col]]
+        kwargs.update(label_columns=label_columns, form_fields=form_fields, search_filters=search_filters,
+                      active_filters=self.filters.get_filters_values_tojson())
+        return RenderTemplateWidget.__call__(self, **kwargs)
 
 
 class ApplicationView(PortalModelView):
@@ -89,6 +144,8 @@ class ApplicationView(PortalModelView):
     list_title = _l("报名信息列表")
     show_title = _l("报名信息")
     list_template = "review/list.html"
+    list_widget = ApplicationListWidget
+    search_widget = ApplicationSearchWidget
     base_filters = [["id", scoping.ApplicationScopeFilter, None]]
     base_order = ("submitted_at", "desc")
     label_columns = {**labels.APPLICATION}
@@ -102,7 +159,12 @@ class ApplicationView(PortalModelView):
             labels.APPLICATION["status"],
             choices=[(s.value, STATUS_LABELS[s]) for s in ApplicationStatus if s is not ApplicationStatus.DRAFT],
             widget=Select2Widget(),
-        )
+        ),
+        # FAB's dropdown of a relation counts the campaigns and then reads every column of each: one query here.
+        "campaign": SelectField(
+            labels.APPLICATION["campaign"], choices=lambda: campaign_choices(), widget=Select2Widget(),
+            render_kw={"required": True},
+        ),
     }
 
     def _progress(self):

@@ -1,0 +1,103 @@
+"""The review list's page as a reviewer reads it, after the work FAB did per row and per request was moved to once per
+page (app/views/applications.py, review/list_widget.html) or once per process (app/navbar.py): each row's 过期无效
+from its own campaign's schedule, each row's link to its own record, every campaign in the 评选批次 filter, and a menu
+that follows the role's permissions from one page to the next."""
+import re
+from datetime import datetime
+
+import pytest
+from jinja2.utils import htmlsafe_json_dumps
+
+from app import clock, roles
+from app.extensions import db
+from app.models import Stage
+from tests import factories
+
+NOW = datetime(2026, 5, 1, 10, 0)
+LIST = "/applications/list/"
+VOID = "（过期无效）"
+
+
+@pytest.fixture
+def two_campaigns(app):
+    """Two campaigns at different stages, one application of each in one street: the 2025 one's street review
+    closed long ago (its submitted application is void), the 2026 one's is open."""
+    clock.freeze(NOW)
+    closed = factories.campaign(year=2025, name="2025年批次", open_stage=Stage.L1_REVIEW, at=NOW)
+    open_ = factories.campaign(year=2026, name="2026年批次", open_stage=Stage.L2_REVIEW, at=NOW)
+    _district, (street, _) = factories.district_with_streets()
+    old = factories.application(unit=street, campaign=closed, name="往届申报人")
+    new = factories.application(unit=street, campaign=open_, name="本届申报人")
+    city = factories.login(app.test_client(), factories.account(roles.CITY_OFFICE))
+    return {"closed": closed, "open": open_, "old": old, "new": new, "city": city, "street": street}
+
+
+def rows(html: str) -> list[str]:
+    """The table's rows (each with its link to the record; the city office has no checkboxes: it decides nothing)."""
+    return [row for row in re.findall(r"<tr>.*?</tr>", html, re.S) if "/applications/show/" in row]
+
+
+def test_each_row_is_void_or_not_by_its_own_campaigns_schedule(two_campaigns):
+    by_name = {name: row for row in rows(two_campaigns["city"].get(LIST).text)
+               for name in ("往届申报人", "本届申报人") if f"<td>{name}</td>" in row}
+    assert set(by_name) == {"往届申报人", "本届申报人"}
+    assert "已提交，待二级单位评审" + VOID in by_name["往届申报人"]
+    assert "已提交，待二级单位评审" in by_name["本届申报人"] and VOID not in by_name["本届申报人"]
+
+
+def test_each_rows_link_opens_that_application(two_campaigns):
+    ids = {"往届申报人": two_campaigns["old"].id, "本届申报人": two_campaigns["new"].id}
+    clerk = factories.login(two_campaigns["city"].application.test_client(),
+                            factories.account(roles.L2_CLERK, unit=two_campaigns["street"]))
+    for client in (two_campaigns["city"], clerk):
+        listed = rows(client.get(LIST).text)
+        assert len(listed) == 2
+        for row in listed:
+            name = re.search(r"<td>(\S+申报人)</td>", row).group(1)
+            assert re.findall(r'href="([^"]+)"', row) == [f"/applications/show/{ids[name]}"]
+            checkbox = re.search(r'name="rowid" value="(\d+)"', row)
+            assert checkbox is None if client is two_campaigns["city"] else checkbox.group(1) == str(ids[name])
+
+
+def test_the_campaign_filter_offers_every_campaign_and_filters_by_it(two_campaigns):
+    city = two_campaigns["city"]
+    page = city.get(LIST).text
+    # FAB writes the search form into a script, JSON-escaped.
+    for campaign in (two_campaigns["closed"], two_campaigns["open"]):
+        assert str(htmlsafe_json_dumps(f'<option value="{campaign.id}">{campaign.name}</option>'))[1:-1] in page
+    only_old = rows(city.get(f"{LIST}?_flt_0_campaign={two_campaigns['closed'].id}").text)
+    assert len(only_old) == 1 and "往届申报人" in only_old[0]
+    only_new = rows(city.get(f"{LIST}?_flt_0_campaign={two_campaigns['open'].id}").text)
+    assert len(only_new) == 1 and "本届申报人" in only_new[0]
+
+
+def test_the_menu_follows_the_roles_permissions_from_one_page_to_the_next(app, two_campaigns, roles_restored):
+    sm = app.appbuilder.sm
+    clerk = factories.login(app.test_client(), factories.account(roles.L2_CLERK, unit=two_campaigns["street"]))
+    entry = f'<a tabindex="-1" href="{LIST}">'
+    assert entry in clerk.get(LIST).text
+    role, menu_entry = sm.find_role(roles.L2_CLERK), sm.find_permission_view_menu("menu_access", "Applications")
+    sm.del_permission_role(role, menu_entry)
+    page = clerk.get(LIST).text
+    assert entry not in page and "申报人" in page  # the list itself is still allowed
+    assert entry in two_campaigns["city"].get(LIST).text  # another role's menu, in the same process
+    sm.add_permission_role(role, menu_entry)
+    db.session.commit()
+    assert entry in clerk.get(LIST).text
+
+
+def test_the_search_form_and_the_menu_are_in_each_users_language(app, two_campaigns):
+    """The status dropdown and the menu are kept per process: per language, so one user's English page does not
+    give the next user English choices (nor the other way round)."""
+    chinese = str(htmlsafe_json_dumps("二级单位拟推荐（未提交）"))[1:-1]
+    english = str(htmlsafe_json_dumps("Recommended by the second-level unit (not yet submitted)"))[1:-1]
+    city = two_campaigns["city"]
+    page = city.get(LIST).text
+    assert chinese in page and english not in page and f'href="{LIST}">' in page
+    other = factories.login(app.test_client(), factories.account(roles.CITY_OFFICE))
+    other.get("/lang/en", follow_redirects=True)
+    page = other.get(LIST).text
+    assert english in page and chinese not in page
+    assert re.search(rf'href="{LIST}">\s*(<i[^>]*></i>&nbsp;\s*)?Application Details</a>', page)
+    page = city.get(LIST).text
+    assert chinese in page and english not in page and "Application Details" not in page
