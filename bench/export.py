@@ -27,10 +27,10 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from http.cookies import SimpleCookie
 from pathlib import Path
 
 from benchline import emit  # bench/ is sys.path[0] when this runs as a script
+from harness import cookie_header, keep_cookies
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -56,7 +56,7 @@ class Client:
         conn = http.client.HTTPConnection(HOST, self.port, timeout=120)
         headers = dict(headers or {})
         if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            headers["Cookie"] = cookie_header(self.cookies)
         started = time.perf_counter()
         try:
             conn.request(method, path, body=body, headers=headers)
@@ -65,14 +65,7 @@ class Client:
         finally:
             conn.close()
         self.timings.append((time.perf_counter() - started, method, path.split("?")[0]))
-        for header in response.headers.get_all("Set-Cookie") or []:
-            cookie = SimpleCookie()
-            cookie.load(header)
-            for name, morsel in cookie.items():
-                if morsel.value and morsel["max-age"] != "0":
-                    self.cookies[name] = morsel.value
-                else:
-                    self.cookies.pop(name, None)
+        keep_cookies(self.cookies, response.headers)
         return response.status, response.headers, data
 
 

@@ -46,6 +46,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from harness import log_tail, stop
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 HOST = "127.0.0.1"
@@ -220,17 +222,10 @@ class Server:
         return total / ticks
 
     def tail(self, lines=40):
-        self.log.flush()
-        return "\n".join(Path(self.log_path).read_text(errors="replace").splitlines()[-lines:])
+        return log_tail(self.log, self.log_path, lines)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop(self.process, timeout=20)
         self.log.close()
 
 

@@ -36,10 +36,10 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from http.cookies import SimpleCookie
 from pathlib import Path
 
 from benchline import emit
+from harness import cookie_header, keep_cookies, log_tail, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -242,18 +242,11 @@ class Client:
         try:
             headers = dict(headers or {})
             if self.cookies:
-                headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+                headers["Cookie"] = cookie_header(self.cookies)
             conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
             data = response.read()
-            for header in response.headers.get_all("Set-Cookie") or []:
-                cookie = SimpleCookie()
-                cookie.load(header)
-                for name, morsel in cookie.items():
-                    if morsel.value and morsel["max-age"] != "0":
-                        self.cookies[name] = morsel.value
-                    else:
-                        self.cookies.pop(name, None)
+            keep_cookies(self.cookies, response.headers)
             return response.status, response.headers, data
         finally:
             conn.close()
@@ -320,17 +313,10 @@ class Server:
             raise SystemExit(f"gunicorn {self.name}: worker {self.worker} was replaced:\n{self.log_tail()}")
 
     def log_tail(self, lines=40):
-        self.log.flush()
-        return "\n".join(Path(self.log_path).read_text(errors="replace").splitlines()[-lines:])
+        return log_tail(self.log, self.log_path, lines)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop(self.process, timeout=15)
         if self.worker is not None:  # normally gone with its master; never leave it behind
             try:
                 with open(f"/proc/{self.worker}/cmdline", "rb") as f:

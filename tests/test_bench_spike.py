@@ -1,6 +1,7 @@
 """bench/spike.py's verdict: what each citizen's client saw against what the database holds. The load run itself
 takes minutes (PostgreSQL, Redis, gunicorn, locust); this checks the judgement that ends it."""
 import importlib.util
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,10 +13,14 @@ CLOSED = "「在线报名」阶段已于 2027-04-30 23:59:59 截止，过期无�
 
 @pytest.fixture(scope="module")
 def spike():
-    path = Path(__file__).resolve().parent.parent / "bench" / "spike.py"
-    spec = importlib.util.spec_from_file_location("bench_spike", path)
+    bench = Path(__file__).resolve().parent.parent / "bench"
+    spec = importlib.util.spec_from_file_location("bench_spike", bench / "spike.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(bench))  # as when it runs as a script: its neighbours (harness.py) import by name
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(bench))
     return module
 
 
