@@ -315,20 +315,11 @@ class _Labels:
 
     def __init__(self):
         self._seen: dict[tuple, str] = {}
-        self._deadlines: dict[tuple, object] = {}
         self.void_suffix = _("（过期无效）")
         # Translated once; filled in per opinion as gettext would (its % formatting, without the lookup).
         self.opinion_template = _("%(decision)s：%(opinion)s（%(who)s，%(at)s）")
         self._actions = {action: str(label) for action, label in workflow.labels().items()}
         self._now = clock.now()  # 过期无效 as of the export's start, for every row alike
-
-    def is_void(self, a: Application) -> bool:
-        """workflow.is_void, its deadline looked up once per campaign and state."""
-        key = (a.campaign_id, a.status)
-        if key not in self._deadlines:
-            self._deadlines[key] = workflow._void_deadline(a)
-        deadline = self._deadlines[key]
-        return bool(deadline and self._now.replace(microsecond=0) > deadline)
 
     def get(self, kind: str, key, look_up) -> str:
         found = self._seen.get((kind, key))
@@ -338,7 +329,7 @@ class _Labels:
 
     def status(self, a: Application) -> str:
         label = self.get("status", a.status, lambda: a.status_label)
-        return label + self.void_suffix if self.is_void(a) else label
+        return label + self.void_suffix if workflow.is_void(a, self._now) else label
 
     def opinion(self, opinion: Opinion) -> str:
         """Opinion.text(), from the cached template and action label."""
