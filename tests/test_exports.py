@@ -82,6 +82,26 @@ def test_numbers_are_text_and_masked_unless_asked(tmp_path):
     assert full["出生日期"] == datetime(1980, 1, 1) and full["提交时间"] == NOW  # real dates, sortable
 
 
+
+def test_a_decision_left_past_its_window_is_exported_as_void(tmp_path):
+    """状态 says 过期无效 as the screens do: a submitted application its street did not decide before 二级单位推荐
+    closed; one whose street's window is still open is not void."""
+    from app import schedule
+    from app.models import Stage
+
+    _, (street, _) = factories.district_with_streets()
+    city = factories.account(roles.CITY_OFFICE)
+    closed, still_open = factories.campaign(name="第八批"), factories.campaign(name="第九批")
+    schedule.open_stage(closed, Stage.L1_REVIEW)  # 二级单位推荐 has ended
+    schedule.open_stage(still_open, Stage.L2_REVIEW)
+    factories.application(unit=street, campaign=closed, name="过期")
+    factories.application(unit=street, campaign=still_open, name="在办")
+    db.session.commit()
+    exports.write_applications(exports.entries(exports.export_query(city)), str(tmp_path / "x.xlsx"),
+                               full_numbers=False)
+    status = {row["姓名"]: row["状态"] for row in read_back(tmp_path / "x.xlsx")[1]}
+    assert status["过期"].endswith("（过期无效）") and not status["在办"].endswith("（过期无效）")
+
 def test_each_level_shows_its_latest_opinion_with_who_and_when(tmp_path):
     district, (street, _) = factories.district_with_streets()
     city = factories.account(roles.CITY_OFFICE)
