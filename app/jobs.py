@@ -113,6 +113,7 @@ def make_huey(config, app: Flask):
         path = config.get("JOBS_SQLITE_PATH") or os.path.join(str(config["INSTANCE_DIR"]), "jobs.db")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         queue = SqliteHuey(name, filename=path)
+
     def run_job(job_id: str):
         return run(app, job_id)
 
