@@ -349,7 +349,8 @@ def save_panel(actor, review_round: ReviewRound, name: str, expert_ids, unit_ids
     elif any(p.name == name for p in others):
         errors.append(ExpertError(_("本轮已有名为「%(name)s」的专家组", name=name), field="name"))
 
-    experts = db.session.query(Expert).filter(Expert.id.in_(expert_ids)).all() if expert_ids else []
+    experts = (db.session.query(Expert).filter(Expert.id.in_(expert_ids)).order_by(Expert.id).all()
+               if expert_ids else [])
     if not expert_ids:
         errors.append(ExpertError(_("请至少选择一位专家"), field="experts"))
     elif len(experts) != len(expert_ids):
@@ -360,7 +361,7 @@ def save_panel(actor, review_round: ReviewRound, name: str, expert_ids, unit_ids
             errors.append(ExpertError(_("专家 %(name)s 已在本轮的「%(panel)s」中，每位专家每轮只能在一个专家组",
                                         name=expert.name, panel=taken[expert.id].name), field="experts"))
 
-    units = db.session.query(Unit).filter(Unit.id.in_(unit_ids)).all() if unit_ids else []
+    units = db.session.query(Unit).filter(Unit.id.in_(unit_ids)).order_by(Unit.id).all() if unit_ids else []
     if len(units) != len(unit_ids) or any(u.level != 1 for u in units):
         errors.append(ExpertError(_("只能选择一级单位"), field="units"))
     claimed = {pu.unit_id: p for p in others for pu in p.units}
