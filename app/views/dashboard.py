@@ -20,6 +20,7 @@ from flask_login import current_user
 
 from app import dashboard, scoping
 from app.views.applications import StatusEqualsConverter
+from app.views.objections import CodedChoiceConverter
 
 
 def _filter_index(kind: str, filter_class, converter=SQLAFilterConverter) -> int:
@@ -34,6 +35,7 @@ EQUAL = _filter_index("is_string", FilterEqual)
 STATUS_EQUAL = _filter_index("is_listed_status", FilterEqual, StatusEqualsConverter)
 STATUS_IN = _filter_index("is_listed_status", FilterIn, StatusEqualsConverter)
 RELATION_EQUAL = _filter_index("is_relation_many_to_one", FilterRelationOneToManyEqual)
+OBJECTION_STATUS_EQUAL = _filter_index("is_coded_choice", FilterEqual, CodedChoiceConverter)
 
 
 def application_list_url(campaign, statuses=(), unit_id=None) -> str:
@@ -57,7 +59,7 @@ def submissions_url(campaign, level, state) -> str:
 def objections_url(campaign, status) -> str:
     """公示异议 of the campaign in one status (the objection list searches on campaign and status)."""
     return "/objections/list/?" + urlencode([(f"_flt_{RELATION_EQUAL}_campaign", campaign.id),
-                                             (f"_flt_{EQUAL}_status", status)])
+                                             (f"_flt_{OBJECTION_STATUS_EQUAL}_status", status)])
 
 
 def progress_url(stage) -> str:

@@ -1,4 +1,4 @@
-"""公示与表彰 → 异议处理: the city office's objection register. The list (filter by status: ?_flt_3_status=received),
+"""公示与表彰 → 异议处理: the city office's objection register. The list (filter by status: ?_flt_0_status=received),
 one objection with its facts, the objector's contact and history, the handling forms (受理 / 开始核实 / 办结 /
 不予受理, app/objections.py), 撤销 a candidate with the reason (app/workflow.py's "withdraw"), and the register as
 Excel. Objector data is the city office's only (scoping.objection_clause): not even the auditor reads it.
@@ -7,17 +7,37 @@ from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterIn
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
+from wtforms import SelectField
 
 from app import audit, export_jobs, exports, labels, objections, scoping, schedule, workflow
 from app.extensions import db
 from app.models import Application, Objection, Unit
 from app.models.application import PUBLIC_CANDIDATES
 from app.models.publicity import OBJECTION_FINDING_LABELS, OBJECTION_STATUS_LABELS
+from app.datamodel import PortalFilterConverter
+from app.views.applications import campaign_choices
 from app.views.base import PortalModelView
 from app.views.presentation import WithDerivedColumns
 from app.views.jobs import start_or_offer
+
+
+class CodedChoiceConverter(PortalFilterConverter):
+    """状态 and 办理结论 are searched by equality on their codes, chosen by their Chinese names (等于 / 属于), not by
+    FAB's "starts with" on text that an office would have to type in English."""
+
+    conversion_table = (("is_coded_choice", [FilterEqual, FilterIn]), *PortalFilterConverter.conversion_table)
+
+
+class ObjectionInterface(WithDerivedColumns):
+    filter_converter_class = CodedChoiceConverter
+    coded_choices = ("status", "finding")
+
+    def is_coded_choice(self, col_name: str) -> bool:
+        return col_name in self.coded_choices
 
 
 def candidate_unit(objection) -> str:
@@ -44,7 +64,7 @@ def unfinished_reason(reason: str) -> bool:
 
 class ObjectionView(PortalModelView):
     route_base = "/objections"
-    datamodel = WithDerivedColumns(Objection, {
+    datamodel = ObjectionInterface(Objection, {
         "candidate": lambda o: o.application.name if o.application is not None else "",
         "candidate_unit": candidate_unit,
         "status_label": lambda o: str(o.status_label),
@@ -61,8 +81,15 @@ class ObjectionView(PortalModelView):
     base_order = ("lodged_at", "desc")
     label_columns = {**labels.OBJECTION}
     list_columns = ["receipt_number", "candidate", "candidate_unit", "lodged_at", "status_label", "finding_label"]
-    # status: FAB's filters of a String column are (starts with, ends with, contains, equal, …): ?_flt_3_status=.
     search_columns = ["status", "campaign", "receipt_number", "finding", "lodged_at"]
+    search_form_extra_fields = {
+        "status": SelectField(labels.OBJECTION["status"], widget=Select2Widget(),
+                              choices=[(s.value, label) for s, label in OBJECTION_STATUS_LABELS.items()]),
+        "finding": SelectField(labels.OBJECTION["finding"], widget=Select2Widget(),
+                               choices=[(f.value, label) for f, label in OBJECTION_FINDING_LABELS.items()]),
+        "campaign": SelectField(labels.OBJECTION["campaign"], widget=Select2Widget(),
+                                choices=lambda: campaign_choices()),
+    }
     page_size = 50
 
     def render_template(self, template, **kwargs):

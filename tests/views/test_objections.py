@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from jinja2.utils import htmlsafe_json_dumps
 from openpyxl import load_workbook
 
 from app import captcha, clock, objections, roles, schedule
@@ -203,10 +204,26 @@ def test_the_register_lists_and_filters_by_status(office, publicity):
     for text in (received.receipt_number, concluded.receipt_number, first.name, "西城区 · 德胜街道",
                  "已收到，待受理", "已办结", "反映问题不属实"):
         assert text in page
-    # The dashboard's links: FAB's filter 3 of a String column is "equal to".
-    only = office.get("/objections/list/?_flt_3_status=received").text
+    # The status buttons above the list and the dashboard's links: equality on the status (等于 / 属于).
+    only = office.get("/objections/list/?_flt_0_status=received").text
     assert received.receipt_number in only and concluded.receipt_number not in only
-    assert "_flt_3_status=received" in page  # the status buttons above the list
+    assert "_flt_0_status=received" in page
+    both = office.get("/objections/list/", query_string=[("_flt_1_status", "received"),
+                                                          ("_flt_1_status", "concluded")]).text
+    assert received.receipt_number in both and concluded.receipt_number in both
+    upheld = office.get("/objections/list/?_flt_0_finding=unfounded").text
+    assert concluded.receipt_number in upheld and received.receipt_number not in upheld
+
+
+def test_the_register_filters_by_chinese_names_not_by_typed_codes(office, publicity):
+    """The search form offers each status and finding by its Chinese name (a dropdown of codes), never a text box
+    where the office would have to type "received"; FAB's old text operators ("starts with" …) are gone."""
+    page = office.get("/objections/list/").text  # FAB's search form: its fields as JSON for the page's script
+    for value, label in (("received", "已收到，待受理"), ("verifying", "核实中"), ("dismissed", "不予受理"),
+                         ("partly_upheld", "反映问题部分属实")):
+        assert htmlsafe_json_dumps(f'<option value="{value}">{label}</option>')[1:-1] in page
+    for operator in ("_flt_2_status", "_flt_3_status"):  # beyond 等于 / 属于: a clear 400, not a 500
+        assert office.get(f"/objections/list/?{operator}=rec").status_code == 400
 
 
 def test_the_office_handles_an_objection_step_by_step(office, publicity):
