@@ -30,7 +30,6 @@ def _filter_index(kind: str, filter_class, converter=SQLAFilterConverter) -> int
     return next(filters.index(filter_class) for test, filters in converter.conversion_table if test == kind)
 
 
-EQUAL = _filter_index("is_string", FilterEqual)
 # The review list searches its status by equality only (app/views/applications.py).
 STATUS_EQUAL = _filter_index("is_listed_status", FilterEqual, StatusEqualsConverter)
 STATUS_IN = _filter_index("is_listed_status", FilterIn, StatusEqualsConverter)
