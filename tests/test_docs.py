@@ -102,7 +102,7 @@ def _menu_paths(client) -> set[str]:
     return paths
 
 
-def test_every_menu_path_a_guide_names_is_in_that_roles_menu(app, client):
+def test_every_menu_path_a_guide_names_is_in_that_roles_menu(app):
     """「评审推荐 → 报名信息」 in a guide is an entry of the menu its reader sees after signing in."""
     street = factories.district_with_streets()[1][0]
     unit_of = {roles.L1_CLERK: street.parent, roles.L2_CLERK: street}
