@@ -9,7 +9,7 @@ from flask_login import login_user
 from wtforms import PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from app import captcha, citizens, schedule
+from app import accounts, captcha, citizens, schedule
 from app.extensions import db
 from app.models import Stage
 from app.names import Name
@@ -30,7 +30,7 @@ class RegisterForm(DynamicForm):
     name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名")), Name(), Length(max=50)])
     password = PasswordField(
         _l("密码"), validators=[DataRequired(_l("请设置密码")), PasswordComplexityValidator()],
-        description=_l("至少 8 位，须同时包含字母、数字和符号"),
+        description=accounts.PASSWORD_RULE,  # the rule the validator applies, as on the change-password page
     )
     conf_password = PasswordField(
         _l("确认密码"), validators=[DataRequired(_l("请再次输入密码")), EqualTo("password", _l("两次输入的密码不一致"))]

@@ -110,3 +110,17 @@ def test_the_register_page_uses_no_outside_service(client):
     page = client.get("/register/").text
     assert "recaptcha" not in page.lower() and "google" not in page.lower()
     assert "/register/captcha.png" in page
+
+
+def test_the_password_hint_is_the_rule_the_form_applies(client):
+    """The hint under 密码 said 字母、数字和符号 while the check takes three of four kinds: a password of upper and lower
+    case letters and digits, no symbol, registers, and the hint says so (the same words as the change-password page)."""
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.APPLY, at=NOW)
+    page = client.get("/register/").text
+    assert "大写字母、小写字母、数字、符号中的至少三类" in page
+    assert "须同时包含字母、数字和符号" not in page
+    form = _form(captcha=_captcha(client))
+    form.update(password="Hq7mZt4wRbk9", conf_password="Hq7mZt4wRbk9")
+    response = client.post("/register/", data=form)
+    assert response.status_code == 302 and response.location.endswith("/apply/")
