@@ -17,13 +17,14 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from app import audit, exports, jobs, workflow
+from app import audit, exports, jobs, objections, workflow
 from app.display import format_time
 from app.labels import UNIT as UNIT_LABELS
 from app.datamodel import PortalInterface
 from app.extensions import db
 from app.models import Account, AuditEvent, Campaign, Stage, Unit, UnitCategory
 from app.models.application import GENDER_LABELS, Application, ApplicationStatus
+from app.models.publicity import OBJECTION_FINDING_LABELS, OBJECTION_STATUS_LABELS
 from app.models.review import ASSIGNMENT_LABELS, AssignmentStatus, Expert, RubricCriterion
 from app.views.accounts import UnitAccountView
 from app.views.applications import ApplicationView
@@ -53,6 +54,7 @@ OBJECT_TYPES = {
     "files": _l("上传文件"),  # flask files check --delete-orphans
     "request": _l("页面或接口"),
     "audit_event": _l("审计记录"),
+    "objection": _l("异议"),  # 公示异议 (app/objections.py): lodged by the public, handled by the office
 }
 CHANGES = {"create": _l("新增"), "update": _l("修改"), "delete": _l("删除")}
 ACTIONS = {
@@ -81,7 +83,8 @@ ACTIONS = {
     "review.save": _l("暂存评审"),
     "review.submit": _l("提交评审"),
     "review.reopen": _l("重新打开评审"),
-    "certificate.revoke": _l("撤销荣誉证书"),  # app/certificates.py; detail: the reason
+    "certificate.revoke": _l("撤销荣誉证书"),
+    "campaign.approve": _l("审核确定"),  # app/approval.py; detail: the date, 文号, winners and featured  # app/certificates.py; detail: the reason
     # app/backup.py's commands
     "backup.create": _l("创建备份"),
     "backup.restore": _l("恢复备份"),
@@ -179,10 +182,12 @@ FIELD_LABELS = {
     "unit": {**UNIT_LABELS, "parent_id": UNIT_LABELS["parent"]},
     "account": {**UnitAccountView.label_columns, "unit_id": UnitAccountView.label_columns["unit"],
                 "email": _l("电子邮箱"), "last_name": _l("姓"), "password": _l("密码"), "login_count": _l("登录次数")},
-    "campaign": CampaignView.label_columns,
+    "campaign": {**CampaignView.label_columns, "decided_on": _l("审核日期"), "document_number": _l("文号"),
+                 "winners": _l("入选人数"), "featured": _l("重点宣传人数")},
     "stage_window": {**StageWindowView.label_columns, "stage": StageWindowView.label_columns["stage_label"]},
     "role": {"name": _l("角色名称"), "permissions": _l("权限")},
-    "past_winner": PastWinnerView.label_columns,
+    "past_winner": {**PastWinnerView.label_columns, "application_id": _l("报名记录")},
+    "objection": {"application_id": _l("被提出异议的候选人"), "finding": _l("核实结论")},
     "application": {**ApplicationView.label_columns, "unit": _l("单位"), "campaign": _l("评选批次")},
     "recommendation_quota": RecommendationQuotaView.label_columns,
     "expert": {"account_id": _l("专家账号"), "employer": _l("工作单位"), "employer_unit_id": _l("所在单位（本系统）"),
@@ -228,6 +233,8 @@ def action_label(code):
     workflow_labels = workflow.labels()  # application.l2_recommend, unit.l2_submit, ...
     if object_type in ("application", "unit") and change in workflow_labels:
         return _("%(object)s：%(action)s", object=OBJECT_TYPES[object_type], action=workflow_labels[change])
+    if object_type == "objection" and change in objections.EVENT_LABELS:  # objection.lodge, objection.accept, ...
+        return _("%(object)s：%(action)s", object=OBJECT_TYPES[object_type], action=objections.EVENT_LABELS[change])
     if object_type in OBJECT_TYPES and change in CHANGES:
         return _("%(change)s%(object)s", change=CHANGES[change], object=OBJECT_TYPES[object_type])
     return code
@@ -275,6 +282,11 @@ def _by_id(model, value, label=lambda row: row.name) -> str:
 
 def _review_value(object_type: str, key: str, value):
     """专家评审's stored ids and codes in words (None: not one of them)."""
+    if object_type == "objection" and key in ("status", "from_status", "to_status", "finding"):
+        labels = OBJECTION_FINDING_LABELS if key == "finding" else OBJECTION_STATUS_LABELS
+        return next((str(label) for code, label in labels.items() if code.value == value), str(value))
+    if key == "application_id" and object_type in ("objection", "past_winner"):
+        return _by_id(Application, value)
     if object_type == "review_assignment" and key in ("status", "from_status", "to_status"):
         try:
             return str(ASSIGNMENT_LABELS[AssignmentStatus(value)])
