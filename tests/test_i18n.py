@@ -435,3 +435,16 @@ def test_english_is_selectable(client):
     # And back to Chinese.
     client.get("/lang/zh", follow_redirects=True)
     assert "一级单位" in client.get("/units/first-level/list/").text
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_fabs_password_hint_states_the_rule_the_portal_applies(app, language):
+    """FAB's account forms show its "good password policy" hint: in both languages it is the portal's own rule
+    (three of four kinds, app/accounts.py), not a stricter one the form does not apply."""
+    from flask_babel import force_locale, gettext
+
+    from app.accounts import PASSWORD_RULE
+
+    with app.test_request_context(), force_locale(language):
+        hint = gettext("Please use a good password policy, this application does not check this for you")
+        assert hint == str(PASSWORD_RULE)
