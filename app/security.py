@@ -36,7 +36,7 @@ from app.audit import audit_as
 from app.datamodel import PortalInterface
 from app.models import Account
 from app.names import Name
-from app.views.base import ChineseDisplay, PortalModelView, StrictActions
+from app.views.base import ChineseDisplay, PortalModelView, StrictActions, display_value
 
 # Endpoints a holder of a generated password may still reach before choosing their own.
 _ALLOWED_BEFORE_PASSWORD_CHANGE = {
@@ -120,13 +120,21 @@ class AccountDBModelView(GrantedRolesOnly, ChineseDisplay, StrictActions, UserDB
     edit_columns = ["first_name", "last_name", "username", "active", "email", "roles"]
     show_fieldsets = [
         (_l("User info"), {"fields": ["username", "active", "roles", "login_count", "unit", "phone"]}),
-        (_l("Personal Info"), {"fields": ["first_name", "last_name", "email"], "expanded": True}),
+        (_l("Personal Info"), {"fields": ["display_name", "email"], "expanded": True}),
         (_l("Audit Info"), {"fields": ["last_login", "fail_login_count", "created_on", "changed_on"], "expanded": False}),
     ]
+    # 个人信息 (/users/userinfo/, every account's own page): what the portal knows of the person, in its words. FAB's
+    # shows the placeholder e-mail the portal gives accounts, an empty 姓 and 名 where the portal keeps one 姓名.
+    user_show_fieldsets = [
+        (_l("账号信息"), {"fields": ["username", "display_name", "unit", "roles", "phone", "last_login"]}),
+    ]
     # Added to FAB's labels, not instead of them: a missing label shows the column name in English.
-    label_columns = {**UserDBModelView.label_columns, "unit": _l("所属单位"), "phone": _l("联系电话")}
-    # A citizen's user name is their mobile number: masked like every phone (app/masking.py).
-    formatters_columns = {"username": masking.mask_username, "phone": masking.mask_phone, "email": masking.mask_email}
+    label_columns = {**UserDBModelView.label_columns, "unit": _l("所属单位"), "phone": _l("联系电话"),
+                     "display_name": _l("姓名")}
+    # A citizen's user name is their mobile number: masked like every phone (app/masking.py). Roles by name.
+    formatters_columns = {"username": masking.mask_username, "phone": masking.mask_phone, "email": masking.mask_email,
+                          "roles": lambda roles: "、".join(role.name for role in roles),
+                          "last_login": display_value}
     # Names normalised, invisible and direction-control characters refused (app/names.py).
     validators_columns = {
         **UserDBModelView.validators_columns, **GrantedRolesOnly.validators_columns,

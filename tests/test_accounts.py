@@ -108,3 +108,15 @@ def test_a_password_change_is_due_every_90_days_for_staff_but_not_for_citizens(a
     assert accounts.password_change_due(citizen) is None
     staff[0].must_change_password = True
     assert accounts.password_change_due(staff[0]) == "initial"
+
+
+def test_my_own_page_shows_name_unit_and_roles_in_words(app):
+    """个人信息 (/users/userinfo/): 姓名, 所属单位 and 角色 as the person knows them; not the placeholder e-mail the
+    portal gives accounts, an empty 姓, nor the role list's brackets."""
+    _district, (street, _sibling) = factories.district_with_streets()
+    clerk = factories.account(roles.L2_CLERK, unit=street, username="l2-info", first_name="张伟")
+    page = factories.login(app.test_client(), clerk).get("/users/userinfo/").text
+    for text in ("姓名", "张伟", "所属单位", street.name, "角色", "二级单位"):
+        assert text in page, text
+    for raw in ("accounts.invalid", "[二级单位]", ">姓<", "电子邮箱", "Email"):
+        assert raw not in page, raw
