@@ -37,9 +37,9 @@ class Sweep:
         self.findings = {}  # (rule, impact, help) -> {element: [pages]}
         self.visited = []
 
-    def check(self, path, context=""):
+    def check(self, path, context="", status=200):
         response = self.page.goto(path)
-        assert response is not None and response.status < 400, f"{path}: {response and response.status}"
+        assert response is not None and response.status == status, f"{path}: {response and response.status}"
         self.check_current(context or path)
 
     def check_current(self, context):
@@ -150,39 +150,50 @@ def test_a_citizen_on_a_phone_finds_every_page_accessible(phone_page):
     now = datetime(2026, 4, 10, 9, 0)
     clock.freeze(now)
     campaign = factories.campaign(open_stage=Stage.APPLY, at=now)
-    factories.district_with_streets("海淀区", ("中关村街道", "学院路街道"))
+    _district, (street, _other) = factories.district_with_streets("海淀区", ("中关村街道", "学院路街道"))
     sweep = Sweep(page)
     sweep.check("/register/", "申报人注册")
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
     sweep.check_current("申报人注册，未填")
-    citizen = factories.account(roles.APPLICANT, username="13911588771", first_name="张学习")
-    sign_in(page, citizen)
+    sign_in(page, factories.account(roles.APPLICANT, username="13911588771", first_name="张学习"))
     sweep.check_current("我的报名（空）")
     page.fill("#id_number", "110108198506151234")  # a wrong check digit
     with page.expect_navigation():
-        page.click("button[name=intent][value=submit]")
+        page.click("button[name=intent][value=save]")
     sweep.check_current("我的报名，有错")
-    factories.application(unit=factories.unit(parent=factories.unit()), applicant=citizen, campaign=campaign)
-    sweep.check("/apply/", "我的报名（已提交）")
+    page.goto("/logout/")
+    submitted = factories.account(roles.APPLICANT, username="13911588772", first_name="李读书")
+    factories.application(unit=street, applicant=submitted, campaign=campaign)
+    sign_in(page, submitted)
+    sweep.check_current("我的报名（已提交）")
     sweep.assert_clean()
 
 
-def test_the_public_pages_are_accessible_without_signing_in(page):
-    """/gongshi with candidates, 异议 and its lookup, /mingdan, the certificate check, home, sign-in, contact."""
+def test_the_public_notice_and_its_objection_forms_are_accessible(page):
+    """/gongshi with candidates, 提出异议 (also with its errors) and 异议查询, without signing in."""
+    now = datetime(2026, 7, 10, 10, 0)
+    clock.freeze(now)
+    campaign = factories.campaign(open_stage=Stage.PUBLICITY, at=now)
+    factories.candidates(3, campaign=campaign, featured=1)
+    sweep = Sweep(page)
+    for path, context in (("/gongshi", "公示"), ("/gongshi/yiyi/", "提出异议"), ("/gongshi/yiyi/chaxun", "异议查询")):
+        sweep.check(path, context)
+    page.goto("/gongshi/yiyi/")
+    with page.expect_navigation():
+        page.click("#objection-form button[type=submit]")
+    sweep.check_current("提出异议，未填")
+    sweep.assert_clean()
+
+
+def test_the_other_public_pages_are_accessible(page):
+    """Home, sign-in, registration, contact, /mingdan and the certificate check (found and not found)."""
     issued = winners(3, featured=1)
     sweep = Sweep(page)
     for path, context in (("/", "首页"), ("/login/", "登录"), ("/contact/", "联系我们"), ("/register/", "注册"),
-                          ("/mingdan", "名单"), ("/zhengshu/", "证书查验"), (f"/zhengshu/{issued[0].code}", "证书"),
-                          ("/zhengshu/7KQ4M9XP2T3C", "证书未找到")):
+                          ("/mingdan", "名单"), ("/zhengshu/", "证书查验"), (f"/zhengshu/{issued[0].code}", "证书")):
         sweep.check(path, context)
-    campaign = factories.campaign(year=2027, open_stage=Stage.PUBLICITY)
-    factories.candidates(3, campaign=campaign, featured=1)
-    for path, context in (("/gongshi", "公示"), ("/gongshi/yiyi/", "提出异议"), ("/gongshi/yiyi/chaxun", "异议查询")):
-        sweep.check(path, context)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
-    sweep.check_current("提出异议，未填")
+    sweep.check("/zhengshu/7KQ4M9XP2T3C", "证书未找到", status=404)
     sweep.assert_clean()
 
 

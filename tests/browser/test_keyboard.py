@@ -181,7 +181,7 @@ def street_review():
     return {"apps": apps, "clerk": factories.account(roles.L2_CLERK, unit=street)}
 
 
-@pytest.mark.parametrize("decision, status", [("推荐", "l2_recommended"), ("不推荐", "l2_rejected")])
+@pytest.mark.parametrize("decision, status", [("推荐", "l2_recommended"), ("不推荐", "l2_not_recommended")])
 def test_a_street_clerk_decides_with_the_keyboard_alone(page, street_review, decision, status):
     application = street_review["apps"][0]
     sign_in_by_keyboard(page, street_review["clerk"])
