@@ -218,7 +218,7 @@ def test_a_winner_of_one_campaign_is_refused_in_the_next_on_the_page_and_over_re
     assert upload(page, "video", clip_bytes, "me.mp4").status_code == 200
     response = page.post("/apply/", data=fields(street, id_number=winner_on_page.id_number, intent="submit"))
     assert response.text.count(message) == 2  # the banner and the ID number's field
-    field_error = r'id="id_number"[^>]*>\s*(?:<p[^>]*>[^<]*</p>\s*)?<span class="help-block field-error">([^<]+)<'
+    field_error = r'id="id_number"[^>]*>\s*(?:<p[^>]*>[^<]*</p>\s*)?<span class="help-block field-error"[^>]*>([^<]+)<'
     at_field = re.search(field_error, response.text)
     assert at_field is not None and at_field.group(1) == message
 

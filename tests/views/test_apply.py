@@ -164,7 +164,7 @@ def test_the_form_post_refuses_a_video_without_sound_at_its_field(citizen, media
     }, content_type="multipart/form-data")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert '<span class="help-block field-error">视频没有声音（文件中没有音轨）' in page
+    assert '<span class="help-block field-error" id="video-error">视频没有声音（文件中没有音轨）' in page
     assert mine().name == "张学习" and mine().video_file is None  # what was typed is kept
 
 

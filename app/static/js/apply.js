@@ -77,6 +77,8 @@
     function say(text, ok) {
       status.textContent = text;
       status.className = "help-block upload-status " + (ok ? "ok" : "bad");
+      // The status is in the input's aria-describedby: a refused file also marks the input, for screen readers.
+      if (ok) { input.removeAttribute("aria-invalid"); } else { input.setAttribute("aria-invalid", "true"); }
     }
     input.addEventListener("change", function () {
       var file = input.files[0];
