@@ -77,12 +77,14 @@ class RankingView(BaseView):
     def _page(self, stage, order, campaign, *, selected=(), opinion="", errors=None, refused=None, k="",
               action="", top_n=None):
         review_round = rounds.round_for(campaign, stage, create=False) if campaign is not None else None
-        rows = ranking.rank(review_round, order, listed_only=True) if review_round is not None else []
-        # A round may hold 100,000 applications: the page shows RANKING_PAGE of them (the picks of 按排名选前 N 名
-        # still work on the whole ranking).
-        pages = max(1, -(-len(rows) // RANKING_PAGE))
-        page = min(max(row_id(request.values.get("page")) or 1, 1), pages)
-        ranked_total, rows = len(rows), rows[(page - 1) * RANKING_PAGE:page * RANKING_PAGE]
+        # A round may hold 100,000 applications: the page reads RANKING_PAGE of them (the picks of 按排名选前 N 名
+        # still work on the whole ranking). A page past the last shows the last.
+        page = max(row_id(request.values.get("page")) or 1, 1)
+        rows, ranked_total = ranking.page(review_round, order, page, RANKING_PAGE) if review_round else ([], 0)
+        pages = max(1, -(-ranked_total // RANKING_PAGE))
+        if page > pages:
+            page = pages
+            rows, ranked_total = ranking.page(review_round, order, page, RANKING_PAGE) if review_round else ([], 0)
         counts = workflow.pick_counts(campaign.id) if campaign is not None else {"candidates": 0, "featured": 0}
         may_pick = self.appbuilder.sm.has_access("can_write", self.class_permission_name)
         # 按排名选前 N 名: what N starts as (the places the quota has left), or what was typed.
