@@ -222,15 +222,6 @@ def rank(review_round: ReviewRound, order: str = "mean", listed_only: bool = Fal
     return rows if listed_only else _with_totals(review_round, rows)
 
 
-def _unscored(review_round: ReviewRound):
-    """The round's applications without a submitted review in it (无评分), by name."""
-    statuses = [s.value for s in ROUND_STATUSES[review_round.stage]]
-    submitted = (select(ReviewAssignment.id).where(*_submitted(review_round.id),
-                                                  ReviewAssignment.application_id == Application.id))
-    return (Application.campaign_id == review_round.campaign_id, Application.status.in_(statuses),
-            ~submitted.exists())
-
-
 def page(review_round: ReviewRound, order: str, number: int, size: int) -> tuple[list[RankedRow], int]:
     """Page `number` (from 1) of `size` rows of the ranking, as rank(listed_only=True) would list them, and how many
     rows the whole ranking has. A closed round's rows are read by the index of their stored positions: four
@@ -248,7 +239,11 @@ def page(review_round: ReviewRound, order: str, number: int, size: int) -> tuple
         return _rows(review_round, order, True, offset=offset, limit=size), total
     figure = RankingFigure
     scored = db.session.scalar(select(func.count()).where(figure.round_id == review_round.id))
-    unscored = db.session.scalar(select(func.count(Application.id)).where(*_unscored(review_round)))
+    # Stored at the closing, after which no review is submitted or reopened: no figure means no submitted review.
+    unscored_where = (Application.campaign_id == review_round.campaign_id, _in_round_statuses(review_round),
+                      ~select(figure.application_id).where(figure.round_id == review_round.id,
+                                                           figure.application_id == Application.id).exists())
+    unscored = db.session.scalar(select(func.count(Application.id)).where(*unscored_where))
     rows = []
     if offset < scored:
         position = getattr(figure, f"{order}_position")
@@ -265,7 +260,7 @@ def page(review_round: ReviewRound, order: str, number: int, size: int) -> tuple
                                   Decimal(spread).scaleb(-2), rank_, bool(tied)))
     if len(rows) < size and unscored:
         rows += [RankedRow(a) for a in db.session.scalars(
-            select(Application).where(*_unscored(review_round))
+            select(Application).where(*unscored_where)
             .order_by(_name_order(), Application.id).offset(max(0, offset - scored)).limit(size - len(rows))
             .options(joinedload(Application.unit).joinedload(Unit.parent), *_listed())
         ).unique()]

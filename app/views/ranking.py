@@ -20,7 +20,7 @@ def chosen_order() -> str:
     return order if order in ranking.ORDERS else "mean"
 
 
-RANKING_PAGE = 500
+RANKING_PAGE = 100  # rows of a ranking page: FAB's lists show 25; each row here is a pick's checkbox
 
 
 def round_title(stage: str) -> str:
@@ -112,6 +112,8 @@ class RankingView(BaseView):
             k=k,
             action=action,
             disagreement=ranking.DISAGREEMENT,
+            # Translated once for the page (the template fills in each row's name): not a gettext per row.
+            row_labels=(_("选择 %(name)s"), _("查看 %(name)s 的各位专家评分"), _("并列"), _("无评分"), _("分歧")),
             round_titles={s: round_title(s) for s in workflow.PICKS},
             top_defaults=top_defaults,
             top_labels={"candidate": _("按排名选前 N 名为拟评选"), "feature": _("按排名选前 N 名重点宣传")},
