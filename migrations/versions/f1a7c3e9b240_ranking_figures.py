@@ -1,5 +1,6 @@
 """ranking figures: each application's mean, normalised score, spread, ranks and positions in a closed round
-(stored at 结束本轮), and a partial index of the submitted reviews the ranking of an open round reads
+(stored at 结束本轮), a partial index of the submitted reviews the ranking of an open round reads, and one for
+评审进度's counts per expert
 
 Revision ID: f1a7c3e9b240
 Revises: e4b8c2d61f07
@@ -44,9 +45,12 @@ def upgrade():
     op.create_index("ix_review_assignment_round_submitted", "review_assignment",
                     ["round_id", "application_id", "expert_id", "total"],
                     sqlite_where=sa.text(SUBMITTED), postgresql_where=sa.text(SUBMITTED))
+    op.create_index("ix_review_assignment_round_expert_status", "review_assignment",
+                    ["round_id", "expert_id", "status", "updated_at"])
 
 
 def downgrade():
+    op.drop_index("ix_review_assignment_round_expert_status", table_name="review_assignment")
     op.drop_index("ix_review_assignment_round_submitted", table_name="review_assignment")
     op.drop_table("ranking_figure")
     with op.batch_alter_table("review_round") as batch:
