@@ -622,17 +622,18 @@ def decline(actor, assignment_id: int, reason: str | None) -> DeclineResult:
 # --- what the pages show ----------------------------------------------------------------------------------------
 
 def missing_count(review_round: ReviewRound) -> int:
-    """len(missing(review_round)) as one count in the database (评审进度 shows the number, not the applications)."""
-    have = (
-        select(func.count(ReviewAssignment.id))
-        .where(ReviewAssignment.round_id == review_round.id, ReviewAssignment.status != DECLINED,
-               ReviewAssignment.application_id == Application.id)
-        .scalar_subquery()
+    """len(missing(review_round)) as one count in the database (评审进度 shows the number, not the applications):
+    the round's reviews counted per application once (a hash aggregate), not a subquery per application."""
+    held = (
+        select(ReviewAssignment.application_id, func.count(ReviewAssignment.id).label("n"))
+        .where(ReviewAssignment.round_id == review_round.id, ReviewAssignment.status != DECLINED)
+        .group_by(ReviewAssignment.application_id)
+        .subquery("held")
     )
-    return db.session.query(func.count(Application.id)).filter(
+    return db.session.query(func.count(Application.id)).outerjoin(held, held.c.application_id == Application.id).filter(
         Application.campaign_id == review_round.campaign_id,
         Application.status.in_(ROUND_STATUSES[review_round.stage]),
-        have < review_round.experts_per_application,
+        func.coalesce(held.c.n, 0) < review_round.experts_per_application,
     ).scalar()
 
 

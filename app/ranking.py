@@ -6,18 +6,19 @@ weigh alike — and the spread between its highest and lowest total, flagged as 
 Ranks are competition ranks (1, 2, 2, 4) on the chosen order; values equal to two decimals share a rank (并列).
 Applications of the round without a submitted review come last, unranked (无评分).
 
-Two queries whatever the size of the round: the submitted totals, and the round's applications with their units.
+Computed in the database (figures() below) whatever the size of the round, and stored when the round is closed
+(结束本轮: RankingFigure), after which no submitted total can change; the page reads one page of rows by index.
 The city office's picks from these rankings (入围复审, 拟评选, 重点宣传) are transitions of app/workflow.py.
 """
-import math
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import BigInteger, Float, and_, case, cast, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import joinedload, load_only
 
+from app import clock
 from app.extensions import db
-from app.models import Application, ApplicationStatus, ReviewAssignment, ReviewRound, Unit
+from app.models import Application, ApplicationStatus, RankingFigure, ReviewAssignment, ReviewRound, Unit
 from app.models.review import AssignmentStatus
 
 S = ApplicationStatus
@@ -33,7 +34,6 @@ ROUND_STATUSES = {
     "initial_review": (S.REPORTED, S.SHORTLISTED, S.CANDIDATE, S.FEATURED),
     "final_review": (S.SHORTLISTED, S.CANDIDATE, S.FEATURED),
 }
-TWO_PLACES = Decimal("0.01")
 
 
 @dataclass
@@ -61,118 +61,223 @@ class RankedRow:
         return self.mean if order == "mean" else self.z
 
 
-def _two_places(value) -> Decimal:
-    return Decimal(value).quantize(TWO_PLACES, ROUND_HALF_UP)
+# --- the figures, in SQL --------------------------------------------------------------------------------------
+#
+# Exact where the old Python computation was exact: a total is read as whole cents, a mean is its sum over n rounded
+# half up in integers, a spread is max - min. The z-score of a review is (n·t − S) / √(n·Q − S²) over its expert's
+# n reviews (S their sum, Q the sum of squares, all in cents: integers until the one division), which is
+# (t − mean) / population std; an expert with no spread contributes 0. An application's z is the mean of its
+# reviews' z, rounded half away from zero to hundredths (as Decimal's ROUND_HALF_UP). Window functions: SQLite ≥ 3.25
+# and PostgreSQL both have them.
+
+def _cents(value):
+    return cast(func.round(value * 100), BigInteger)
 
 
-def expert_z_scores(reviews) -> dict[tuple[int, int], float]:
-    """(application_id, expert_id) -> z of that review within its expert's reviews of the round.
-
-    reviews: (application_id, expert_id, total) of every submitted review. z = (total - the expert's mean) / the
-    expert's population standard deviation; an expert with one review or no spread contributes 0."""
-    by_expert: dict[int, list[float]] = {}
-    for _app, expert_id, total in reviews:
-        by_expert.setdefault(expert_id, []).append(float(total))
-    stats = {}
-    for expert_id, values in by_expert.items():
-        mean = sum(values) / len(values)
-        std = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
-        stats[expert_id] = (mean, std)
-    result = {}
-    for application_id, expert_id, total in reviews:
-        mean, std = stats[expert_id]
-        result[(application_id, expert_id)] = (float(total) - mean) / std if std > 1e-9 else 0.0
-    return result
+def _half_up_hundredths(value):
+    """A float rounded half away from zero to an integer number of hundredths."""
+    return cast(case((value >= 0, func.floor(value * 100 + 0.5)), else_=-func.floor(-value * 100 + 0.5)),
+                BigInteger)
 
 
-def assign_ranks(rows: list[RankedRow], order: str = "mean") -> list[RankedRow]:
-    """Sort rows best first by `order` and give competition ranks; rows without reviews last, unranked."""
+def _name_order():
+    """Names in code-point order (Python's str order, as the ranking always sorted them), whatever the collation."""
+    if db.engine.dialect.name == "postgresql":
+        return Application.name.collate("C")
+    return Application.name
+
+
+def _submitted(round_id: int):
+    return (ReviewAssignment.round_id == round_id, ReviewAssignment.status == AssignmentStatus.SUBMITTED.value,
+            ReviewAssignment.total.isnot(None))
+
+
+def figures(round_id: int):
+    """Subquery: per application with a submitted review in the round, n_reviews, mean_cents, z_hundredths,
+    spread_cents, and for each order its competition rank, whether shared, and its printed position."""
+    reviews = (select(ReviewAssignment.application_id, ReviewAssignment.expert_id,
+                      _cents(ReviewAssignment.total).label("c"))
+               .where(*_submitted(round_id)).subquery("reviews"))
+    experts = (select(reviews.c.expert_id, func.count().label("n"),
+                      cast(func.sum(reviews.c.c), BigInteger).label("s"),
+                      cast(func.sum(reviews.c.c * reviews.c.c), BigInteger).label("q"))
+               .group_by(reviews.c.expert_id).subquery("experts"))
+    per = (select(reviews.c.application_id, reviews.c.c, experts.c.n, experts.c.s, experts.c.q)
+           .join(experts, experts.c.expert_id == reviews.c.expert_id).subquery("per"))
+    variance = per.c.n * per.c.q - per.c.s * per.c.s  # n² × the population variance, in cents²: exact
+    z = case((variance > 0, cast(per.c.n * per.c.c - per.c.s, Float) / func.sqrt(cast(variance, Float))),
+             else_=literal(0.0, Float))
+    n = func.count()
+    total = cast(func.sum(per.c.c), BigInteger)
+    per_application = select(
+        per.c.application_id,
+        n.label("n_reviews"),
+        ((2 * total + n) // (2 * n)).label("mean_cents"),
+        _half_up_hundredths(func.avg(z)).label("z_hundredths"),
+        (func.max(per.c.c) - func.min(per.c.c)).label("spread_cents"),
+    ).group_by(per.c.application_id).subquery("per_application")
+    f = per_application.c
+    name = _name_order()
+    return (
+        select(
+            f.application_id, f.n_reviews, f.mean_cents, f.z_hundredths, f.spread_cents,
+            func.rank().over(order_by=f.mean_cents.desc()).label("mean_rank"),
+            (func.count().over(partition_by=f.mean_cents) > 1).label("mean_tied"),
+            func.row_number().over(order_by=(f.mean_cents.desc(), f.z_hundredths.desc(), name, f.application_id))
+            .label("mean_position"),
+            func.rank().over(order_by=f.z_hundredths.desc()).label("z_rank"),
+            (func.count().over(partition_by=f.z_hundredths) > 1).label("z_tied"),
+            func.row_number().over(order_by=(f.z_hundredths.desc(), f.mean_cents.desc(), name, f.application_id))
+            .label("z_position"),
+        )
+        .join(Application, Application.id == f.application_id)
+        .subquery("figures")
+    )
+
+
+def stored(review_round: ReviewRound) -> bool:
+    """The round's figures are read from RankingFigure: stored when it was closed."""
+    return review_round.ranked_at is not None
+
+
+def store(review_round: ReviewRound) -> int:
+    """Keep the round's figures (at 结束本轮, in its transaction): its submitted totals are final from then on, and
+    the ranking page reads a page of them by index. Returns how many applications are ranked."""
+    db.session.flush()
+    db.session.execute(delete(RankingFigure).where(RankingFigure.round_id == review_round.id))
+    live = figures(review_round.id)
+    columns = [c.name for c in live.c]
+    db.session.execute(insert(RankingFigure).from_select(
+        ["round_id", *columns], select(literal(review_round.id), *[live.c[c] for c in columns])))
+    review_round.ranked_at = clock.now()
+    return db.session.scalar(select(func.count()).where(RankingFigure.round_id == review_round.id))
+
+
+def _source(review_round: ReviewRound):
+    """The round's figures: stored once it is closed, else computed now."""
+    if stored(review_round):
+        return select(RankingFigure).where(RankingFigure.round_id == review_round.id).subquery("figures")
+    return figures(review_round.id)
+
+
+def _in_round_statuses(review_round: ReviewRound):
+    return Application.status.in_([s.value for s in ROUND_STATUSES[review_round.stage]])
+
+
+def _in_round(review_round: ReviewRound, figure):
+    """What reached the round, and whatever has a submitted review in it."""
+    return and_(Application.campaign_id == review_round.campaign_id,
+                or_(_in_round_statuses(review_round), figure.c.application_id.isnot(None)))
+
+
+def _rows(review_round: ReviewRound, order: str, listed_only: bool, offset: int | None = None,
+          limit: int | None = None) -> list[RankedRow]:
     if order not in ORDERS:
         raise ValueError(f"unknown order: {order}")
-    other = "z" if order == "mean" else "mean"
-    scored = [r for r in rows if r.scored]
-    unscored = [r for r in rows if not r.scored]
-    # Within a tie, the other measure and then the name only decide where a row is printed, not its rank.
-    scored.sort(key=lambda r: (-r.value(order), -r.value(other), r.application.name or "", r.application.id))
-    previous, rank = None, 0
-    for position, row in enumerate(scored, start=1):
-        key = _two_places(row.value(order))
-        if key != previous:
-            rank, previous = position, key
-        row.rank = rank
-    counts: dict[int, int] = {}
-    for row in scored:
-        counts[row.rank] = counts.get(row.rank, 0) + 1
-    for row in scored:
-        row.tied = counts[row.rank] > 1
-    for row in unscored:
-        row.rank, row.tied = None, False
-    unscored.sort(key=lambda r: (r.application.name or "", r.application.id))
-    return scored + unscored
+    f = _source(review_round)
+    position = f.c[f"{order}_position"]
+    query = (
+        select(Application, f.c.n_reviews, f.c.mean_cents, f.c.z_hundredths, f.c.spread_cents,
+               f.c[f"{order}_rank"], f.c[f"{order}_tied"])
+        .outerjoin(f, f.c.application_id == Application.id)
+        .where(_in_round(review_round, f))
+        # Ranked rows by their position; then those without a submitted review (无评分) by name.
+        .order_by(position.is_(None), position, _name_order(), Application.id)
+        .options(joinedload(Application.unit).joinedload(Unit.parent),
+                 *(_listed() if listed_only else []))
+    )
+    if offset:
+        query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    rows = []
+    for application, n_reviews, mean, z, spread, rank_, tied in db.session.execute(query).unique():
+        if n_reviews:
+            rows.append(RankedRow(application, n_reviews, Decimal(mean).scaleb(-2), Decimal(z).scaleb(-2),
+                                  Decimal(spread).scaleb(-2), rank_, bool(tied)))
+        else:
+            rows.append(RankedRow(application))
+    return rows
+
+
+def _with_totals(review_round: ReviewRound, rows: list[RankedRow]) -> list[RankedRow]:
+    by_id = {row.application.id: row for row in rows if row.scored}
+    if not by_id:
+        return rows
+    for application_id, expert_id, total in db.session.execute(
+        select(ReviewAssignment.application_id, ReviewAssignment.expert_id, ReviewAssignment.total)
+        .where(*_submitted(review_round.id))
+        .order_by(ReviewAssignment.application_id, ReviewAssignment.expert_id)
+    ):
+        row = by_id.get(application_id)
+        if row is not None:
+            row.totals[expert_id] = Decimal(total)
+    return rows
 
 
 def rank(review_round: ReviewRound, order: str = "mean", listed_only: bool = False) -> list[RankedRow]:
-    """The round's ranking, best first; see the module's docstring. listed_only: each application with only what
-    the ranking page shows (name, status, unit), not its deeds and personal data — at 100,000 applications of a
-    round, most of the page's time was reading those."""
-    reviews = db.session.execute(
-        select(ReviewAssignment.application_id, ReviewAssignment.expert_id, ReviewAssignment.total)
-        .where(ReviewAssignment.round_id == review_round.id,
-               ReviewAssignment.status == AssignmentStatus.SUBMITTED.value,
-               ReviewAssignment.total.isnot(None))
-        .order_by(ReviewAssignment.application_id, ReviewAssignment.expert_id)
-    ).all()
-    statuses = [s.value for s in ROUND_STATUSES[review_round.stage]]
-    reviewed = {application_id for application_id, _e, _t in reviews}
-    applications = db.session.scalars(
-        select(Application)
-        .where(Application.campaign_id == review_round.campaign_id,
-               or_(Application.status.in_(statuses),
-                   Application.id.in_(
-                       select(ReviewAssignment.application_id).where(
-                           ReviewAssignment.round_id == review_round.id,
-                           ReviewAssignment.status == AssignmentStatus.SUBMITTED.value))))
-        .options(joinedload(Application.unit).joinedload(Unit.parent),
-                 *([load_only(Application.id, Application.campaign_id, Application.name, Application.status,
-                              Application.unit_id)] if listed_only else []))
-    ).unique().all()
-    rows = {a.id: RankedRow(a) for a in applications}
-    z_of = expert_z_scores(reviews)
-    zs: dict[int, list[float]] = {}
-    for application_id, expert_id, total in reviews:
-        row = rows.get(application_id)
-        if row is None:  # cannot happen (every reviewed application is selected): never lose a review silently
-            continue
-        row.totals[expert_id] = Decimal(total)
-        zs.setdefault(application_id, []).append(z_of[(application_id, expert_id)])
-    for application_id in reviewed:
-        row = rows[application_id]
-        totals = list(row.totals.values())
-        row.n_reviews = len(totals)
-        row.mean = _two_places(sum(totals) / len(totals))
-        row.z = _two_places(sum(zs[application_id]) / len(zs[application_id]))
-        row.spread = max(totals) - min(totals)
-    return assign_ranks(list(rows.values()), order)
+    """The round's whole ranking, best first; see the module's docstring. listed_only: each application with only
+    what the ranking page shows (name, status, unit), and no expert's totals. Two queries, three with the totals."""
+    rows = _rows(review_round, order, listed_only)
+    return rows if listed_only else _with_totals(review_round, rows)
+
+
+def page(review_round: ReviewRound, order: str, number: int, size: int) -> tuple[list[RankedRow], int]:
+    """Page `number` (from 1) of `size` rows of the ranking, as rank(listed_only=True) would list them, and how many
+    rows the whole ranking has. A closed round's rows are read by the index of their stored positions: four
+    queries, none of which reads more than the page and the counts."""
+    if order not in ORDERS:
+        raise ValueError(f"unknown order: {order}")
+    offset = (number - 1) * size
+    if not stored(review_round):
+        total = db.session.scalar(
+            select(func.count(Application.id))
+            .where(Application.campaign_id == review_round.campaign_id,
+                   or_(_in_round_statuses(review_round),
+                       select(ReviewAssignment.id).where(*_submitted(review_round.id),
+                                                         ReviewAssignment.application_id == Application.id).exists())))
+        return _rows(review_round, order, True, offset=offset, limit=size), total
+    figure = RankingFigure
+    scored = db.session.scalar(select(func.count()).where(figure.round_id == review_round.id))
+    # Stored at the closing, after which no review is submitted or reopened: no figure means no submitted review.
+    unscored_where = (Application.campaign_id == review_round.campaign_id, _in_round_statuses(review_round),
+                      ~select(figure.application_id).where(figure.round_id == review_round.id,
+                                                           figure.application_id == Application.id).exists())
+    unscored = db.session.scalar(select(func.count(Application.id)).where(*unscored_where))
+    rows = []
+    if offset < scored:
+        position = getattr(figure, f"{order}_position")
+        query = (
+            select(Application, figure.n_reviews, figure.mean_cents, figure.z_hundredths, figure.spread_cents,
+                   getattr(figure, f"{order}_rank"), getattr(figure, f"{order}_tied"))
+            .join(figure, figure.application_id == Application.id)
+            .where(figure.round_id == review_round.id)
+            .order_by(position).offset(offset).limit(size)
+            .options(joinedload(Application.unit).joinedload(Unit.parent), *_listed())
+        )
+        for application, n_reviews, mean, z, spread, rank_, tied in db.session.execute(query).unique():
+            rows.append(RankedRow(application, n_reviews, Decimal(mean).scaleb(-2), Decimal(z).scaleb(-2),
+                                  Decimal(spread).scaleb(-2), rank_, bool(tied)))
+    if len(rows) < size and unscored:
+        rows += [RankedRow(a) for a in db.session.scalars(
+            select(Application).where(*unscored_where)
+            .order_by(_name_order(), Application.id).offset(max(0, offset - scored)).limit(size - len(rows))
+            .options(joinedload(Application.unit).joinedload(Unit.parent), *_listed())
+        ).unique()]
+    return rows, scored + unscored
+
+
+def _listed():
+    return [load_only(Application.id, Application.campaign_id, Application.name, Application.status,
+                      Application.unit_id)]
 
 
 def mean_ranks(round_id: int) -> dict[int, int]:
     """application_id -> its rank by mean in the round, for every application with a submitted review: the ranks
     rank(round, "mean") shows, from one query of plain tuples (what each pick's reason check needs, fast)."""
-    totals: dict[int, list[Decimal]] = {}
-    for application_id, total in db.session.execute(
-        select(ReviewAssignment.application_id, ReviewAssignment.total)
-        .where(ReviewAssignment.round_id == round_id,
-               ReviewAssignment.status == AssignmentStatus.SUBMITTED.value,
-               ReviewAssignment.total.isnot(None))
-    ):
-        totals.setdefault(application_id, []).append(Decimal(total))
-    means = sorted(((_two_places(sum(v) / len(v)), a) for a, v in totals.items()), reverse=True)
-    result, previous, current = {}, None, 0
-    for position, (mean, application_id) in enumerate(means, start=1):
-        if mean != previous:
-            current, previous = position, mean
-        result[application_id] = current
-    return result
+    review_round = db.session.get(ReviewRound, round_id)
+    f = _source(review_round)
+    return dict(db.session.execute(select(f.c.application_id, f.c.mean_rank)).all())
 
 
 def top(rows: list[RankedRow], k: int) -> tuple[list[RankedRow], int]:

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy.orm import aliased, joinedload
 
-from app import audit, clock, schedule, scoping
+from app import audit, clock, ranking, schedule, scoping
 from app.extensions import db
 from app.models import (
     Account,
@@ -160,6 +160,8 @@ def close(actor, round_id: int) -> ReviewRound:
                                       round=label, end=end))
         review_round.closed_at = clock.now()
         review_round.closed_by_id = actor.id
+        # The scores are final from now on: the ranking's figures are kept with the closing, in its transaction.
+        ranking.store(review_round)
         audit.record("review_round.close", "review_round", review_round.id, repr(review_round),
                      early=not ended, submitted=submitted, missing=missing)
         db.session.commit()
@@ -209,9 +211,18 @@ class Totals:
         return round(self.submitted * 100 / self.assigned) if self.assigned else 0
 
 
-def progress(review_round: ReviewRound) -> list[ExpertProgress]:
+def progress(review_round: ReviewRound, offset: int = 0, limit: int | None = None) -> list[ExpertProgress]:
     """Every expert of the round's panels and everyone with reviews in it: panel, reviews by state, last activity
-    (the last save, submission or declaration). Three queries whatever the size of the round."""
+    (the last save, submission or declaration). Three queries whatever the size of the round. offset/limit: only
+    those rows (in the same order) get their Expert read; totals() needs the whole list (progress_page)."""
+    return progress_page(review_round, offset, limit)[0]
+
+
+def progress_page(review_round: ReviewRound, offset: int = 0,
+                  limit: int | None = None) -> tuple[list[ExpertProgress], "Totals"]:
+    """progress() of the experts offset..offset+limit (by panel, name, id), and the totals of the whole round.
+    The counts and names are plain tuples for every expert; Expert rows only for the page (4,000 experts at
+    100,000 applications: their ORM objects and table rows were most of 评审进度's time)."""
     members = dict(
         db.session.query(ExpertPanelMember.expert_id, ExpertPanel.name)
         .join(ExpertPanel, ExpertPanel.id == ExpertPanelMember.panel_id)
@@ -227,11 +238,16 @@ def progress(review_round: ReviewRound) -> list[ExpertProgress]:
     )
     ids = set(members) | {row[0] for row in counted}
     if not ids:
-        return []
-    experts = (
-        db.session.query(Expert).filter(Expert.id.in_(ids)).options(joinedload(Expert.account)).all()
-    )
-    rows = {e.id: ExpertProgress(e, members.get(e.id)) for e in experts}
+        return [], Totals()
+    names = {
+        expert_id: ((first or "") + (last or "")).strip() or username
+        # Every expert's name (a few thousand tuples): an IN of the round's 4,000 ids cost more than reading them all.
+        for expert_id, first, last, username in db.session.query(Expert.id, Account.first_name, Account.last_name,
+                                                                 Account.username)
+        .join(Account, Account.id == Expert.account_id)
+        if expert_id in ids
+    }
+    rows = {i: ExpertProgress(None, members.get(i)) for i in names}
     attribute = {A.ASSIGNED.value: "not_started", A.DRAFT.value: "draft", A.SUBMITTED.value: "submitted",
                  A.DECLINED.value: "declined"}
     for expert_id, status, n, last in counted:
@@ -241,7 +257,15 @@ def progress(review_round: ReviewRound) -> list[ExpertProgress]:
             row.last_activity = max(filter(None, (row.last_activity, last)), default=None)
     for row in rows.values():
         row.assigned = row.submitted + row.draft + row.not_started
-    return sorted(rows.values(), key=lambda r: (r.panel is None, r.panel or "", r.expert.name, r.expert.id))
+    ordered = sorted(rows.items(), key=lambda item: (item[1].panel is None, item[1].panel or "", names[item[0]],
+                                                     item[0]))
+    whole = totals([row for _i, row in ordered])
+    shown = ordered[offset:None if limit is None else offset + limit]
+    experts = {e.id: e for e in db.session.query(Expert).filter(Expert.id.in_([i for i, _row in shown]))
+               .options(joinedload(Expert.account))} if shown else {}
+    for expert_id, row in shown:
+        row.expert = experts[expert_id]
+    return [row for _i, row in shown], whole
 
 
 def totals(rows: list[ExpertProgress]) -> Totals:
@@ -274,10 +298,11 @@ class MissingReview:
         return " · ".join(n for n in (self.parent_name, self.unit_name) if n)
 
 
-def missing(review_round: ReviewRound) -> list[MissingReview]:
-    """Every review of the round neither submitted nor declined, in one query, by expert then application."""
+def missing(review_round: ReviewRound, limit: int | None = None) -> list[MissingReview]:
+    """Every review of the round neither submitted nor declined (the first `limit`), in one query, by expert then
+    application."""
     parent = aliased(Unit)
-    rows = (
+    query = (
         db.session.query(ReviewAssignment.id, Application.id, Application.name, Unit.name, parent.name, Expert.id,
                          Account.first_name, Account.last_name, Account.username, ReviewAssignment.status)
         .join(Application, Application.id == ReviewAssignment.application_id)
@@ -287,12 +312,13 @@ def missing(review_round: ReviewRound) -> list[MissingReview]:
         .join(Account, Account.id == Expert.account_id)
         .filter(ReviewAssignment.round_id == review_round.id, ReviewAssignment.status.in_(UNFINISHED))
         .order_by(Account.first_name, Expert.id, parent.name, Unit.name, Application.name, ReviewAssignment.id)
-        .all()
     )
+    if limit is not None:
+        query = query.limit(limit)
     return [
         MissingReview(a_id, app_id, app_name, unit or "", parent_name or "", e_id,
                       ((first or "") + (last or "")).strip() or username, status)
-        for a_id, app_id, app_name, unit, parent_name, e_id, first, last, username, status in rows
+        for a_id, app_id, app_name, unit, parent_name, e_id, first, last, username, status in query.all()
     ]
 
 

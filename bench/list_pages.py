@@ -1,7 +1,7 @@
 """Benchmark: every list page other than the application list, as the role that uses it, against /contact/.
 
     DATABASE_URL=postgresql+psycopg://…/bench_lists2 .venv/bin/python bench/list_pages.py [--repeat 20]
-        [--audit-rows 500000]
+        [--audit-rows 500000] [--only /ranking/ --only /review-progress/]
 
 Runs against the database DATABASE_URL names, already filled (`flask demo load`, then `flask demo generate
 --applications 100000`); --audit-rows bulk-inserts audit events until the log holds that many (it never deletes).
@@ -102,6 +102,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--audit-rows", type=int, default=0)
+    parser.add_argument("--only", action="append", default=[],
+                        help="Measure only the pages whose path contains this (repeatable); /contact/ always.")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         sys.exit("DATABASE_URL: the filled database to measure")
@@ -130,6 +132,8 @@ def main():
     base = None
     with app.app_context():
         for who, path in PAGES:
+            if args.only and who is not None and not any(part in path for part in args.only):
+                continue
             if who not in clients:
                 client = clients[who] = app.test_client()
                 if who is not None:

@@ -192,3 +192,175 @@ def test_a_few_queries_for_many_applications(app, round_, street):
     # The reason check of each pick ranks by mean from one query of tuples: the same ranks, ties included.
     assert ranking.mean_ranks(round_.id) == {r.application.id: r.rank for r in rows}
     assert len({r.rank for r in rows}) < 40  # there are ties to agree on
+
+
+# --- figures computed in the database, stored at 结束本轮 ---------------------------------------------------------
+
+def old_ranking(reviews, order):
+    """The ranking as app/ranking.py computed it in Python before the figures moved into SQL (the reference):
+    reviews (application_id, expert_id, Decimal total) -> [(application_id, n, mean, z, spread, rank, tied)]."""
+    from decimal import ROUND_HALF_UP
+
+    def two(value):
+        return Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+    by_expert = {}
+    for _a, e, t in reviews:
+        by_expert.setdefault(e, []).append(float(t))
+    stats = {}
+    for e, values in by_expert.items():
+        mean = sum(values) / len(values)
+        stats[e] = (mean, math.sqrt(sum((v - mean) ** 2 for v in values) / len(values)))
+    per = {}
+    for a, e, t in reviews:
+        mean, std = stats[e]
+        totals, zs = per.setdefault(a, ([], []))
+        totals.append(t)
+        zs.append((float(t) - mean) / std if std > 1e-9 else 0.0)
+    rows = [(a, len(t), two(sum(t) / len(t)), two(sum(z) / len(z)), max(t) - min(t)) for a, (t, z) in per.items()]
+    key = 2 if order == "mean" else 3
+    other = 3 if order == "mean" else 2
+    rows.sort(key=lambda r: (-r[key], -r[other], r[0]))  # the tests' names sort as their ids
+    result, previous, rank_ = [], None, 0
+    for position, row in enumerate(rows, start=1):
+        if row[key] != previous:
+            rank_, previous = position, row[key]
+        result.append((*row, rank_))
+    counts = {}
+    for row in result:
+        counts[row[5]] = counts.get(row[5], 0) + 1
+    return [(*row, counts[row[5]] > 1) for row in result]
+
+
+def seeded_round(round_, street, n_applications=40, n_experts=6, seed=11, unfinished="draft"):
+    """Applications named in id order, each read by three experts with totals in cents (not only the factory's
+    0.5 steps: means that end in half a cent, ties on both measures), one application with only an `unfinished`
+    review (a draft keeps the round from closing early, a declined one does not) and one with none."""
+    import random
+
+    from app.models import ReviewAssignment
+
+    rng = random.Random(seed)
+    experts = [factories.expert() for _ in range(n_experts)]
+    apps = [applicant(round_, street, f"申报人{i:03d}") for i in range(n_applications)]
+    for i, application in enumerate(apps):
+        for j in range(3):
+            expert = experts[(i + j) % n_experts]
+            row = review(round_, application, expert, 70)
+            # A few level pairs; otherwise a harsh or lenient expert's spread of totals, to the cent.
+            cents = 8000 + (i % 4) if i < 12 else rng.randint(4000, 9900) + (expert.id % 3) * 250
+            row.total = Decimal(min(cents, 10000)) / 100
+    factories.assignment(round_, applicant(round_, street, "申报人900"), experts[0], status=unfinished)
+    applicant(round_, street, "申报人901")
+    db.session.commit()
+    reviews = db.session.query(ReviewAssignment.application_id, ReviewAssignment.expert_id, ReviewAssignment.total) \
+        .filter(ReviewAssignment.round_id == round_.id, ReviewAssignment.status == "submitted").all()
+    return reviews
+
+
+def as_tuples(rows):
+    return [(r.application.id, r.n_reviews, r.mean, r.z, r.spread, r.rank, r.tied) for r in rows if r.scored]
+
+
+@pytest.mark.parametrize("order", ranking.ORDERS)
+def test_the_figures_in_sql_are_the_old_python_rankings(round_, street, order):
+    reviews = seeded_round(round_, street)
+    rows = ranking.rank(round_, order)
+    assert as_tuples(rows) == old_ranking(reviews, order)
+    assert [r.application.name for r in rows if not r.scored] == ["申报人900", "申报人901"]  # 无评分, last, by name
+    # Means are rounded half up to the cent in integers: (80.00 + 80.01 + …) ends in half a cent on some rows.
+    assert any(r.tied for r in rows) and len({r.mean for r in rows if r.scored}) > 10
+
+
+def close_round(round_):
+    from app import rounds
+
+    city = factories.account()
+    return rounds.close(city, round_.id)
+
+
+def test_closing_stores_the_figures_and_the_ranking_reads_them_unchanged(round_, street):
+    from app.models import RankingFigure
+
+    seeded_round(round_, street, unfinished="declined")
+    live = {order: ranking.rank(round_, order) for order in ranking.ORDERS}
+    assert not ranking.stored(round_)
+    close_round(round_)
+    assert ranking.stored(round_)
+    assert db.session.query(RankingFigure).filter_by(round_id=round_.id).count() == 40
+    for order in ranking.ORDERS:
+        stored = ranking.rank(round_, order)
+        assert as_tuples(stored) == as_tuples(live[order])
+        assert [r.application.id for r in stored] == [r.application.id for r in live[order]]
+        assert [r.totals for r in stored] == [r.totals for r in live[order]]
+        # A page is the same slice of the whole ranking, across the boundary to the unscored rows too.
+        for number in (1, 3, 5):
+            rows, total = ranking.page(round_, order, number, 9)
+            assert total == 42
+            assert as_tuples(rows) == as_tuples(stored[(number - 1) * 9:number * 9])
+            assert [r.application.id for r in rows] == [r.application.id for r in stored[(number - 1) * 9:number * 9]]
+    assert ranking.mean_ranks(round_.id) == {r.application.id: r.rank for r in live["mean"] if r.scored}
+
+
+def test_a_closed_rounds_figures_cannot_go_stale(round_, street):
+    """The stored figures come from the submitted totals, which the rules freeze at 结束本轮: reopening a review or
+    scoring again is refused. What may still change, the applications' states and who reached the round, is
+    read live."""
+    from app import scoring, workflow
+    from app.models import ReviewAssignment
+
+    seeded_round(round_, street, unfinished="declined")
+    close_round(round_)
+    before = as_tuples(ranking.rank(round_, "mean"))
+    submitted = db.session.query(ReviewAssignment).filter_by(round_id=round_.id, status="submitted").first()
+    with pytest.raises(workflow.WorkflowError):
+        scoring.reopen(factories.account(), submitted.id, "分数录错")
+    with pytest.raises(workflow.WorkflowError):
+        scoring.save(submitted.expert.account, submitted.id, {}, "改分", submit=True)
+    db.session.expire_all()
+    assert as_tuples(ranking.rank(round_, "mean")) == before
+    # The stored figures are what a fresh computation from the database gives now.
+    fresh = {row.application_id: tuple(row) for row in db.session.execute(
+        ranking.figures(round_.id).select())}
+    from app.models import RankingFigure
+    kept = {f.application_id: (f.application_id, f.n_reviews, f.mean_cents, f.z_hundredths, f.spread_cents,
+                               f.mean_rank, bool(f.mean_tied), f.mean_position, f.z_rank, bool(f.z_tied),
+                               f.z_position)
+            for f in db.session.query(RankingFigure).filter_by(round_id=round_.id)}
+    assert {a: (*t[:6], bool(t[6]), t[7], t[8], bool(t[9]), t[10]) for a, t in fresh.items()} == kept
+
+    # A state changed after the closing shows; an application reported later comes in unscored, by name.
+    best = ranking.rank(round_, "mean")[0].application
+    best.status = "shortlisted"
+    late = applicant(round_, street, "申报人000后报")
+    db.session.commit()
+    rows, total = ranking.page(round_, "mean", 1, 100)
+    assert total == 43 and rows[0].application.id == best.id and rows[0].application.status == "shortlisted"
+    assert [r.application.name for r in rows if not r.scored] == ["申报人000后报", "申报人900", "申报人901"]
+    assert late.id in {r.application.id for r in ranking.rank(round_, "z")}
+
+
+@pytest.mark.parametrize("closed", [False, True])
+def test_a_ranking_page_costs_the_same_statements_at_any_size(app, round_, street, closed):
+    from app.models import RankingFigure
+
+    counts = []
+    for added in (12, 48):
+        seeded_round(round_, street, n_applications=added, seed=added, unfinished="declined")
+        if closed:  # closed again over the grown round (a test's shortcut: a closed round never reopens)
+            db.session.query(RankingFigure).filter_by(round_id=round_.id).delete()
+            round_.closed_at = round_.closed_by_id = None
+            db.session.commit()
+            close_round(round_)
+        db.session.expire_all()
+        statements = []
+        listener = lambda *a: statements.append(1)  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            rows, _total = ranking.page(round_, "z", 1, 10)
+            assert [(r.application.name, r.application.unit.full_name, r.application.status) for r in rows]
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert len(rows) == 10
+        counts.append(len(statements))
+    assert counts[0] == counts[1] <= 5

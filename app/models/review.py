@@ -6,6 +6,7 @@ import enum
 from flask_appbuilder import Model
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -86,6 +87,9 @@ class ReviewRound(Model):
     experts_per_application = Column(Integer, nullable=False, default=3)
     closed_at = Column(DateTime)
     closed_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
+    # When the ranking's figures were stored (RankingFigure): at 结束本轮. A round closed before they were kept has
+    # none, and its ranking is computed as an open round's is (app/ranking.py).
+    ranked_at = Column(DateTime)
 
     campaign = relationship("Campaign")
     closed_by = relationship("Account")
@@ -271,6 +275,11 @@ class ReviewAssignment(Model):
                              name="fk_review_assignment_round_campaign", ondelete="CASCADE"),
         Index("ix_review_assignment_expert_round", "expert_id", "round_id"),
         Index("ix_review_assignment_round_application", "round_id", "application_id"),
+        # 评审进度's counts per expert and state (app/rounds.py), from the index alone.
+        Index("ix_review_assignment_round_expert_status", "round_id", "expert_id", "status", "updated_at"),
+        # What the ranking of an open round reads (app/ranking.py), from the index alone.
+        Index("ix_review_assignment_round_submitted", "round_id", "application_id", "expert_id", "total",
+              sqlite_where=text("status = 'submitted'"), postgresql_where=text("status = 'submitted'")),
     )
 
     id = Column(Integer, primary_key=True)
@@ -324,6 +333,33 @@ class ReviewScore(Model):
 
     assignment = relationship("ReviewAssignment", back_populates="scores")
     criterion = relationship("RubricCriterion")
+
+
+class RankingFigure(Model):
+    """One application's place in a closed round's ranking, stored at 结束本轮 (app/ranking.py computes it; the
+    submitted totals it comes from cannot change once the round is closed). Amounts in hundredths, exact on SQLite and
+    PostgreSQL alike: mean and spread of the weighted totals in cents, the normalised score in hundredths. For each
+    order (mean, z) the competition rank, whether it is shared (并列) and the row's printed position."""
+
+    __tablename__ = "ranking_figure"
+    __table_args__ = (
+        UniqueConstraint("round_id", "mean_position", name="uq_ranking_figure_mean_position"),
+        UniqueConstraint("round_id", "z_position", name="uq_ranking_figure_z_position"),
+        CheckConstraint("n_reviews > 0", name="ck_ranking_figure_reviews"),
+    )
+
+    round_id = Column(Integer, ForeignKey("review_round.id", ondelete="CASCADE"), primary_key=True)
+    application_id = Column(Integer, ForeignKey("application.id", ondelete="CASCADE"), primary_key=True)
+    n_reviews = Column(Integer, nullable=False)
+    mean_cents = Column(Integer, nullable=False)
+    z_hundredths = Column(Integer, nullable=False)
+    spread_cents = Column(Integer, nullable=False)
+    mean_rank = Column(Integer, nullable=False)
+    mean_tied = Column(Boolean, nullable=False)
+    mean_position = Column(Integer, nullable=False)
+    z_rank = Column(Integer, nullable=False)
+    z_tied = Column(Boolean, nullable=False)
+    z_position = Column(Integer, nullable=False)
 
 
 class InboxMessage(Model):

@@ -20,7 +20,7 @@ def chosen_order() -> str:
     return order if order in ranking.ORDERS else "mean"
 
 
-RANKING_PAGE = 500
+RANKING_PAGE = 100  # rows of a ranking page: FAB's lists show 25; each row here is a pick's checkbox
 
 
 def round_title(stage: str) -> str:
@@ -77,12 +77,14 @@ class RankingView(BaseView):
     def _page(self, stage, order, campaign, *, selected=(), opinion="", errors=None, refused=None, k="",
               action="", top_n=None):
         review_round = rounds.round_for(campaign, stage, create=False) if campaign is not None else None
-        rows = ranking.rank(review_round, order, listed_only=True) if review_round is not None else []
-        # A round may hold 100,000 applications: the page shows RANKING_PAGE of them (the picks of 按排名选前 N 名
-        # still work on the whole ranking).
-        pages = max(1, -(-len(rows) // RANKING_PAGE))
-        page = min(max(row_id(request.values.get("page")) or 1, 1), pages)
-        ranked_total, rows = len(rows), rows[(page - 1) * RANKING_PAGE:page * RANKING_PAGE]
+        # A round may hold 100,000 applications: the page reads RANKING_PAGE of them (the picks of 按排名选前 N 名
+        # still work on the whole ranking). A page past the last shows the last.
+        page = max(row_id(request.values.get("page")) or 1, 1)
+        rows, ranked_total = ranking.page(review_round, order, page, RANKING_PAGE) if review_round else ([], 0)
+        pages = max(1, -(-ranked_total // RANKING_PAGE))
+        if page > pages:
+            page = pages
+            rows, ranked_total = ranking.page(review_round, order, page, RANKING_PAGE) if review_round else ([], 0)
         counts = workflow.pick_counts(campaign.id) if campaign is not None else {"candidates": 0, "featured": 0}
         may_pick = self.appbuilder.sm.has_access("can_write", self.class_permission_name)
         # 按排名选前 N 名: what N starts as (the places the quota has left), or what was typed.
@@ -110,6 +112,8 @@ class RankingView(BaseView):
             k=k,
             action=action,
             disagreement=ranking.DISAGREEMENT,
+            # Translated once for the page (the template fills in each row's name): not a gettext per row.
+            row_labels=(_("选择 %(name)s"), _("查看 %(name)s 的各位专家评分"), _("并列"), _("无评分"), _("分歧")),
             round_titles={s: round_title(s) for s in workflow.PICKS},
             top_defaults=top_defaults,
             top_labels={"candidate": _("按排名选前 N 名为拟评选"), "feature": _("按排名选前 N 名重点宣传")},

@@ -13,10 +13,15 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from app import assignment, audit, clock, export_jobs, jobs, rounds, schedule, score_sheets, scoping
+from app.bounds import row_id
 from app.extensions import db
 from app.models import Expert, ExpertPanelMember, ReviewAssignment, ReviewRound
 from app.views.jobs import start_or_offer
 from app.workflow import WorkflowError
+
+
+EXPERTS_PAGE = 200
+MISSING_SHOWN = 200
 
 
 def may_export(user, review_round: ReviewRound) -> bool:
@@ -97,7 +102,15 @@ class ReviewProgressView(BaseView):
         return self._render(review_round.campaign, review_round.stage, review_round)
 
     def _render(self, campaign, stage, review_round):
-        rows = rounds.progress(review_round) if review_round is not None else []
+        # 4,000 experts and tens of thousands of open reviews at 100,000 applications: the page lists a page of
+        # experts and the first MISSING_SHOWN open reviews; the totals are the whole round's.
+        number = max(row_id(request.args.get("page")) or 1, 1)
+        rows, whole = rounds.progress_page(review_round, (number - 1) * EXPERTS_PAGE, EXPERTS_PAGE) \
+            if review_round is not None else ([], rounds.Totals())
+        pages = max(1, -(-whole.experts // EXPERTS_PAGE))
+        if number > pages:
+            number = pages
+            rows, whole = rounds.progress_page(review_round, (number - 1) * EXPERTS_PAGE, EXPERTS_PAGE)
         window = campaign.window(stage) if campaign is not None else None
         now = clock.now()
         return self.render_template(
@@ -112,8 +125,11 @@ class ReviewProgressView(BaseView):
             window_open=window is not None and window.is_open(now),
             time_left=rounds.duration_text(rounds.time_left(review_round, now)) if review_round is not None else "",
             rows=rows,
-            totals=rounds.totals(rows),
-            missing=rounds.missing(review_round) if review_round is not None else [],
+            page=number,
+            pages=pages,
+            totals=whole,
+            missing=rounds.missing(review_round, MISSING_SHOWN) if review_round is not None else [],
+            missing_shown=MISSING_SHOWN,
             may_manage=scoping.is_city_office(current_user),
             may_export=review_round is not None and may_export(current_user, review_round),
             window_ended=review_round is not None and rounds.window_ended(review_round, now),
