@@ -105,6 +105,15 @@ def check_page(page, role: str, name: str | None = None) -> None:
     # --------------------------------------------------------------------------------------------------------------
 
 
+def expect_console_error(page, text: str) -> None:
+    """A console error the page is meant to log, taken off its problems: Chromium logs every 4xx answer to a fetch,
+    such as an upload refused with 422 and its message shown at the field."""
+    problems = _WATCHES[page].problems
+    matching = [p for p in problems if p.startswith("console error") and text in p]
+    assert matching, f"expected a console error with {text!r}, got {problems}"
+    problems.remove(matching[0])
+
+
 def problems_of(page) -> list:
     return _WATCHES[page].problems
 

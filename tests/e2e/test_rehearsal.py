@@ -366,6 +366,7 @@ def fill_application(citizen, person, media, refusals=False):
         page.wait_for_function("() => document.getElementById('photo-status').classList.contains('bad')")
         refused = page.inner_text("#photo-status")
         assert "背景" in refused, refused
+        checks.expect_console_error(page, "status of 422")  # the refusal's answer
         page.locator("#photo-status").scroll_into_view_if_needed()
         citizen.shoot("citizen-photo-refused")
     page.set_input_files("#photo", media["photo"])
@@ -376,6 +377,7 @@ def fill_application(citizen, person, media, refusals=False):
         page.wait_for_function("() => document.getElementById('video-status').classList.contains('bad')")
         refused = page.inner_text("#video-status")
         assert "HEVC" in refused and "H.264" in refused, refused
+        checks.expect_console_error(page, "status of 422")
         page.locator("#video-box").scroll_into_view_if_needed()
         citizen.shoot("citizen-video-refused")
     page.set_input_files("#video", media["video"])
@@ -613,7 +615,7 @@ def publicity_and_approval(world, city, review):
 
     public.visit("/mingdan")
     assert public.page.locator("#pub-list > li").count() == WINNERS - 1
-    assert public.page.locator("#pub-list > li.is-featured").first.inner_text().find(CITIZENS[0][0]) >= 0
+    assert public.page.locator("#pub-list > li.is-featured", has_text=CITIZENS[0][0]).count() == 1
     public.shoot("public-mingdan")
     code, qr, _printed = open_certificate(city, world.live_server, checks.problems_of(city.page))
     public.visit(urlsplit(qr).path)
@@ -662,13 +664,19 @@ def auditor_reads(world):
 def test_a_whole_campaign_is_rehearsed_in_the_browser_by_every_role(rehearsal, csrf_on, tmp_path):
     world = rehearsal
     started = time.perf_counter()
-    media = media_files(tmp_path)
+    stages = []
 
+    def done(stage):
+        stages.append((stage, time.perf_counter() - started - sum(seconds for _s, seconds in stages)))
+
+    media = media_files(tmp_path)
     city = world.actor("市学习办")
     campaign = office_opens_the_campaign(world, city)
+    done("1 campaign and schedule")
 
     l1 = world.l1_actor = world.actor("一级单位")
     passwords = district_creates_accounts(world, l1)
+    done("2 second-level accounts")
 
     world.open_stage("apply")
     citizens = citizens_apply(world, media)
@@ -679,18 +687,25 @@ def test_a_whole_campaign_is_rehearsed_in_the_browser_by_every_role(rehearsal, c
         streets.append(street)
     street_returns(world, streets[0], CITIZENS[0][0])
     citizen_corrects(citizens[0])
+    done("3 registration, application, return")
 
     recommendation_chain(world, streets, citizens)
     for actor in streets + citizens[1:]:
         actor.close()
+    done("4 recommendation chain")
 
     review = expert_review(world, city, campaign)
+    done("5 expert review (generated data, REST scoring)")
     publicity_and_approval(world, city, review)
+    done("6 publicity, objection, approval, certificate")
     office_screens(city)
     security_admin_reads_permissions(world)
     auditor_reads(world)
+    done("7 dashboard, export, permissions, audit log")
 
     print(f"\nrehearsal: {time.perf_counter() - started:.1f} s")
+    for stage, seconds in stages:
+        print(f"  {stage:<50} {seconds:6.1f} s")
     print(checks.report(world.timings))
     if checks.screenshots_dir() is not None:
         assert sorted(world.saved) == sorted(checks.SCREENSHOT_NAMES), \
