@@ -89,7 +89,9 @@ class Actor(Flow):
     def __init__(self, rehearsal, role, phone=False):
         options = dict(PHONE) if phone else {"viewport": {"width": 1280, "height": 900}}
         self.context = rehearsal.browser.new_context(base_url=rehearsal.live_server.url, locale="zh-CN", **options)
-        self.context.set_default_timeout(15_000)
+        # Generous: on a loaded CI machine a bulk step (入围 110, 自动分配 550) can take many seconds; every wait is
+        # for an event (a navigation, an element, a response), so a healthy run never waits this long.
+        self.context.set_default_timeout(60_000)
         page = self.context.new_page()
         checks.watch(page, rehearsal.live_server.netloc, rehearsal.timings)
         super().__init__(page)
