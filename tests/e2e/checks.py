@@ -81,7 +81,7 @@ def watch(page, app_netloc: str, timings: list) -> None:
 def page_name(url: str) -> str:
     """A page's name in the table: its path, ids replaced (/applications/show/<id>)."""
     path = urlsplit(url).path
-    return re.sub(r"/(\d+|[0-9a-f-]{20,}|[\w-]{20,})(?=/|$)", "/<id>", path)
+    return re.sub(r"/(\d+|[0-9a-f-]{20,}|[\w-]{20,}|[0-9A-Z]{4}(?:-[0-9A-Z]{4})+)(?=/|$)", "/<id>", path)
 
 
 def check_page(page, role: str, name: str | None = None) -> None:

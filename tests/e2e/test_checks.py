@@ -20,6 +20,7 @@ def test_page_names_hide_ids():
     assert checks.page_name("http://127.0.0.1:5000/applications/show/123?x=1") == "/applications/show/<id>"
     assert checks.page_name("http://h/jobs/3f2a9c1e-77aa-4b1c-9d2e-0a1b2c3d4e5f") == "/jobs/<id>"
     assert checks.page_name("http://h/expert/review/7") == "/expert/review/<id>"
+    assert checks.page_name("http://h/zhengshu/N33J-X3VX-EP8P") == "/zhengshu/<id>"  # a certificate's code
     assert checks.page_name("http://h/gongshi/yiyi/chaxun") == "/gongshi/yiyi/chaxun"
 
 

@@ -522,6 +522,7 @@ def expert_scores_one(expert, review, stage, shoot=False):
     assert Decimal(page.inner_text("#running-total")) == total
     page.fill("#comment", COMMENT)
     if shoot:
+        page.locator("input.score-input").first.scroll_into_view_if_needed()  # the rubric, not the page's end
         expert.shoot("expert-score")
     submit(expert, "button[value=submit]")
     assert urlsplit(page.url).path == "/expert/"
