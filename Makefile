@@ -6,7 +6,7 @@ export FLASK_APP := run.py
 PORT ?= 8080
 BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
 
-.PHONY: run test test-sqlite test-postgres migrate babel browser-deps clean mutation fuzz bench bench-services
+.PHONY: run test test-sqlite test-postgres migrate babel browser-deps clean mutation fuzz bench bench-services e2e screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -54,6 +54,16 @@ COVERAGE_FLOOR := 95
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed translations browser-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --cov=app --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+
+# The whole-campaign rehearsal (tests/e2e/test_rehearsal.py; `make test` runs it too): every role in Debian's Chromium
+# from the campaign's creation to a verified certificate; prints each stage's time and every page's load time.
+# `make screenshots` runs it saving the guides' pictures (docs/guide/img/*.png, each under 150 KB).
+E2E := $(BIN)/python -m pytest -q -p no:cacheprovider -n 0 -s tests/e2e
+e2e: $(VENV)/.installed translations browser-deps
+	$(E2E)
+
+screenshots: $(VENV)/.installed translations browser-deps
+	SCREENSHOTS_DIR=docs/guide/img $(E2E)
 
 # Hostile input (tests/test_fuzz.py): schemathesis over the OpenAPI document as every role (token and cookie) and
 # Hypothesis over the main forms, FUZZ_EXAMPLES per operation and form (fresh randomness each run; `make test` runs

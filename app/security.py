@@ -261,6 +261,12 @@ class ResetMyPasswordView(FabResetMyPasswordView):
     """FAB's 修改密码 with the current password asked first. Same class name: same endpoints and permission."""
 
     form = OwnPasswordForm
+
+    def form_post(self, form):
+        super().form_post(form)
+        # Then the user's own first page (工作台, 我的报名, 我的评审), as after signing in: FAB goes to the public home
+        # page, where the rehearsal's new street clerk, made to change the initial password first, was left.
+        return self.appbuilder.sm.auth_view._landing(self.appbuilder.get_url_for_index)
 LOGIN_CAPTCHA = "signin"  # app/captcha.py's purpose: the sign-in form's own image
 # The user name of the last failed sign-in of this browser: the form shows it again (FAB answers a failure with a
 # redirect to the empty form) and asks the captcha if that account needs one.

@@ -1,5 +1,5 @@
 """Unit screens: 一级单位 (kept by the city office) and 二级单位 (kept by each first-level unit), with bulk import."""
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from sqlalchemy.orm import joinedload
@@ -158,6 +158,24 @@ class SecondLevelUnitView(AccountWindowGate, PortalModelView):
 
     def pre_add(self, item):
         units.check_create(current_user, item)
+
+    def post_add(self, item):
+        g.added_unit_id = item.id
+
+    def post_add_redirect(self):
+        # To the new unit's own page: the list opens on its first page, where a unit added last is not (the
+        # rehearsal's district clerk saw 记录已添加 over 25 other streets and not the one just made).
+        added = g.pop("added_unit_id", None)
+        return redirect(url_for(".show", pk=added)) if added is not None else super().post_add_redirect()
+
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        # A first-level clerk may add under one unit only, their own: it is chosen already. Left at 请选择, the
+        # save was refused as 一级单位由市学习办创建 and the form typed was gone.
+        if request.method == "GET" and form.parent.data is None:
+            parents = [unit for _pk, unit in form.parent._get_object_list()]
+            if len(parents) == 1:
+                form.parent.data = parents[0]
+        return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
 
     def pre_update(self, item):
         units.check_update(current_user, item)

@@ -316,3 +316,22 @@ def test_a_citizen_whose_unit_never_acted_reads_why_and_whom_to_call(phone_page,
     assert page.locator("#apply-form").count() == 0
     assert_no_horizontal_scroll(page)
     page.screenshot(path="/tmp/apply-void-notice.png", full_page=True)
+
+
+def test_the_file_pickers_are_chinese_buttons_whatever_the_browsers_language(phone_page, citizen):
+    """Found by the rehearsal's screenshots: the native inputs read "Choose File / No file chosen" in a browser whose
+    own language is English. Each is now a 选择照片 / 选择视频 button that opens the phone's picker."""
+    page = phone_page
+    log_in(page, citizen["account"])
+    page.goto("/apply/")
+    for field, label in (("photo", "选择照片"), ("video", "选择视频")):
+        button = page.locator(f"label.file-pick[for={field}]")
+        assert button.is_visible() and button.inner_text().strip() == label
+        box = page.locator(f"#{field}").bounding_box()
+        assert box["width"] <= 1 and box["height"] <= 1  # the native input is out of sight...
+        with page.expect_file_chooser() as chooser:
+            button.click()  # ...and the button opens the picker
+        assert chooser.value.element.get_attribute("id") == field
+    page.locator("#photo").focus()  # still reached by the keyboard, the button outlined
+    assert page.locator("label.file-pick[for=photo]").evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
+    assert_no_horizontal_scroll(page)

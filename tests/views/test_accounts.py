@@ -54,6 +54,17 @@ def test_first_level_clerk_creates_a_street_account_and_its_holder_must_change_t
     assert actions == ["account.create", "account.signin", "account.password_changed"]
 
 
+def test_after_changing_the_initial_password_a_clerk_lands_on_the_dashboard(client):
+    """Found by the rehearsal: a new street clerk, made to change the initial password first, was then sent to the
+    public home page instead of the 工作台 a sign-in leads to."""
+    account = factories.account(roles.L2_CLERK, unit=factories.unit(), must_change_password=True)
+    factories.login(client, account)
+    response = client.post("/resetmypassword/form", data={
+        "current_password": factories.PASSWORD, "password": "Mine#2026x", "conf_password": "Mine#2026x"})
+    assert response.status_code == 302 and response.location.endswith("/dashboard/")
+    assert client.get("/dashboard/").status_code == 200
+
+
 def test_a_weak_own_password_is_refused_in_chinese(app, client):
     account = factories.account(roles.L2_CLERK, unit=factories.unit(), must_change_password=True)
     factories.login(client, account)

@@ -151,3 +151,10 @@ def test_a_time_with_an_offset_is_refused_at_its_field_not_dropped(client, windo
     assert "请按“年-月-日 时:分:秒”填写" in _error_at(response.text, "ends_at")
     db.session.refresh(window)
     assert window.ends_at == datetime(2027, 4, 27, 23, 59, 59)
+
+
+def test_the_window_form_names_its_campaign_and_stage(client, window):
+    """Found by the rehearsal: the form showed only 开始时间 and 截止时间 under 调整阶段时间, not which stage."""
+    html = client.get(f"/campaigns/windows/edit/{window.id}").text
+    assert f"调整阶段时间：{window.campaign.name} · 在线报名" in html
+    assert client.get("/campaigns/windows/edit/999999").status_code == 404
