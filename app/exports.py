@@ -27,7 +27,7 @@ from typing import BinaryIO, Iterable, Iterator
 import xlsxwriter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, or_, select
+from sqlalchemy import Row, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from app import clock, masking, scoping, workflow
@@ -282,6 +282,9 @@ def entries(stmt, batch_size: int = BATCH_SIZE, progress=None) -> Iterator[Entry
     cursor stays open between batches, so a background job may record its progress on another connection meanwhile
     (SQLite would make that writer wait for the open read), and the total is known from the start."""
     actors: dict[int, Account] = {}
+    if db.session.get_bind().dialect.name == "postgresql":
+        yield from _streamed(stmt, batch_size, progress, actors)
+        return
     ids = list(db.session.scalars(stmt.with_only_columns(Application.id)))
     total = len(ids)
     if progress is not None:
@@ -294,6 +297,22 @@ def entries(stmt, batch_size: int = BATCH_SIZE, progress=None) -> Iterator[Entry
             yield Entry(row, opinions.get(row.id, {}))
         if progress is not None:
             progress(min(start + batch_size, total), total)
+
+
+def _streamed(stmt, batch_size: int, progress, actors: dict[int, Account]) -> Iterator[Entry]:
+    """entries() on PostgreSQL: one query read through a server-side cursor, batch_size rows at a time (the job's
+    progress is written on another connection, which PostgreSQL does not make wait)."""
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    if progress is not None:
+        progress(0, total)
+    done = 0
+    for rows in db.session.execute(stmt, execution_options={"yield_per": batch_size}).partitions():
+        opinions = _opinions_of([row.id for row in rows], actors)
+        for row in rows:
+            yield Entry(row, opinions.get(row.id, {}))
+        done += len(rows)
+        if progress is not None:
+            progress(min(done, total), total)
 
 
 # --- the workbook --------------------------------------------------------------------------------------------
