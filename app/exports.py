@@ -265,9 +265,13 @@ def _opinions_of(application_ids: list[int], actors: dict[int, Account]) -> dict
         query = select(Account).where(Account.id.in_(unknown)).options(selectinload(Account.roles))
         actors.update((account.id, account) for account in db.session.scalars(query))
     result: dict[int, dict[int, Opinion]] = {}
+    labels: dict[tuple, str] = {}  # (actor, name, unit) -> "中关村街道 · 张伟": the same few clerks over and over
     for application_id, action, opinion, actor_id, actor_name, unit_name, at in rows:
-        actor = actors.get(actor_id)
-        who = actor.acting_label(unit_name) if actor is not None else label_person(actor_name, unit_name)
+        who = labels.get((actor_id, actor_name, unit_name))
+        if who is None:
+            actor = actors.get(actor_id)
+            who = actor.acting_label(unit_name) if actor is not None else label_person(actor_name, unit_name)
+            labels[(actor_id, actor_name, unit_name)] = who
         result.setdefault(application_id, {})[OPINION_LEVEL[action]] = Opinion(
             action, opinion, who, unit_name or "", at
         )
@@ -365,9 +369,13 @@ class _Labels:
 
     def opinion(self, opinion: Opinion) -> str:
         """Opinion.text(), from the cached template and action label."""
+        at = opinion.at
+        # A stored time is naive Beijing wall-clock: isoformat gives format_time's text (to the second) in a tenth
+        # of strftime's time; anything else goes through format_time itself.
+        fast = type(at) is datetime and at.tzinfo is None and at.year >= 1000
+        when = at.isoformat(" ", "seconds") if fast else format_time(at)
         return self.opinion_template % {"decision": self._actions.get(opinion.action, opinion.action),
-                                        "opinion": opinion.opinion or "", "who": opinion.who,
-                                        "at": format_time(opinion.at)}
+                                        "opinion": opinion.opinion or "", "who": opinion.who, "at": when}
 
 
 def _category_label(category: str | None) -> str:
