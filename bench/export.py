@@ -2,19 +2,24 @@
 """Benchmark: the Excel export of 10,000 and 100,000 applications through a background job (R-OPS-7), against the
 bare library writing the same rows, in the same run.
 
-    .venv/bin/python bench/export.py [--sizes 10000,100000] [--database-url postgresql://…/bench_jobs] [--poll 1]
+    .venv/bin/python bench/export.py [--sizes 10000,100000] [--database-url postgresql://…/bench_jobs] [--keep]
+                                     [--poll S]
 
 Sets up a temporary instance (SQLite by default; with --database-url the given, empty PostgreSQL database, emptied
-first) through the real migrations and `flask demo load` + `flask demo generate`, then serves it as `make run` does:
+first; with --keep the applications already there are reused) through the real migrations and `flask demo load` +
+`flask demo generate`, then serves it as `make run` does:
 gunicorn (2 sync workers) and the task worker (`flask jobs worker`, one thread). For each size (generated batches
 are added up to it) it signs in as the city office, POSTs /applications/export.xlsx (the request that starts the job),
-polls /jobs/<id>.json every second (--poll: another interval; the job's time is rounded up to it) until done (timing every request), and downloads the file. The job's time is
+opens the job's page and polls /jobs/<id>.json on that page's own schedule (its data-poll attribute, as
+static/js/job-progress.js does; --poll S: every S seconds instead) until done, timing every request, and downloads
+the file. The job's time is
 from the start request to the poll that saw it done; the worker's peak RSS is its VmHWM over its RSS just before
 (reset through /proc/<pid>/clear_refs). Baseline: a separate Python process with a plain SQL query of the same
 applications (joined to their units; opinions from a correlated query of the history) writing the same 17 columns
-with xlsxwriter in constant_memory mode; its time and its own peak RSS.
+with xlsxwriter in constant_memory mode; its time, CPU time and its own peak RSS. The worker's CPU time during the
+job is printed beside it: steadier than wall time on a shared machine.
 
-Last lines: export <n>: job <s> s, bare <s> s, ratio <r>, worker peak +<MB> MB, slowest request <ms> ms
+Last lines: export <n>: job <s> s, bare <s> s, ratio <r> (CPU <s> / <s> s), worker peak +<MB> MB, slowest request <ms> ms
 """
 import argparse
 import http.client
