@@ -35,6 +35,10 @@ logger = logging.getLogger(__name__)
 KEEP_HOURS = 24
 # Progress is written at most this often (seconds): a poll a second does not need more.
 PROGRESS_INTERVAL = 0.5
+# How the job's page polls its status (static/js/job-progress.js, via data-poll): first after FIRST ms, each wait
+# GROWTH times the last, up to MAX ms. A short job is offered at once instead of after a whole second; a long one
+# is asked about once a second, as before. bench/export.py reads the same attribute and polls alike.
+POLL_FIRST_MS, POLL_GROWTH, POLL_MAX_MS = 200, 1.5, 1000
 
 _HANDLERS: dict[str, Callable[["Work"], "Outcome"]] = {}
 

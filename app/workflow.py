@@ -922,14 +922,16 @@ VOID_AFTER = {
 
 
 def _void_deadline(application: Application) -> datetime | None:
-    stage = VOID_AFTER.get(application.status_enum)
+    return _status_void_deadline(application.status, application.campaign_id, lambda: application.campaign)
+
+
+def _status_void_deadline(status: str, campaign_id: int, campaign: Callable[[], Campaign]) -> datetime | None:
+    stage = VOID_AFTER.get(S(status))
     if stage is None:
         return None
     # A list page asks this of each of its rows, all of one or two campaigns: each window's end once per request
     # (looking it up row by row was a fifth of the review list's rendering).
-    return request_cache.remember(
-        ("window_end", application.campaign_id, stage), lambda: _window_end(application.campaign, stage)
-    )
+    return request_cache.remember(("window_end", campaign_id, stage), lambda: _window_end(campaign(), stage))
 
 
 def _window_end(campaign: Campaign, stage: Stage) -> datetime | None:
@@ -939,7 +941,15 @@ def _window_end(campaign: Campaign, stage: Stage) -> datetime | None:
 
 def is_void(application: Application, at: datetime | None = None) -> bool:
     """Derived, not stored: a decision not submitted when its window closed is 过期无效 and goes no further."""
-    deadline = _void_deadline(application)
+    return _past(_void_deadline(application), at)
+
+
+def is_void_status(status: str, campaign_id: int, at: datetime | None = None) -> bool:
+    """is_void for an application known by its status and campaign only (an export's plain rows)."""
+    return _past(_status_void_deadline(status, campaign_id, lambda: db.session.get(Campaign, campaign_id)), at)
+
+
+def _past(deadline: datetime | None, at: datetime | None) -> bool:
     # To the second, as StageWindow.is_open: the whole of the window's last second is still inside it.
     return bool(deadline and (at or clock.now()).replace(microsecond=0) > deadline)
 

@@ -552,6 +552,9 @@ def test_which_states_are_void_after_which_window(chain):
         assert workflow.is_void(application, at=l2_end + timedelta(seconds=1)) == (status in VOID_AT_L2_END), status
         assert workflow.is_void(application, at=l1_end + timedelta(seconds=1)) == (status in VOID_AT_L1_END), status
         assert not workflow.is_void(application, at=l2_end), status
+        # An export knows a row by its status and campaign only, and must say the same (app/exports.py).
+        for at in (l2_end, l2_end + timedelta(seconds=1), l1_end + timedelta(seconds=1)):
+            assert workflow.is_void_status(status, application.campaign_id, at) == workflow.is_void(application, at)
 
 
 def test_history_labels_name_the_units_steps(chain):

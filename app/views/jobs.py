@@ -68,7 +68,8 @@ class JobView(BaseView):
         job = _owned(job_id)
         if job.state == "done" and (job.result or {}).get("next"):
             return redirect(job.result["next"])  # a job whose result is shown on its own page (自动分配)
-        return self.render_template("jobs/show.html", job=job, status=jobs.status(job), state_labels=STATE_LABELS)
+        return self.render_template("jobs/show.html", job=job, status=jobs.status(job), state_labels=STATE_LABELS,
+                                    poll=(jobs.POLL_FIRST_MS, jobs.POLL_GROWTH, jobs.POLL_MAX_MS))
 
     @expose("/<job_id>.json")
     @signed_in

@@ -1,6 +1,7 @@
-/* A background job's page (templates/jobs/show.html): asks /jobs/<id>.json every second and moves the progress bar
- * until the job is done (then shows 下载) or failed (then shows its error). A static file: the Content-Security-Policy
- * refuses inline scripts. */
+/* A background job's page (templates/jobs/show.html): asks /jobs/<id>.json and moves the progress bar until the job
+ * is done (then shows 下载) or failed (then shows its error). The waits between asks come from data-poll ("first ms,
+ * growth, max ms": app/jobs.py), so a short job is offered at once and a long one asked about once a second. A
+ * static file: the Content-Security-Policy refuses inline scripts. */
 (function () {
   "use strict";
   var page = document.querySelector("[data-job-status]");
@@ -13,6 +14,14 @@
   var error = page.querySelector(".job-error");
   var ready = page.querySelector(".job-ready");
   var waiting = page.querySelector(".job-waiting");
+  var schedule = (page.getAttribute("data-poll") || "1000,1,1000").split(",").map(Number);
+  var delay = schedule[0];
+
+  function next() {
+    var wait = delay;
+    delay = Math.min(delay * schedule[1], schedule[2]);
+    return wait;
+  }
 
   function show(status) {
     bar.style.width = status.percent + "%";
@@ -54,7 +63,7 @@
       })
       .then(function (status) {
         if (!show(status)) {
-          window.setTimeout(poll, 1000);
+          window.setTimeout(poll, next());
         }
       })
       .catch(function () {
@@ -65,5 +74,5 @@
   if (!ready.hidden || !error.hidden) {
     return;
   }
-  window.setTimeout(poll, 1000);
+  window.setTimeout(poll, next());
 })();
