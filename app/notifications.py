@@ -265,7 +265,7 @@ def application_moved(application: Application, action: str, actor=None, opinion
 
 def unit_submitted(applications, actor=None) -> None:
     """A unit's 提交 / 上报 (app/workflow.py's submit_unit): each citizen hears whether they were recommended."""
-    for application in applications:
+    for application in sorted(applications, key=lambda a: a.id):
         street = application.unit
         district = street.parent if street is not None else None
         status = application.status_enum
