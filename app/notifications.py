@@ -246,8 +246,8 @@ def _sms_text(config, payload: dict) -> str:
 def application_moved(application: Application, action: str, actor=None, opinion: str | None = None) -> None:
     """A transition of app/workflow.py that concerns the citizen, told inside its transaction."""
     citizen = application.applicant_id
-    unit = application.unit.name if application.unit is not None else ""
     if action == "return":
+        unit = application.unit.name if application.unit is not None else ""
         window = application.campaign.window(Stage.APPLY)
         end = schedule.format_time(window.ends_at if window else None)
         notify([citizen], "returned", _("您的报名被退回修改"),
