@@ -2,7 +2,8 @@
 notice's six conditions as its rubric. The round's window is its stage's window (app/schedule.py).
 
 The city office follows a round here (评审进度: each expert's done/assigned, the missing reviews), reminds experts
-(a notification each, app/notifications.py) and closes the round (结束本轮), after which scores are final; a closed round never reopens.
+(a notification each, app/notifications.py) and closes the round (结束本轮), after which scores are final; a closed
+round never reopens.
 Refusals are workflow.WorkflowError, with a Chinese message and an HTTP status, as in app/workflow.py."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
