@@ -181,6 +181,23 @@ CERTIFICATE_RATE_LIMIT = os.environ.get("CERTIFICATE_RATE_LIMIT", "30 per minute
 # 公示异议 (/gongshi/yiyi/): lodging and looking up, per client address, POST only (app/__init__.py).
 OBJECTION_RATE_LIMIT = os.environ.get("OBJECTION_RATE_LIMIT", "5 per hour")
 
+# 站内通知 (app/notifications.py): e-mail through SMTP only when MAIL_SERVER is set (off by default; nothing fails
+# without it). MAIL_USE_TLS: STARTTLS on MAIL_PORT (587); MAIL_USE_SSL: SMTPS (465). Sent by the task worker after the
+# step committed.
+MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+MAIL_USE_TLS = _flag("MAIL_USE_TLS")
+MAIL_USE_SSL = _flag("MAIL_USE_SSL")
+MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER") or "noreply@localhost"
+MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
+# SMS: the gateway's import path "module:Class" with send(phone, text) (app/sms.py). The default only writes the log;
+# an empty value sends no SMS.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "app.sms:LoggingSms")
+# Read notifications are removed after this many days (`flask notify purge`, and the task worker hourly).
+NOTIFICATION_KEEP_DAYS = int(os.environ.get("NOTIFICATION_KEEP_DAYS", "180"))
+
 # Backups (app/backup.py): on PostgreSQL `flask backup` runs pg_dump/pg_restore from PATH, or from this folder when
 # the server is newer than the machine's default client (pg_dump must be at least the server's version).
 PG_BINDIR = os.environ.get("PG_BINDIR") or None

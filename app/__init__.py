@@ -226,6 +226,12 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.views.jobs import JobView
 
     appbuilder.add_view_no_menu(JobView)
+    # 我的通知 (app/notifications.py): every account's, reached from the navbar's bell with its unread count.
+    from app.views.notifications import NotificationView
+    from app.views.notifications import register as register_unread_count
+
+    appbuilder.add_view_no_menu(NotificationView)
+    register_unread_count(current_app)
     # Its menu entry, second after 工作台, for the roles that start jobs (roles.yaml: MyJobs menu_access). The pages
     # themselves need no permission: a job is its owner's alone (app/views/jobs.py).
     appbuilder.add_link("MyJobs", href="JobView.mine", label=_l("我的任务"), icon="fa-hourglass-half")
@@ -264,3 +270,6 @@ def register_views(appbuilder: AppBuilder) -> None:
     appbuilder.add_api(CertificateApi)
     appbuilder.add_api(ObjectionApi)
     appbuilder.add_api(ApprovalApi)
+    from app.api.notifications import NotificationApi
+
+    appbuilder.add_api(NotificationApi)

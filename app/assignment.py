@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app import audit, clock, jobs, rounds, scoping
+from app import audit, clock, jobs, notifications, rounds, scoping
 from app.extensions import db
 from app.models import Application, ApplicationStatus, Unit
 from app.models.review import (
@@ -36,7 +36,6 @@ from app.models.review import (
     ExpertConflict,
     ExpertPanel,
     ExpertPanelMember,
-    InboxMessage,
     ReviewAssignment,
     ReviewRound,
 )
@@ -470,8 +469,9 @@ def todo_link(review_round) -> str:
 
 
 def _notify(actor, expert: Expert, text: str, review_round=None) -> None:
-    db.session.add(InboxMessage(account_id=expert.account_id, text=text[:500], link=todo_link(review_round),
-                                sender_id=getattr(actor, "id", None)))
+    """New assignments: one message per expert per batch (自动分配, 改派, a replacement after 拒绝)."""
+    notifications.notify([expert.account_id], "assignment", _("新的评审任务"), text, todo_link(review_round),
+                         sender=actor)
 
 
 # --- one assignment by hand ---------------------------------------------------------------------------------------

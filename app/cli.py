@@ -20,6 +20,7 @@ retention_cli = AppGroup("retention", help="个人信息保存期限（照片、
 accounts_cli = AppGroup("accounts", help="管理员账号与角色（三员分立：管理员角色只在命令行授予）")
 audit_cli = AppGroup("audit", help="审计日志")
 jobs_cli = AppGroup("jobs", help="后台任务（导出、导入等较长的操作）")
+notify_cli = AppGroup("notify", help="站内通知（截止提醒、过期无效通知、清理已读通知）")
 
 
 def sync_security() -> dict[str, int]:
@@ -47,6 +48,7 @@ def register_commands(app) -> None:
     app.cli.add_command(accounts_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(notify_cli)
 
 
 # --- background jobs (app/jobs.py) ------------------------------------------------------------------------------
@@ -80,6 +82,28 @@ def jobs_purge():
     from app import jobs
 
     click.echo(f"removed {jobs.purge()} expired jobs")
+
+
+# --- 站内通知 (app/notifications.py) ----------------------------------------------------------------------------
+
+
+@notify_cli.command("deadlines")
+def notify_deadlines():
+    """Send what is due now: reminders to units whose review window ends within 3 days and within 1 day with
+    applications still waiting, and 过期无效 notices to citizens. Each once: running it again sends nothing twice
+    (the task worker runs it every hour)."""
+    from app import notifications
+
+    counts = notifications.run_due()
+    click.echo(f"deadline reminders: {counts['deadline']}, void notices: {counts['void']}")
+
+
+@notify_cli.command("purge")
+def notify_purge():
+    """Remove read notifications older than NOTIFICATION_KEEP_DAYS (unread ones are kept)."""
+    from app import notifications
+
+    click.echo(f"removed {notifications.purge()} read notifications")
 
 
 # --- 三员分立 (app/duties.py): the only way to the administrator roles and Admin ------------------------------

@@ -127,8 +127,31 @@ def make_huey(config, app: Flask):
             if removed:
                 logger.info("purged %s expired jobs", removed)
 
+    def deliver_notifications(payloads: list):
+        # E-mail and SMS of committed notifications (app/notifications.py): failures are logged there, not retried.
+        from app import notifications
+
+        with app.app_context():
+            return notifications.deliver(payloads)
+
+    def notify_due():
+        # Deadline reminders and 过期无效 notices, each sent once however often this runs (hourly, at :07), and the
+        # read notifications past their keeping time.
+        from app import notifications
+
+        with app.app_context():
+            try:
+                counts = notifications.run_due()
+                purged = notifications.purge()
+                if any(counts.values()) or purged:
+                    logger.info("notifications: %s, purged %s", counts, purged)
+            finally:
+                db.session.remove()
+
     queue.run_job = queue.task(name="run_job", retries=0)(run_job)
+    queue.deliver_notifications = queue.task(name="deliver_notifications", retries=0)(deliver_notifications)
     queue.periodic_task(crontab(minute="*/15"), name="purge_jobs")(purge_jobs)
+    queue.periodic_task(crontab(minute="7"), name="notify_due")(notify_due)
     return queue
 
 

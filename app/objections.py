@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from app import audit, clock, scoping
+from app import audit, clock, notifications, scoping
 from app.display import format_time
 from app.extensions import db
 from app.models import Application, Objection, ObjectionEvent, Stage
@@ -155,6 +155,7 @@ def lodge(campaign, application_id, objector_name, objector_phone, objector_unit
         # The receipt and whom it is about; never the objector or the facts (which may name them).
         audit.record("objection.lodge", "objection", objection.id, f"{objection.receipt_number} · {application.name}",
                      application_id=application.id, campaign_id=campaign.id)
+        notifications.objection_lodged(objection, application)
         db.session.commit()
         return objection
     raise WorkflowError(_("系统繁忙，请稍后再试"), status=503)

@@ -59,6 +59,7 @@ NOT_EDITABLE = {
     "UserInfoEditView": "own profile",
     "MenuApi": "the menu every page loads",
     "Jobs": "/api/v1/jobs/<id>: every account's own background jobs",
+    "Notifications": "/api/v1/notifications/: every account's own notifications",
     # FAB's 用户权限 category is the administrators' (三员分立, roles.yaml), the editor included: whoever may edit
     # permissions must not be able to take that away from themselves, nor give the category to a business role. (AccountDBModelView also carries everybody's own
     # profile pages: can_userinfo, resetmypassword, userinfoedit.)

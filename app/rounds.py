@@ -2,7 +2,8 @@
 notice's six conditions as its rubric. The round's window is its stage's window (app/schedule.py).
 
 The city office follows a round here (评审进度: each expert's done/assigned, the missing reviews), reminds experts
-(an InboxMessage each) and closes the round (结束本轮), after which scores are final; a closed round never reopens.
+(a notification each, app/notifications.py) and closes the round (结束本轮), after which scores are final; a closed
+round never reopens.
 Refusals are workflow.WorkflowError, with a Chinese message and an HTTP status, as in app/workflow.py."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func
 from sqlalchemy.orm import aliased, joinedload
 
-from app import audit, clock, ranking, schedule, scoping
+from app import audit, clock, notifications, ranking, schedule, scoping
 from app.extensions import db
 from app.models import (
     Account,
@@ -19,7 +20,6 @@ from app.models import (
     Expert,
     ExpertPanel,
     ExpertPanelMember,
-    InboxMessage,
     ReviewAssignment,
     ReviewRound,
     RubricCriterion,
@@ -346,9 +346,8 @@ def remind(actor, round_id: int, expert_ids=None) -> int:
         end = schedule.format_time(window_end(review_round))
         for _expert_id, account_id, n in unfinished:
             text = _("请于 %(end)s 前完成%(round)s：尚有 %(n)s 份未提交", end=end, round=review_round.stage_label, n=n)
-            db.session.add(InboxMessage(account_id=account_id, text=text, link=f"{TODO_LINK}?round={review_round.id}",
-                                        sender_id=actor.id,
-                                        at=clock.now()))
+            notifications.notify([account_id], "review_reminder", _("评审提醒"), text,
+                                 f"{TODO_LINK}?round={review_round.id}", sender=actor)
         if unfinished:
             audit.record("review_round.remind", "review_round", review_round.id, repr(review_round),
                          experts=[row[0] for row in unfinished], unfinished=sum(row[2] for row in unfinished))

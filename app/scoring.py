@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from app import audit, clock, roles, rounds, scoping
+from app import audit, clock, notifications, roles, rounds, scoping
 from app.extensions import db
-from app.models import Application, InboxMessage, ReviewAssignment, ReviewRound, ReviewScore, Unit
+from app.models import Application, Notification, ReviewAssignment, ReviewRound, ReviewScore, Unit
 from app.models.review import AssignmentStatus
 from app.schedule import format_time
 from app.workflow import WorkflowError
@@ -273,12 +273,11 @@ def reopen(actor, assignment_id, reason: str | None) -> ReviewAssignment:
         assignment.total = None  # a draft has no total: it counts again when submitted again
         assignment.submitted_at = None
         assignment.updated_at = clock.now()
-        db.session.add(InboxMessage(
-            account_id=assignment.expert.account_id, sender_id=actor.id,
-            text=_("市学习办重新打开了您对「%(name)s」的评审，请修改后再次提交。理由：%(reason)s",
-                   name=assignment.application.name, reason=reason)[:500],
-            link=f"/expert/review/{assignment.id}",
-        ))
+        notifications.notify(
+            [assignment.expert.account_id], "review_reopened", _("评审已重新打开"),
+            _("市学习办重新打开了您对「%(name)s」的评审，请修改后再次提交。理由：%(reason)s",
+              name=assignment.application.name, reason=reason),
+            f"/expert/review/{assignment.id}", sender=actor)
         audit.record("review.reopen", "review_assignment", assignment.id, repr(assignment),
                      from_status=source, to_status=assignment.status, reason=reason,
                      total=str(old_total) if old_total is not None else None)
@@ -452,9 +451,9 @@ def todo(actor, campaign, round_id=None) -> Todo:
 
 def unread_messages(actor):
     return (
-        db.session.query(InboxMessage)
-        .filter(InboxMessage.account_id == actor.id, InboxMessage.read_at.is_(None))
-        .order_by(InboxMessage.at.desc(), InboxMessage.id.desc())
+        db.session.query(Notification)
+        .filter(Notification.account_id == actor.id, Notification.read_at.is_(None))
+        .order_by(Notification.at.desc(), Notification.id.desc())
         .all()
     )
 
@@ -462,8 +461,8 @@ def unread_messages(actor):
 def mark_read(actor, message_id) -> bool:
     """知道了: the actor's own message marked read; False when there is no such message of theirs."""
     message = (
-        db.session.query(InboxMessage)
-        .filter(InboxMessage.id == message_id, InboxMessage.account_id == actor.id)
+        db.session.query(Notification)
+        .filter(Notification.id == message_id, Notification.account_id == actor.id)
         .one_or_none()
     )
     if message is None:

@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app import applications, audit, clock, ranking, request_cache, roles, schedule, scoping
+from app import applications, audit, clock, notifications, ranking, request_cache, roles, schedule, scoping
 from app.extensions import db
 from app.models import (
     Application,
@@ -358,6 +358,7 @@ def award(actor, campaign, opinion: str) -> list[Application]:
         source = application.status
         application.status = TRANSITIONS[action].target.value
         _event(application, actor, action, source, opinion)
+        notifications.application_moved(application, action, actor, opinion)
         winners.append(application)
     return winners
 
@@ -542,6 +543,8 @@ def perform(actor, application_id: int, action: str, opinion: str | None = None)
         _event(application, actor, action, source, opinion, at)
         audit.record(f"application.{action}", "application", application.id, repr(application),
                      from_status=source, to_status=application.status, opinion=opinion)
+        # In the same transaction: a step that rolls back has told nobody.
+        notifications.application_moved(application, action, actor, opinion)
     return application
 
 
@@ -905,6 +908,7 @@ def submit_unit(actor, campaign=None) -> UnitSubmission:
                                     actor_id=actor.id, actor_name=actor.username, **counts)
         db.session.add(submission)
         audit.record(f"unit.{step.action}", "unit", unit.id, unit.full_name, **counts)
+        notifications.unit_submitted(moving, actor)
     return submission
 
 

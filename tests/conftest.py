@@ -152,7 +152,7 @@ def _clean(app):
             "DELETE FROM ephemeral_entry",
             "DELETE FROM background_job",
             "DELETE FROM withdrawn_grant",
-            "DELETE FROM inbox_message",
+            "DELETE FROM notification",
             "DELETE FROM objection_event",
             "DELETE FROM objection",
             "DELETE FROM certificate",

@@ -295,7 +295,7 @@ WORK_UNITS = ["北京第一中学", "北京第一中学分校", "首都图书馆
 
 def _wipe():
     wipe_audit_log(db.session)
-    for table in ("inbox_message", "review_score", "review_assignment", "expert_conflict",
+    for table in ("notification", "review_score", "review_assignment", "expert_conflict",
                   "expert_panel_unit", "expert_panel_member", "expert_panel", "rubric_criterion", "review_round",
                   "expert", "application_event", "application", "ab_user_role", "ab_user", "stage_window",
                   "campaign"):

@@ -193,6 +193,8 @@ RESOURCES = {
     "/api/v1/review_progress/": "review_round",
     "/expert/review/": "assignment",
     "/expert/inbox/": "inbox",
+    "/notifications/": "inbox",  # 我的通知: another account's message, opened or marked read
+    "/api/v1/notifications/": "inbox",
     "/review-records/": "assignment",
     "/api/v1/my_review/": "assignment",
     "/experts/": "expert",
@@ -365,6 +367,7 @@ def url_for_rule(rule, pk) -> str:
         "campaign_id": pk,
         "job_id": pk,
         "message_id": pk,
+        "notification_id": pk,
         "kind": "photo",
         "name": ACTION_NAMES.get(rule.endpoint.split(".")[0], "no-such-action"),
         "filename": "export.csv",

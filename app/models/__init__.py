@@ -12,6 +12,7 @@ from app.models.audit import AuditEvent
 from app.models.campaign import Campaign, Stage, StageWindow
 from app.models.ephemeral import EphemeralEntry
 from app.models.job import BackgroundJob, JobState
+from app.models.notification import Notification
 from app.models.permission import WithdrawnGrant
 from app.models.publicity import (
     CampaignApproval,
@@ -53,6 +54,7 @@ __all__ = [
     "ReviewAssignment",
     "InboxMessage",
     "RankingFigure",
+    "Notification",
     "ExpertPanelUnit",
     "ExpertPanelMember",
     "ExpertPanel",

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import relationship
 
 from app import clock
+from app.models.notification import Notification
 
 ROUND_STAGES = ("initial_review", "final_review")  # Stage.INITIAL_REVIEW, Stage.FINAL_REVIEW: a round is its window
 _ROUND_VALUES = ", ".join(f"'{s}'" for s in ROUND_STAGES)
@@ -362,19 +363,5 @@ class RankingFigure(Model):
     z_position = Column(Integer, nullable=False)
 
 
-class InboxMessage(Model):
-    """站内通知: a message to one account (a reminder to an expert now; every notification later)."""
-
-    __tablename__ = "inbox_message"
-    __table_args__ = (Index("ix_inbox_message_account_unread", "account_id", "read_at"),)
-
-    id = Column(Integer, primary_key=True)
-    account_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False)
-    at = Column(DateTime, nullable=False, default=clock.now)
-    text = Column(String(500), nullable=False)
-    link = Column(String(200))
-    sender_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
-    read_at = Column(DateTime)
-
-    account = relationship("Account", foreign_keys=[account_id])
-    sender = relationship("Account", foreign_keys=[sender_id])
+# The experts' inbox became every account's 站内通知 (app/models/notification.py); the old name still reads.
+InboxMessage = Notification
