@@ -119,3 +119,16 @@ def test_every_menu_path_a_guide_names_is_in_that_roles_menu(app):
         named += len(paths)
         assert [path for path in paths if path not in seen] == [], f"{name} names menu entries its reader lacks"
     assert named >= len(GUIDES), "the guides name hardly any menu entry"
+
+
+def test_the_rehearsal_makes_exactly_the_listed_screenshots_and_each_is_here_and_small():
+    """The guides' pictures are the rehearsal's (tests/e2e/checks.py names them; `make screenshots` saves them):
+    every listed one is committed under docs/guide/img/, a PNG under 150 KB, and no stray picture lies beside them."""
+    from tests.e2e.checks import SCREENSHOT_MAX_BYTES, SCREENSHOT_NAMES
+
+    assert sorted(SCREENSHOT_NAMES) == sorted(screenshot_names())
+    images = GUIDE_DIR / "img"
+    assert sorted(p.stem for p in images.glob("*.png")) == sorted(screenshot_names())
+    for path in images.glob("*.png"):
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path.name
+        assert path.stat().st_size < SCREENSHOT_MAX_BYTES, path.name
