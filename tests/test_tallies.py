@@ -196,3 +196,21 @@ def test_decisions_made_at_once_on_one_units_applications_lose_no_change(app, ch
     campaign, street = chain["campaign"].id, chain["street"].id
     assert tallies.tallies() == {(campaign, street, "l2_recommended"): n // 2,
                                  (campaign, street, "l2_not_recommended"): n // 2}
+
+
+def test_the_migration_fills_the_tallies_from_the_applications_already_there(app, chain):
+    from flask_migrate import downgrade, upgrade
+
+    try:
+        downgrade(revision="f1c3a5e7b9d2-1")  # before the tallies: applications made then have none
+        db.session.info["audit_suppressed"] = True
+        for i, status in enumerate(("submitted", "submitted", "l2_recommended", "draft")):
+            factories.application(unit=chain["street"] if i % 2 else chain["sibling"], status=status)
+    finally:
+        db.session.info.pop("audit_suppressed", None)
+        db.session.remove()
+        upgrade()
+    assert_tallied()
+    assert sum(tallies.tallies().values()) == 3
+    factories.application(unit=chain["street"])  # and kept from then on
+    assert_tallied()
