@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app import applications, audit, clock, notifications, ranking, request_cache, roles, schedule, scoping
+from app import applications, audit, clock, notifications, ranking, request_cache, roles, schedule, scoping, tallies
 from app.extensions import db
 from app.models import (
     Application,
@@ -763,13 +763,9 @@ def unit_progress(actor, campaign=None) -> UnitProgress | None:
         return None
     step = UNIT_STEPS[level]
     window = campaign.window(step.stage)
-    rows = (
-        _unit_applications(campaign.id, actor.unit_id, level)
-        .with_entities(Application.status, func.count(Application.id))
-        .group_by(Application.status)
-        .all()
-    )
-    counts = dict(rows)
+    # From the tallies per (campaign, unit, status) (app/tallies.py): drafts, which no unit sees, are not counted.
+    unit_rows = _unit_applications(campaign.id, actor.unit_id, level).statement.whereclause
+    counts = tallies.by_status(unit_rows)
     submission = db.session.query(UnitSubmission).filter_by(campaign_id=campaign.id, unit_id=actor.unit_id).first()
     now = clock.now()
     return UnitProgress(

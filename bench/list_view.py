@@ -12,7 +12,8 @@ For the city office, a district (一级单位) clerk and a street (二级单位)
 the first page, a deep page (the last but one) and a filtered page (status = reported). For each: median and p95 of
 --requests sequential requests of the page and of its floor (the same 25 rows of the same scope by bare SQL and a
 trivial template), requests/s under wrk (2 threads, 4 connections, --duration s) against both, the ratios
-page/floor, and the SQL statements the page sent. One table, then a one-line summary.
+page/floor, the SQL statements the page sent and the worker's CPU time per request (median; the database's
+is not in it). One table, then a one-line summary.
 
 --code DIR serves another checkout (e.g. /work/main, for the figures before a change) with the same wrapper; its
 migrations must be the database's (run it first, on a fresh database, before this checkout's migrations).
@@ -107,7 +108,7 @@ def sign_in(base, username) -> str:
 
 
 def timed(session, url, n):
-    times, statements = [], None
+    times, cpu, statements = [], [], None
     for _ in range(n):
         started = time.perf_counter()
         answer = session.get(url, allow_redirects=False)
@@ -115,8 +116,10 @@ def timed(session, url, n):
         if answer.status_code != 200:
             raise SystemExit(f"{url}: {answer.status_code}")
         statements = int(answer.headers.get("X-Bench-Statements", "-1"))
+        cpu.append(float(answer.headers.get("X-Bench-CPU-ms", "nan")))
     times.sort()
-    return statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)], statements
+    return (statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)], statements,
+            statistics.median(cpu))
 
 
 def wrk_rps(wrk, url, cookie, duration) -> float:
@@ -163,12 +166,12 @@ def main():
                                              f"&page={deep}"), ("status", "?_flt_0_status=reported", "&status=reported")):
                 url = f"{base}/applications/list/{query}"
                 timed(session, url, 2), timed(session, floor + floor_query, 2)  # warm both workers
-                median, p95, statements = timed(session, url, args.requests)
-                f_median, f_p95, _ = timed(session, floor + floor_query, args.requests)
+                median, p95, statements, cpu = timed(session, url, args.requests)
+                f_median, f_p95, _, f_cpu = timed(session, floor + floor_query, args.requests)
                 rps = wrk_rps(wrk, url, cookie, args.duration)
                 f_rps = wrk_rps(wrk, floor + floor_query, None, args.duration)
                 rows.append((label, page, account["rows"], median, p95, f_median, f_p95, median / f_median, rps,
-                             f_rps, f_rps / rps, statements))
+                             f_rps, f_rps / rps, statements, cpu, f_cpu))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait()
@@ -177,15 +180,17 @@ def main():
     print(f"review list at {accounts['city']['rows']:,} applications, code {args.code}, gunicorn 2 sync workers, "
           f"{args.requests} sequential requests, wrk -t2 -c4 -d{args.duration}s")
     header = ("role", "page", "rows", "med ms", "p95 ms", "floor med", "floor p95", "× lat", "req/s", "floor req/s",
-              "× req/s", "SQL")
-    print("{:<6} {:<10} {:>7} {:>7} {:>7} {:>9} {:>9} {:>6} {:>7} {:>11} {:>7} {:>4}".format(*header))
+              "× req/s", "SQL", "cpu ms", "floor cpu", "× cpu")
+    print("{:<6} {:<10} {:>7} {:>7} {:>7} {:>9} {:>9} {:>6} {:>7} {:>11} {:>7} {:>4} {:>6} {:>9} {:>5}"
+          .format(*header))
     for r in rows:
         print("{:<6} {:<10} {:>7} {:>7.1f} {:>7.1f} {:>9.1f} {:>9.1f} {:>6.2f} {:>7.1f} {:>11.1f} {:>7.2f} {:>4}"
-              .format(*r))
+              " {:>6.1f} {:>9.1f} {:>5.2f}".format(*r, r[12] / r[13]))
     for r in rows:  # the BENCH lines make bench's table reads (bench/README.md)
         emit(f"list {r[0]} {r[1]}: median", round(r[3], 1), "ms", baseline=round(r[5], 1), goal="ratio<=1.5")
         emit(f"list {r[0]} {r[1]}: req/s", round(r[8], 1), "req/s", baseline=round(r[9], 1), goal="ratio>=0.67")
         emit(f"list {r[0]} {r[1]}: SQL statements", r[11], goal="value<=15")
+        emit(f"list {r[0]} {r[1]}: worker CPU", round(r[12], 1), "ms", baseline=round(r[13], 1))
     worst_latency = max(rows, key=lambda r: r[7])
     worst_rps = max(rows, key=lambda r: r[10])
     print(f"list_view: worst latency ratio {worst_latency[7]:.2f}× floor ({worst_latency[0]} {worst_latency[1]}), "

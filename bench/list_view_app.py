@@ -1,6 +1,7 @@
 """The portal as gunicorn serves it (run.py's app), plus what bench/list_view.py measures it against, in the same
 workers: a **floor** route, the same 25 rows of the same scope fetched by bare SQL and rendered by a trivial Jinja
-template, and an `X-Bench-Statements` header on every answer (the SQL statements the request sent).
+template, and an `X-Bench-Statements` header on every answer (the SQL statements the request sent) and `X-Bench-CPU-ms` (the
+worker's CPU time for it, from the first before_request hook to the last after_request one).
 
     gunicorn --chdir <checkout> --pythonpath bench list_view_app:app     (bench/list_view.py starts it)
     python bench/list_view_app.py setup                                  (the bench accounts; prints JSON)
@@ -10,6 +11,7 @@ The checkout served is whatever directory gunicorn runs in (`--chdir`): this one
 import json
 import os
 import sys
+import time
 
 if __name__ == "__main__":  # `setup`: run from the checkout's directory, like gunicorn
     sys.path.insert(0, os.getcwd())
@@ -60,6 +62,11 @@ with app.app_context():
     _engine = db.engine
 
 
+@app.before_request
+def _cpu_start():
+    g.bench_cpu = time.thread_time()
+
+
 @event.listens_for(_engine, "before_cursor_execute")
 def _count(*_args):
     g.bench_statements = g.get("bench_statements", 0) + 1
@@ -68,6 +75,9 @@ def _count(*_args):
 @app.after_request
 def _statements_header(response):
     response.headers["X-Bench-Statements"] = str(g.get("bench_statements", 0))
+    # The worker's own CPU time for the request (not the database's): steadier than wall time on a busy machine.
+    if "bench_cpu" in g:
+        response.headers["X-Bench-CPU-ms"] = f"{(time.thread_time() - g.bench_cpu) * 1000:.2f}"
     return response
 
 

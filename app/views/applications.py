@@ -17,10 +17,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from sqlalchemy import func
 from sqlalchemy.orm import joinedload, load_only
 from wtforms import SelectField
 
-from app import clock, export_jobs, exports, jobs, labels, masking, request_cache, schedule, scoping, units, workflow
+from app import (
+    clock, export_jobs, exports, jobs, labels, masking, request_cache, schedule, scoping, tallies, units, workflow,
+)
 from app.bounds import row_id
 from app.datamodel import ListedColumnsOnly
 from app.extensions import db
@@ -75,6 +78,19 @@ class ApplicationListInterface(ListedColumnsOnly, WithDerivedColumns):
         if value is None or callable(value) or isinstance(value, enum.Enum):
             return super()._get_attr_value(item, col)
         return value
+
+    def query_count(self, query, filters=None, select_columns=None) -> int:
+        # The scope and the filters on campaign, unit and status are asked of the tallies kept per (campaign, unit,
+        # status): a sum over a few hundred rows instead of a count over the scope's (up to 100,000). The scope of
+        # every unit and of the city office leaves drafts out, which the tallies do not keep; anything else (a name
+        # searched, an applicant's own scope) is counted row by row.
+        filtered = self.apply_filters(query, filters)
+        statement = filtered.statement
+        if [from_.name for from_ in statement.get_final_froms()] == [Application.__tablename__]:
+            tallied = tallies.count(statement.whereclause) if statement.whereclause is not None else None
+            if tallied is not None:
+                return tallied
+        return filtered.with_entities(func.count(Application.id)).order_by(None).scalar()
 
     # The list's columns (name, masked ID number, gender, work unit, unit, status, submission time) and what they
     # are computed from; the show page and the actions read the whole row with datamodel.get.
