@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 from sqlalchemy import func
 
 from app import clock, roles, rounds, schedule, scoping, workflow
@@ -78,10 +79,11 @@ def stage_now(campaign: Campaign, at: datetime | None = None) -> StageNow:
 class StatusCount:
     status: ApplicationStatus
     count: int
+    void: bool = False  # its unit's window has ended: these go no further (workflow.is_void), as the list says
 
     @property
     def label(self):
-        return self.status.label
+        return str(self.status.label) + _("（过期无效）") if self.void else self.status.label
 
 
 @dataclass
@@ -106,11 +108,12 @@ def status_counts(user, campaign: Campaign) -> dict[str, int]:
     return dict(rows)
 
 
-def stage_counts(user, counts: dict[str, int]) -> list[StageCount]:
+def stage_counts(user, counts: dict[str, int], campaign: Campaign, at: datetime | None = None) -> list[StageCount]:
     shown = set(visible_statuses(user))
     groups = []
     for key, label, statuses in STAGE_GROUPS:
-        lines = [StatusCount(s, counts.get(s.value, 0)) for s in statuses if s in shown]
+        lines = [StatusCount(s, counts.get(s.value, 0), workflow.is_void_status(s.value, campaign.id, at))
+                 for s in statuses if s in shown]
         if lines:
             groups.append(StageCount(key, label, lines))
     return groups
@@ -298,7 +301,7 @@ def figures(user, campaign: Campaign | None = None, at: datetime | None = None) 
     if campaign is None:
         return Figures(None)
     counts = status_counts(user, campaign)
-    stages = stage_counts(user, counts)
+    stages = stage_counts(user, counts, campaign, at)
     return Figures(
         campaign=campaign,
         stage=stage_now(campaign, at),

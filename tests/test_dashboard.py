@@ -116,3 +116,20 @@ def test_the_same_number_of_queries_for_3_and_30_more_applications(world, who):
     db.session.expire_all()
     many = factories.count_statements(lambda: dashboard.figures(user))
     assert few == many and few < 30
+
+
+def test_applications_left_past_their_units_window_read_as_void(world):
+    """In 一级单位推荐上报 the streets' window has ended: what a street left undecided or unsubmitted is 过期无效 on the
+    工作台 as in the list (workflow.is_void), not counted as still waiting for the street."""
+    from app import workflow
+
+    figures = dashboard.figures(world.city)
+    lines = {line.status.value: line for group in figures.stages for line in group.statuses}
+    for application in world.applications:
+        line = lines.get(application.status)
+        if line is not None:
+            assert line.void == workflow.is_void(application), application.status
+    assert lines["submitted"].void and str(lines["submitted"].label) == "已提交，待二级单位评审（过期无效）"
+    assert not lines["l2_forwarded"].void and "过期无效" not in str(lines["l2_forwarded"].label)
+    before = min(w.starts_at for w in world.campaign.windows if w.starts_at)
+    assert not any(line.void for group in dashboard.figures(world.city, at=before).stages for line in group.statuses)
