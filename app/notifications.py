@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, event, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from app import clock, roles, schedule, sms
 from app.extensions import db
@@ -98,10 +99,23 @@ def _phone_of(account) -> str | None:
     return phone or None
 
 
+def preload(account_ids) -> list[Account]:
+    """The accounts a step is about to notify one by one (a unit's 提交, 审核确定's winners), read in one query into
+    the session, where _accounts finds them: one statement for the batch, not one per application. The caller keeps
+    the list while it notifies (the session holds its rows weakly)."""
+    ids = sorted({i for i in account_ids if i is not None})
+    return db.session.scalars(select(Account).where(Account.id.in_(ids))).all() if ids else []
+
+
 def _accounts(recipients) -> list[Account]:
     """Accounts (or their ids), once each, active only: a deactivated account is told nothing."""
     objects = [r for r in recipients if isinstance(r, Account)]
     ids = {r for r in recipients if isinstance(r, int)} - {a.id for a in objects}
+    for account_id in list(ids):  # already in the session (preload): no query
+        known = db.session.identity_map.get(identity_key(Account, account_id))
+        if known is not None:
+            objects.append(known)
+            ids.discard(account_id)
     if ids:
         objects += db.session.scalars(select(Account).where(Account.id.in_(ids))).all()
     seen, result = set(), []
@@ -265,6 +279,7 @@ def application_moved(application: Application, action: str, actor=None, opinion
 
 def unit_submitted(applications, actor=None) -> None:
     """A unit's 提交 / 上报 (app/workflow.py's submit_unit): each citizen hears whether they were recommended."""
+    citizens = preload(a.applicant_id for a in applications)  # noqa: F841 (held while the loop notifies them)
     for application in sorted(applications, key=lambda a: a.id):
         street = application.unit
         district = street.parent if street is not None else None

@@ -352,6 +352,7 @@ def award(actor, campaign, opinion: str) -> list[Application]:
         .populate_existing()
         .all()
     )
+    citizens = notifications.preload(a.applicant_id for a in rows)  # noqa: F841 (one query, held while notifying)
     for application in rows:
         action = "award_featured" if application.status == S.FEATURED.value else "award"
         _check(actor, application, TRANSITIONS[action])

@@ -321,3 +321,30 @@ def test_read_notifications_are_purged_after_the_keeping_time_unread_ones_kept(a
     result = app.test_cli_runner().invoke(args=["notify", "purge"])
     assert "removed 1 read notifications" in result.output
     assert sorted(n.text for n in notes(citizen)) == ["新的已读", "旧的未读"]
+
+
+def test_a_units_submission_reads_its_citizens_once_for_2_or_8(chain):
+    """提交 of 2 applications and of 8 reads the citizens' accounts in one statement for the batch
+    (notifications.preload), not once each (each still gets its own notification row, as its own history event)."""
+    from sqlalchemy import event
+
+    open_stage(chain, Stage.L2_REVIEW)
+    for street, clerk, n in ((chain["street"], chain["l2"], 2), (chain["sibling"], chain["l2_sibling"], 8)):
+        for application in [factories.application(unit=street) for _ in range(n)]:
+            workflow.perform(clerk, application.id, "l2_recommend", "同意推荐")
+    reads = []
+
+    def account_reads(clerk):
+        db.session.expire_all()
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            workflow.submit_unit(clerk, chain["campaign"])
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return [s for s in statements if s.lstrip().startswith("SELECT ab_user.")]
+
+    reads = [account_reads(chain["l2"]), account_reads(chain["l2_sibling"])]
+    assert len(notes(kind="recommended")) == 10
+    assert len(reads[0]) == len(reads[1]) <= 2  # the batch's citizens, and the clerk's own account after expiry
