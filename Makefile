@@ -53,9 +53,10 @@ COVERAGE_FLOOR := 95
 # Two processes (pytest-xdist), one database each (tests/conftest.py): the suite in half the time on CI's 2 cores.
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed translations browser-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --cov=app --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --ignore=tests/e2e --cov=app --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
-# The whole-campaign rehearsal (tests/e2e/test_rehearsal.py; `make test` runs it too): every role in Debian's Chromium
+# The whole-campaign rehearsal (tests/e2e/test_rehearsal.py; .ci/run runs it after the suites, on PostgreSQL; `make
+# test` leaves it out, to stay within its 15 minutes on 2 cores): every role in Debian's Chromium
 # from the campaign's creation to a verified certificate; prints each stage's time and every page's load time.
 # `make screenshots` runs it saving the guides' pictures (docs/guide/img/*.png, each under 150 KB).
 E2E := $(BIN)/python -m pytest -q -p no:cacheprovider -n 0 -s tests/e2e
