@@ -68,3 +68,22 @@ def test_city_office_sees_units_in_chinese_and_nothing_external(page, live_serve
     assert any(urlsplit(url).path.endswith(".css") for url in requested_urls), requested_urls
     elsewhere = sorted({url for url in requested_urls if urlsplit(url).netloc != live_server.netloc})
     assert not elsewhere, f"requests to other hosts than the live server {live_server.netloc}: {elsewhere}"
+
+
+def test_select2_speaks_chinese_when_nothing_matches_and_on_its_clear_button(page):
+    """FAB's Select2 ships English only ("No results found", "Remove all items"): the portal's pages give it their
+    own words (static/js/select2-language.js), typed into its search box as a user does."""
+    factories.district_with_streets("海淀区", ("中关村街道",))
+    clerk = factories.account(role=roles.CITY_OFFICE, username="cityoffice")
+    page.goto("/login/")
+    page.fill("#username", clerk.username)
+    page.fill("#password", factories.PASSWORD)
+    with page.expect_navigation():
+        page.click("input[type=submit]")
+    page.goto("/units/second-level/add")
+    page.locator(".select2-container").first.click()
+    page.locator(".select2-search__field").press_sequentially("不存在的单位")
+    page.wait_for_selector(".select2-results__message", state="visible")
+    assert page.inner_text(".select2-results__message") == "没有找到匹配的结果"
+    page.keyboard.press("Escape")
+    assert page.locator(".select2-selection__clear").first.get_attribute("title") == "清除全部"
