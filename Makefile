@@ -58,7 +58,7 @@ test: $(VENV)/.installed translations browser-deps
 # The whole-campaign rehearsal (tests/e2e/test_rehearsal.py; .ci/run runs it after the suites, on PostgreSQL; `make
 # test` leaves it out, to stay within its 15 minutes on 2 cores): every role in Debian's Chromium
 # from the campaign's creation to a verified certificate; prints each stage's time and every page's load time.
-# `make screenshots` runs it saving the guides' pictures (docs/guide/img/*.png, each under 150 KB).
+# `make screenshots` runs it saving the guides' pictures (docs/guide/img/*.png, each under 100 KB).
 E2E := $(BIN)/python -m pytest -q -p no:cacheprovider -n 0 -s tests/e2e
 e2e: $(VENV)/.installed translations browser-deps
 	$(E2E)

@@ -123,7 +123,7 @@ def test_every_menu_path_a_guide_names_is_in_that_roles_menu(app):
 
 def test_the_rehearsal_makes_exactly_the_listed_screenshots_and_each_is_here_and_small():
     """The guides' pictures are the rehearsal's (tests/e2e/checks.py names them; `make screenshots` saves them):
-    every listed one is committed under docs/guide/img/, a PNG under 150 KB, and no stray picture lies beside them."""
+    every listed one is committed under docs/guide/img/, a PNG under 100 KB, and no stray picture lies beside them."""
     from tests.e2e.checks import SCREENSHOT_MAX_BYTES, SCREENSHOT_NAMES
 
     assert sorted(SCREENSHOT_NAMES) == sorted(screenshot_names())
