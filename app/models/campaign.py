@@ -91,6 +91,15 @@ class Campaign(Model):
         stage = Stage(stage)
         return next((w for w in self.windows if w.stage == stage.value), None)
 
+    @property
+    def batch_name(self) -> str:
+        """The batch as the notice's titles put it before “首都市民学习之星” (第九批): the name without that title at its
+        end, so that a campaign named 第九批首都市民学习之星 does not read 第九批首都市民学习之星“首都市民学习之星”名单."""
+        for title in ("“首都市民学习之星”评选", "首都市民学习之星评选", "“首都市民学习之星”", "首都市民学习之星"):
+            if self.name.endswith(title) and len(self.name) > len(title):
+                return self.name[: -len(title)]
+        return self.name
+
     def __repr__(self):
         return self.name
 

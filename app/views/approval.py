@@ -21,8 +21,8 @@ FINAL_LIST_PATH = "/mingdan"
 
 def _list_title(campaign: Campaign, final: bool) -> str:
     if final:
-        return _("%(campaign)s首都市民学习之星名单", campaign=campaign.name)
-    return _("%(campaign)s首都市民学习之星公示名单", campaign=campaign.name)
+        return _("%(campaign)s首都市民学习之星名单", campaign=campaign.batch_name)
+    return _("%(campaign)s首都市民学习之星公示名单", campaign=campaign.batch_name)
 
 
 def publicity_text(window) -> str:

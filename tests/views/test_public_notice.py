@@ -338,3 +338,16 @@ def test_no_id_or_mobile_number_pattern_on_any_public_page_or_answer(client, wor
         assert not id_shaped.findall(text), url
         found = {re.sub(r"[ -]", "", m) for m in mobile_shaped.findall(text)}
         assert found <= published, (url, found - published)
+
+
+@pytest.mark.parametrize("name, heading", [
+    ("第九批", "第九批“首都市民学习之星”候选人公示"),
+    ("第九批首都市民学习之星", "第九批“首都市民学习之星”候选人公示"),
+    ("第九批首都市民学习之星评选", "第九批“首都市民学习之星”候选人公示"),
+])
+def test_the_notice_names_the_batch_once_however_the_campaign_is_named(client, world, name, heading):
+    """An office naming its campaign 第九批首都市民学习之星 (the rehearsal did) gets the notice's title, not
+    第九批首都市民学习之星“首都市民学习之星”候选人公示."""
+    world["campaign"].name = name
+    db.session.commit()
+    assert f"<h1>{heading}</h1>" in client.get("/gongshi").text
