@@ -55,8 +55,8 @@ TEST_WORKERS ?= 2
 test: $(VENV)/.installed translations browser-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --ignore=tests/e2e --cov=app --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
-# The whole-campaign rehearsal (tests/e2e/test_rehearsal.py; .ci/run runs it after the suites, on PostgreSQL; `make
-# test` leaves it out, to stay within its 15 minutes on 2 cores): every role in Debian's Chromium
+# The whole-campaign rehearsal and the accessibility sweep (tests/e2e/; .ci/run runs them after the suites, on
+# PostgreSQL; `make test` leaves them out, to stay within its 15 minutes on 2 cores): every role in Debian's Chromium
 # from the campaign's creation to a verified certificate; prints each stage's time and every page's load time.
 # `make screenshots` runs it saving the guides' pictures (docs/guide/img/*.png, each under 100 KB).
 E2E := $(BIN)/python -m pytest -q -p no:cacheprovider -n 0 -s tests/e2e
@@ -64,7 +64,7 @@ e2e: $(VENV)/.installed translations browser-deps
 	$(E2E)
 
 screenshots: $(VENV)/.installed translations browser-deps
-	SCREENSHOTS_DIR=docs/guide/img $(E2E)
+	SCREENSHOTS_DIR=docs/guide/img $(BIN)/python -m pytest -q -p no:cacheprovider -n 0 -s tests/e2e/test_rehearsal.py
 
 # Hostile input (tests/test_fuzz.py): schemathesis over the OpenAPI document as every role (token and cookie) and
 # Hypothesis over the main forms, FUZZ_EXAMPLES per operation and form (fresh randomness each run; `make test` runs
