@@ -315,6 +315,10 @@ def test_a_citizen_whose_unit_never_acted_reads_why_and_whom_to_call(phone_page,
     assert "如有疑问请联系 中关村街道 张伟 010-62551234" in text
     assert page.locator("#apply-form").count() == 0
     assert_no_horizontal_scroll(page)
+    # The application's table on a 390px phone: each label (姓名, 出生日期, 手机号码…) on one line, not a character a line.
+    for label in page.locator(".application-table th").all():
+        box, line = label.bounding_box(), label.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+        assert box["height"] < 2 * line + 14, (label.inner_text(), box)
     page.screenshot(path="/tmp/apply-void-notice.png", full_page=True)
 
 
