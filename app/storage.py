@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Response, current_app, send_file
+from flask import Response, abort, current_app, send_file
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -51,6 +51,8 @@ def send(name: str, mimetype: str, download_name: str | None = None) -> Response
     path = path_of(name)
     prefix = current_app.config.get("UPLOAD_ACCEL_REDIRECT")
     if not prefix:
+        if not path.is_file():  # recorded but gone from the disk (lost, or removed by hand): not found, not a 500
+            abort(404)
         return send_file(path, mimetype=mimetype, conditional=True, download_name=download_name or path.name,
                          max_age=0)
     response = current_app.response_class(b"", mimetype=mimetype)

@@ -82,6 +82,15 @@ def test_without_accel_redirect_the_app_sends_the_file_itself(app):
     assert partial.status_code == 206 and partial.data == b"the video"
 
 
+def test_a_recorded_file_gone_from_the_disk_is_not_found_not_a_server_error(app):
+    application, clerk, _ = _video_and_viewers(app)
+    from app import storage
+
+    storage.path_of(application.video_file).unlink()
+    answer = clerk.get(f"/application-files/{application.id}/video")
+    assert answer.status_code == 404
+
+
 def test_with_accel_redirect_nginx_sends_the_file_the_app_allowed(app, accel_redirect):
     application, clerk, stranger = _video_and_viewers(app)
     answer = clerk.get(f"/application-files/{application.id}/video")
