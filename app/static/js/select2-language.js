@@ -19,3 +19,28 @@
     search: function () { return words.search; }
   });
 })();
+
+/* Select2 4.0.13's multiple box is not accessible as it comes: its inline search field has no name, and its
+ * 清除全部 button sits directly in the <ul> of choices. Each box, once drawn, names its search field after the
+ * select's own label and moves the button out of the list. */
+(function () {
+  "use strict";
+  if (!window.jQuery) return;
+  function mend(container) {
+    var box = jQuery(container);
+    var select = box.prev("select");
+    var label = select.attr("id") ? jQuery("label[for='" + select.attr("id") + "']").text().trim() : "";
+    box.find(".select2-search__field").each(function () {
+      if (!this.getAttribute("aria-label")) this.setAttribute("aria-label", label || select.attr("name") || "");
+    });
+    box.find("ul.select2-selection__rendered > .select2-selection__clear").each(function () {
+      jQuery(this).closest(".select2-selection").append(this);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    new MutationObserver(function () {
+      document.querySelectorAll(".select2-container").forEach(mend);
+    }).observe(document.body, { childList: true, subtree: true });
+    document.querySelectorAll(".select2-container").forEach(mend);
+  });
+})();
