@@ -1,5 +1,5 @@
 """审核确定 in a real browser: after 公示 the city office opens 公示与表彰 → 审核确定, picks the decision's date in the
-calendar, chooses the PDF with the file picker and first submits without the 文号 — the field says so and the file
+calendar, chooses the PDF with its 选择 PDF 文件 button (the browser's picker; the name shows beside it) and first submits without the 文号 — the field says so and the file
 stays attached — then types it, confirms, and reads the recorded decision; the candidates are winners.
 
 The HTTP side is tests/views/test_approval.py; here the controls count: the menu, the date picker, the file picker,
@@ -62,7 +62,13 @@ def test_the_city_office_records_the_decision_with_date_picker_and_file_picker(w
     day = clock.now().date()
     pick_day(page, day)
     assert page.input_value("#decided_on") == day.isoformat()
-    page.set_input_files("#decision_file", str(world["pdf"]))
+    picker = page.locator("label.file-pick[for=decision_file]")
+    assert picker.inner_text().strip() == "选择 PDF 文件"
+    assert page.inner_text(".file-chosen[data-for=decision_file]") == "未选择文件"
+    with page.expect_file_chooser() as chooser:
+        picker.click()  # the button opens the browser's picker, whatever the browser's own language
+    chooser.value.set_files(str(world["pdf"]))
+    assert page.inner_text(".file-chosen[data-for=decision_file]") == "领导小组审核决定.pdf"
     with page.expect_navigation():
         page.click("#approval-submit")
     flow.check()

@@ -65,7 +65,11 @@ def test_city_office_adds_imports_and_makes_a_panel(page, live_server, tmp_path)
     flow.check()
     sheet = tmp_path / "专家名单.xlsx"
     _sheet(sheet)
-    page.set_input_files("#sheet", str(sheet))
+    # The file picker is a 选择 Excel 文件 button in any browser language; the chosen name shows beside it.
+    with page.expect_file_chooser() as chooser:
+        page.click("label.file-pick[for=sheet]")
+    chooser.value.set_files(str(sheet))
+    assert page.inner_text(".file-chosen[data-for=sheet]") == "专家名单.xlsx"
     with page.expect_navigation():
         page.click("button[type=submit]")
     flow.check()
