@@ -53,7 +53,7 @@ COVERAGE_FLOOR := 95
 # Two processes (pytest-xdist), one database each (tests/conftest.py): the suite in half the time on CI's 2 cores.
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed translations browser-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --ignore=tests/e2e --cov=app --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --ignore=tests/e2e --cov=app --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR) --durations=15
 
 # The whole-campaign rehearsal and the accessibility sweep (tests/e2e/; .ci/run runs them after the suites, on
 # PostgreSQL; `make test` leaves them out, to stay within its 15 minutes on 2 cores): every role in Debian's Chromium

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from app import roles
 from tests import factories
+from tests.browser.accessibility import assert_accessible
 
 SCREENSHOT = "/tmp/smoke-units.png"
 
@@ -87,3 +88,37 @@ def test_select2_speaks_chinese_when_nothing_matches_and_on_its_clear_button(pag
     assert page.inner_text(".select2-results__message") == "没有找到匹配的结果"
     page.keyboard.press("Escape")
     assert page.locator(".select2-selection__clear").first.get_attribute("title") == "清除全部"
+
+
+def test_select2s_multiple_box_names_its_search_field_and_keeps_its_clear_button_out_of_the_list(page):
+    """Select2 4.0.13's multiple box, as it comes, has an unnamed search field and its clear button inside the <ul>
+    of choices (axe: serious). static/js/select2-language.js mends every box, also after each choice redraws it."""
+    factories.campaign()
+    for name in ("张明", "李红"):
+        factories.expert(first_name=name)
+    clerk = factories.account(role=roles.CITY_OFFICE, username="cityoffice")
+    page.goto("/login/")
+    page.fill("#username", clerk.username)
+    page.fill("#password", factories.PASSWORD)
+    with page.expect_navigation():
+        page.click("input[type=submit]")
+    page.goto("/expert-panels/add")
+    box = page.locator("#group-experts .select2-container")
+    for name in ("张明", "李红"):
+        box.click()
+        page.keyboard.type(name)
+        page.locator(".select2-results__option", has_text=name).click()
+    page.keyboard.press("Escape")
+    assert box.locator(".select2-search__field").get_attribute("aria-label") == "专家"
+    assert box.locator("ul .select2-selection__clear").count() == 0
+    assert box.locator(".select2-selection > .select2-selection__clear").count() == 1
+    assert_accessible(page, "专家组 with two experts chosen")
+
+    box.locator(".select2-selection__choice", has_text="张明").locator(".select2-selection__choice__remove").click()
+    page.keyboard.press("Escape")
+    assert box.locator(".select2-selection__clear").count() == 1  # the redraw's button replaced the moved one
+    assert page.eval_on_selector("#experts", "s => [...s.selectedOptions].map(o => o.text)") == ["李红（北京某大学）"]
+    box.locator(".select2-selection__clear").dispatch_event("mousedown")
+    page.keyboard.press("Escape")
+    assert page.eval_on_selector("#experts", "s => s.selectedOptions.length") == 0
+    assert box.locator(".select2-selection__clear").count() == 0  # nothing chosen, nothing to clear

@@ -33,13 +33,27 @@
     box.find(".select2-search__field").each(function () {
       if (!this.getAttribute("aria-label")) this.setAttribute("aria-label", label || select.attr("name") || "");
     });
-    box.find("ul.select2-selection__rendered > .select2-selection__clear").each(function () {
-      jQuery(this).closest(".select2-selection").append(this);
-    });
+    // Each redraw brings a new button into the list: it replaces the one moved before, which also goes when
+    // nothing is chosen any more.
+    var selection = box.find(".select2-selection--multiple");
+    var fresh = selection.find("ul.select2-selection__rendered > .select2-selection__clear");
+    if (fresh.length || !selection.find(".select2-selection__choice").length) {
+      selection.children(".select2-selection__clear").remove();
+    }
+    selection.append(fresh);
   }
   document.addEventListener("DOMContentLoaded", function () {
-    new MutationObserver(function () {
-      document.querySelectorAll(".select2-container").forEach(mend);
+    // Select2 draws a box, then redraws its choices at each change: mend only the boxes a change touched.
+    new MutationObserver(function (records) {
+      var touched = new Set();
+      records.forEach(function (record) {
+        var box = record.target.closest ? record.target.closest(".select2-container") : null;
+        if (box) touched.add(box);
+        record.addedNodes.forEach(function (node) {  // a box drawn after this script's first pass
+          if (node.classList && node.classList.contains("select2-container")) touched.add(node);
+        });
+      });
+      touched.forEach(mend);
     }).observe(document.body, { childList: true, subtree: true });
     document.querySelectorAll(".select2-container").forEach(mend);
   });
