@@ -155,6 +155,9 @@ class ReviewProgressView(BaseView):
         else:
             flash(_("「%(round)s」已结束：评分为最终结果，专家现在可以看到其他专家的评分。", round=review_round.stage_label),
                   "success")
+            db.session.refresh(review_round)
+            if not review_round.ranking_final:
+                flash(_("最终排名正在后台计算，完成后可在「评审排名」查看和按排名选择。"), "info")
         return self._back(review_round)
 
     @expose("/<int:round_id>/remind", methods=["POST"])
