@@ -1,5 +1,6 @@
 """ranking job: the ranking's figures computed by a background job — an open round's snapshot (刷新排名) or a closed
-round's final figures (结束本轮 starts the job) — whether the stored figures are final, and the job computing them
+round's final figures (结束本轮 starts the job) — whether the stored figures are final, and the job computing them; two indexes for 评审进度's count of the
+applications short of experts (from the indexes alone)
 
 Revision ID: a3c5e7f9b1d4
 Revises: f1c3a5e7b9d2
@@ -27,9 +28,15 @@ def upgrade():
     with op.batch_alter_table("review_round") as batch:
         batch.create_check_constraint("ck_review_round_ranking_final",
                                       "NOT ranking_final OR (closed_at IS NOT NULL AND ranked_at IS NOT NULL)")
+    op.create_index("ix_application_campaign_status", "application", ["campaign_id", "status", "id"])
+    held = sa.text("status <> 'declined'")
+    op.create_index("ix_review_assignment_round_held", "review_assignment", ["round_id", "application_id"],
+                    sqlite_where=held, postgresql_where=held)
 
 
 def downgrade():
+    op.drop_index("ix_review_assignment_round_held", table_name="review_assignment")
+    op.drop_index("ix_application_campaign_status", table_name="application")
     with op.batch_alter_table("review_round") as batch:
         batch.drop_constraint("ck_review_round_ranking_final", type_="check")
         batch.drop_constraint("fk_review_round_ranking_job_id_background_job", type_="foreignkey")
