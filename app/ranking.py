@@ -226,11 +226,11 @@ def store(round_id: int, progress=None) -> int | None:
                               .where(*_submitted(round_id))) or 0
     report = progress or (lambda done, total=None, force=False: None)
     report(0, 2 * total, force=True)
-    rows = []
-    for batch in db.session.execute(select(*[live.c[c] for c in columns]).execution_options(yield_per=STORE_BATCH))\
-            .partitions():
-        rows.extend(dict(zip(columns, row), round_id=round_id) for row in batch)
-        report(len(rows))
+    # Read whole (the window functions rank every row before the first one comes): no progress while a statement
+    # is open, since on SQLite the progress' own connection could not commit past its read lock.
+    rows = [dict(zip(columns, row), round_id=round_id)
+            for row in db.session.execute(select(*[live.c[c] for c in columns]))]
+    report(len(rows), force=True)
     # The reading transaction ends here: SQLite could not turn it into the writing one if another wrote meanwhile.
     db.session.commit()
     newer = db.session.execute(
@@ -246,7 +246,7 @@ def store(round_id: int, progress=None) -> int | None:
     for start in range(0, len(rows), STORE_BATCH):
         db.session.execute(insert(RankingFigure), rows[start:start + STORE_BATCH])
         if db.engine.dialect.name == "postgresql":  # SQLite: the progress' own connection would wait for this one
-            report(len(rows) + start + STORE_BATCH)
+            report(len(rows) + min(len(rows), start + STORE_BATCH))
     db.session.commit()
     return len(rows)
 
