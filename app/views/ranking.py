@@ -123,7 +123,6 @@ class RankingView(BaseView):
             top_defaults=top_defaults,
             top_labels={"candidate": _("按排名选前 N 名为拟评选"), "feature": _("按排名选前 N 名重点宣传")},
             how=how,
-            figures_ready=how in (ranking.FINAL, ranking.LIVE),
             ranking_job=job if job is not None and ranking.job_running(review_round) else None,
             ranking_job_failed=job is not None and job.state == "failed",
             ranking_job_mine=job is not None and job.owner_id == current_user.id,
