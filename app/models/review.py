@@ -287,8 +287,8 @@ class ReviewAssignment(Model):
         Index("ix_review_assignment_expert_round", "expert_id", "round_id"),
         Index("ix_review_assignment_round_application", "round_id", "application_id"),
         # The experts each application holds (not declined), counted from the index alone (评审进度's 缺专家).
-        Index("ix_review_assignment_round_held", "round_id", "application_id", sqlite_where=text("status <> 'declined'"),
-              postgresql_where=text("status <> 'declined'")),
+        Index("ix_review_assignment_round_held", "round_id", "application_id",
+              sqlite_where=text("status <> 'declined'"), postgresql_where=text("status <> 'declined'")),
         # 评审进度's counts per expert and state (app/rounds.py), from the index alone.
         Index("ix_review_assignment_round_expert_status", "round_id", "expert_id", "status", "updated_at"),
         # What the ranking of an open round reads (app/ranking.py), from the index alone.

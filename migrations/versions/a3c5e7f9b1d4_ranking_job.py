@@ -1,6 +1,6 @@
-"""ranking job: the ranking's figures computed by a background job — an open round's snapshot (刷新排名) or a closed
-round's final figures (结束本轮 starts the job) — whether the stored figures are final, and the job computing them; two indexes for 评审进度's count of the
-applications short of experts (from the indexes alone)
+"""ranking job: the ranking's figures computed by a background job — an open round's snapshot (刷新排名) or a
+closed round's final figures (结束本轮 starts the job) — whether the stored figures are final, and the job computing
+them; two indexes for 评审进度's count of the applications short of experts (from the indexes alone)
 
 Revision ID: a3c5e7f9b1d4
 Revises: f1c3a5e7b9d2
