@@ -177,7 +177,7 @@ def stored(review_round: ReviewRound) -> bool:
 
 def not_ready_message(review_round: ReviewRound) -> str:
     if review_round.is_closed:
-        return _("「%(round)s」的排名正在计算，完成后才能按排名办理或导出；请稍后再试", round=review_round.stage_label)
+        return _("「%(round)s」的排名正在计算，完成后才能按排名入围或选择；请稍后再试", round=review_round.stage_label)
     return _("「%(round)s」尚未计算排名：请先点「刷新排名」", round=review_round.stage_label)
 
 
