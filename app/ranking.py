@@ -163,7 +163,8 @@ def source_of(review_round: ReviewRound) -> str:
     started again). NOT_YET: a large open round never ranked."""
     if review_round.ranking_final:
         return FINAL
-    if submitted_count(review_round) <= current_app.config.get("RANKING_LIVE_LIMIT", LIVE_LIMIT):
+    limit = current_app.config.get("RANKING_LIVE_LIMIT")
+    if submitted_count(review_round) <= (LIVE_LIMIT if limit is None else limit):
         return LIVE
     if review_round.is_closed:
         return COMPUTING

@@ -375,9 +375,9 @@ def test_a_ranking_page_costs_the_same_statements_at_any_size(app, round_, stree
 
 @pytest.fixture
 def large(app):
-    app.config["RANKING_LIVE_LIMIT"] = 0
+    previous, app.config["RANKING_LIVE_LIMIT"] = app.config.get("RANKING_LIVE_LIMIT"), 0
     yield
-    app.config.pop("RANKING_LIVE_LIMIT")
+    app.config["RANKING_LIVE_LIMIT"] = previous
 
 
 @pytest.fixture

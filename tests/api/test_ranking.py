@@ -118,7 +118,7 @@ def test_a_large_rounds_ranking_waits_for_its_job_and_the_round_says_so(app, wor
 
     world.scored(world.initial, world.applicant("甲"), 90)
     world.scored(world.initial, world.applicant("乙"), 80)
-    app.config["RANKING_LIVE_LIMIT"] = 0
+    previous, app.config["RANKING_LIVE_LIMIT"] = app.config.get("RANKING_LIVE_LIMIT"), 0
     immediate = app.extensions["huey"]
     app.extensions["huey"] = jobs.make_huey({**app.config, "JOBS_IMMEDIATE": False, "REDIS_URL": None,
                                              "JOBS_REDIS_URL": None, "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db")},
@@ -141,5 +141,5 @@ def test_a_large_rounds_ranking_waits_for_its_job_and_the_round_says_so(app, wor
         assert ranked.status_code == 200 and ranked.json["source"] == "final"
         assert [r["name"] for r in ranked.json["rows"]] == ["甲", "乙"]
     finally:
-        app.config.pop("RANKING_LIVE_LIMIT")
+        app.config["RANKING_LIVE_LIMIT"] = previous
         app.extensions["huey"] = immediate

@@ -120,7 +120,7 @@ def test_closing_a_large_round_shows_the_ranking_being_computed_then_the_ranking
     world = World()
     for name, total in (("王学习", 90), ("李读书", 85), ("孙笃行", 70)):
         world.scored(world.initial, world.applicant(name), total, total)
-    app.config["RANKING_LIVE_LIMIT"] = 0
+    previous, app.config["RANKING_LIVE_LIMIT"] = app.config.get("RANKING_LIVE_LIMIT"), 0
     immediate = app.extensions["huey"]
     app.extensions["huey"] = jobs.make_huey({**app.config, "JOBS_IMMEDIATE": False, "REDIS_URL": None,
                                              "JOBS_REDIS_URL": None, "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db")},
@@ -153,5 +153,5 @@ def test_closing_a_large_round_shows_the_ranking_being_computed_then_the_ranking
         assert page.locator("#ranking-source").count() == 0 and page.locator("#top-form").count() == 1
         assert row(page, "孙笃行").locator(".rank").inner_text() == "3"
     finally:
-        app.config.pop("RANKING_LIVE_LIMIT")
+        app.config["RANKING_LIVE_LIMIT"] = previous
         app.extensions["huey"] = immediate

@@ -200,9 +200,9 @@ def test_a_ranking_row_leads_to_that_applications_reviews(app, world):
 
 @pytest.fixture
 def large(app):
-    app.config["RANKING_LIVE_LIMIT"] = 0
+    previous, app.config["RANKING_LIVE_LIMIT"] = app.config.get("RANKING_LIVE_LIMIT"), 0
     yield
-    app.config.pop("RANKING_LIVE_LIMIT")
+    app.config["RANKING_LIVE_LIMIT"] = previous
 
 
 @pytest.fixture
