@@ -69,6 +69,9 @@ JOBS_SQLITE_PATH = os.environ.get("JOBS_SQLITE_PATH") or str(INSTANCE_DIR / "job
 JOBS_WORKERS = int(os.environ.get("JOBS_WORKERS", "2"))
 # A job's file (an export) is kept this long for its owner, then removed with the job.
 JOBS_KEEP_HOURS = int(os.environ.get("JOBS_KEEP_HOURS", "24"))
+# 评审排名 (app/ranking.py): a round with up to this many submitted reviews is ranked on every request; a larger one
+# from the figures a background job stores (结束本轮, 刷新排名).
+RANKING_LIVE_LIMIT = int(os.environ.get("RANKING_LIVE_LIMIT", "10000"))
 # PIPL minimisation: `flask retention purge-media` removes unsuccessful applicants' photos and videos this many days
 # after their campaign ended (its approval or its last stage window, whichever is later).
 MEDIA_RETENTION_DAYS = int(os.environ.get("MEDIA_RETENTION_DAYS", "180"))

@@ -625,7 +625,8 @@ def missing_count(review_round: ReviewRound) -> int:
     """len(missing(review_round)) as one count in the database (评审进度 shows the number, not the applications):
     the round's reviews counted per application once (a hash aggregate), not a subquery per application."""
     held = (
-        select(ReviewAssignment.application_id, func.count(ReviewAssignment.id).label("n"))
+        # count(*), not count(id): the partial index ix_review_assignment_round_held answers without the table.
+        select(ReviewAssignment.application_id, func.count().label("n"))
         .where(ReviewAssignment.round_id == review_round.id, ReviewAssignment.status != DECLINED)
         .group_by(ReviewAssignment.application_id)
         .subquery("held")

@@ -173,6 +173,14 @@ def use(queue) -> None:
 
 def start(owner, kind: str, title: str, params: dict | None = None) -> BackgroundJob:
     """Record a queued job for owner and hand it to the worker; returns it (commits)."""
+    job = record(owner, kind, title, params)
+    db.session.commit()
+    return enqueue(job.id)
+
+
+def record(owner, kind: str, title: str, params: dict | None = None) -> BackgroundJob:
+    """Add a queued job for owner to the session, not committed: a command that starts a job with what it changes
+    (结束本轮) commits both at once, then calls enqueue() — a job never runs for a change rolled back."""
     from flask import has_request_context, request
 
     if kind not in _HANDLERS:
@@ -193,8 +201,12 @@ def start(owner, kind: str, title: str, params: dict | None = None) -> Backgroun
         expires_at=now + timedelta(hours=current_app.config.get("JOBS_KEEP_HOURS", KEEP_HOURS)),
     )
     db.session.add(job)
-    db.session.commit()
-    job_id = job.id
+    db.session.flush()
+    return job
+
+
+def enqueue(job_id: str) -> BackgroundJob:
+    """Hand a committed job to the worker; returns it as it is now (done already with JOBS_IMMEDIATE)."""
     huey().run_job(job_id)
     # Run at once with JOBS_IMMEDIATE (in another session): read what it wrote.
     db.session.expire_all()

@@ -6,19 +6,24 @@ weigh alike — and the spread between its highest and lowest total, flagged as 
 Ranks are competition ranks (1, 2, 2, 4) on the chosen order; values equal to two decimals share a rank (并列).
 Applications of the round without a submitted review come last, unranked (无评分).
 
-Computed in the database (figures() below) whatever the size of the round, and stored when the round is closed
-(结束本轮: RankingFigure), after which no submitted total can change; the page reads one page of rows by index.
+Computed in the database (figures() below) whatever the size of the round. A small round (RANKING_LIVE_LIMIT
+submitted reviews) is ranked on every request. A large one takes tens of seconds, so a background job (STORE_JOB)
+computes and stores its figures (RankingFigure): 结束本轮 starts it for the final figures, 刷新排名 for a snapshot of
+an open round (排名截至 HH:MM); the page reads one page of stored rows by index. Until a large closed round's final
+figures are stored nothing that needs them (前 K 名入围, the picks, the exports) acts: NotReady says why.
 The city office's picks from these rankings (入围复审, 拟评选, 重点宣传) are transitions of app/workflow.py.
 """
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Float, and_, case, cast, delete, func, insert, literal, or_, select
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy import BigInteger, Float, and_, case, cast, delete, false, func, insert, literal, or_, select, update
 from sqlalchemy.orm import joinedload, load_only
 
-from app import clock
+from app import clock, jobs, scoping
 from app.extensions import db
-from app.models import Application, ApplicationStatus, RankingFigure, ReviewAssignment, ReviewRound, Unit
+from app.models import Application, ApplicationStatus, JobState, RankingFigure, ReviewAssignment, ReviewRound, Unit
 from app.models.review import AssignmentStatus
 
 S = ApplicationStatus
@@ -135,29 +140,128 @@ def figures(round_id: int):
     )
 
 
+# --- where a round's figures come from: stored, or computed now --------------------------------------------------
+
+# Up to this many submitted reviews a round is ranked on request (well under a second); beyond, from stored figures.
+LIVE_LIMIT = 10_000
+
+FINAL, LIVE, SNAPSHOT, COMPUTING, NOT_YET = "final", "live", "snapshot", "computing", "not_yet"
+
+
+class NotReady(Exception):
+    """The figures a pick or an export needs are not stored yet; str() says so in Chinese."""
+
+
+def submitted_count(review_round: ReviewRound) -> int:
+    return db.session.scalar(select(func.count()).select_from(ReviewAssignment).where(*_submitted(review_round.id)))
+
+
+def source_of(review_round: ReviewRound) -> str:
+    """FINAL: the figures stored once the round was closed. LIVE: a small round, computed on request (exact: an
+    open round's latest, a closed round's final totals). SNAPSHOT: an open round's figures as of ranked_at.
+    COMPUTING: a large closed round whose final figures are not stored yet (the job is running, or has to be
+    started again). NOT_YET: a large open round never ranked."""
+    if review_round.ranking_final:
+        return FINAL
+    limit = current_app.config.get("RANKING_LIVE_LIMIT")
+    if submitted_count(review_round) <= (LIVE_LIMIT if limit is None else limit):
+        return LIVE
+    if review_round.is_closed:
+        return COMPUTING
+    return SNAPSHOT if review_round.ranked_at is not None else NOT_YET
+
+
 def stored(review_round: ReviewRound) -> bool:
-    """The round's figures are read from RankingFigure: stored when it was closed."""
-    return review_round.ranked_at is not None
+    """The round's final figures are stored (read from RankingFigure by every reader)."""
+    return bool(review_round.ranking_final)
 
 
-def store(review_round: ReviewRound) -> int:
-    """Keep the round's figures (at 结束本轮, in its transaction): its submitted totals are final from then on, and
-    the ranking page reads a page of them by index. Returns how many applications are ranked."""
-    db.session.flush()
-    db.session.execute(delete(RankingFigure).where(RankingFigure.round_id == review_round.id))
-    live = figures(review_round.id)
-    columns = [c.name for c in live.c]
-    db.session.execute(insert(RankingFigure).from_select(
-        ["round_id", *columns], select(literal(review_round.id), *[live.c[c] for c in columns])))
-    review_round.ranked_at = clock.now()
-    return db.session.scalar(select(func.count()).where(RankingFigure.round_id == review_round.id))
+def not_ready_message(review_round: ReviewRound) -> str:
+    if review_round.is_closed:
+        return _("「%(round)s」的排名正在计算，完成后才能按排名入围或选择；请稍后再试", round=review_round.stage_label)
+    return _("「%(round)s」尚未计算排名：请先点「刷新排名」", round=review_round.stage_label)
 
 
-def _source(review_round: ReviewRound):
-    """The round's figures: stored once it is closed, else computed now."""
-    if stored(review_round):
+def _source(review_round: ReviewRound, how: str | None = None, background: bool = False):
+    """The round's figures as a subquery: stored (final, or an open round's snapshot) or computed now. NotReady
+    when neither may be read in a request; a background job computes them (exact, only slow) instead."""
+    how = how or source_of(review_round)
+    if how in (FINAL, SNAPSHOT) and not (background and how == SNAPSHOT):
         return select(RankingFigure).where(RankingFigure.round_id == review_round.id).subquery("figures")
-    return figures(review_round.id)
+    if how == LIVE or background:
+        return figures(review_round.id)
+    raise NotReady(not_ready_message(review_round))
+
+
+# --- storing the figures: the background job of 结束本轮 and 刷新排名 --------------------------------------------
+
+STORE_JOB = "ranking.store"
+STORE_BATCH = 5000
+
+
+def store_title(review_round: ReviewRound) -> str:
+    return _("计算排名（%(campaign)s · %(round)s）", campaign=review_round.campaign.name,
+             round=review_round.stage_label)
+
+
+def job_running(review_round: ReviewRound) -> bool:
+    job = review_round.ranking_job
+    return job is not None and job.state in (JobState.QUEUED.value, JobState.RUNNING.value)
+
+
+def store(round_id: int, progress=None) -> int | None:
+    """Compute the round's figures and keep them: final when the round was closed before they were read (no total
+    can change any more), else a snapshot as of now. Several workers, a retried job, a second 结束本轮's job: the
+    write starts with one conditional UPDATE of the round's row, which takes its lock (PostgreSQL's row lock,
+    SQLite's write lock) and lets through only figures newer than those stored and never over final ones. Returns
+    how many applications are ranked, or None when newer figures were there already. Commits."""
+    review_round = db.session.get(ReviewRound, round_id)
+    if review_round is None or review_round.ranking_final:
+        db.session.rollback()
+        return None
+    # Read before the figures: if the round is closed now, every total they read is final.
+    final, as_of = review_round.is_closed, clock.now()
+    live = figures(round_id)
+    columns = [c.name for c in live.c]
+    total = db.session.scalar(select(func.count(func.distinct(ReviewAssignment.application_id)))
+                              .where(*_submitted(round_id))) or 0
+    report = progress or (lambda done, total=None, force=False: None)
+    report(0, 2 * total, force=True)
+    # Read whole (the window functions rank every row before the first one comes): no progress while a statement
+    # is open, since on SQLite the progress' own connection could not commit past its read lock.
+    rows = [dict(zip(columns, row), round_id=round_id)
+            for row in db.session.execute(select(*[live.c[c] for c in columns]))]
+    report(len(rows), force=True)
+    # The reading transaction ends here: SQLite could not turn it into the writing one if another wrote meanwhile.
+    db.session.commit()
+    newer = db.session.execute(
+        update(ReviewRound)
+        .where(ReviewRound.id == round_id, ReviewRound.ranking_final == false(),
+               or_(ReviewRound.ranked_at.is_(None), ReviewRound.ranked_at <= as_of))
+        .values(ranked_at=as_of, ranking_final=final)
+        .execution_options(synchronize_session=False))
+    if newer.rowcount != 1:
+        db.session.rollback()
+        return None
+    db.session.execute(delete(RankingFigure).where(RankingFigure.round_id == round_id))
+    for start in range(0, len(rows), STORE_BATCH):
+        db.session.execute(insert(RankingFigure), rows[start:start + STORE_BATCH])
+        if db.engine.dialect.name == "postgresql":  # SQLite: the progress' own connection would wait for this one
+            report(len(rows) + min(len(rows), start + STORE_BATCH))
+    db.session.commit()
+    return len(rows)
+
+
+@jobs.handler(STORE_JOB)
+def store_job(work: jobs.Work) -> jobs.Outcome:
+    """params: round_id. Run as the city office account that closed the round or asked for 刷新排名."""
+    review_round = db.session.get(ReviewRound, work.params["round_id"])
+    if review_round is None or not scoping.is_city_office(work.owner):
+        raise jobs.JobFailed(_("该轮评审已不存在。"))
+    stage, campaign_id = review_round.stage, review_round.campaign_id
+    ranked = store(review_round.id, work.progress)
+    return jobs.Outcome(result={"ranked": ranked,
+                                "next": url_for("RankingView.list", stage=stage, campaign=campaign_id)})
 
 
 def _in_round_statuses(review_round: ReviewRound):
@@ -171,10 +275,10 @@ def _in_round(review_round: ReviewRound, figure):
 
 
 def _rows(review_round: ReviewRound, order: str, listed_only: bool, offset: int | None = None,
-          limit: int | None = None) -> list[RankedRow]:
+          limit: int | None = None, background: bool = False) -> list[RankedRow]:
     if order not in ORDERS:
         raise ValueError(f"unknown order: {order}")
-    f = _source(review_round)
+    f = _source(review_round, background=background)
     position = f.c[f"{order}_position"]
     query = (
         select(Application, f.c.n_reviews, f.c.mean_cents, f.c.z_hundredths, f.c.spread_cents,
@@ -215,21 +319,27 @@ def _with_totals(review_round: ReviewRound, rows: list[RankedRow]) -> list[Ranke
     return rows
 
 
-def rank(review_round: ReviewRound, order: str = "mean", listed_only: bool = False) -> list[RankedRow]:
+def rank(review_round: ReviewRound, order: str = "mean", listed_only: bool = False,
+         background: bool = False) -> list[RankedRow]:
     """The round's whole ranking, best first; see the module's docstring. listed_only: each application with only
-    what the ranking page shows (name, status, unit), and no expert's totals. Two queries, three with the totals."""
-    rows = _rows(review_round, order, listed_only)
+    what the ranking page shows (name, status, unit), and no expert's totals. Two queries, three with the totals.
+    NotReady for a large round without stored figures, unless in a background job (background: computed now)."""
+    rows = _rows(review_round, order, listed_only, background=background)
     return rows if listed_only else _with_totals(review_round, rows)
 
 
-def page(review_round: ReviewRound, order: str, number: int, size: int) -> tuple[list[RankedRow], int]:
+def page(review_round: ReviewRound, order: str, number: int, size: int,
+         how: str | None = None) -> tuple[list[RankedRow], int]:
     """Page `number` (from 1) of `size` rows of the ranking, as rank(listed_only=True) would list them, and how many
-    rows the whole ranking has. A closed round's rows are read by the index of their stored positions: four
-    queries, none of which reads more than the page and the counts."""
+    rows the whole ranking has. Stored rows (final or a snapshot) are read by the index of their positions: four
+    queries, none of which reads more than the page and the counts. No rows while the figures are not ready."""
     if order not in ORDERS:
         raise ValueError(f"unknown order: {order}")
     offset = (number - 1) * size
-    if not stored(review_round):
+    how = how or source_of(review_round)
+    if how in (COMPUTING, NOT_YET):
+        return [], 0
+    if how == LIVE:
         total = db.session.scalar(
             select(func.count(Application.id))
             .where(Application.campaign_id == review_round.campaign_id,
@@ -239,7 +349,8 @@ def page(review_round: ReviewRound, order: str, number: int, size: int) -> tuple
         return _rows(review_round, order, True, offset=offset, limit=size), total
     figure = RankingFigure
     scored = db.session.scalar(select(func.count()).where(figure.round_id == review_round.id))
-    # Stored at the closing, after which no review is submitted or reopened: no figure means no submitted review.
+    # Final figures: no review is submitted or reopened after the closing, so no figure means no submitted review.
+    # A snapshot lists what had none when it was taken likewise (无评分 as of ranked_at).
     unscored_where = (Application.campaign_id == review_round.campaign_id, _in_round_statuses(review_round),
                       ~select(figure.application_id).where(figure.round_id == review_round.id,
                                                            figure.application_id == Application.id).exists())
@@ -324,7 +435,10 @@ def candidates(campaign) -> list[Candidate]:
     from app.models import ApplicationEvent, Stage
 
     final = rounds.round_for(campaign, Stage.FINAL_REVIEW, create=False)
-    by_id = {row.application.id: row for row in rank(final)} if final is not None else {}
+    try:
+        by_id = {row.application.id: row for row in rank(final)} if final is not None else {}
+    except NotReady:  # a large 复审 just closed: its figures are on their way; the picks wait for them
+        by_id = {}
     picked = db.session.scalars(
         select(Application)
         .where(Application.campaign_id == campaign.id,

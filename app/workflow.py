@@ -233,7 +233,7 @@ def _passed_over(application: Application, stage: Stage, waiting: ApplicationSta
     review_round = _round(application.campaign, stage)
     if review_round is None:
         return None
-    ranks = ranking.mean_ranks(review_round.id)
+    ranks = _mean_ranks(review_round)
     my_rank = ranks.get(application.id)
     waiting_rows = (
         db.session.query(Application.id, Application.name)
@@ -253,6 +253,22 @@ def _passed_over(application: Application, stage: Stage, waiting: ApplicationSta
     return _("「%(name)s」在%(round)s排名中为%(place)s，排名更前的「%(other)s」（第 %(better)s 名）尚未选入："
              "不按排名选择时请填写理由",
              name=application.name, round=stage.label, place=place, other=better[1], better=better[0])
+
+
+def _mean_ranks(review_round: ReviewRound) -> dict[int, int]:
+    """The round's ranks by mean; refused while a large round's figures are being computed (结束本轮's job)."""
+    try:
+        return ranking.mean_ranks(review_round.id)
+    except ranking.NotReady as pending:
+        raise WorkflowError(str(pending)) from pending
+
+
+def _ranked(review_round: ReviewRound, field: str) -> list:
+    """The round's whole ranking by mean, refused (on `field`) while its figures are being computed."""
+    try:
+        return ranking.rank(review_round, "mean")
+    except ranking.NotReady as pending:
+        raise WorkflowError(str(pending), errors={field: str(pending)}) from pending
 
 
 def _shortlist_needs_reason(application: Application, together=frozenset()) -> str | None:
@@ -558,7 +574,11 @@ def pick_opinion_needed(application_ids, action: str) -> str | None:
     together = frozenset(application_ids)
     for application in db.session.query(Application).filter(Application.id.in_(list(application_ids))):
         if application.status_enum in transition.sources:
-            why = transition.opinion_needed(application, together)
+            try:
+                why = transition.opinion_needed(application, together)
+            except WorkflowError:
+                return None  # the ranking is not ready: the pick itself says so, row by row
+
             if why:
                 return why
     return None
@@ -574,7 +594,10 @@ def pick_many(actor, application_ids, action: str, opinion: str | None = None):
     for campaign_id in campaign_ids:
         review_round = _round(db.session.get(Campaign, campaign_id), stage)
         if review_round is not None:
-            position.update(ranking.mean_ranks(review_round.id))
+            try:
+                position.update(_mean_ranks(review_round))
+            except WorkflowError as pending:
+                return [], {i: str(pending) for i in ids}
     ids.sort(key=lambda i: position.get(i, len(ids) + len(position) + 1))
     return perform_many(actor, ids, action, opinion)
 
@@ -606,7 +629,7 @@ def shortlist_top(actor, round_id, k) -> TopShortlist:
     review_round = db.session.get(ReviewRound, round_id) if str(round_id).isdigit() else None
     if review_round is None or review_round.stage != Stage.INITIAL_REVIEW.value:
         raise WorkflowError(_("找不到该初审轮次"), status=404)
-    chosen, extra = ranking.top(ranking.rank(review_round, "mean"), k)
+    chosen, extra = ranking.top(_ranked(review_round, "k"), k)
     if not chosen:
         raise WorkflowError(_("初审还没有任何评分，无法按排名入围"), errors={"k": _("初审还没有任何评分")}, status=409)
     waiting = [row.application.id for row in chosen if row.application.status == S.REPORTED.value]
@@ -685,7 +708,7 @@ def pick_top(actor, round_id, action: str, n=None) -> TopPicks:
         message = _("「%(a)s」名额只剩 %(left)s 人，N 不能超过 %(left)s", a=what, left=left)
         raise WorkflowError(message, errors={"n": message}, status=422)
     source = TOP_PICKS[action][0]
-    waiting = [row for row in ranking.rank(review_round, "mean")
+    waiting = [row for row in _ranked(review_round, "n")
                if row.scored and row.application.status == source.value]
     if not waiting:
         message = _("复审排名中没有可以「%(a)s」的报名", a=what)

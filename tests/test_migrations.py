@@ -241,3 +241,31 @@ def test_every_revision_downgrades_and_upgrades_again_with_data(app, tmp_path):
             assert compare_metadata(context, db.metadata) == []
         assert statuses() == {}
         assert len(fill_every_table()) == len(ids)  # the schema upgraded again takes every state again
+
+
+def test_figures_stored_at_the_closing_before_the_ranking_job_count_as_final(app, tmp_path):
+    """a3c5e7f9b1d4: a round closed with its figures stored (in the closing's transaction, as before the job) has
+    final figures; an open round and a closed one without figures have none; the downgrade drops the columns."""
+    from flask_migrate import downgrade, upgrade
+
+    from app.cli import sync_security
+    from tests import factories
+
+    with own_database(tmp_path) as database, app_on(tmp_path, database):
+        upgrade()
+        sync_security()
+        campaign = factories.campaign()
+        city = factories.account()
+        ranked, unranked = (factories.review_round(campaign=campaign, stage=s) for s in ("initial_review",
+                                                                                           "final_review"))
+        ids = ranked.id, unranked.id
+        db.session.execute(text("UPDATE review_round SET closed_at = :at, closed_by_id = :by"),
+                           {"at": NOW, "by": city.id})
+        db.session.execute(text("UPDATE review_round SET ranked_at = :at WHERE id = :id"), {"at": NOW, "id": ids[0]})
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="f1c3a5e7b9d2")
+        upgrade()
+        final = dict(db.session.execute(text("SELECT id, ranking_final FROM review_round")).all())
+        assert {i: bool(v) for i, v in final.items()} == {ids[0]: True, ids[1]: False}
+        db.session.remove()

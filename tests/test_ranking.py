@@ -188,7 +188,8 @@ def test_a_few_queries_for_many_applications(app, round_, street):
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert len(rows) == 40 and all(r.n_reviews == 3 for r in rows) and names[0][1] == "东城区"
-    assert len(statements) <= 3
+    # The ranking, the experts' totals, and one count: whether the round is small enough to rank on request.
+    assert len(statements) <= 4
     # The reason check of each pick ranks by mean from one query of tuples: the same ranks, ties included.
     assert ranking.mean_ranks(round_.id) == {r.application.id: r.rank for r in rows}
     assert len({r.rank for r in rows}) < 40  # there are ties to agree on
@@ -349,7 +350,8 @@ def test_a_ranking_page_costs_the_same_statements_at_any_size(app, round_, stree
         seeded_round(round_, street, n_applications=added, seed=added, unfinished="declined")
         if closed:  # closed again over the grown round (a test's shortcut: a closed round never reopens)
             db.session.query(RankingFigure).filter_by(round_id=round_.id).delete()
-            round_.closed_at = round_.closed_by_id = None
+            round_.closed_at = round_.closed_by_id = round_.ranked_at = None
+            round_.ranking_final = False
             db.session.commit()
             close_round(round_)
         db.session.expire_all()
@@ -364,3 +366,145 @@ def test_a_ranking_page_costs_the_same_statements_at_any_size(app, round_, stree
         assert len(rows) == 10
         counts.append(len(statements))
     assert counts[0] == counts[1] <= 5
+
+
+# --- the figures' job: 结束本轮 and 刷新排名 of a large round ---------------------------------------------------------
+# RANKING_LIVE_LIMIT 0 makes every round "large" (100,000 applications: tens of seconds to rank), so that no request
+# computes its ranking; the `queued` queue holds the jobs until the test runs them (jobs.run, as the worker would).
+
+
+@pytest.fixture
+def large(app):
+    previous, app.config["RANKING_LIVE_LIMIT"] = app.config.get("RANKING_LIVE_LIMIT"), 0
+    yield
+    app.config["RANKING_LIVE_LIMIT"] = previous
+
+
+@pytest.fixture
+def queued(app, tmp_path):
+    from app import jobs
+
+    immediate = app.extensions["huey"]
+    app.extensions["huey"] = jobs.make_huey({**app.config, "JOBS_IMMEDIATE": False, "REDIS_URL": None,
+                                             "JOBS_REDIS_URL": None, "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db")},
+                                            app)
+    yield
+    app.extensions["huey"] = immediate
+
+
+def figures_of(round_):
+    from app.models import RankingFigure
+
+    return db.session.query(RankingFigure).filter_by(round_id=round_.id).count()
+
+
+def test_closing_a_large_round_is_immediate_and_its_job_stores_the_final_figures_once(app, round_, street, large,
+                                                                                      queued):
+    from app import jobs
+    from app.models import BackgroundJob
+
+    seeded_round(round_, street, unfinished="declined")
+    live = {order: as_tuples(ranking.rank(round_, order, background=True)) for order in ranking.ORDERS}
+    closed = close_round(round_)
+    assert closed.is_closed and ranking.source_of(closed) == ranking.COMPUTING
+    # Nothing reads partial figures meanwhile: the page lists no row, the whole ranking is refused with the reason.
+    assert ranking.page(closed, "mean", 1, 10) == ([], 0)
+    with pytest.raises(ranking.NotReady, match="「专家初审」的排名正在计算"):
+        ranking.rank(closed)
+    job = db.session.get(BackgroundJob, closed.ranking_job_id)
+    assert job.kind == ranking.STORE_JOB and job.state == "queued"
+
+    assert jobs.run(app, job.id) == "done"
+    db.session.expire_all()
+    closed = db.session.get(type(round_), round_.id)
+    assert ranking.source_of(closed) == ranking.FINAL and figures_of(closed) == 40
+    assert db.session.get(BackgroundJob, job.id).result["ranked"] == 40
+    for order in ranking.ORDERS:
+        assert as_tuples(ranking.rank(closed, order)) == live[order]
+    # A redelivered message does nothing; the same work again (a retried or second job) keeps the final figures.
+    assert jobs.run(app, job.id) is None
+    assert ranking.store(closed.id) is None and figures_of(closed) == 40
+
+
+def test_picks_wait_for_the_final_figures_of_a_large_round(app, round_, street, large, queued):
+    from app import jobs, workflow
+
+    seeded_round(round_, street, unfinished="declined")
+    closed = close_round(round_)
+    city = closed.closed_by
+    with pytest.raises(workflow.WorkflowError, match="排名正在计算") as refused:
+        workflow.shortlist_top(city, closed.id, 3)
+    assert "排名正在计算" in refused.value.errors["k"]
+    first = next(r for r in ranking.rank(closed, "mean", background=True) if r.scored)
+    done, refused_rows = workflow.pick_many(city, [first.application.id], "shortlist")
+    assert not done and "排名正在计算" in refused_rows[first.application.id]
+
+    jobs.run(app, closed.ranking_job_id)
+    db.session.expire_all()
+    result = workflow.shortlist_top(city, closed.id, 3)
+    assert len(result.done) >= 3 and not result.refused
+
+
+def test_an_open_large_round_is_ranked_by_a_snapshot_that_the_city_office_refreshes(app, round_, street, large):
+    from app import clock, rounds, workflow
+
+    seeded_round(round_, street)
+    city = factories.account()
+    assert ranking.source_of(round_) == ranking.NOT_YET and ranking.page(round_, "mean", 1, 10) == ([], 0)
+    with pytest.raises(workflow.WorkflowError, match="只有市学习办"):
+        rounds.refresh_ranking(factories.account("审计员"), round_.id)
+
+    job = rounds.refresh_ranking(city, round_.id)  # the test queue runs it at once
+    assert job.state == "done" and job.result["next"].startswith("/ranking/")
+    db.session.expire_all()
+    round_ = db.session.get(type(round_), round_.id)
+    assert ranking.source_of(round_) == ranking.SNAPSHOT and not ranking.stored(round_)
+    assert round_.ranked_at == clock.now()
+    rows, total = ranking.page(round_, "mean", 1, 50)
+    assert total == 42 and as_tuples(rows) == as_tuples(ranking.rank(round_, "mean", background=True))
+
+    # A review submitted afterwards counts once the ranking is refreshed, not before.
+    late = applicant(round_, street, "申报人000后报")
+    review(round_, late, factories.expert(), 99.5)
+    db.session.expire_all()
+    assert late.id not in {r.application.id for r in ranking.page(round_, "mean", 1, 50)[0] if r.scored}
+    rounds.refresh_ranking(city, round_.id)
+    db.session.expire_all()
+    top = ranking.page(db.session.get(type(round_), round_.id), "mean", 1, 1)[0][0]
+    assert top.application.id == late.id and top.rank == 1
+
+
+def test_one_refresh_at_a_time_and_none_over_final_figures(app, round_, street, large, queued):
+    from app import jobs, rounds, workflow
+    from app.models import BackgroundJob
+
+    seeded_round(round_, street, unfinished="declined")
+    city = factories.account()
+    first = rounds.refresh_ranking(city, round_.id)
+    assert rounds.refresh_ranking(city, round_.id).id == first.id  # queued: the same job, not a second one
+    assert db.session.query(BackgroundJob).filter_by(kind=ranking.STORE_JOB).count() == 1
+
+    closed = close_round(round_)
+    # The snapshot's job, run only after the closing's job stored the final figures, leaves them as they are.
+    assert jobs.run(app, closed.ranking_job_id) == "done"
+    assert jobs.run(app, first.id) == "done"
+    db.session.expire_all()
+    closed = db.session.get(type(round_), round_.id)
+    assert ranking.stored(closed) and figures_of(closed) == 40
+    with pytest.raises(workflow.WorkflowError, match="排名为最终结果，无需刷新"):
+        rounds.refresh_ranking(city, closed.id)
+
+
+def test_a_failed_closing_job_can_be_run_again_by_refresh(app, round_, street, large, queued):
+    from app import jobs, rounds
+
+    seeded_round(round_, street, unfinished="declined")
+    closed = close_round(round_)
+    job_id = closed.ranking_job_id
+    jobs._fail(job_id, "worker lost")
+    db.session.expire_all()
+    again = rounds.refresh_ranking(closed.closed_by, round_.id)
+    assert again.id != job_id
+    assert jobs.run(app, again.id) == "done"
+    db.session.expire_all()
+    assert ranking.stored(db.session.get(type(round_), round_.id))

@@ -60,9 +60,11 @@ class RankingApi(PortalBaseApi):
             name: order
             schema: {type: string, enum: [mean, z]}
           responses:
-            200: {description: "rows: rank (null: 无评分), tied, mean, z, spread, disagreement, totals per expert"}
+            200: {description: "rows: rank (null: 无评分), tied, mean, z, spread, disagreement, totals per expert;
+                  source: final | live | snapshot (as of ranked_at)"}
             400: {description: unknown order}
             404: {description: no such round}
+            409: {description: "a large round's figures are being computed (closed) or were never computed (open)"}
         """
         review_round = db.session.get(ReviewRound, round_id)
         if review_round is None:
@@ -70,10 +72,16 @@ class RankingApi(PortalBaseApi):
         order = request.args.get("order", "mean")
         if order not in ranking.ORDERS:
             return self.response_400(message=_("order 须为 mean（平均分）或 z（标准化分）"))
-        rows = ranking.rank(review_round, order)
+        how = ranking.source_of(review_round)
+        try:
+            rows = ranking.rank(review_round, order)
+        except ranking.NotReady as pending:
+            return self.response(409, message=str(pending), source=how)
         return self.response(
             200, round_id=review_round.id, stage=review_round.stage, stage_label=str(review_round.stage_label),
             closed=review_round.is_closed, order=order, disagreement=float(ranking.DISAGREEMENT),
+            source=how, ranked_at=review_round.ranked_at.isoformat() if how in (ranking.FINAL, ranking.SNAPSHOT)
+            else None,
             counts=workflow.pick_counts(review_round.campaign_id), rows=[row_json(r) for r in rows],
         )
 

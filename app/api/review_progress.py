@@ -28,6 +28,9 @@ def round_json(review_round: ReviewRound) -> dict:
         "open": rounds.is_open(review_round),
         "closed_at": _time(review_round.closed_at),
         "closed_by": review_round.closed_by.display_name if review_round.closed_by else None,
+        # The final ranking's figures are stored (结束本轮 starts the job that computes them).
+        "ranking_final": bool(review_round.ranking_final),
+        "ranking_job_id": review_round.ranking_job_id,
     }
 
 

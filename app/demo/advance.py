@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask import current_app, g
 from sqlalchemy import func
 
-from app import approval, assignment, clock, objections, roles, rounds, schedule, scoring, workflow
+from app import approval, assignment, clock, jobs, objections, roles, rounds, schedule, scoring, workflow
 from app.extensions import db
 from app.models import Account, Application, ApplicationStatus, Campaign, Expert, Objection, ReviewAssignment, Stage
 from app.models.publicity import ObjectionFinding, ObjectionStatus
@@ -296,6 +296,10 @@ def _close(city: Account, campaign: Campaign, stage: Stage, say) -> None:
         return
     with acting_as(city):
         rounds.close(city, review_round.id)
+    if review_round.ranking_job_id and not review_round.ranking_final:
+        # No worker need be running for a demo: its ranking is computed here, as the worker would (idempotent).
+        jobs.run(current_app._get_current_object(), review_round.ranking_job_id)
+        db.session.refresh(review_round)
     say(f"{stage.label}：市学习办已结束本轮（{schedule.format_time(review_round.closed_at)}）")
 
 

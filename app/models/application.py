@@ -104,6 +104,8 @@ def _listed_indexes() -> tuple:
         Index("ix_application_unit_listed", "unit_id", *order, sqlite_where=not_draft, postgresql_where=not_draft),
         Index("ix_application_l1_listed", *order, sqlite_where=l1_visible, postgresql_where=l1_visible),
         Index("ix_application_progress", "campaign_id", "unit_id", "status"),
+        # A round's applications by campaign and status, their ids from the index alone (评审进度's 缺专家 count).
+        Index("ix_application_campaign_status", "campaign_id", "status", "id"),
     )
 
 

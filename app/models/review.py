@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import relationship
@@ -80,6 +81,9 @@ class ReviewRound(Model):
         CheckConstraint(f"stage IN ({_ROUND_VALUES})", name="ck_review_round_stage"),
         CheckConstraint("experts_per_application BETWEEN 1 AND 15", name="ck_review_round_experts"),
         CheckConstraint("(closed_at IS NULL) = (closed_by_id IS NULL)", name="ck_review_round_closed"),
+        # Final figures are those computed once the round was closed (its totals could no longer change).
+        CheckConstraint("NOT ranking_final OR (closed_at IS NOT NULL AND ranked_at IS NOT NULL)",
+                        name="ck_review_round_ranking_final"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -88,12 +92,18 @@ class ReviewRound(Model):
     experts_per_application = Column(Integer, nullable=False, default=3)
     closed_at = Column(DateTime)
     closed_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
-    # When the ranking's figures were stored (RankingFigure): at 结束本轮. A round closed before they were kept has
-    # none, and its ranking is computed as an open round's is (app/ranking.py).
+    # When the stored ranking's figures (RankingFigure) were computed: a snapshot of an open round (排名截至 HH:MM,
+    # 刷新排名), or the final figures, computed by a background job once the round was closed (结束本轮).
     ranked_at = Column(DateTime)
+    # The stored figures were computed after the round was closed: the picks and exports may rely on them.
+    ranking_final = Column(Boolean, nullable=False, default=False, server_default=false())
+    # The job computing the figures now or last (app/ranking.py's job): the ranking page shows its progress.
+    ranking_job_id = Column(String(40), ForeignKey("background_job.id", ondelete="SET NULL",
+                                                   name="fk_review_round_ranking_job_id_background_job"))
 
     campaign = relationship("Campaign")
     closed_by = relationship("Account")
+    ranking_job = relationship("BackgroundJob")
     criteria = relationship("RubricCriterion", back_populates="round", order_by="RubricCriterion.position",
                             cascade="all, delete-orphan")
     panels = relationship("ExpertPanel", back_populates="round", order_by="ExpertPanel.id")
@@ -276,6 +286,9 @@ class ReviewAssignment(Model):
                              name="fk_review_assignment_round_campaign", ondelete="CASCADE"),
         Index("ix_review_assignment_expert_round", "expert_id", "round_id"),
         Index("ix_review_assignment_round_application", "round_id", "application_id"),
+        # The experts each application holds (not declined), counted from the index alone (评审进度's 缺专家).
+        Index("ix_review_assignment_round_held", "round_id", "application_id",
+              sqlite_where=text("status <> 'declined'"), postgresql_where=text("status <> 'declined'")),
         # 评审进度's counts per expert and state (app/rounds.py), from the index alone.
         Index("ix_review_assignment_round_expert_status", "round_id", "expert_id", "status", "updated_at"),
         # What the ranking of an open round reads (app/ranking.py), from the index alone.

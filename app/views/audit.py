@@ -69,6 +69,7 @@ ACTIONS = {
     # 评审进度 (app/rounds.py, app/views/review_progress.py)
     "review_round.close": _l("结束评审轮次"),
     "review_round.remind": _l("提醒专家"),
+    "review_round.rank": _l("刷新评审排名"),
     "export.score_sheet": _l("导出评分表"),
     "expert.activated": _l("启用专家账号"),
     "expert.deactivated": _l("停用专家账号"),

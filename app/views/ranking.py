@@ -72,7 +72,8 @@ class RankingView(BaseView):
     route_base = "/ranking"
     default_view = "list"
     class_permission_name = "Ranking"
-    method_permission_name = {"list": "read", "export": "read", "pick": "write", "top": "write", "pick_top": "write"}
+    method_permission_name = {"list": "read", "export": "read", "pick": "write", "top": "write", "pick_top": "write",
+                              "refresh": "write"}
 
     def _page(self, stage, order, campaign, *, selected=(), opinion="", errors=None, refused=None, k="",
               action="", top_n=None):
@@ -80,11 +81,15 @@ class RankingView(BaseView):
         # A round may hold 100,000 applications: the page reads RANKING_PAGE of them (the picks of 按排名选前 N 名
         # still work on the whole ranking). A page past the last shows the last.
         page = max(row_id(request.values.get("page")) or 1, 1)
-        rows, ranked_total = ranking.page(review_round, order, page, RANKING_PAGE) if review_round else ([], 0)
+        # Where the figures come from (app/ranking.py): stored, computed now (a small round), or not ready yet.
+        how = ranking.source_of(review_round) if review_round else ranking.LIVE
+        rows, ranked_total = ranking.page(review_round, order, page, RANKING_PAGE, how) if review_round else ([], 0)
         pages = max(1, -(-ranked_total // RANKING_PAGE))
         if page > pages:
             page = pages
-            rows, ranked_total = ranking.page(review_round, order, page, RANKING_PAGE) if review_round else ([], 0)
+            rows, ranked_total = ranking.page(review_round, order, page, RANKING_PAGE, how) \
+                if review_round else ([], 0)
+        job = review_round.ranking_job if review_round is not None else None
         counts = workflow.pick_counts(campaign.id) if campaign is not None else {"candidates": 0, "featured": 0}
         may_pick = self.appbuilder.sm.has_access("can_write", self.class_permission_name)
         # 按排名选前 N 名: what N starts as (the places the quota has left), or what was typed.
@@ -117,6 +122,11 @@ class RankingView(BaseView):
             round_titles={s: round_title(s) for s in workflow.PICKS},
             top_defaults=top_defaults,
             top_labels={"candidate": _("按排名选前 N 名为拟评选"), "feature": _("按排名选前 N 名重点宣传")},
+            how=how,
+            ranking_job=job if job is not None and ranking.job_running(review_round) else None,
+            ranking_job_failed=job is not None and job.state == "failed",
+            ranking_job_mine=job is not None and job.owner_id == current_user.id,
+            may_refresh=may_pick and how in (ranking.SNAPSHOT, ranking.NOT_YET, ranking.COMPUTING),
         )
 
     def _order(self) -> str:
@@ -221,6 +231,25 @@ class RankingView(BaseView):
                               refused=result.refused, action=action)
         return redirect(url_for(".list", stage=stage, order=order, campaign=campaign.id))
 
+    @expose("/refresh", methods=["POST"])
+    @has_access
+    def refresh(self):
+        """刷新排名: a job computes the round's figures; its page shows the progress, then comes back here."""
+        stage, order, campaign = chosen_stage(), self._order(), chosen_campaign()
+        review_round = rounds.round_for(campaign, stage, create=False) if campaign is not None else None
+        if review_round is None:
+            abort(404)
+        back = redirect(url_for(".list", stage=stage, order=order, campaign=campaign.id))
+        try:
+            job = rounds.refresh_ranking(current_user, review_round.id)
+        except workflow.WorkflowError as refused:
+            flash(str(refused), "warning")
+            return back
+        if job.owner_id != current_user.id:
+            flash(_("排名正在计算中（由其他账号发起），请稍后刷新本页"), "info")
+            return back
+        return redirect(url_for("JobView.show", job_id=job.id))
+
     @expose("/export.xlsx", methods=["GET", "POST"])
     @has_access
     def export(self):
@@ -274,7 +303,7 @@ def ranking_workbook(work):
     review_round = rounds.round_for(campaign, stage, create=False) if campaign is not None else None
     if review_round is None:
         raise jobs.JobFailed(_("该轮评审已不存在。"))
-    rows = ranking.rank(review_round, order)
+    rows = ranking.rank(review_round, order, background=True)  # stored figures if final, else computed here
     heads, cells = exports.ranking_sheet(review_round, rows, ranking.experts_of(rows))
     out, n, _size = exports.spooled_table(round_title(stage), heads, cells)
     audit.record("export.ranking", "review_round", review_round.id, repr(review_round), rows=n, order=order)

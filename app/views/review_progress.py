@@ -134,8 +134,10 @@ class ReviewProgressView(BaseView):
             may_export=review_round is not None and may_export(current_user, review_round),
             window_ended=review_round is not None and rounds.window_ended(review_round, now),
             # Applications with fewer non-declined experts than the round asks (an expert declined and nobody of
-            # the panel could take over): the office fixes them in 评审分配, which this page links to.
-            short_of_experts=assignment.missing_count(review_round) if review_round is not None else 0,
+            # the panel could take over): the office fixes them in 评审分配, which this page links to. Not once the
+            # round is closed: nothing can be assigned any more (and the count reads every review of the round).
+            short_of_experts=assignment.missing_count(review_round)
+            if review_round is not None and not review_round.is_closed else 0,
             may_assign=self.appbuilder.sm.has_access("can_read", "ReviewAssignment"),
         )
 
@@ -155,6 +157,9 @@ class ReviewProgressView(BaseView):
         else:
             flash(_("「%(round)s」已结束：评分为最终结果，专家现在可以看到其他专家的评分。", round=review_round.stage_label),
                   "success")
+            db.session.refresh(review_round)
+            if not review_round.ranking_final:
+                flash(_("最终排名正在后台计算，完成后可在「评审排名」查看和按排名选择。"), "info")
         return self._back(review_round)
 
     @expose("/<int:round_id>/remind", methods=["POST"])

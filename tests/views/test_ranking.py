@@ -193,3 +193,71 @@ def test_a_ranking_row_leads_to_that_applications_reviews(app, world):
         assert records.status_code == 200
         assert "只看申报人 甲 的评审" in records.text and "共 2 条" in records.text and "乙" not in records.text
         assert "95.00" in records.text and "65.00" in records.text
+
+
+# --- a large round (RANKING_LIVE_LIMIT 0): figures from the background job, never computed in the request ----------
+
+
+@pytest.fixture
+def large(app):
+    previous, app.config["RANKING_LIVE_LIMIT"] = app.config.get("RANKING_LIVE_LIMIT"), 0
+    yield
+    app.config["RANKING_LIVE_LIMIT"] = previous
+
+
+@pytest.fixture
+def queued(app, tmp_path):
+    from app import jobs
+
+    immediate = app.extensions["huey"]
+    app.extensions["huey"] = jobs.make_huey({**app.config, "JOBS_IMMEDIATE": False, "REDIS_URL": None,
+                                             "JOBS_REDIS_URL": None, "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db")},
+                                            app)
+    yield
+    app.extensions["huey"] = immediate
+
+
+def test_a_closed_large_round_says_its_ranking_is_being_computed_and_refuses_the_top_k(app, world, large, queued):
+    from app import jobs, rounds
+
+    for name, total in (("甲", 90), ("乙", 80), ("丙", 70)):
+        world.scored(world.initial, world.applicant(name), total)
+    review_round = rounds.close(world.city, world.initial.id)
+    client = factories.login(app.test_client(), world.city)
+    page = client.get("/ranking/?stage=initial_review")
+    assert page.status_code == 200 and "排名正在计算（0%）" in page.text and "查看计算进度" in page.text
+    assert 'class="ranking-row' not in page.text and 'id="top-form"' not in page.text
+    refused = client.post("/ranking/top", data={"campaign": world.campaign.id, "k": "2"})
+    assert refused.status_code == 200 and "「专家初审」的排名正在计算" in refused.text
+    assert db.session.query(Application).filter_by(status="shortlisted").count() == 0
+    # The auditor reads the same state, without the job's page (it is the city office's) and without picking.
+    audit = factories.login(app.test_client(), world.auditor).get("/ranking/?stage=initial_review").text
+    assert "排名正在计算" in audit and "查看计算进度" not in audit
+
+    assert jobs.run(app, review_round.ranking_job_id) == "done"
+    db.session.expire_all()  # the worker wrote in a session of its own
+    page = client.get("/ranking/?stage=initial_review").text
+    assert "排名正在计算" not in page and 'id="ranking-source"' not in page
+    assert page.index("甲") < page.index("乙") < page.index("丙") and 'id="top-form"' in page
+    response = client.post("/ranking/top", data={"campaign": world.campaign.id, "k": "2"}, follow_redirects=True)
+    assert "新入围复审 2 人" in response.text
+
+
+def test_an_open_large_round_shows_its_snapshot_time_and_refreshes_through_the_job_page(app, world, large):
+    from app import clock
+
+    world.scored(world.initial, world.applicant("甲"), 90)
+    client = factories.login(app.test_client(), world.city)
+    page = client.get("/ranking/?stage=initial_review").text
+    assert "尚未计算" in page and 'id="refresh-ranking"' in page and 'class="ranking-row' not in page
+    response = client.post(f"/ranking/refresh?stage=initial_review&campaign={world.campaign.id}")
+    assert response.status_code == 302 and response.location.startswith("/jobs/")
+    # Done at once here (the test queue): the job's page sends the office on to the ranking it computed.
+    page = client.get(response.location, follow_redirects=True).text
+    assert f"排名截至 {clock.now():%Y-%m-%d %H:%M}" in page and 'class="ranking-row' in page
+    assert 'id="refresh-ranking"' in page
+    # The auditor reads the snapshot and may not refresh it.
+    auditor = factories.login(app.test_client(), world.auditor)
+    assert 'id="refresh-ranking"' not in auditor.get("/ranking/?stage=initial_review").text
+    refused = auditor.post(f"/ranking/refresh?stage=initial_review&campaign={world.campaign.id}")
+    assert refused.status_code in (302, 403) and db.session.query(Application).count() == 1

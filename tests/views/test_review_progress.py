@@ -221,6 +221,13 @@ def test_progress_leads_to_assignments_and_says_when_applications_lack_experts(a
     html = client_of(app, world["city"]).get("/review-progress/").text
     assert f"有 {short} 份申报还缺评审专家" in html
     assert 'href="/review-assignments/?stage=initial_review"' in html
+    # Once the round is closed nothing can be assigned: the page no longer sends the office there for it.
+    closed = world["round"]
+    closed.closed_at, closed.closed_by_id = clock.now(), world["city"].id
+    db.session.commit()
+    assert "缺评审专家" not in client_of(app, world["city"]).get("/review-progress/").text
+    closed.closed_at = closed.closed_by_id = None
+    db.session.commit()
     assert f'href="/review-assignments/?stage=initial_review&amp;expert={world["zhang"].id}"' in html
     # The auditor reads 评审分配 too, so the links are there for them as well.
     assert 'id="to-assignments"' in client_of(app, world["auditor"]).get("/review-progress/").text
