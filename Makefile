@@ -55,8 +55,9 @@ TEST_WORKERS ?= 2
 test: $(VENV)/.installed translations browser-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --ignore=tests/e2e --cov=app --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR) --durations=15
 
-# The whole-campaign rehearsal and the accessibility sweep (tests/e2e/; .ci/run runs them after the suites, on
-# PostgreSQL; `make test` leaves them out, to stay within its 15 minutes on 2 cores): every role in Debian's Chromium
+# The whole-campaign rehearsal, a generated campaign's review through to its certificates (test_review_campaign) and
+# the accessibility sweep (tests/e2e/; .ci/run runs them after the suites, on PostgreSQL; `make test` leaves them
+# out, to stay within its 15 minutes on 2 cores): every role in Debian's Chromium
 # from the campaign's creation to a verified certificate; prints each stage's time and every page's load time.
 # `make screenshots` runs it saving the guides' pictures (docs/guide/img/*.png, each under 100 KB).
 E2E := $(BIN)/python -m pytest -q -p no:cacheprovider -n 0 -s tests/e2e

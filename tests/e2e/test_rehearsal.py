@@ -12,7 +12,7 @@ database).
 4. Two streets recommend and submit; the third never acts and misses its deadline (过期无效, told to its citizen).
    The district recommends and reports to the city office.
 5. The rest of the city's reported applications and the experts come from the generator (app/demo/generate.py), as
-   in tests/browser/test_review_campaign.py, whose helpers run the review half: 自动分配, one expert per round scores
+   in tests/e2e/test_review_campaign.py, whose helpers run the review half: 自动分配, one expert per round scores
    in the browser and the others through the REST API with a Bearer token, 结束本轮, 前 K 名入围, the two picks.
 6. 公示 on a phone, an objection lodged and handled (撤销), 审核确定, /mingdan, a certificate verified by its QR code.
 7. The office's dashboard, role permissions, an export's progress page; the auditor reads the audit log.
@@ -39,7 +39,7 @@ from app.models import Application, Campaign, ReviewAssignment, Stage, Unit
 from tests import factories
 from tests.browser.conftest import PHONE
 from tests.browser.test_review import Flow, history
-from tests.browser.test_review_campaign import (
+from tests.e2e.test_review_campaign import (
     COMMENT,
     FEATURED,
     SHORTLIST,
