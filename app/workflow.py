@@ -956,7 +956,8 @@ def _past(deadline: datetime | None, at: datetime | None) -> bool:
 
 
 def status_text(application: Application, at: datetime | None = None) -> str:
-    label = str(application.status_label)
+    # A list page asks this of each row: each state's words translated once per request.
+    label = request_cache.remember(("status_label", application.status), lambda: str(application.status_label))
     return label + _("（过期无效）") if is_void(application, at) else label
 
 
