@@ -168,6 +168,18 @@ def test_the_progress_is_counted_once_and_the_deeds_are_not_read(client, world):
     assert listed and all("deeds" not in s for s in listed), listed
 
 
+def test_the_city_office_reads_no_progress_panel_it_does_not_show(client, world):
+    """The 评审进度 panel is a unit's: the city office's page asks nothing of it (no campaign, tallies by state,
+    submission or quota), and shows none."""
+    factories.login(client, world["users"]["city"])
+    add_applications(world, 4)
+    sent = [" ".join(s.split()).lower() for s, _ in statements_of(client)]
+    panel = ("order by campaign.year desc", "group by application_tally.status", "unit_submission",
+             "recommendation_quota")
+    assert not [s for s in sent if any(part in s for part in panel)], sent
+    assert 'class="panel panel-default review-progress"' not in client.get(LIST).text
+
+
 @pytest.mark.postgres
 def test_a_streets_first_page_is_read_through_an_index(client, world):
     factories.login(client, world["users"]["l2"])
