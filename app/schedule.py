@@ -2,6 +2,7 @@
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from app import clock, display, request_cache
 from app.extensions import db
@@ -13,10 +14,12 @@ class StageClosed(Exception):
 
 
 def current_campaign() -> Campaign | None:
-    """The campaign being run: the most recent year's. Asked once per request (a page asked it three times)."""
+    """The campaign being run: the most recent year's. Asked once per request (a page asked it three times), with
+    its stage windows in the same statement: what is asked of it next is nearly always whether a stage is open."""
     return request_cache.remember(
         "current_campaign",
-        lambda: db.session.query(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc()).first(),
+        lambda: db.session.query(Campaign).options(joinedload(Campaign.windows))
+        .order_by(Campaign.year.desc(), Campaign.id.desc()).first(),
     )
 
 

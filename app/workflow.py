@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import applications, audit, clock, notifications, ranking, request_cache, roles, schedule, scoping, tallies
 from app.extensions import db
@@ -782,8 +782,10 @@ class UnitProgress:
 
 def unit_progress(actor, campaign=None) -> UnitProgress | None:
     level = unit_level(actor)
+    if level is None:  # the city office, and anyone else without a unit to review for: no panel, nothing to read
+        return None
     campaign = campaign or schedule.current_campaign()
-    if level is None or campaign is None:
+    if campaign is None:
         return None
     step = UNIT_STEPS[level]
     window = campaign.window(step.stage)
@@ -946,7 +948,13 @@ VOID_AFTER = {
 
 
 def _void_deadline(application: Application) -> datetime | None:
-    return _status_void_deadline(application.status, application.campaign_id, lambda: application.campaign)
+    return _status_void_deadline(application.status, application.campaign_id,
+                                 lambda: _campaign_with_windows(application.campaign_id))
+
+
+def _campaign_with_windows(campaign_id: int) -> Campaign | None:
+    """The campaign and its stage windows in one statement (the one already loaded when it is)."""
+    return db.session.get(Campaign, campaign_id, options=(joinedload(Campaign.windows),))
 
 
 def _status_void_deadline(status: str, campaign_id: int, campaign: Callable[[], Campaign]) -> datetime | None:
@@ -970,7 +978,7 @@ def is_void(application: Application, at: datetime | None = None) -> bool:
 
 def is_void_status(status: str, campaign_id: int, at: datetime | None = None) -> bool:
     """is_void for an application known by its status and campaign only (an export's plain rows)."""
-    return _past(_status_void_deadline(status, campaign_id, lambda: db.session.get(Campaign, campaign_id)), at)
+    return _past(_status_void_deadline(status, campaign_id, lambda: _campaign_with_windows(campaign_id)), at)
 
 
 def _past(deadline: datetime | None, at: datetime | None) -> bool:
@@ -979,7 +987,8 @@ def _past(deadline: datetime | None, at: datetime | None) -> bool:
 
 
 def status_text(application: Application, at: datetime | None = None) -> str:
-    label = str(application.status_label)
+    # A list page asks this of each row: each state's words translated once per request.
+    label = request_cache.remember(("status_label", application.status), lambda: str(application.status_label))
     return label + _("（过期无效）") if is_void(application, at) else label
 
 

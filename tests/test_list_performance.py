@@ -18,8 +18,8 @@ from tests import factories
 from tests.conftest import ON_POSTGRES
 
 LIST = "/applications/list/"
-# What a page may send at most here (main sent 38 to 52). Served by gunicorn a page also loads the account, its
-# roles and groups, which this test's session already holds: bench/list_view.py counts 10 to 14.
+# What a page may send at most here (main sent 38 to 52). Served by gunicorn a page also loads the account with its
+# roles and groups (one statement), which this test's session already holds: bench/list_view.py counts 9 to 12.
 MOST_STATEMENTS = 10
 # Street, district and city see these states differently: a street its own not-yet-forwarded and forwarded ones,
 # the district only the forwarded ones (and beyond).
@@ -113,6 +113,50 @@ def test_permissions_are_read_once_per_page_and_a_withdrawn_one_applies_to_the_n
     assert client.get(LIST).status_code == 200
 
 
+def test_a_permission_changed_during_a_request_applies_to_what_it_asks_next(app, world, roles_restored):
+    """has_access answers from the permissions read once per request; a grant or withdrawal committed by the same
+    request is seen by the next question (the request cache is forgotten at every commit)."""
+    from flask_login import login_user
+
+    sm = current_app.appbuilder.sm
+    role, clerk = sm.find_role(roles.L2_CLERK), world["users"]["l2"]
+    audit = sm.find_permission_view_menu("menu_access", "AuditLog")
+    with app.test_request_context(LIST):
+        login_user(clerk)
+        sm.before_request()
+        assert sm.has_access("can_read", "Application") and not sm.has_access("menu_access", "AuditLog")
+        sm.add_permission_role(role, audit)
+        assert sm.has_access("menu_access", "AuditLog")
+        sm.del_permission_role(role, sm.find_permission_view_menu("can_read", "Application"))
+        assert not sm.has_access("can_read", "Application")
+
+
+def test_the_menu_shows_what_the_role_may_open_and_follows_a_change_at_once(client, world, roles_restored):
+    """The menu is rendered once per process for each set of visible entries: a street clerk's holds 提交情况 but not
+    审计日志; given 审计日志, the very next page shows it, and taken away again, hides it."""
+    sm = current_app.appbuilder.sm
+    role = sm.find_role(roles.L2_CLERK)
+    audit = [sm.find_permission_view_menu("menu_access", name) for name in ("Audit", "AuditLog")]  # category, entry
+    factories.login(client, world["users"]["l2"])
+    menu = lambda: client.get(LIST).text.split("</nav>")[0]  # noqa: E731
+    assert "提交情况" in menu() and "审计日志" not in menu()
+    for grant in audit:
+        sm.add_permission_role(role, grant)
+    assert "审计日志" in menu()
+    sm.del_permission_role(role, audit[1])
+    assert "审计日志" not in menu() and "提交情况" in menu()
+
+
+def test_the_signed_in_account_comes_with_its_roles_and_groups_in_one_statement(world):
+    sm = current_app.appbuilder.sm
+    clerk_id = world["users"]["l2"].id
+    db.session.expunge_all()
+    loaded = []
+    assert factories.count_statements(lambda: loaded.append(sm.get_user_by_id(clerk_id))) == 1
+    assert factories.count_statements(lambda: (loaded[0].role_names, list(loaded[0].groups))) == 0
+    assert loaded[0].role_names == {roles.L2_CLERK}
+
+
 def test_the_progress_is_counted_once_and_the_deeds_are_not_read(client, world):
     factories.login(client, world["users"]["l2"])
     add_applications(world, 8)
@@ -122,6 +166,18 @@ def test_the_progress_is_counted_once_and_the_deeds_are_not_read(client, world):
     assert not any("group by application.status" in s for s in sent), sent
     listed = [s for s in sent if s.startswith("select application.id")]
     assert listed and all("deeds" not in s for s in listed), listed
+
+
+def test_the_city_office_reads_no_progress_panel_it_does_not_show(client, world):
+    """The 评审进度 panel is a unit's: the city office's page asks nothing of it (no campaign, tallies by state,
+    submission or quota), and shows none."""
+    factories.login(client, world["users"]["city"])
+    add_applications(world, 4)
+    sent = [" ".join(s.split()).lower() for s, _ in statements_of(client)]
+    panel = ("order by campaign.year desc", "group by application_tally.status", "unit_submission",
+             "recommendation_quota")
+    assert not [s for s in sent if any(part in s for part in panel)], sent
+    assert 'class="panel panel-default review-progress"' not in client.get(LIST).text
 
 
 @pytest.mark.postgres
