@@ -83,7 +83,8 @@ class Flow:
     def open_detail(self, name):
         page = self.page
         with page.expect_navigation():
-            page.locator("table.table-hover tbody tr", has_text=name).locator("a[href*='/applications/show/']").click()
+            # The applicant's name is the row's link, as a clerk clicks it.
+            page.locator("table.table-hover tbody tr", has_text=name).get_by_role("link", name=name, exact=True).click()
         assert urlsplit(page.url).path.startswith("/applications/show/")
         self.check()
 
@@ -287,8 +288,8 @@ def test_a_bulk_decision_over_mixed_rows_does_what_it_can_and_says_so_once(page,
     workflow.perform(review["l2"], third.id, "l2_recommend", "先前已推荐")
     flow.log_in(review["l2"])
     flow.open_review_list()
-    for application in review["apps"]:
-        page.locator(f"input.action_check[name=rowid][value='{application.id}']").check()
+    for application in review["apps"]:  # each row's checkbox is named after its applicant, as a screen reader says
+        page.get_by_role("checkbox", name=f"选择此行：{application.name}", exact=True).check()
     actions = page.locator(".btn-group", has=page.locator(".recommend_menu_item"))
     actions.locator("button.dropdown-toggle").click()
     with page.expect_navigation(url=re.compile(r"/applications/decide\?")):

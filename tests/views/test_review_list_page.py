@@ -39,7 +39,7 @@ def rows(html: str) -> list[str]:
 
 def test_each_row_is_void_or_not_by_its_own_campaigns_schedule(two_campaigns):
     by_name = {name: row for row in rows(two_campaigns["city"].get(LIST).text)
-               for name in ("往届申报人", "本届申报人") if f"<td>{name}</td>" in row}
+               for name in ("往届申报人", "本届申报人") if f">{name}</a></td>" in row}
     assert set(by_name) == {"往届申报人", "本届申报人"}
     assert "已提交，待二级单位评审" + VOID in by_name["往届申报人"]
     assert "已提交，待二级单位评审" in by_name["本届申报人"] and VOID not in by_name["本届申报人"]
@@ -53,8 +53,9 @@ def test_each_rows_link_opens_that_application(two_campaigns):
         listed = rows(client.get(LIST).text)
         assert len(listed) == 2
         for row in listed:
-            name = re.search(r"<td>(\S+申报人)</td>", row).group(1)
-            assert re.findall(r'href="([^"]+)"', row) == [f"/applications/show/{ids[name]}"]
+            name = re.search(r'<a href="[^"]+" class="row-name">(\S+申报人)</a>', row).group(1)
+            # The magnifier and the applicant's name, both to that application.
+            assert re.findall(r'href="([^"]+)"', row) == [f"/applications/show/{ids[name]}"] * 2
             checkbox = re.search(r'name="rowid" value="(\d+)"', row)
             assert checkbox is None if client is two_campaigns["city"] else checkbox.group(1) == str(ids[name])
 
