@@ -319,3 +319,12 @@ def test_every_cell_of_a_few_rows_is_written_as_before(tmp_path):
          ("", text, general)],
     ]
     assert cells[2][4][0].startswith("110") and "********" in cells[2][4][0]
+
+
+@pytest.mark.parametrize("value, cell", [
+    (None, ""), (12, "12"), ("王芳", "王芳"), ("第一段\n第二段\r\n\t缩进", "第一段\n第二段\r\n\t缩进"),
+    ("全角\u3000空格", "全角\u3000空格"), ("全角\u3000空格\x07", "全角\u3000空格"), ("换行\n加\x1b控制", "换行\n加控制"),
+    ("\x00\x08\x0b\x0c\x0e\x1f\x7f", ""),
+])
+def test_a_cell_drops_control_characters_but_keeps_breaks_tabs_and_wide_spaces(value, cell):
+    assert exports._text(value) == cell
