@@ -160,17 +160,32 @@ workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formul
 sheet = workbook.add_worksheet("报名信息")
 moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
 day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+# The same header row, widths, panes and filter as the export, and an empty text cell where the export writes one
+# (a missing opinion, work unit, …): the same cells, only their words are the raw values.
+header = workbook.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
+heads = [("序号", 6), ("姓名", 10), ("性别", 5), ("出生日期", 11), ("身份证号", 20), ("手机号码", 13), ("工作单位", 24),
+         ("职务", 12), ("住址", 30), ("单位类别", 10), ("一级单位", 16), ("二级单位", 18), ("状态", 24), ("提交时间", 17),
+         ("二级单位意见", 40), ("一级单位意见", 40), ("个人先进事迹", 60)]
+for col, (title, width) in enumerate(heads):
+    sheet.set_column(col, col, width)
+    sheet.write_string(0, col, title, header)
+sheet.freeze_panes(1, 2)
+DATES = (3, 13)
 n = 0
 with engine.connect() as connection:
     for n, row in enumerate(connection.execution_options(yield_per=1000).execute(query), start=1):
         sheet.write_number(n, 0, n)
         for col, value in enumerate(row, start=1):
             if value is None:
-                sheet.write_blank(n, col, None)
+                if col in DATES:
+                    sheet.write_blank(n, col, None)
+                else:
+                    sheet.write_string(n, col, "")
             elif hasattr(value, "year"):
                 sheet.write_datetime(n, col, value, moment if hasattr(value, "hour") else day)
             else:
                 sheet.write_string(n, col, str(value))
+sheet.autofilter(0, 0, max(n, 1), len(heads) - 1)
 workbook.close()
 print(n, time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
       time.process_time() - started_cpu)
