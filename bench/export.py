@@ -15,9 +15,10 @@ static/js/job-progress.js does; --poll S: every S seconds instead) until done, t
 the file. The job's time is
 from the start request to the poll that saw it done; the worker's peak RSS is its VmHWM over its RSS just before
 (reset through /proc/<pid>/clear_refs). Baseline: a separate Python process with a plain SQL query of the same
-applications (joined to their units; opinions from a correlated query of the history) writing the same 17 columns
-with xlsxwriter in constant_memory mode; its time, CPU time and its own peak RSS. The worker's CPU time during the
-job is printed beside it: steadier than wall time on a shared machine.
+applications (joined to their units; opinions from a correlated query of the history) writing the same cells with
+xlsxwriter in constant_memory mode (the header row, widths, panes and filter; an empty text cell wherever the export
+writes one), only with the raw values; its time, CPU time and its own peak RSS. The worker's CPU time during the
+job is printed beside it: steadier than wall time on a shared machine. The database is ANALYZEd first (see analyze).
 
 Last lines: export <n>: job <s> s, bare <s> s, ratio <r> (CPU <s> / <s> s), worker peak +<MB> MB, slowest request <ms> ms
 """
