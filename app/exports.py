@@ -39,7 +39,7 @@ from app.models.application import GENDER_LABELS
 from app.models.account import label_person
 
 S = ApplicationStatus
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
 SPOOL_MAX_SIZE = 8 * 1024 * 1024
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
