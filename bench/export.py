@@ -350,7 +350,8 @@ def main():
                   f"file {size_bytes / 1e6:.1f} MB, worker peak +{peak / 1024:.1f} MB over idle, worker CPU {cpu:.1f} s")
             print(f"  bare xlsxwriter: {bare_rows} rows, {bare_seconds:.1f} s, process peak {bare_peak / 1024:.1f} MB, "
                   f"CPU {bare_cpu:.1f} s")
-            print(f"  waiting for a CPU (runnable, not running): worker's job thread {waited:.1f} s, bare {bare_waited:.1f} s")
+            print(f"  waiting for a CPU (runnable, not running): worker's job thread {waited:.1f} s, "
+                  f"bare {bare_waited:.1f} s")
             print(f"  requests: {len(client.timings)}, slowest {slowest[0] * 1000:.0f} ms ({slowest[1]} {slowest[2]})")
             emit(f"export {rows} rows: job, start to done", round(seconds, 1), "s", baseline=round(bare_seconds, 1),
                  goal="ratio<=1.3")
