@@ -19,7 +19,7 @@ few MB of Python memory (tests/test_exports.py measures it).
 """
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import BinaryIO, Iterable, Iterator
@@ -27,7 +27,8 @@ from typing import BinaryIO, Iterable, Iterator
 import xlsxwriter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Integer, any_, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased, selectinload
 
 from app import clock, masking, scoping, workflow
@@ -38,7 +39,7 @@ from app.models.application import GENDER_LABELS
 from app.models.account import label_person
 
 S = ApplicationStatus
-BATCH_SIZE = 500
+BATCH_SIZE = 2000
 SPOOL_MAX_SIZE = 8 * 1024 * 1024
 WORKBOOK_OPTIONS = {
     "constant_memory": True,
@@ -158,14 +159,6 @@ def level_sections(application: Application) -> list[LevelSection]:
 # --- which rows ----------------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Entry:
-    """One row of the export: export_query's row of the application and its latest opinion per level."""
-
-    row: Row
-    opinions: dict = field(default_factory=dict)
-
-
 class BadFilter(ValueError):
     """A filter in the URL that names no status, stage, campaign or unit."""
 
@@ -244,8 +237,15 @@ def export_query(user, *, campaign: Campaign | None = None, statuses=None, unit_
     return stmt
 
 
-def _opinions_of(application_ids: list[int], actors: dict[int, Account]) -> dict[int, dict[int, Opinion]]:
-    """The latest opinion per level of each application; actors caches the clerks across batches (they are few)."""
+# What the sheet shows of a unit's latest decision on an application: (action, opinion, who, at).
+Said = tuple
+
+
+def _opinions_of(application_ids: list[int], actors: dict[int, Account],
+                 who_labels: dict[tuple, str]) -> dict[int, list]:
+    """The latest opinion per level of each application: {id: [second level's, first level's]}, each a Said or None.
+    actors and who_labels cache the clerks and their "中关村街道 · 张伟" across batches (the same few, over and over).
+    Plain tuples, not Opinion objects: this runs for every row of a large export."""
     rows = db.session.execute(
         select(
             ApplicationEvent.application_id,
@@ -257,37 +257,49 @@ def _opinions_of(application_ids: list[int], actors: dict[int, Account]) -> dict
             ApplicationEvent.at,
         )
         .outerjoin(Unit, Unit.id == ApplicationEvent.unit_id)
-        .where(ApplicationEvent.application_id.in_(application_ids), ApplicationEvent.action.in_(OPINION_LEVEL))
-        .order_by(ApplicationEvent.application_id, ApplicationEvent.id)
+        .where(_among(ApplicationEvent.application_id, application_ids), ApplicationEvent.action.in_(OPINION_LEVEL))
+        .order_by(ApplicationEvent.id)  # the latest last: it overwrites the earlier ones below
     ).all()
     unknown = {row.actor_id for row in rows if row.actor_id is not None} - actors.keys()
     if unknown:
         query = select(Account).where(Account.id.in_(unknown)).options(selectinload(Account.roles))
         actors.update((account.id, account) for account in db.session.scalars(query))
-    result: dict[int, dict[int, Opinion]] = {}
-    labels: dict[tuple, str] = {}  # (actor, name, unit) -> "中关村街道 · 张伟": the same few clerks over and over
+    latest: dict[int, list] = {}
+    slot_of = {action: 2 - level for action, level in OPINION_LEVEL.items()}  # second level first
     for application_id, action, opinion, actor_id, actor_name, unit_name, at in rows:
-        who = labels.get((actor_id, actor_name, unit_name))
+        who = who_labels.get((actor_id, actor_name, unit_name))
         if who is None:
             actor = actors.get(actor_id)
             who = actor.acting_label(unit_name) if actor is not None else label_person(actor_name, unit_name)
-            labels[(actor_id, actor_name, unit_name)] = who
-        result.setdefault(application_id, {})[OPINION_LEVEL[action]] = Opinion(
-            action, opinion, who, unit_name or "", at
-        )
-    return result
+            who_labels[(actor_id, actor_name, unit_name)] = who
+        pair = latest.get(application_id)
+        if pair is None:
+            pair = latest[application_id] = [None, None]
+        pair[slot_of[action]] = (action, opinion, who, at)
+    return latest
 
 
-def entries(stmt, batch_size: int = BATCH_SIZE, progress=None) -> Iterator[Entry]:
-    """The rows of stmt (export_query) with their opinions, batch_size at a time. progress(done, total) is told
-    after each batch.
+def _among(column, ids: list[int]):
+    """column IN ids; on PostgreSQL one array parameter (= ANY), not a placeholder per id to render and send."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+    return column.in_(ids)
+
+
+NO_OPINIONS = (None, None)
+
+
+def entries(stmt, batch_size: int = BATCH_SIZE, progress=None) -> Iterator[tuple]:
+    """The rows of stmt (export_query) with their opinions, batch_size at a time, as (row, second level's Said,
+    first level's Said). progress(done, total) is told after each batch.
 
     The ids come first, in the export's order (a few MB at 100,000 rows), then each batch is one short query: no
     cursor stays open between batches, so a background job may record its progress on another connection meanwhile
     (SQLite would make that writer wait for the open read), and the total is known from the start."""
     actors: dict[int, Account] = {}
+    who_labels: dict[tuple, str] = {}
     if db.session.get_bind().dialect.name == "postgresql":
-        yield from _streamed(stmt, batch_size, progress, actors)
+        yield from _streamed(stmt, batch_size, progress, actors, who_labels)
         return
     ids = list(db.session.scalars(stmt.with_only_columns(Application.id)))
     total = len(ids)
@@ -296,14 +308,19 @@ def entries(stmt, batch_size: int = BATCH_SIZE, progress=None) -> Iterator[Entry
     for start in range(0, total, batch_size):
         chunk = ids[start:start + batch_size]
         rows = db.session.execute(stmt.where(Application.id.in_(chunk))).all()  # in the export's order too
-        opinions = _opinions_of(chunk, actors)
-        for row in rows:  # one removed since the ids were read is simply not there
-            yield Entry(row, opinions.get(row.id, {}))
+        yield from _with_opinions(rows, _opinions_of(chunk, actors, who_labels))  # one removed meanwhile: not there
         if progress is not None:
             progress(min(start + batch_size, total), total)
 
 
-def _streamed(stmt, batch_size: int, progress, actors: dict[int, Account]) -> Iterator[Entry]:
+def _with_opinions(rows, opinions: dict[int, list]) -> Iterator[tuple]:
+    get = opinions.get
+    for row in rows:
+        second, first = get(row[0], NO_OPINIONS)  # row[0]: Application.id, export_query's first column
+        yield row, second, first
+
+
+def _streamed(stmt, batch_size: int, progress, actors: dict[int, Account], who_labels: dict) -> Iterator[tuple]:
     """entries() on PostgreSQL: one query read through a server-side cursor, batch_size rows at a time (the job's
     progress is written on another connection, which PostgreSQL does not make wait)."""
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
@@ -311,9 +328,7 @@ def _streamed(stmt, batch_size: int, progress, actors: dict[int, Account]) -> It
         progress(0, total)
     done = 0
     for rows in db.session.execute(stmt, execution_options={"yield_per": batch_size}).partitions():
-        opinions = _opinions_of([row.id for row in rows], actors)
-        for row in rows:
-            yield Entry(row, opinions.get(row.id, {}))
+        yield from _with_opinions(rows, _opinions_of([row[0] for row in rows], actors, who_labels))
         done += len(rows)
         if progress is not None:
             progress(min(done, total), total)
@@ -327,10 +342,22 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _text(value) -> str:
+    """value as a cell's text: None as "", the C0 controls other than tab and line breaks dropped.
+
+    Every such control is unprintable, so str.isprintable() (a C loop) clears nearly every value before the regex,
+    whose search took ~30 µs on 900 characters of deeds: the largest of the export's own costs after xlsxwriter.
+    A value with line breaks, tabs or other unprintable characters (a full-width space) is asked again without its
+    breaks, and only then searched."""
     if value is None:
         return ""
     text = str(value)
-    return _CONTROL.sub("", text) if _CONTROL.search(text) else text  # the search alone when clean (nearly always)
+    if text.isprintable() or _printable_but_breaks(text) or not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub("", text)
+
+
+def _printable_but_breaks(text: str) -> bool:
+    return text.replace("\n", " ").replace("\r", " ").replace("\t", " ").isprintable()
 
 
 class _Labels:
@@ -348,14 +375,14 @@ class _Labels:
     def get(self, kind: str, key, look_up) -> str:
         found = self._seen.get((kind, key))
         if found is None:
-            found = self._seen[(kind, key)] = str(look_up())
+            found = self._seen[(kind, key)] = str(look_up(key))
         return found
 
     def gender(self, gender: str | None) -> str:
-        return self.get("gender", gender, lambda: GENDER_LABELS.get(gender, ""))
+        return self.get("gender", gender, _gender_label)
 
     def category(self, category: str | None) -> str:
-        return self.get("category", category, lambda: _category_label(category))
+        return self.get("category", category, _category_label)
 
     def status(self, status: str, campaign_id: int) -> str:
         """The status's label, 过期无效 or not: the same for every row of one status and campaign (as of _now)."""
@@ -367,15 +394,19 @@ class _Labels:
             found = self._seen[("status", status, campaign_id)] = label
         return found
 
-    def opinion(self, opinion: Opinion) -> str:
-        """Opinion.text(), from the cached template and action label."""
-        at = opinion.at
+    def opinion(self, said: Said) -> str:
+        """Opinion.text() of a Said (action, opinion, who, at), from the cached template and action label."""
+        action, opinion, who, at = said
         # A stored time is naive Beijing wall-clock: isoformat gives format_time's text (to the second) in a tenth
         # of strftime's time; anything else goes through format_time itself.
         fast = type(at) is datetime and at.tzinfo is None and at.year >= 1000
         when = at.isoformat(" ", "seconds") if fast else format_time(at)
-        return self.opinion_template % {"decision": self._actions.get(opinion.action, opinion.action),
-                                        "opinion": opinion.opinion or "", "who": opinion.who, "at": when}
+        return self.opinion_template % {"decision": self._actions.get(action, action), "opinion": opinion or "",
+                                        "who": who, "at": when}
+
+
+def _gender_label(gender: str | None) -> str:
+    return GENDER_LABELS.get(gender, "")
 
 
 def _category_label(category: str | None) -> str:
@@ -387,7 +418,7 @@ def _category_label(category: str | None) -> str:
         return category
 
 
-def write_applications(rows: Iterable[Entry], out, *, full_numbers: bool) -> int:
+def write_applications(rows: Iterable[tuple], out, *, full_numbers: bool) -> int:
     """Write rows (entries()) as an .xlsx to out (a path or a binary file); returns the number of rows written."""
     words = _Labels()
     workbook = xlsxwriter.Workbook(out, WORKBOOK_OPTIONS)
@@ -400,38 +431,45 @@ def write_applications(rows: Iterable[Entry], out, *, full_numbers: bool) -> int
         sheet.set_column(col, col, width)
         sheet.write_string(0, col, title, header)
     sheet.freeze_panes(1, 2)
-    id_number = _text if full_numbers else masking.mask_id_number
-    mobile = _text if full_numbers else masking.mask_mobile
-    write_string, write_number, write_datetime, write_blank = (
-        sheet.write_string, sheet.write_number, sheet.write_datetime, sheet.write_blank)
-    text = _text
-
-    n = 0
-    for n, entry in enumerate(rows, start=1):
-        a = entry.row
-        second, first = entry.opinions.get(2), entry.opinions.get(1)
-        write_number(n, 0, n)
-        write_string(n, 1, text(a.name))
-        write_string(n, 2, words.gender(a.gender))
-        write_string(n, 4, text(id_number(a.id_number)))
-        write_string(n, 5, text(mobile(a.mobile)))
-        write_string(n, 6, text(a.work_unit))
-        write_string(n, 7, text(a.position))
-        write_string(n, 8, text(a.address))
-        write_string(n, 9, words.category(a.unit_category))
-        write_string(n, 10, text(a.parent_name))
-        write_string(n, 11, text(a.unit_name))
-        write_string(n, 12, words.status(a.status, a.campaign_id))
-        write_string(n, 14, text(words.opinion(second)) if second else "")
-        write_string(n, 15, text(words.opinion(first)) if first else "")
-        write_string(n, 16, text(a.deeds))
-        for col, value, fmt in ((3, a.birth_date, day), (13, a.submitted_at, moment)):
-            if isinstance(value, (date, datetime)):
-                write_datetime(n, col, value, fmt)
-            else:
-                write_blank(n, col, None)
+    n = _write_rows(sheet, rows, words, day, moment, full_numbers)
     sheet.autofilter(0, 0, max(n, 1), len(heads) - 1)
     workbook.close()
+    return n
+
+
+def _write_rows(sheet, rows: Iterable[tuple], words: _Labels, day, moment, full_numbers: bool) -> int:
+    """The applications' rows under the header; returns how many. The innermost loop of a large export: every name
+    it needs is local, each row is unpacked once, and a missing date is left out (a blank cell without a format is
+    not written at all, so there is nothing to call xlsxwriter for)."""
+    text = _text
+    id_number = text if full_numbers else masking.mask_id_number
+    mobile = text if full_numbers else masking.mask_mobile
+    write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
+    gender_of, category_of, status_of, opinion_of = words.gender, words.category, words.status, words.opinion
+    dated = (date, datetime)
+    n = 0
+    for n, (row, second, first) in enumerate(rows, start=1):
+        (_id, campaign_id, status, name, gender, birth_date, id_no, mobile_no, work_unit, position, address,
+         submitted_at, deeds, category, unit_name, parent_name) = row  # export_query's columns, in order
+        write_number(n, 0, n)
+        write_string(n, 1, text(name))
+        write_string(n, 2, gender_of(gender))
+        if isinstance(birth_date, dated):
+            write_datetime(n, 3, birth_date, day)
+        write_string(n, 4, text(id_number(id_no)))
+        write_string(n, 5, text(mobile(mobile_no)))
+        write_string(n, 6, text(work_unit))
+        write_string(n, 7, text(position))
+        write_string(n, 8, text(address))
+        write_string(n, 9, category_of(category))
+        write_string(n, 10, text(parent_name))
+        write_string(n, 11, text(unit_name))
+        write_string(n, 12, status_of(status, campaign_id))
+        if isinstance(submitted_at, dated):
+            write_datetime(n, 13, submitted_at, moment)
+        write_string(n, 14, text(opinion_of(second)) if second else "")
+        write_string(n, 15, text(opinion_of(first)) if first else "")
+        write_string(n, 16, text(deeds))
     return n
 
 
@@ -449,7 +487,7 @@ def spooled(write, *args, **kwargs) -> tuple[BinaryIO, int, int]:
     return out, n, size
 
 
-def spooled_workbook(rows: Iterable[Entry], *, full_numbers: bool) -> tuple[BinaryIO, int, int]:
+def spooled_workbook(rows: Iterable[tuple], *, full_numbers: bool) -> tuple[BinaryIO, int, int]:
     """The applications' workbook in a temporary file: (file at 0, rows, bytes)."""
     return spooled(write_applications, rows, full_numbers=full_numbers)
 
