@@ -232,6 +232,29 @@ def security_timeouts(app):
 
 
 @pytest.fixture
+def large_rounds(app):
+    """RANKING_LIVE_LIMIT 0: every round counts as large (100,000 applications, tens of seconds to rank), so no request
+    computes a ranking: 结束本轮 and 刷新排名 leave it to the figures' background job."""
+    previous, app.config["RANKING_LIVE_LIMIT"] = app.config.get("RANKING_LIVE_LIMIT"), 0
+    yield
+    app.config["RANKING_LIVE_LIMIT"] = previous
+
+
+@pytest.fixture
+def queued_jobs(app, tmp_path):
+    """A real queue (SQLite, in the test's folder) that nobody consumes: jobs wait, as in production until the worker
+    takes them, and the test runs each with `jobs.run(app, job_id)`. Without it tests run jobs at once."""
+    from app import jobs
+
+    immediate = app.extensions["huey"]
+    app.extensions["huey"] = jobs.make_huey({**app.config, "JOBS_IMMEDIATE": False, "REDIS_URL": None,
+                                             "JOBS_REDIS_URL": None, "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db")},
+                                            app)
+    yield
+    app.extensions["huey"] = immediate
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -370,26 +370,8 @@ def test_a_ranking_page_costs_the_same_statements_at_any_size(app, round_, stree
 
 # --- the figures' job: 结束本轮 and 刷新排名 of a large round ---------------------------------------------------------
 # RANKING_LIVE_LIMIT 0 makes every round "large" (100,000 applications: tens of seconds to rank), so that no request
-# computes its ranking; the `queued` queue holds the jobs until the test runs them (jobs.run, as the worker would).
-
-
-@pytest.fixture
-def large(app):
-    previous, app.config["RANKING_LIVE_LIMIT"] = app.config.get("RANKING_LIVE_LIMIT"), 0
-    yield
-    app.config["RANKING_LIVE_LIMIT"] = previous
-
-
-@pytest.fixture
-def queued(app, tmp_path):
-    from app import jobs
-
-    immediate = app.extensions["huey"]
-    app.extensions["huey"] = jobs.make_huey({**app.config, "JOBS_IMMEDIATE": False, "REDIS_URL": None,
-                                             "JOBS_REDIS_URL": None, "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db")},
-                                            app)
-    yield
-    app.extensions["huey"] = immediate
+# computes its ranking (fixture large_rounds); queued_jobs holds the jobs until the test runs them (jobs.run, as the
+# worker would). Both are in tests/conftest.py.
 
 
 def figures_of(round_):
@@ -398,8 +380,8 @@ def figures_of(round_):
     return db.session.query(RankingFigure).filter_by(round_id=round_.id).count()
 
 
-def test_closing_a_large_round_is_immediate_and_its_job_stores_the_final_figures_once(app, round_, street, large,
-                                                                                      queued):
+def test_closing_a_large_round_is_immediate_and_its_job_stores_the_final_figures_once(
+        app, round_, street, large_rounds, queued_jobs):
     from app import jobs
     from app.models import BackgroundJob
 
@@ -426,7 +408,7 @@ def test_closing_a_large_round_is_immediate_and_its_job_stores_the_final_figures
     assert ranking.store(closed.id) is None and figures_of(closed) == 40
 
 
-def test_picks_wait_for_the_final_figures_of_a_large_round(app, round_, street, large, queued):
+def test_picks_wait_for_the_final_figures_of_a_large_round(app, round_, street, large_rounds, queued_jobs):
     from app import jobs, workflow
 
     seeded_round(round_, street, unfinished="declined")
@@ -445,7 +427,7 @@ def test_picks_wait_for_the_final_figures_of_a_large_round(app, round_, street, 
     assert len(result.done) >= 3 and not result.refused
 
 
-def test_an_open_large_round_is_ranked_by_a_snapshot_that_the_city_office_refreshes(app, round_, street, large):
+def test_an_open_large_round_is_ranked_by_a_snapshot_that_the_city_office_refreshes(app, round_, street, large_rounds):
     from app import clock, rounds, workflow
 
     seeded_round(round_, street)
@@ -474,7 +456,7 @@ def test_an_open_large_round_is_ranked_by_a_snapshot_that_the_city_office_refres
     assert top.application.id == late.id and top.rank == 1
 
 
-def test_one_refresh_at_a_time_and_none_over_final_figures(app, round_, street, large, queued):
+def test_one_refresh_at_a_time_and_none_over_final_figures(app, round_, street, large_rounds, queued_jobs):
     from app import jobs, rounds, workflow
     from app.models import BackgroundJob
 
@@ -495,7 +477,7 @@ def test_one_refresh_at_a_time_and_none_over_final_figures(app, round_, street, 
         rounds.refresh_ranking(city, closed.id)
 
 
-def test_a_failed_closing_job_can_be_run_again_by_refresh(app, round_, street, large, queued):
+def test_a_failed_closing_job_can_be_run_again_by_refresh(app, round_, street, large_rounds, queued_jobs):
     from app import jobs, rounds
 
     seeded_round(round_, street, unfinished="declined")

@@ -109,7 +109,7 @@ def test_a_pick_of_an_id_beyond_the_column_is_refused_not_a_server_error(app):
         assert response.status_code == 400, (body, response.json)
 
 
-def test_a_large_rounds_ranking_waits_for_its_job_and_the_round_says_so(app, world, tmp_path):
+def test_a_large_rounds_ranking_waits_for_its_job_and_the_round_says_so(app, world, large_rounds, queued_jobs):
     """RANKING_LIVE_LIMIT 0: every round counts as large. Closed through /api/v1/review_progress/ with a Bearer
     token, the 初审's ranking answers 409 with the reason until the job has stored the final figures."""
     from datetime import timedelta
@@ -118,28 +118,19 @@ def test_a_large_rounds_ranking_waits_for_its_job_and_the_round_says_so(app, wor
 
     world.scored(world.initial, world.applicant("甲"), 90)
     world.scored(world.initial, world.applicant("乙"), 80)
-    previous, app.config["RANKING_LIVE_LIMIT"] = app.config.get("RANKING_LIVE_LIMIT"), 0
-    immediate = app.extensions["huey"]
-    app.extensions["huey"] = jobs.make_huey({**app.config, "JOBS_IMMEDIATE": False, "REDIS_URL": None,
-                                             "JOBS_REDIS_URL": None, "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db")},
-                                            app)
-    try:
-        client = factories.api_client(app, world.city)
-        clock.freeze(world.campaign.window("initial_review").ends_at + timedelta(hours=1))
-        closed = client.post(f"/api/v1/review_progress/{world.initial.id}/close")
-        assert closed.status_code == 200, closed.json
-        assert closed.json["round"]["ranking_final"] is False and closed.json["round"]["ranking_job_id"]
-        pending = client.get(f"/api/v1/ranking/{world.initial.id}")
-        assert pending.status_code == 409 and "排名正在计算" in pending.json["message"]
-        shortlist = client.post("/api/v1/ranking/pick", json={"action": "shortlist_top", "round_id": world.initial.id,
-                                                              "k": 1})
-        assert shortlist.status_code == 409 and "排名正在计算" in shortlist.json["message"]
+    client = factories.api_client(app, world.city)
+    clock.freeze(world.campaign.window("initial_review").ends_at + timedelta(hours=1))
+    closed = client.post(f"/api/v1/review_progress/{world.initial.id}/close")
+    assert closed.status_code == 200, closed.json
+    assert closed.json["round"]["ranking_final"] is False and closed.json["round"]["ranking_job_id"]
+    pending = client.get(f"/api/v1/ranking/{world.initial.id}")
+    assert pending.status_code == 409 and "排名正在计算" in pending.json["message"]
+    shortlist = client.post("/api/v1/ranking/pick", json={"action": "shortlist_top", "round_id": world.initial.id,
+                                                          "k": 1})
+    assert shortlist.status_code == 409 and "排名正在计算" in shortlist.json["message"]
 
-        assert jobs.run(app, closed.json["round"]["ranking_job_id"]) == "done"
-        db.session.expire_all()
-        ranked = client.get(f"/api/v1/ranking/{world.initial.id}")
-        assert ranked.status_code == 200 and ranked.json["source"] == "final"
-        assert [r["name"] for r in ranked.json["rows"]] == ["甲", "乙"]
-    finally:
-        app.config["RANKING_LIVE_LIMIT"] = previous
-        app.extensions["huey"] = immediate
+    assert jobs.run(app, closed.json["round"]["ranking_job_id"]) == "done"
+    db.session.expire_all()
+    ranked = client.get(f"/api/v1/ranking/{world.initial.id}")
+    assert ranked.status_code == 200 and ranked.json["source"] == "final"
+    assert [r["name"] for r in ranked.json["rows"]] == ["甲", "乙"]

@@ -107,7 +107,7 @@ def test_city_office_shortlists_the_top_k_then_marks_candidates_and_featured(wor
     assert names[0].split("\t")[1] == "李读书" and "王学习" in names[1] and REASON in names[1]
 
 
-def test_closing_a_large_round_shows_the_ranking_being_computed_then_the_ranking(app, page, tmp_path):
+def test_closing_a_large_round_shows_the_ranking_being_computed_then_the_ranking(app, page, large_rounds, queued_jobs):
     """RANKING_LIVE_LIMIT 0 makes the round count as large (100,000 applications): 结束本轮 closes it at once and a
     background job computes the final ranking. The queue is a real one nobody consumes until the test runs the job
     (as the worker would): meanwhile 评审排名 says 排名正在计算 and offers no top K; the job's page then goes on to
@@ -120,38 +120,29 @@ def test_closing_a_large_round_shows_the_ranking_being_computed_then_the_ranking
     world = World()
     for name, total in (("王学习", 90), ("李读书", 85), ("孙笃行", 70)):
         world.scored(world.initial, world.applicant(name), total, total)
-    previous, app.config["RANKING_LIVE_LIMIT"] = app.config.get("RANKING_LIVE_LIMIT"), 0
-    immediate = app.extensions["huey"]
-    app.extensions["huey"] = jobs.make_huey({**app.config, "JOBS_IMMEDIATE": False, "REDIS_URL": None,
-                                             "JOBS_REDIS_URL": None, "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db")},
-                                            app)
-    try:
-        flow = Flow(page)
-        flow.log_in(world.city)
-        page.goto("/review-progress/?stage=initial_review")
-        close_round(flow)
-        assert "最终排名正在后台计算" in flow.body()
+    flow = Flow(page)
+    flow.log_in(world.city)
+    page.goto("/review-progress/?stage=initial_review")
+    close_round(flow)
+    assert "最终排名正在后台计算" in flow.body()
 
-        page.click(".navbar >> text=专家评审")
-        with page.expect_navigation():
-            page.click(".navbar .dropdown-menu >> text=评审排名")
-        flow.check()
-        source = page.locator("#ranking-source")
-        expect(source).to_contain_text("排名正在计算（0%）")
-        assert page.locator("#ranking-table tr.ranking-row").count() == 0 and page.locator("#top-form").count() == 0
+    page.click(".navbar >> text=专家评审")
+    with page.expect_navigation():
+        page.click(".navbar .dropdown-menu >> text=评审排名")
+    flow.check()
+    source = page.locator("#ranking-source")
+    expect(source).to_contain_text("排名正在计算（0%）")
+    assert page.locator("#ranking-table tr.ranking-row").count() == 0 and page.locator("#top-form").count() == 0
 
-        with page.expect_navigation():
-            page.click("#ranking-job-link")
-        flow.check()
-        expect(page.locator(".job-state")).to_have_text("排队中")
-        db.session.expire_all()
-        job_id = db.session.get(type(world.initial), world.initial.id).ranking_job_id
-        with page.expect_navigation(url="**/ranking/**", timeout=15000):
-            assert jobs.run(app, job_id) == "done"  # the page's poll sees it done and goes on to the ranking
-        flow.check()
-        expect(page.locator("#ranking-table tr.ranking-row").first).to_have_attribute("data-name", "王学习")
-        assert page.locator("#ranking-source").count() == 0 and page.locator("#top-form").count() == 1
-        assert row(page, "孙笃行").locator(".rank").inner_text() == "3"
-    finally:
-        app.config["RANKING_LIVE_LIMIT"] = previous
-        app.extensions["huey"] = immediate
+    with page.expect_navigation():
+        page.click("#ranking-job-link")
+    flow.check()
+    expect(page.locator(".job-state")).to_have_text("排队中")
+    db.session.expire_all()
+    job_id = db.session.get(type(world.initial), world.initial.id).ranking_job_id
+    with page.expect_navigation(url="**/ranking/**", timeout=15000):
+        assert jobs.run(app, job_id) == "done"  # the page's poll sees it done and goes on to the ranking
+    flow.check()
+    expect(page.locator("#ranking-table tr.ranking-row").first).to_have_attribute("data-name", "王学习")
+    assert page.locator("#ranking-source").count() == 0 and page.locator("#top-form").count() == 1
+    assert row(page, "孙笃行").locator(".rank").inner_text() == "3"

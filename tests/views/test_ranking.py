@@ -198,26 +198,7 @@ def test_a_ranking_row_leads_to_that_applications_reviews(app, world):
 # --- a large round (RANKING_LIVE_LIMIT 0): figures from the background job, never computed in the request ----------
 
 
-@pytest.fixture
-def large(app):
-    previous, app.config["RANKING_LIVE_LIMIT"] = app.config.get("RANKING_LIVE_LIMIT"), 0
-    yield
-    app.config["RANKING_LIVE_LIMIT"] = previous
-
-
-@pytest.fixture
-def queued(app, tmp_path):
-    from app import jobs
-
-    immediate = app.extensions["huey"]
-    app.extensions["huey"] = jobs.make_huey({**app.config, "JOBS_IMMEDIATE": False, "REDIS_URL": None,
-                                             "JOBS_REDIS_URL": None, "JOBS_SQLITE_PATH": str(tmp_path / "jobs.db")},
-                                            app)
-    yield
-    app.extensions["huey"] = immediate
-
-
-def test_a_closed_large_round_says_its_ranking_is_being_computed_and_refuses_the_top_k(app, world, large, queued):
+def test_a_closed_large_round_says_its_ranking_is_being_computed_and_refuses_the_top_k(app, world, large_rounds, queued_jobs):
     from app import jobs, rounds
 
     for name, total in (("甲", 90), ("乙", 80), ("丙", 70)):
@@ -243,7 +224,7 @@ def test_a_closed_large_round_says_its_ranking_is_being_computed_and_refuses_the
     assert "新入围复审 2 人" in response.text
 
 
-def test_an_open_large_round_shows_its_snapshot_time_and_refreshes_through_the_job_page(app, world, large):
+def test_an_open_large_round_shows_its_snapshot_time_and_refreshes_through_the_job_page(app, world, large_rounds):
     from app import clock
 
     world.scored(world.initial, world.applicant("甲"), 90)
