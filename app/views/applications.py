@@ -59,6 +59,15 @@ class StatusEqualsConverter(SQLAFilterConverter):
     dashboard links to several), not FAB's "starts with" on text ("featured" starts "featured_winner")."""
 
     conversion_table = (("is_listed_status", [FilterEqual, FilterIn]), *SQLAFilterConverter.conversion_table)
+    # FAB converts every column of the model each time it makes a Filters (twice per list page): which filters a
+    # column has depends on its model only, worked out once per process; the filters themselves are made anew.
+    _classes: dict = {}
+
+    def convert(self, col_name):
+        key = (self.datamodel.obj, col_name)
+        if key not in self._classes:
+            self._classes[key] = [type(flt) for flt in super().convert(col_name) or ()]
+        return [cls(col_name, self.datamodel) for cls in self._classes[key]]
 
 
 class ApplicationListInterface(ListedColumnsOnly, WithDerivedColumns):
