@@ -188,7 +188,9 @@ class ApplicationSearchWidget(SearchWidget):
 
 class ApplicationView(PortalModelView):
     route_base = "/applications"
-    datamodel = ApplicationListInterface(Application, {"status_display": presentation.status_display})
+    datamodel = ApplicationListInterface(
+        Application, {"status_display": presentation.status_display, "gender_label": presentation.gender_display}
+    )
     class_permission_name = "Application"
     method_permission_name = {
         **PortalModelView.method_permission_name,
