@@ -987,9 +987,11 @@ def _past(deadline: datetime | None, at: datetime | None) -> bool:
 
 
 def status_text(application: Application, at: datetime | None = None) -> str:
-    # A list page asks this of each row: each state's words translated once per request.
+    # A list page asks this of each row: each state's words, and 过期无效's, translated once per request.
     label = request_cache.remember(("status_label", application.status), lambda: str(application.status_label))
-    return label + _("（过期无效）") if is_void(application, at) else label
+    if not is_void(application, at):
+        return label
+    return label + request_cache.remember("void_suffix", lambda: _("（过期无效）"))
 
 
 @dataclass(frozen=True)

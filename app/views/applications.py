@@ -29,7 +29,7 @@ from app.datamodel import ListedColumnsOnly
 from app.extensions import db
 from app.models import Application, ApplicationStatus, Campaign, Unit
 from app.models.application import STATUS_LABELS
-from app.views import presentation
+from app.views import list_header, presentation
 from app.views.base import PortalModelView
 from app.views.fields import UnitSearchWidget
 from app.views.jobs import offer
@@ -59,6 +59,15 @@ class StatusEqualsConverter(SQLAFilterConverter):
     dashboard links to several), not FAB's "starts with" on text ("featured" starts "featured_winner")."""
 
     conversion_table = (("is_listed_status", [FilterEqual, FilterIn]), *SQLAFilterConverter.conversion_table)
+    # FAB converts every column of the model each time it makes a Filters (twice per list page): which filters a
+    # column has depends on its model only, worked out once per process; the filters themselves are made anew.
+    _classes: dict = {}
+
+    def convert(self, col_name):
+        key = (self.datamodel.obj, col_name)
+        if key not in self._classes:
+            self._classes[key] = [type(flt) for flt in super().convert(col_name) or ()]
+        return [cls(col_name, self.datamodel) for cls in self._classes[key]]
 
 
 class ApplicationListInterface(ListedColumnsOnly, WithDerivedColumns):
@@ -84,13 +93,15 @@ class ApplicationListInterface(ListedColumnsOnly, WithDerivedColumns):
         # status): a sum over a few hundred rows instead of a count over the scope's (up to 100,000). The scope of
         # every unit and of the city office leaves drafts out, which the tallies do not keep; anything else (a name
         # searched, an applicant's own scope) is counted row by row.
-        filtered = self.apply_filters(query, filters)
-        statement = filtered.statement
-        if [from_.name for from_ in statement.get_final_froms()] == [Application.__tablename__]:
+        # The FROM list is asked of the ids alone: SQLAlchemy compiles the statement to tell, and with every column of
+        # the row that was a twentieth of the page.
+        filtered = self.apply_filters(query, filters).order_by(None)
+        statement = filtered.with_entities(Application.id).statement
+        if [getattr(from_, "name", None) for from_ in statement.get_final_froms()] == [Application.__tablename__]:
             tallied = tallies.count(statement.whereclause) if statement.whereclause is not None else None
             if tallied is not None:
                 return tallied
-        return filtered.with_entities(func.count(Application.id)).order_by(None).scalar()
+        return filtered.with_entities(func.count(Application.id)).scalar()
 
     # The list's columns (name, masked ID number, gender, work unit, unit, status, submission time) and what they
     # are computed from; the show page and the actions read the whole row with datamodel.get.
@@ -119,23 +130,37 @@ class ApplicationListWidget(ListWidget):
             (pk, [formatter(values[col]) if formatter else values[col] for col, formatter in formatters])
             for pk, values in zip(args["pks"], args["value_columns"])
         ]
+        args["header"] = self.header(args)
         return current_app.jinja_env.get_template(self.template).render(args)
+
+    @staticmethod
+    def header(args: dict) -> dict:
+        """The list header's links and texts, for the template to write out (app/views/list_header.py)."""
+        view, page, page_size, count = args["modelview_name"], args["page"], args["page_size"], args["count"]
+        return {
+            "pages": list_header.page_links(page, page_size, count, view),
+            "page_sizes": list_header.page_size_links(page, page_size, count, view),
+            "sort": list_header.sort_links(args["include_columns"], args["order_columns"], view),
+            "page_size_label": _("Page size"),
+            "back_href": url_for("UtilView.back"),
+            "back_label": _("Back"),
+            "count_label": _("Record Count"),
+        }
 
 
 class ApplicationSearchWidget(SearchWidget):
     """FAB's search form, with the inputs that are the same on every page (the name and work-unit boxes and the
-    status dropdown, empty until the user picks a filter: the page's script fills them in) rendered once per process
-    and language; the unit and campaign choices are still read on every page."""
+    status dropdown, empty until the user picks a filter: the page's script fills them in), the labels and the
+    filters' names worked out once per process and language; the unit and campaign choices are still read on every
+    page."""
 
     unchanging = ("name", "work_unit", "status")
     _rendered: dict = {}
 
     def __call__(self, **kwargs):
         form, language = self.template_args["form"], str(get_locale())
-        dict_filters = self.filters.get_search_filters()
-        label_columns, form_fields, search_filters = {}, {}, {}
+        form_fields = {}
         for col in self.template_args["include_cols"]:
-            label_columns[col] = str(form[col].label.text)
             if col in self.unchanging:
                 key = (language, col)
                 if key not in self._rendered:
@@ -143,15 +168,29 @@ class ApplicationSearchWidget(SearchWidget):
                 form_fields[col] = self._rendered[key]
             else:
                 form_fields[col] = form[col]()
-            search_filters[col] = [str(flt.name) for flt in dict_filters[col]]
+        if (language, "texts") not in self._rendered:
+            self._rendered[language, "texts"] = self.texts(form)
+        label_columns, search_filters = self._rendered[language, "texts"]
         kwargs.update(label_columns=label_columns, form_fields=form_fields, search_filters=search_filters,
                       active_filters=self.filters.get_filters_values_tojson())
         return RenderTemplateWidget.__call__(self, **kwargs)
 
+    def texts(self, form) -> tuple[dict, dict]:
+        """Each search column's label and the names of its filters (等于, 包含, …), translated: the same on every
+        page in a language."""
+        dict_filters = self.filters.get_search_filters()
+        columns = self.template_args["include_cols"]
+        return (
+            {col: str(form[col].label.text) for col in columns},
+            {col: [str(flt.name) for flt in dict_filters[col]] for col in columns},
+        )
+
 
 class ApplicationView(PortalModelView):
     route_base = "/applications"
-    datamodel = ApplicationListInterface(Application, {"status_display": presentation.status_display})
+    datamodel = ApplicationListInterface(
+        Application, {"status_display": presentation.status_display, "gender_label": presentation.gender_display}
+    )
     class_permission_name = "Application"
     method_permission_name = {
         **PortalModelView.method_permission_name,

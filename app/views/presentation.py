@@ -1,12 +1,17 @@
 """How derived values read on pages: template filters and computed list columns. The domain decides (here:
 app/workflow.py's 过期无效); this layer only shows it, so models never import upwards."""
-from app import masking, workflow
+from app import masking, request_cache, workflow
 from app.datamodel import PortalInterface
 
 
 def status_display(application) -> str:
     """The status as a reviewer or the citizen reads it, 过期无效 included (derived from the schedule)."""
     return workflow.status_text(application)
+
+
+def gender_display(application) -> str:
+    """男 / 女 in the user's language: a list page asks each row, each word is translated once per request."""
+    return request_cache.remember(("gender_label", application.gender), lambda: str(application.gender_label))
 
 
 TEMPLATE_FILTERS = {"status_display": status_display, **masking.TEMPLATE_FILTERS}

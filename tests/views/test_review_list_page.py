@@ -99,6 +99,42 @@ def test_the_search_form_and_the_menu_are_in_each_users_language(app, two_campai
     other.get("/lang/en", follow_redirects=True)
     page = other.get(LIST).text
     assert english in page and chinese not in page
+    assert str(htmlsafe_json_dumps("Starts with"))[1:-1] in page  # the name filter's choices, worked out per language
+    assert str(htmlsafe_json_dumps("开头是"))[1:-1] not in page
     assert re.search(rf'href="{LIST}">\s*(<i[^>]*></i>&nbsp;\s*)?Application Details</a>', page)
     page = city.get(LIST).text
     assert chinese in page and english not in page and "Application Details" not in page
+    assert str(htmlsafe_json_dumps("开头是"))[1:-1] in page and "Starts with" not in page
+
+
+def links(html: str, css: str) -> dict[str, str]:
+    """The header's links in the <ul> of this class: text -> href (the current page and steps that go nowhere: #)."""
+    menu = re.search(rf'<ul class="{css}"[^>]*>(.*?)</ul>', html, re.S).group(1)
+    return {text: href.replace("&amp;", "&") for href, text in re.findall(r'<a href="([^"]*)">([^<]*)</a>', menu)}
+
+
+def test_the_page_links_keep_the_filter_and_the_order_and_lead_to_the_other_rows(two_campaigns):
+    """31 applications of the open campaign, 25 a page: the pages, page sizes and sort headers keep the campaign
+    filter and the order, the next page holds the other six rows, and the sorted column's header sorts the other way."""
+    for i in range(30):
+        factories.application(unit=two_campaigns["street"], campaign=two_campaigns["open"], name=f"申报人{i:02d}")
+    city, campaign = two_campaigns["city"], two_campaigns["open"].id
+    query = f"_flt_0_campaign={campaign}&_oc_ApplicationView=name&_od_ApplicationView=asc"
+    first = city.get(f"{LIST}?{query}").text
+    pages = links(first, "pagination pagination-sm")
+    assert pages == {"&laquo;": "#", "&lt;": "#", "1": "#", "2": f"{LIST}?{query}&page_ApplicationView=1",
+                     "&gt;": f"{LIST}?{query}&page_ApplicationView=1", "&raquo;": "#"}
+    sizes = links(first.split("显示行数", 1)[1], "dropdown-menu")  # the menu after its button
+    assert sizes == {str(n): f"{LIST}?{query}&psize_ApplicationView={n}" for n in (25, 50, 75, 100)}
+    assert f'<li class="active"><a href="{LIST}?{query}&psize_ApplicationView=25">'.replace("&", "&amp;") in first
+    # The sorted column's header sorts the other way (its chevron shows the order); the others keep the filter too.
+    name_header = f'<th><a href={LIST}?{query.replace("asc", "desc")}>'.replace("&", "&amp;") + "姓名"
+    assert re.search(re.escape(name_header) + r'\s*<i class="fa fa-chevron-up pull-right"></i></a></th>', first)
+    assert f'?_flt_0_campaign={campaign}&amp;_oc_ApplicationView=work_unit&amp;_od_ApplicationView=desc>' in first
+    first_names = [re.search(r'class="row-name">([^<]+)<', row).group(1) for row in rows(first)]
+    second = city.get(pages["&gt;"]).text
+    second_names = [re.search(r'class="row-name">([^<]+)<', row).group(1) for row in rows(second)]
+    assert len(first_names) == 25 and len(second_names) == 6
+    assert first_names + second_names == sorted(first_names + second_names)
+    assert "往届申报人" not in first_names + second_names
+    assert links(second, "pagination pagination-sm")["&lt;"] == f"{LIST}?{query}&page_ApplicationView=0"
