@@ -12,6 +12,7 @@ from app import clock, roles
 from app.media.photo import PHOTO_MAX_BYTES
 from app.models import Stage
 from tests import factories
+from tests.browser.signing import log_in
 from tests.media import corpus
 
 NOW = datetime(2026, 4, 10, 9, 0)
@@ -49,14 +50,6 @@ def citizen():
     return {"campaign": campaign, "district": district, "streets": streets, "other_district": other_district,
             "account": account}
 
-
-def log_in(page, account):
-    page.goto("/login/")
-    page.fill("#username", account.username)
-    page.fill("#password", factories.PASSWORD)
-    with page.expect_navigation():
-        page.click("input[type=submit]")
-    assert urlsplit(page.url).path != "/login/", "login failed"
 
 
 def options(page, select):

@@ -10,6 +10,7 @@ from app import clock, notifications, roles
 from app.extensions import db
 from app.models import Stage
 from tests import factories
+from tests.browser.signing import log_in as sign_in
 
 NOW = datetime(2026, 4, 20, 10, 0)
 REASON = "请补充近三年的学习成果证明"
@@ -28,14 +29,6 @@ def returned_world():
     return {"citizen": citizen, "application": application,
             "clerk": factories.account(roles.L2_CLERK, unit=street, username="street_clerk")}
 
-
-def sign_in(page, account):
-    page.goto("/login/")
-    page.fill("#username", account.username)
-    page.fill("#password", factories.PASSWORD)
-    with page.expect_navigation():
-        page.click("input[type=submit]")
-    assert urlsplit(page.url).path != "/login/"
 
 
 def test_a_returned_citizen_sees_the_count_on_the_phone_opens_the_message_and_the_count_drops(

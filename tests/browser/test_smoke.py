@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from app import roles
 from tests import factories
 from tests.browser.accessibility import assert_accessible
+from tests.browser.signing import log_in
 
 SCREENSHOT = "/tmp/smoke-units.png"
 
@@ -49,12 +50,7 @@ def test_city_office_sees_units_in_chinese_and_nothing_external(page, live_serve
     factories.campaign(year=2026, name="2026年度首都市民学习之星")
     clerk = factories.account(role=roles.CITY_OFFICE, username="cityoffice")
 
-    page.goto("/login/")
-    page.fill("#username", clerk.username)
-    page.fill("#password", factories.PASSWORD)
-    with page.expect_navigation():
-        page.click("input[type=submit]")
-    assert urlsplit(page.url).path != "/login/", "login failed"
+    log_in(page, clerk)
 
     page.goto("/units/first-level/list/")
     page.screenshot(path=SCREENSHOT, full_page=True)  # before the checks: to look at when they fail
@@ -76,11 +72,7 @@ def test_select2_speaks_chinese_when_nothing_matches_and_on_its_clear_button(pag
     own words (static/js/select2-language.js), typed into its search box as a user does."""
     factories.district_with_streets("海淀区", ("中关村街道",))
     clerk = factories.account(role=roles.CITY_OFFICE, username="cityoffice")
-    page.goto("/login/")
-    page.fill("#username", clerk.username)
-    page.fill("#password", factories.PASSWORD)
-    with page.expect_navigation():
-        page.click("input[type=submit]")
+    log_in(page, clerk)
     page.goto("/units/second-level/add")
     page.locator(".select2-container").first.click()
     page.locator(".select2-search__field").press_sequentially("不存在的单位")
@@ -97,11 +89,7 @@ def test_select2s_multiple_box_names_its_search_field_and_keeps_its_clear_button
     for name in ("张明", "李红"):
         factories.expert(first_name=name)
     clerk = factories.account(role=roles.CITY_OFFICE, username="cityoffice")
-    page.goto("/login/")
-    page.fill("#username", clerk.username)
-    page.fill("#password", factories.PASSWORD)
-    with page.expect_navigation():
-        page.click("input[type=submit]")
+    log_in(page, clerk)
     page.goto("/expert-panels/add")
     box = page.locator("#group-experts .select2-container")
     for name in ("张明", "李红"):
