@@ -16,6 +16,7 @@ from app import clock, roles
 from app.models import Stage
 from tests import factories
 from tests.browser.accessibility import FAILING_IMPACTS, assert_accessible, axe_violations
+from tests.browser.signing import log_in as sign_in
 from tests.certificate_setup import winners
 from tests.dashboard_setup import World
 from tests.views.test_expert_review import scoring_world
@@ -83,15 +84,6 @@ class Sweep:
                 lines.append(f"    {element}\n      on {len(pages)} page(s): {', '.join(pages[:4])}")
         assert not self.findings, f"critical/serious accessibility violations on {len(set(self.visited))} pages:\n" + \
             "\n".join(lines)
-
-
-def sign_in(page, account):
-    page.goto("/login/")
-    page.fill("#username", account.username)
-    page.fill("#password", factories.PASSWORD)
-    with page.expect_navigation():
-        page.click("input[type=submit]")
-    assert urlsplit(page.url).path != "/login/", f"login of {account.username} failed"
 
 
 @pytest.mark.parametrize("who", ["city", "l1", "l2", "auditor", "expert_account"])
