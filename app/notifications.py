@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from app import clock, roles, schedule, sms
+from app import clock, request_cache, roles, schedule, sms
 from app.extensions import db
 from app.models import Account, Application, ApplicationStatus, Stage, StageWindow, Unit, UnitSubmission
 from app.models.notification import KEY_MAX, TEXT_MAX, TITLE_MAX, Notification
@@ -424,9 +424,21 @@ def purge(now: datetime | None = None) -> int:
 # --- 我的通知 -------------------------------------------------------------------------------------------------------
 
 
+def unread_count_of(account_id):
+    """The unread notifications of account_id (a value or a column) as a scalar subquery."""
+    return (select(func.count(Notification.id))
+            .where(Notification.account_id == account_id, Notification.read_at.is_(None)).scalar_subquery())
+
+
 def unread_count(account) -> int:
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.account_id == account.id, Notification.read_at.is_(None))) or 0
+    """The navbar's badge. Kept for the rest of the request (forgotten at any write, like the request cache): the
+    sign-in reads it with the account (app/security.py's load_user, remember_unread)."""
+    return request_cache.remember(("unread", account.id),
+                                  lambda: db.session.scalar(select(unread_count_of(account.id))) or 0)
+
+
+def remember_unread(account, count: int) -> None:
+    request_cache.put(("unread", account.id), count)
 
 
 def mine(account, page: int = 0, page_size: int = 20, unread_only: bool = False) -> tuple[list[Notification], int]:

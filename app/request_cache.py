@@ -20,6 +20,17 @@ def remember(key, compute):
     return cache[key]
 
 
+def put(key, value) -> None:
+    """Keep value for key for the rest of the request (a statement that answered several questions at once)."""
+    if has_request_context():
+        g.setdefault(_KEY, {})[key] = value
+
+
+def active() -> bool:
+    """Whether answers are kept (inside a request)."""
+    return has_request_context()
+
+
 def forget(*_args) -> None:
     if has_request_context():
         g.pop(_KEY, None)

@@ -13,14 +13,29 @@ class StageClosed(Exception):
     """A stage-bound action was attempted outside its window. str() is the message for the user."""
 
 
-def current_campaign() -> Campaign | None:
-    """The campaign being run: the most recent year's. Asked once per request (a page asked it three times), with
-    its stage windows in the same statement: what is asked of it next is nearly always whether a stage is open."""
+def campaigns() -> list[Campaign]:
+    """Every campaign with its stage windows, the most recent year's first: one statement per request for all that a
+    page asks of campaigns (the current one, the 评选批次 filter's choices, the windows of last year's rows on the
+    city office's list). A city runs one campaign a year, so this stays a handful of rows."""
     return request_cache.remember(
-        "current_campaign",
+        "campaigns",
         lambda: db.session.query(Campaign).options(joinedload(Campaign.windows))
-        .order_by(Campaign.year.desc(), Campaign.id.desc()).first(),
+        .order_by(Campaign.year.desc(), Campaign.id.desc()).all(),
     )
+
+
+def current_campaign() -> Campaign | None:
+    """The campaign being run: the most recent year's (a page asked it three times before it was kept per request),
+    with its stage windows: what is asked of it next is nearly always whether a stage is open."""
+    every = campaigns()
+    return every[0] if every else None
+
+
+def campaign(campaign_id: int) -> Campaign | None:
+    """One campaign with its windows: from campaigns() within a request, else read alone."""
+    if request_cache.active():
+        return next((c for c in campaigns() if c.id == campaign_id), None)
+    return db.session.get(Campaign, campaign_id, options=(joinedload(Campaign.windows),))
 
 
 def is_open(stage: Stage | str, campaign: Campaign | None = None, at: datetime | None = None) -> bool:

@@ -61,11 +61,23 @@ def end_all(account: Account, reason: str) -> None:
     db.session.info.setdefault("sessions_to_end", {})[account.id] = reason
 
 
-def touch(account: Account) -> bool:
-    """Whether this request's cookie names a live session of account; refreshes last_seen_at at most once a
-    SESSION_TOUCH_SECONDS. A dead one is ended (idle, absolute) and g.session_expired set."""
+def cookie_session_id() -> str | None:
+    """The id of the account_session row this request's cookie names, None without one."""
     token = session.get(COOKIE_KEY)
-    row = db.session.get(AccountSession, _digest(token)) if isinstance(token, str) else None
+    return _digest(token) if isinstance(token, str) else None
+
+
+_LOOK_UP = object()
+
+
+def touch(account: Account, row: "AccountSession | None" = _LOOK_UP) -> bool:
+    """Whether this request's cookie names a live session of account; refreshes last_seen_at at most once a
+    SESSION_TOUCH_SECONDS. A dead one is ended (idle, absolute) and g.session_expired set. `row`: the cookie's
+    session row (None: there is none) when the caller has read it already (app/security.py reads it with the
+    account); looked up here otherwise."""
+    if row is _LOOK_UP:
+        session_id = cookie_session_id()
+        row = db.session.get(AccountSession, session_id) if session_id is not None else None
     if row is None or row.account_id != account.id or row.ended_at is not None:
         return _expired()
     if row.security_stamp != account.security_stamp:

@@ -12,7 +12,7 @@ from typing import Callable
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -792,15 +792,31 @@ def unit_progress(actor, campaign=None) -> UnitProgress | None:
     # From the tallies per (campaign, unit, status) (app/tallies.py): drafts, which no unit sees, are not counted.
     unit_rows = _unit_applications(campaign.id, actor.unit_id, level).statement.whereclause
     counts = tallies.by_status(unit_rows)
-    submission = db.session.query(UnitSubmission).filter_by(campaign_id=campaign.id, unit_id=actor.unit_id).first()
+    submission, quota = _submission_and_quota(campaign.id, actor.unit_id, level)
     now = clock.now()
     return UnitProgress(
         level, step, window.starts_at if window else None, window.ends_at if window else None,
         bool(window and window.is_open(now)), submission, counts,
-        quota=quota_of(campaign.id, level),
+        quota=quota,
         recommended=sum(counts.get(s.value, 0) for s in RECOMMENDED_BY[level]),
         now=now,
     )
+
+
+def _submission_and_quota(campaign_id: int, unit_id: int, level: int) -> tuple[UnitSubmission | None, int | None]:
+    """The unit's submission (None before it submits) and its level's quota (None: no cap), in one statement: the
+    quota as a scalar subquery beside the submission, which is outer-joined to a one-row select so that the quota
+    comes back when there is no submission yet."""
+    quota = (
+        select(RecommendationQuota.max_recommended)
+        .where(RecommendationQuota.campaign_id == campaign_id, RecommendationQuota.level == level)
+        .scalar_subquery()
+    )
+    one = select(literal(1).label("one")).subquery()
+    return tuple(db.session.execute(
+        select(UnitSubmission, quota).select_from(one).outerjoin(
+            UnitSubmission, and_(UnitSubmission.campaign_id == campaign_id, UnitSubmission.unit_id == unit_id))
+    ).one())
 
 
 UNIT_STATES = {"missing": _l("未提交"), "late": _l("未提交（已截止，过期无效）"), "submitted": _l("已提交")}
@@ -949,12 +965,7 @@ VOID_AFTER = {
 
 def _void_deadline(application: Application) -> datetime | None:
     return _status_void_deadline(application.status, application.campaign_id,
-                                 lambda: _campaign_with_windows(application.campaign_id))
-
-
-def _campaign_with_windows(campaign_id: int) -> Campaign | None:
-    """The campaign and its stage windows in one statement (the one already loaded when it is)."""
-    return db.session.get(Campaign, campaign_id, options=(joinedload(Campaign.windows),))
+                                 lambda: schedule.campaign(application.campaign_id))
 
 
 def _status_void_deadline(status: str, campaign_id: int, campaign: Callable[[], Campaign]) -> datetime | None:
@@ -978,7 +989,7 @@ def is_void(application: Application, at: datetime | None = None) -> bool:
 
 def is_void_status(status: str, campaign_id: int, at: datetime | None = None) -> bool:
     """is_void for an application known by its status and campaign only (an export's plain rows)."""
-    return _past(_status_void_deadline(status, campaign_id, lambda: _campaign_with_windows(campaign_id)), at)
+    return _past(_status_void_deadline(status, campaign_id, lambda: schedule.campaign(campaign_id)), at)
 
 
 def _past(deadline: datetime | None, at: datetime | None) -> bool:

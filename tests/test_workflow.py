@@ -471,6 +471,10 @@ def test_report_moves_both_kinds_of_decision_on_and_is_in_the_audit_log(chain):
     assert (audit.object_type, audit.object_id) == ("unit", str(chain["l1"].unit_id))
     assert audit.detail == {"recommended": 1, "not_recommended": 1}
     assert workflow.unit_progress(chain["l1"]).submission.id == submission.id
+    db.session.add(RecommendationQuota(campaign=chain["campaign"], level=1, max_recommended=3))
+    db.session.commit()
+    progress = workflow.unit_progress(chain["l1"])  # the submission and the quota come back together
+    assert (progress.submission.id, progress.quota) == (submission.id, 3)
 
 
 def test_submit_is_in_the_audit_log_with_its_numbers(chain):

@@ -51,7 +51,7 @@ def bulk_summary(decision: str, done: list, refused: dict, names: dict) -> tuple
 
 def campaign_choices() -> list[tuple[str, str]]:
     """The 评选批次 filter's choices, oldest first: each campaign's id and name."""
-    return [(str(id_), name) for id_, name in db.session.query(Campaign.id, Campaign.name).order_by(Campaign.id)]
+    return [(str(c.id), c.name) for c in sorted(schedule.campaigns(), key=lambda c: c.id)]
 
 
 class StatusEqualsConverter(SQLAFilterConverter):
