@@ -25,7 +25,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token, get_cu
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_login import current_user, login_user
 from jwt.exceptions import PyJWTError
-from sqlalchemy import and_, inspect
+from sqlalchemy import and_, func, inspect, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
@@ -439,6 +439,34 @@ class PortalSecurityManager(SecurityManager):
 
         return request_cache.remember(("granted", key), load)
 
+    # The signed-in account's pairs come with the account itself (load_user): one string, aggregated by the database
+    # (string_agg on PostgreSQL, group_concat on SQLite), of "permission<US>view" joined by <RS>.
+    _PAIR, _NEXT = "\x1f", "\x1e"
+
+    def _granted_to(self, account_id):
+        """Every (permission, view) pair of account_id's roles, as one string (a scalar subquery)."""
+        from flask_appbuilder.security.sqla.models import assoc_permissionview_role as grants
+        from flask_appbuilder.security.sqla.models import assoc_user_role as holds
+
+        return (
+            select(func.aggregate_strings(self.permission_model.name + self._PAIR + self.viewmenu_model.name,
+                                          self._NEXT))
+            .select_from(self.permissionview_model)
+            .join(grants, grants.c.permission_view_id == self.permissionview_model.id)
+            .join(self.permission_model, self.permission_model.id == self.permissionview_model.permission_id)
+            .join(self.viewmenu_model, self.viewmenu_model.id == self.permissionview_model.view_menu_id)
+            .join(holds, holds.c.role_id == grants.c.role_id)
+            .where(holds.c.user_id == account_id)
+            # Correlated to the account being loaded: never every account's roles (a nested IN (SELECT …) would
+            # have pulled ab_user into its own FROM).
+            .correlate(self.user_model)
+            .scalar_subquery()
+        )
+
+    def _remember_granted(self, user, aggregated: str | None) -> None:
+        pairs = frozenset(tuple(pair.split(self._PAIR, 1)) for pair in (aggregated or "").split(self._NEXT) if pair)
+        request_cache.put(("granted", tuple(sorted(role.id for role in user.roles))), pairs)
+
     def has_access(self, permission_name, view_name) -> bool:
         """FAB's question, asked some 40 times per page (the menu, the list's buttons and actions), answered from the
         signed-in user's permissions, read once per request: one set lookup each instead of FAB's walk through the
@@ -486,13 +514,14 @@ class PortalSecurityManager(SecurityManager):
 
     def load_user(self, pk):
         """The session's user, if its server-side session is alive (app/sessions.py). One statement reads what every
-        page asks first: the account with its roles and groups, the cookie's session row and the navbar's count of
-        unread notifications (three statements before)."""
+        page asks first: the account with its roles and groups, the cookie's session row, the navbar's count of
+        unread notifications and the permissions of its roles (four statements before)."""
         if not str(pk).isdigit():
             return None
         session_id = sessions.cookie_session_id()
         found = (
-            self.session.query(self.user_model, AccountSession, notifications.unread_count_of(self.user_model.id))
+            self.session.query(self.user_model, AccountSession, notifications.unread_count_of(self.user_model.id),
+                               self._granted_to(self.user_model.id))
             .outerjoin(AccountSession, and_(AccountSession.id == session_id,
                                             AccountSession.account_id == self.user_model.id))
             .options(joinedload(self.user_model.roles), joinedload(self.user_model.groups))
@@ -501,10 +530,11 @@ class PortalSecurityManager(SecurityManager):
         )
         if not found:
             return None
-        user, row, unread = found[0]
+        user, row, unread, granted = found[0]
         if not user.is_active or not sessions.touch(user, row):
             return None
         notifications.remember_unread(user, unread)
+        self._remember_granted(user, granted)
         return user
 
     def auth_user_db(self, username, password):
