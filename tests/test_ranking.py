@@ -1,5 +1,6 @@
 """app/ranking.py: the worked example of normalisation with a harsh and a lenient expert, computed by hand; ties,
-disagreement, applications without reviews, the order by normalised score, and a bounded number of queries."""
+disagreement, applications without reviews, the order by normalised score, and a bounded number of queries; the
+figures stored by the background job, and on PostgreSQL that job racing a second one or a late snapshot."""
 import math
 import threading
 import time
