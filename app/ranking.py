@@ -213,8 +213,9 @@ def store(round_id: int, progress=None) -> int | None:
     """Compute the round's figures and keep them: final when the round was closed before they were read (no total
     can change any more), else a snapshot as of now. Several workers, a retried job, a second 结束本轮's job: the
     write starts with one conditional UPDATE of the round's row, which takes its lock (PostgreSQL's row lock,
-    SQLite's write lock) and lets through only figures newer than those stored and never over final ones. Returns
-    how many applications are ranked, or None when newer figures were there already. Commits."""
+    SQLite's write lock) and lets through final figures, or a snapshot not older than the one stored, never anything
+    over final ones. Returns how many applications are ranked, or None when newer figures were there already.
+    Commits."""
     review_round = db.session.get(ReviewRound, round_id)
     if review_round is None or review_round.ranking_final:
         db.session.rollback()
@@ -234,10 +235,12 @@ def store(round_id: int, progress=None) -> int | None:
     report(len(rows), force=True)
     # The reading transaction ends here: SQLite could not turn it into the writing one if another wrote meanwhile.
     db.session.commit()
+    # Final figures replace any snapshot, whatever its time: one stamped later (its worker's clock ahead, or that
+    # worker slowed between reading the round and the clock) must not leave the closed round without them.
+    not_older = () if final else (or_(ReviewRound.ranked_at.is_(None), ReviewRound.ranked_at <= as_of),)
     newer = db.session.execute(
         update(ReviewRound)
-        .where(ReviewRound.id == round_id, ReviewRound.ranking_final == false(),
-               or_(ReviewRound.ranked_at.is_(None), ReviewRound.ranked_at <= as_of))
+        .where(ReviewRound.id == round_id, ReviewRound.ranking_final == false(), *not_older)
         .values(ranked_at=as_of, ranking_final=final)
         .execution_options(synchronize_session=False))
     if newer.rowcount != 1:

@@ -1,10 +1,14 @@
 """app/ranking.py: the worked example of normalisation with a harsh and a lenient expert, computed by hand; ties,
-disagreement, applications without reviews, the order by normalised score, and a bounded number of queries."""
+disagreement, applications without reviews, the order by normalised score, and a bounded number of queries; the
+figures stored by the background job, and on PostgreSQL that job racing a second one or a late snapshot."""
 import math
+import threading
+import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from app import ranking
 from app.extensions import db
@@ -490,3 +494,169 @@ def test_a_failed_closing_job_can_be_run_again_by_refresh(app, round_, street, l
     assert jobs.run(app, again.id) == "done"
     db.session.expire_all()
     assert ranking.stored(db.session.get(type(round_), round_.id))
+
+
+# --- the figures' job racing itself: two connections at the conditional UPDATE (PostgreSQL) ------------------------
+# Each job runs in a thread of its own (jobs.run: its own app context, session and connection), as on two workers.
+# Where they meet is not left to timing: Meeting holds every job at ranking.store's conditional UPDATE of the round's
+# row (each has read its figures and found no final ones stored), lets them through together or the one named first
+# first, and keeps the one that got the row lock from going on until the other waits for that lock
+# (pg_stat_activity): the moment the UPDATE's WHERE has to decide, on the row as the winner committed it.
+
+GUARDED_UPDATE = "UPDATE review_round SET ranked_at"
+
+
+class Meeting:
+    """Listens on the engine while in a `with`; acts only on the guarded UPDATE of the threads named."""
+
+    def __init__(self, names, first=None, timeout=30):
+        self.names, self.first, self.timeout = set(names), first, timeout
+        self.barrier = threading.Barrier(len(self.names))
+        self.arrived = {name: threading.Event() for name in self.names}
+        self.locked, self.mutex = threading.Event(), threading.Lock()
+        self.holder = None
+        self.waited = False  # the other job(s) waited for the holder's row lock
+
+    def __enter__(self):
+        event.listen(db.engine, "before_cursor_execute", self._before)
+        event.listen(db.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(db.engine, "before_cursor_execute", self._before)
+        event.remove(db.engine, "after_cursor_execute", self._after)
+
+    def _mine(self, statement):
+        return statement.startswith(GUARDED_UPDATE) and threading.current_thread().name in self.names
+
+    def _before(self, _conn, _cursor, statement, *_args):
+        if not self._mine(statement):
+            return
+        name = threading.current_thread().name
+        self.arrived[name].set()
+        self.barrier.wait(self.timeout)
+        if self.first is not None and name != self.first and not self.locked.wait(self.timeout):
+            raise AssertionError(f"{self.first} never took the round's row")
+
+    def _after(self, _conn, _cursor, statement, *_args):
+        if not self._mine(statement):
+            return
+        with self.mutex:
+            if self.holder is not None:
+                return
+            self.holder = threading.current_thread().name
+        self.locked.set()
+        waiting = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                       " AND wait_event_type = 'Lock'")
+        with db.engine.connect() as watcher:
+            for _ in range(int(self.timeout * 100)):  # a bound for a hung test only
+                seen = watcher.execute(waiting).scalar()
+                watcher.rollback()  # a fresh look each time
+                if seen >= len(self.names) - 1:
+                    self.waited = True
+                    return
+                time.sleep(0.01)
+        raise AssertionError("the other jobs never waited for the round's row")
+
+
+class Worker(threading.Thread):
+    """jobs.run(app, job_id) in a thread named `name`, started at once."""
+
+    def __init__(self, app, name, job_id):
+        super().__init__(name=name, daemon=True)
+        self.app, self.job_id, self.outcome = app, job_id, None
+        self.start()
+
+    def run(self):
+        from app import jobs
+
+        self.outcome = jobs.run(self.app, self.job_id)  # never raises: a failure is recorded on the job
+
+    def done(self):
+        self.join(60)
+        assert not self.is_alive(), f"{self.name} hung"
+        return self.outcome
+
+
+def jobs_ranked(*job_ids):
+    """Each job's state and how many applications its store() ranked (None: it found newer figures)."""
+    from app.models import BackgroundJob
+
+    db.session.expire_all()
+    return [(job.state, job.error, (job.result or {}).get("ranked"))
+            for job in (db.session.get(BackgroundJob, job_id) for job_id in job_ids)]
+
+
+def assert_final_once(round_id, live):
+    """The round's final figures are stored, once per application, and read as the live ranking at closing."""
+    from app.models import RankingFigure, ReviewRound
+
+    db.session.expire_all()
+    closed = db.session.get(ReviewRound, round_id)
+    assert closed.ranking_final and ranking.source_of(closed) == ranking.FINAL
+    stored_ids = [a for (a,) in db.session.query(RankingFigure.application_id).filter_by(round_id=round_id)]
+    assert len(stored_ids) == len(set(stored_ids)) == 40
+    for order in ranking.ORDERS:
+        assert as_tuples(ranking.rank(closed, order)) == live[order]
+    return closed
+
+
+@pytest.mark.postgres
+def test_two_workers_storing_the_final_figures_at_once_store_them_once(app, round_, street, large_rounds,
+                                                                       queued_jobs):
+    """The closing's job and a second one for the same closed round (刷新排名 after the first was given up for
+    lost while its worker still ran, or a retry) reach the UPDATE together: one stores, the other waits for the
+    row, then finds final figures and leaves them; both jobs end done, nothing doubled."""
+    from app import clock, jobs
+
+    clock.freeze(clock.now())
+    seeded_round(round_, street, unfinished="declined")
+    live = {order: as_tuples(ranking.rank(round_, order, background=True)) for order in ranking.ORDERS}
+    closed = close_round(round_)
+    second = jobs.record(closed.closed_by, ranking.STORE_JOB, ranking.store_title(closed), {"round_id": closed.id})
+    db.session.commit()
+    job_ids = {"closing": closed.ranking_job_id, "second": second.id}
+
+    with Meeting(job_ids) as meeting:
+        workers = [Worker(app, name, job_id) for name, job_id in job_ids.items()]
+        assert [w.done() for w in workers] == ["done", "done"]
+    assert meeting.waited
+    outcomes = jobs_ranked(*job_ids.values())
+    assert [(state, error) for state, error, _ in outcomes] == [("done", None)] * 2
+    # Exactly one stored: the one that got the row first; the other found final figures there.
+    assert {name: ranked for name, (_, _, ranked) in zip(job_ids, outcomes)}[meeting.holder] == 40
+    assert sorted(ranked is None for _, _, ranked in outcomes) == [False, True], outcomes
+    assert_final_once(closed.id, live)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("first", ["final", "snapshot"])
+@pytest.mark.parametrize("snapshot_clock", [-60, 0, 5], ids=["a-minute-before", "same-second", "5s-ahead"])
+def test_a_late_snapshot_racing_the_final_figures_never_replaces_them(app, round_, street, large_rounds, queued_jobs,
+                                                                      first, snapshot_clock):
+    """刷新排名's job read the open round and its figures; then 结束本轮, and its job reaches the UPDATE with the
+    snapshot's. Whichever gets the row first, the final figures are what stays: the snapshot never writes over
+    them, and the final job is not refused for a snapshot stamped later than it (its worker's clock a few seconds
+    ahead: snapshot_clock, relative to the closing)."""
+    from app import clock, rounds
+
+    closing_at = clock.now()
+    clock.freeze(closing_at)
+    seeded_round(round_, street, unfinished="declined")
+    live = {order: as_tuples(ranking.rank(round_, order, background=True)) for order in ranking.ORDERS}
+    snapshot = rounds.refresh_ranking(factories.account(), round_.id)  # queued: nobody consumes the test's queue
+
+    with Meeting({"snapshot", "final"}, first=first) as meeting:
+        clock.freeze(closing_at + timedelta(seconds=snapshot_clock))
+        snapshot_worker = Worker(app, "snapshot", snapshot.id)
+        assert meeting.arrived["snapshot"].wait(30)  # it read the open round, its time and its figures
+        clock.freeze(closing_at)
+        closed = close_round(round_)
+        final_worker = Worker(app, "final", closed.ranking_job_id)
+        assert [snapshot_worker.done(), final_worker.done()] == ["done", "done"]
+    assert meeting.waited and meeting.holder == first
+    (s_state, s_error, s_ranked), (f_state, f_error, f_ranked) = jobs_ranked(snapshot.id, closed.ranking_job_id)
+    assert (s_state, s_error, f_state, f_error) == ("done", None, "done", None)
+    assert f_ranked == 40 and s_ranked == (40 if first == "snapshot" else None)
+    closed = assert_final_once(closed.id, live)
+    assert closed.ranked_at == closing_at  # the final job's time, not the snapshot's
