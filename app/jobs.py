@@ -265,10 +265,22 @@ def run(app: Flask, job_id: str) -> str | None:
             db.session.remove()
 
 
+def _claim(job_id: str) -> bool:
+    """Take the queued job for this worker: one conditional UPDATE, so that of two workers handed the same message
+    (a redelivery, a retry) one runs it and the other finds it taken. Commits."""
+    claimed = db.session.execute(
+        update(BackgroundJob)
+        .where(BackgroundJob.id == job_id, BackgroundJob.state == JobState.QUEUED.value)
+        .values(state=JobState.RUNNING.value, started_at=clock.now())
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
 def _run_in_app(app: Flask, job_id: str) -> str | None:
+    if not _claim(job_id):
+        return None  # purged meanwhile, or taken by another worker (a redelivered message)
     job = db.session.get(BackgroundJob, job_id)
-    if job is None or job.state != JobState.QUEUED.value:
-        return None  # purged meanwhile, or already run (a redelivered message)
     owner = job.owner
     params = dict(job.params or {})
     environ = {"REMOTE_ADDR": params.get("ip") or "127.0.0.1"}
@@ -279,8 +291,6 @@ def _run_in_app(app: Flask, job_id: str) -> str | None:
         g._login_user = owner
         if params.get("locale"):
             session["locale"] = params["locale"]
-        job.state, job.started_at = JobState.RUNNING.value, clock.now()
-        db.session.commit()
         work = Work(job, params)
         try:
             outcome = _HANDLERS[job.kind](work)

@@ -108,6 +108,35 @@ def _broken(work):
     raise RuntimeError("disk on fire")
 
 
+_COUNTED = []
+
+
+@jobs.handler("test.counted")
+def _counted(work):
+    _COUNTED.append(work.job.id)
+    time.sleep(0.2)  # long enough for the other worker to arrive while this one runs
+    return jobs.Outcome(result={"ran": True})
+
+
+@pytest.mark.postgres
+def test_two_workers_handed_the_same_job_run_it_once(app, office):
+    """A redelivered message (a retry, a second worker) finds the job taken: one worker runs it, the other does
+    nothing, and the job ends done once."""
+    from tests.test_concurrency import race
+
+    _client, account = office
+    job = jobs.record(account, "test.counted", "测试任务")
+    db.session.commit()
+    job_id = job.id
+    _COUNTED.clear()
+    outcomes = race(app, 2, lambda _i: jobs.run(app, job_id))
+    assert sorted(outcomes, key=str) == [None, "done"], outcomes
+    assert _COUNTED == [job_id]
+    db.session.expire_all()
+    job = db.session.get(BackgroundJob, job_id)
+    assert (job.state, job.result) == ("done", {"ran": True})
+
+
 def test_a_failed_job_shows_its_error_in_chinese(app, office):
     client, account = office
     job = jobs.start(account, "test.refused", "测试任务")
