@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import Markup, escape
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload, load_only
 from wtforms import SelectField
@@ -115,6 +116,33 @@ class ApplicationListInterface(ListedColumnsOnly, WithDerivedColumns):
     )
 
 
+def row_markup(rows, show_href: str, actions, row_label: str, show_title: str, show_label: str) -> Markup:
+    """The review list's rows as HTML, the markup FAB's list widget writes (a checkbox named after the applicant when
+    there are actions, the show button, the cells; the name links to the application): written here in one pass,
+    each value escaped, rather than by Jinja cell by cell."""
+    out = []
+    show_title, show_label, row_label = escape(show_title), escape(show_label), escape(row_label)
+    for pk, cells in rows:
+        pk = escape(str(pk))
+        href = escape(show_href.replace("__pk__", pk)) if show_href else ""
+        out.append("<tr>")
+        if actions:
+            out.append(f'<td><input id="{pk}" class="action_check" name="rowid" value="{pk}" type="checkbox" '
+                       f'aria-label="{row_label}：{escape(cells[0]) if cells else ""}"></td>')
+        if show_href:
+            out.append(f'<td><center><div class="btn-group btn-group-xs" style="display: flex;"><a href="{href}" '
+                       f'class="btn btn-sm btn-default" data-toggle="tooltip" rel="tooltip" title="{show_title}">'
+                       f'<span class="sr-only">{show_label}</span><i class="fa fa-search"></i></a></div></center></td>')
+        for index, cell in enumerate(cells):
+            value = escape("" if cell is None else cell)
+            if index == 0 and show_href:
+                out.append(f'<td><a href="{href}" class="row-name">{value}</a></td>')
+            else:
+                out.append(f"<td>{value}</td>")
+        out.append("</tr>\n")
+    return Markup("".join(out))
+
+
 class ApplicationListWidget(ListWidget):
     """FAB's table, its cells worked out in Python before the template runs: each row is its id and its cells,
     already formatted, so that the template only writes them out (FAB's looks up and applies each cell's formatter in
@@ -131,6 +159,7 @@ class ApplicationListWidget(ListWidget):
             for pk, values in zip(args["pks"], args["value_columns"])
         ]
         args["header"] = self.header(args)
+        args["row_markup"] = row_markup
         return current_app.jinja_env.get_template(self.template).render(args)
 
     @staticmethod

@@ -138,3 +138,17 @@ def test_the_page_links_keep_the_filter_and_the_order_and_lead_to_the_other_rows
     assert first_names + second_names == sorted(first_names + second_names)
     assert "往届申报人" not in first_names + second_names
     assert links(second, "pagination pagination-sm")["&lt;"] == f"{LIST}?{query}&page_ApplicationView=0"
+
+
+def test_each_row_is_written_escaped_with_its_checkbox_named_after_the_applicant(app):
+    """The rows are written in Python (row_markup): every value escaped as the template escaped it."""
+    clock.freeze(NOW)
+    factories.campaign(year=2026, open_stage=Stage.L2_REVIEW, at=NOW)
+    _district, (street, _) = factories.district_with_streets()
+    application = factories.application(unit=street, name="王<b>小</b>明", work_unit='"学&思"书店')
+    clerk = factories.login(app.test_client(), factories.account(roles.L2_CLERK, unit=street))
+    [row] = rows(clerk.get(LIST).text)
+    assert "<b>" not in row and "王&lt;b&gt;小&lt;/b&gt;明" in row and "&#34;学&amp;思&#34;书店" in row
+    assert f'<input id="{application.id}" class="action_check" name="rowid" value="{application.id}"' in row
+    assert 'aria-label="选择此行：王&lt;b&gt;小&lt;/b&gt;明"' in row
+    assert row.count(f'href="/applications/show/{application.id}"') == 2  # the show button and the name
