@@ -2,6 +2,7 @@
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import clock, display, request_cache
@@ -17,11 +18,10 @@ def campaigns() -> list[Campaign]:
     """Every campaign with its stage windows, the most recent year's first: one statement per request for all that a
     page asks of campaigns (the current one, the 评选批次 filter's choices, the windows of last year's rows on the
     city office's list). A city runs one campaign a year, so this stays a handful of rows."""
-    return request_cache.remember(
-        "campaigns",
-        lambda: db.session.query(Campaign).options(joinedload(Campaign.windows))
-        .order_by(Campaign.year.desc(), Campaign.id.desc()).all(),
-    )
+    return request_cache.remember("campaigns", lambda: db.session.execute(_CAMPAIGNS).unique().scalars().all())
+
+
+_CAMPAIGNS = select(Campaign).options(joinedload(Campaign.windows)).order_by(Campaign.year.desc(), Campaign.id.desc())
 
 
 def current_campaign() -> Campaign | None:

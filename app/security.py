@@ -1,6 +1,7 @@
 """The portal's security manager: FAB's, with unit-bound accounts, sign-in failure handling (app/signin.py) on the
 sign-in form and the REST login, revocable sessions and tokens (app/sessions.py), the current password asked to change
 one's own, and a forced change of generated and aged passwords."""
+from functools import cached_property
 from types import SimpleNamespace
 
 from flask import Response, current_app, flash, g, jsonify, redirect, request, session, url_for
@@ -25,7 +26,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token, get_cu
 from flask_jwt_extended.exceptions import JWTExtendedException
 from flask_login import current_user, login_user
 from jwt.exceptions import PyJWTError
-from sqlalchemy import and_, func, inspect, select
+from sqlalchemy import and_, bindparam, func, inspect, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
@@ -518,16 +519,8 @@ class PortalSecurityManager(SecurityManager):
         unread notifications and the permissions of its roles (four statements before)."""
         if not str(pk).isdigit():
             return None
-        session_id = sessions.cookie_session_id()
-        found = (
-            self.session.query(self.user_model, AccountSession, notifications.unread_count_of(self.user_model.id),
-                               self._granted_to(self.user_model.id))
-            .outerjoin(AccountSession, and_(AccountSession.id == session_id,
-                                            AccountSession.account_id == self.user_model.id))
-            .options(joinedload(self.user_model.roles), joinedload(self.user_model.groups))
-            .filter(self.user_model.id == int(pk))
-            .all()  # one account (its roles and groups joined and folded in); first() would nest it in a subquery
-        )
+        found = self.session.execute(self._signed_in_statement, {
+            "account_id": int(pk), "session_id": sessions.cookie_session_id()}).unique().all()
         if not found:
             return None
         user, row, unread, granted = found[0]
@@ -536,6 +529,18 @@ class PortalSecurityManager(SecurityManager):
         notifications.remember_unread(user, unread)
         self._remember_granted(user, granted)
         return user
+
+    @cached_property
+    def _signed_in_statement(self):
+        """load_user's statement, built once (its account and session row as parameters)."""
+        account = self.user_model
+        return (
+            select(account, AccountSession, notifications.unread_count_of(account.id), self._granted_to(account.id))
+            .outerjoin(AccountSession, and_(AccountSession.id == bindparam("session_id"),
+                                            AccountSession.account_id == account.id))
+            .options(joinedload(account.roles), joinedload(account.groups))
+            .where(account.id == bindparam("account_id"))
+        )
 
     def auth_user_db(self, username, password):
         """FAB's password check, behind app/signin.py's locks and counters (the form's and the REST login's)."""

@@ -12,7 +12,7 @@ from typing import Callable
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import and_, bindparam, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -803,20 +803,29 @@ def unit_progress(actor, campaign=None) -> UnitProgress | None:
     )
 
 
+def _submission_and_quota_statement():
+    quota = (
+        select(RecommendationQuota.max_recommended)
+        .where(RecommendationQuota.campaign_id == bindparam("campaign_id"),
+               RecommendationQuota.level == bindparam("level"))
+        .scalar_subquery()
+    )
+    one = select(literal(1).label("one")).subquery()
+    return select(UnitSubmission, quota).select_from(one).outerjoin(
+        UnitSubmission, and_(UnitSubmission.campaign_id == bindparam("campaign_id"),
+                             UnitSubmission.unit_id == bindparam("unit_id")))
+
+
+# Built once: the panel asks it on every page of the review list.
+_SUBMISSION_AND_QUOTA = _submission_and_quota_statement()
+
+
 def _submission_and_quota(campaign_id: int, unit_id: int, level: int) -> tuple[UnitSubmission | None, int | None]:
     """The unit's submission (None before it submits) and its level's quota (None: no cap), in one statement: the
     quota as a scalar subquery beside the submission, which is outer-joined to a one-row select so that the quota
     comes back when there is no submission yet."""
-    quota = (
-        select(RecommendationQuota.max_recommended)
-        .where(RecommendationQuota.campaign_id == campaign_id, RecommendationQuota.level == level)
-        .scalar_subquery()
-    )
-    one = select(literal(1).label("one")).subquery()
     return tuple(db.session.execute(
-        select(UnitSubmission, quota).select_from(one).outerjoin(
-            UnitSubmission, and_(UnitSubmission.campaign_id == campaign_id, UnitSubmission.unit_id == unit_id))
-    ).one())
+        _SUBMISSION_AND_QUOTA, {"campaign_id": campaign_id, "unit_id": unit_id, "level": level}).one())
 
 
 UNIT_STATES = {"missing": _l("未提交"), "late": _l("未提交（已截止，过期无效）"), "submitted": _l("已提交")}
