@@ -259,8 +259,8 @@ class ApplicationEvent(Model):
             "action NOT IN (" + ", ".join(f"'{a}'" for a in OPINION_ACTIONS) + ") OR opinion IS NOT NULL",
             name="ck_application_event_opinion",
         ),
-        # The export's opinions of a batch of applications, found without reading the rest of their history (a
-        # batch of 2,000 among 330,000 events: 12 ms instead of a scan of 80 ms).
+        # The export's opinions of a batch of applications, found without reading the rest of their history (2,000
+        # applications among 330,000 events: 12-25 ms, against 36 ms by application_id and 82 ms by a scan).
         Index("ix_application_event_opinions", "application_id", "id", sqlite_where=_UNIT_OPINIONS,
               postgresql_where=_UNIT_OPINIONS),
     )
