@@ -257,7 +257,7 @@ def _opinions_of(application_ids: list[int], actors: dict[int, Account],
             ApplicationEvent.at,
         )
         .outerjoin(Unit, Unit.id == ApplicationEvent.unit_id)
-        .where(_among(ApplicationEvent.application_id, application_ids), ApplicationEvent.action.in_(OPINION_LEVEL))
+        .where(_among(ApplicationEvent.application_id, application_ids), _UNIT_OPINIONS)
         .order_by(ApplicationEvent.id)  # the latest last: it overwrites the earlier ones below
     ).all()
     unknown = {row.actor_id for row in rows if row.actor_id is not None} - actors.keys()
@@ -277,6 +277,12 @@ def _opinions_of(application_ids: list[int], actors: dict[int, Account],
             pair = latest[application_id] = [None, None]
         pair[slot_of[action]] = (action, opinion, who, at)
     return latest
+
+
+# Written into the SQL as literals, not parameters: PostgreSQL plans the query once for all batches (psycopg prepares
+# it from the sixth), and only a plan that sees the actions may use the partial index ix_application_event_opinions.
+_UNIT_OPINIONS = ApplicationEvent.action.in_(bindparam("opinion_actions", list(OPINION_LEVEL), expanding=True,
+                                                       literal_execute=True))
 
 
 def _among(column, ids: list[int]):

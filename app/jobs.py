@@ -37,7 +37,8 @@ KEEP_HOURS = 24
 PROGRESS_INTERVAL = 0.5
 # How the job's page polls its status (static/js/job-progress.js, via data-poll): first after FIRST ms, each wait
 # GROWTH times the last, up to MAX ms. A short job is offered at once instead of after a whole second; a long one
-# is asked about once a second, as before. bench/export.py reads the same attribute and polls alike.
+# is asked about once a second, as before, and sooner when its progress says it will be done before then.
+# bench/export.py reads the same attribute and polls alike.
 POLL_FIRST_MS, POLL_GROWTH, POLL_MAX_MS = 200, 1.5, 1000
 
 _HANDLERS: dict[str, Callable[["Work"], "Outcome"]] = {}
@@ -72,9 +73,12 @@ class Work:
 
     def progress(self, done: int, total: int | None = None, *, force: bool = False) -> None:
         """Record how far the job got. Written on a connection of its own and committed at once: the handler's
-        session may be in the middle of a read (and its commit would expire what the handler holds)."""
+        session may be in the middle of a read (and its commit would expire what the handler holds). At most every
+        PROGRESS_INTERVAL, but the last step (done = total) at once: the page then knows that only finishing the
+        file is left, and asks again soon (static/js/job-progress.js)."""
         now = time.monotonic()
-        if not force and now - self._last_progress < PROGRESS_INTERVAL:
+        last_step = total is not None and done >= total
+        if not force and not last_step and now - self._last_progress < PROGRESS_INTERVAL:
             return
         self._last_progress = now
         values = {"progress_done": done}

@@ -10,9 +10,9 @@ first; with --keep the applications already there are reused) through the real m
 `flask demo generate`, then serves it as `make run` does:
 gunicorn (2 sync workers) and the task worker (`flask jobs worker`, one thread). For each size (generated batches
 are added up to it) it signs in as the city office, POSTs /applications/export.xlsx (the request that starts the job),
-opens the job's page and polls /jobs/<id>.json on that page's own schedule (its data-poll attribute, as
-static/js/job-progress.js does; --poll S: every S seconds instead) until done, timing every request, and downloads
-the file. The job's time is
+opens the job's page and polls /jobs/<id>.json on that page's own schedule (its data-poll attribute and the
+progress in the answers, as static/js/job-progress.js does: PageSchedule; --poll S: every S seconds instead) until
+done, timing every request, and downloads the file. The job's time is
 from the start request to the poll that saw it done; the worker's peak RSS is its VmHWM over its RSS just before
 (reset through /proc/<pid>/clear_refs). Baseline: a separate Python process with a plain SQL query of the same
 applications (joined to their units; opinions from a correlated query of the history) writing the same cells with
@@ -221,13 +221,30 @@ print(n, time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF)
 """
 
 
-def page_schedule(page_html: str):
-    """The waits (s) between the job page's status polls, as static/js/job-progress.js makes them from data-poll."""
-    first, growth, most = (float(x) for x in re.search(r'data-poll="([^"]+)"', page_html).group(1).split(","))
-    delay = first
-    while True:
-        yield delay / 1000
-        delay = min(delay * growth, most)
+class PageSchedule:
+    """The waits (s) between the job page's status polls, as static/js/job-progress.js makes them from data-poll and
+    the answers: the schedule's next step, or sooner when the progress seen says the job will be done first (rows done
+    since the first answer with a total, over the time they took, carried over the rows left; never under the first
+    step), and from the first step again once every row is done."""
+
+    def __init__(self, page_html: str):
+        self.first, self.growth, self.most = (float(x) for x in re.search(r'data-poll="([^"]+)"', page_html)
+                                              .group(1).split(","))
+        self.delay, self.since, self.finishing = self.first, None, False
+
+    def next(self, status: dict | None) -> float:
+        now = time.perf_counter() * 1000
+        counted = bool(status and status.get("total"))
+        if counted and self.since is None:
+            self.since = (now, status["done"])
+        if counted and status["done"] >= status["total"] and not self.finishing:
+            self.finishing, self.delay = True, self.first
+        wait = self.delay
+        self.delay = min(self.delay * self.growth, self.most)
+        if counted and self.since[1] < status["done"] < status["total"]:
+            left = (status["total"] - status["done"]) * (now - self.since[0]) / (status["done"] - self.since[1])
+            wait = min(wait, max(self.first, left))
+        return wait / 1000
 
 
 def export_through_job(client, worker_pid, poll=None):
@@ -249,10 +266,10 @@ def export_through_job(client, worker_pid, poll=None):
     page = urllib.parse.urlsplit(headers["Location"]).path
     # The browser follows the redirect to the job's page, whose script then polls on the page's schedule.
     _status, _headers, html = client.request("GET", page)
-    waits = page_schedule(html.decode()) if poll is None else iter(lambda: poll, None)
+    schedule = PageSchedule(html.decode()) if poll is None else None
     seen, polls = None, 0
     while True:
-        time.sleep(next(waits))
+        time.sleep(schedule.next(seen) if schedule is not None else poll)
         polls += 1
         status, _, body = client.request("GET", page + ".json")
         seen = json.loads(body)

@@ -5,6 +5,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from app import assignment, clock, demo, roles, rounds, scoring, workflow
 from app.demo.generate import generate
@@ -106,6 +107,21 @@ def test_a_second_run_is_refused_unless_forced(app):
     assert len(set(usernames)) == 16 and "expert16" in usernames
     panels = db.session.query(ExpertPanel).all()
     assert len(panels) == 2  # one 初审 panel for 8 experts, one 复审 panel: the second batch joined them
+
+
+@pytest.mark.postgres
+def test_the_generated_rows_have_planner_statistics_at_once(app):
+    """generate ends with ANALYZE: the planner knows the new rows without waiting for autovacuum (off on the bench
+    server), so the export reads a batch's opinions by index, not the whole history."""
+    assert invoke(app, "--applications", "23", "--experts", "8").exit_code == 0
+    db.session.expire_all()
+
+    def planned(table):
+        return db.session.execute(text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table}).scalar()
+
+    assert planned("application") == db.session.query(Application).count() == 23
+    assert planned("application_event") == db.session.query(ApplicationEvent).count() > 23
+    assert planned("expert") == db.session.query(Expert).count() == 8
 
 
 def test_too_few_experts_production_and_bad_counts_are_refused(app):

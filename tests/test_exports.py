@@ -211,6 +211,21 @@ def _ten_thousand_applications():
     return campaign
 
 
+def test_the_opinions_are_read_through_their_partial_index():
+    """The opinions' query names the same actions as ix_application_event_opinions, written into its SQL (a prepared
+    plan with the actions as parameters could not use the partial index)."""
+    from sqlalchemy.dialects import postgresql
+
+    from app.models.application import UNIT_OPINION_ACTIONS
+
+    assert set(exports.OPINION_LEVEL) == set(UNIT_OPINION_ACTIONS)
+    index = next(i for i in ApplicationEvent.__table__.indexes if i.name == "ix_application_event_opinions")
+    assert [c.name for c in index.columns] == ["application_id", "id"]
+    sql = str(select(ApplicationEvent.id).where(exports._UNIT_OPINIONS)
+              .compile(dialect=postgresql.dialect(), compile_kwargs={"render_postcompile": True}))
+    assert "action IN ('return', 'l2_recommend', 'l2_reject', 'l1_recommend', 'l1_reject')" in sql
+
+
 def test_ten_thousand_rows_stream_in_a_few_megabytes(tmp_path):
     campaign_id = _ten_thousand_applications().id
     auditor_id = factories.account(roles.AUDITOR).id

@@ -170,6 +170,27 @@ def test_the_audit_export_writes_every_event_batch_after_batch(app, monkeypatch)
     assert not hasattr(audit_view, "EXPORT_LIMIT")  # no cap: the worker has the time
 
 
+def test_progress_is_written_at_most_twice_a_second_but_the_last_step_at_once(app):
+    """Work.progress: a step within PROGRESS_INTERVAL of the last write is skipped, except done = total, which the page
+    reads as "only the file is left" and asks again soon (static/js/job-progress.js)."""
+    clock.freeze(NOW)
+    account = factories.account(roles.CITY_OFFICE, username="desk")
+    job = jobs.record(account, "export.applications", "测试任务")
+    db.session.commit()
+    work = jobs.Work(job)
+
+    def stored():
+        return db.session.execute(db.select(BackgroundJob.progress_done, BackgroundJob.progress_total)
+                                  .where(BackgroundJob.id == job.id).execution_options(populate_existing=True)).one()
+
+    work.progress(0, 3000)
+    assert tuple(stored()) == (0, 3000)
+    work.progress(2000, 3000)  # at once after the last write: skipped
+    assert tuple(stored()) == (0, 3000)
+    work.progress(3000, 3000)  # the last step: written anyway
+    assert tuple(stored()) == (3000, 3000)
+
+
 # --- a real worker ---------------------------------------------------------------------------------------------
 
 

@@ -243,6 +243,10 @@ def _actor_label(actor, unit, stored_name: str) -> str:
 
 
 OPINION_ACTIONS = ("return", "l2_recommend", "l2_reject", "l1_recommend", "l1_reject", "withdraw")
+# The units' decisions and returns: the opinions the export and the printed 推荐表 show per level (app/exports.py's
+# OPINION_LEVEL), a minority of the history (submissions, 提交 and 上报 are the rest).
+UNIT_OPINION_ACTIONS = ("return", "l2_recommend", "l2_reject", "l1_recommend", "l1_reject")
+_UNIT_OPINIONS = text("action IN (" + ", ".join(f"'{a}'" for a in UNIT_OPINION_ACTIONS) + ")")
 
 
 class ApplicationEvent(Model):
@@ -255,6 +259,10 @@ class ApplicationEvent(Model):
             "action NOT IN (" + ", ".join(f"'{a}'" for a in OPINION_ACTIONS) + ") OR opinion IS NOT NULL",
             name="ck_application_event_opinion",
         ),
+        # The export's opinions of a batch of applications, found without reading the rest of their history (2,000
+        # applications among 330,000 events: 12-25 ms, against 36 ms by application_id and 82 ms by a scan).
+        Index("ix_application_event_opinions", "application_id", "id", sqlite_where=_UNIT_OPINIONS,
+              postgresql_where=_UNIT_OPINIONS),
     )
 
     id = Column(Integer, primary_key=True)
