@@ -12,7 +12,7 @@ def test_pages_name_their_static_files_under_the_application_root(app):
     # The same process behind a path prefix (SCRIPT_NAME, e.g. nginx's location /portal/): its own URLs, not the
     # ones worked out first.
     mounted = client.get("/login/", environ_overrides={"SCRIPT_NAME": "/portal"}).text
-    assert 'src="/portal/static/js/page-actions.js"' in mounted and 'src="/static/' not in mounted
+    assert 'src="/portal/static/js/page-actions.js"' in mounted and 'src="/static/js/' not in mounted
     assert 'src="/static/js/page-actions.js"' in client.get("/login/").text
 
 
@@ -22,4 +22,4 @@ def test_other_urls_are_url_fors(app):
             "static", filename="css/portal.css")
         assert static_urls.template_url_for("static", filename="x.css", _external=True) == url_for(
             "static", filename="x.css", _external=True)
-        assert static_urls.template_url_for("AuthDBView.login") == url_for("AuthDBView.login")
+        assert static_urls.template_url_for("ApplicationView.list") == url_for("ApplicationView.list")
