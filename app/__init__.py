@@ -53,9 +53,10 @@ def create_app(config: dict | None = None) -> Flask:
         from app.views.presentation import register_template_filters
 
         register_template_filters(app)
-        from app import navbar
+        from app import navbar, static_urls
 
         navbar.register(app)
+        static_urls.register(app)
         from app.errors import register_error_pages
 
         register_error_pages(app)
