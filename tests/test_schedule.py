@@ -69,3 +69,17 @@ def test_current_campaign_is_the_latest_year():
     factories.campaign(year=2025, name="第八批")
     latest = factories.campaign(year=2026, name="第九批")
     assert schedule.current_campaign() == latest
+
+
+def test_campaigns_are_read_once_per_request_with_their_windows(app):
+    older = factories.campaign(year=2025, name="第八批")
+    latest = factories.campaign(year=2026, name="第九批")
+    # Outside a request (the CLI, the task worker) each question reads the database.
+    assert schedule.campaign(older.id) == older and schedule.campaign(10**6) is None
+    with app.test_request_context("/"):
+        read = factories.count_statements(lambda: (
+            schedule.current_campaign(), schedule.campaign(older.id), schedule.campaigns(),
+            [c.window(Stage.APPLY) for c in schedule.campaigns()]))
+        assert read == 1
+        assert schedule.campaigns() == [latest, older] and schedule.current_campaign() == latest
+        assert schedule.campaign(older.id) == older and schedule.campaign(10**6) is None
