@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, func, literal, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from app import applications, audit, clock, notifications, ranking, request_cache, roles, schedule, scoping, tallies
 from app.extensions import db
