@@ -12,7 +12,8 @@ def test_pages_name_their_static_files_under_the_application_root(app):
     # The same process behind a path prefix (SCRIPT_NAME, e.g. nginx's location /portal/): its own URLs, not the
     # ones worked out first.
     mounted = client.get("/login/", environ_overrides={"SCRIPT_NAME": "/portal"}).text
-    assert 'src="/portal/static/js/page-actions.js"' in mounted and 'src="/static/js/' not in mounted
+    assert 'src="/portal/static/js/page-actions.js"' in mounted and 'src="/static/' not in mounted
+    assert 'src="/portal/static/img/logo.svg"' in mounted  # the navbar's logo (APP_ICON) too
     assert 'src="/static/js/page-actions.js"' in client.get("/login/").text
 
 
