@@ -103,6 +103,10 @@ def _listed_indexes() -> tuple:
         Index("ix_application_listed", *order, sqlite_where=not_draft, postgresql_where=not_draft),
         Index("ix_application_unit_listed", "unit_id", *order, sqlite_where=not_draft, postgresql_where=not_draft),
         Index("ix_application_l1_listed", *order, sqlite_where=l1_visible, postgresql_where=l1_visible),
+        # A status filter in a street's list, or in a district's street by street (its deep pages too): each street's
+        # rows of one state in list order (without it, ix_application_status's whole city was ANDed into each street).
+        Index("ix_application_unit_status_listed", "unit_id", "status", *order, sqlite_where=not_draft,
+              postgresql_where=not_draft),
         Index("ix_application_progress", "campaign_id", "unit_id", "status"),
         # A round's applications by campaign and status, their ids from the index alone (评审进度's 缺专家 count).
         Index("ix_application_campaign_status", "campaign_id", "status", "id"),
