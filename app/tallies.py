@@ -5,7 +5,7 @@ counts its scope on every page, ~90,000 rows for the city office at 100,000 appl
 The same condition is asked of the tallies: its application.campaign_id, unit_id and status become the tally's.
 A condition naming any other column of application (a name searched, an applicant's own) has no tally; the caller
 counts the rows then."""
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnClause
 
@@ -35,22 +35,44 @@ def count(where) -> int | None:
     """The number of applications that are not drafts and match `where` (a SQL condition on Application; the
     caller's condition must leave drafts out, as every unit's and the city office's scope does), or None when the
     condition names a column the tallies do not keep."""
+    counted = count_clause(where)
+    return db.session.execute(select(counted)).scalar_one() if counted is not None else None
+
+
+def count_clause(where):
+    """count() as a scalar subquery, for a statement that reads it beside other columns (the review list reads it
+    with its rows); it correlates with nothing. None when the condition names a column the tallies do not keep."""
     try:
         on_tallies = visitors.replacement_traverse(where, {}, _on_tallies)
     except NotTallied:
         return None
-    return db.session.execute(select(func.coalesce(func.sum(_TALLY.c.n), 0)).where(on_tallies)).scalar_one()
+    return (select(func.coalesce(func.sum(_TALLY.c.n), 0)).where(on_tallies).correlate(None)
+            .scalar_subquery().label("tallied_count"))
 
 
 def by_status(where) -> dict[str, int] | None:
     """count(), per status: {status: applications} (statuses with none left out)."""
+    counted = by_status_clause(where)
+    return read_by_status(db.session.execute(select(counted)).scalar_one()) if counted is not None else None
+
+
+def by_status_clause(where):
+    """by_status() as a scalar subquery, for a statement that reads it beside other columns (a unit's 评审进度 reads
+    it with its submission and quota): one string, "status=n,status=n", for read_by_status(). None when the condition
+    names a column the tallies do not keep."""
     try:
         on_tallies = visitors.replacement_traverse(where, {}, _on_tallies)
     except NotTallied:
         return None
-    rows = db.session.execute(select(_TALLY.c.status, func.sum(_TALLY.c.n)).where(on_tallies)
-                              .group_by(_TALLY.c.status))
-    return {status: int(n) for status, n in rows if n}
+    per_status = (select(_TALLY.c.status, func.sum(_TALLY.c.n).label("n")).where(on_tallies)
+                  .group_by(_TALLY.c.status).subquery())
+    pairs = func.aggregate_strings(per_status.c.status + "=" + cast(per_status.c.n, String), ",")
+    return select(pairs).where(per_status.c.n != 0).correlate(None).scalar_subquery().label("by_status")
+
+
+def read_by_status(aggregated: str | None) -> dict[str, int]:
+    """by_status_clause()'s string as by_status()'s dict (the states are identifiers: no "=" or "," in them)."""
+    return {status: int(n) for status, n in (pair.split("=") for pair in (aggregated or "").split(",") if pair)}
 
 
 def recount() -> dict[tuple[int, int, str], int]:

@@ -5,6 +5,7 @@ action's own guard, moves the state, writes the history and the audit log, and c
 unit's 提交/上报 of all its decisions at once, under the same rules. HTML views, bulk actions, REST endpoints and
 CLI commands call these two; nothing else sets Application.status.
 """
+import functools
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -790,9 +791,9 @@ def unit_progress(actor, campaign=None) -> UnitProgress | None:
     step = UNIT_STEPS[level]
     window = campaign.window(step.stage)
     # From the tallies per (campaign, unit, status) (app/tallies.py): drafts, which no unit sees, are not counted.
-    unit_rows = _unit_applications(campaign.id, actor.unit_id, level).statement.whereclause
-    counts = tallies.by_status(unit_rows)
-    submission, quota = _submission_and_quota(campaign.id, actor.unit_id, level)
+    submission, quota, counts = db.session.execute(
+        _progress_statement(level), {"campaign_id": campaign.id, "unit_id": actor.unit_id, "level": level}).one()
+    counts = tallies.read_by_status(counts)
     now = clock.now()
     return UnitProgress(
         level, step, window.starts_at if window else None, window.ends_at if window else None,
@@ -803,29 +804,23 @@ def unit_progress(actor, campaign=None) -> UnitProgress | None:
     )
 
 
-def _submission_and_quota_statement():
+@functools.cache
+def _progress_statement(level: int):
+    """The unit's submission (none before it submits), its level's quota (none: no cap) and its applications of the
+    campaign per status (app/tallies.py, drafts left out), in one statement built once per level: the quota and the
+    counts as scalar subqueries beside the submission, which is outer-joined to a one-row select so that they come
+    back when there is no submission yet. Parameters: campaign_id, unit_id, level."""
     quota = (
         select(RecommendationQuota.max_recommended)
         .where(RecommendationQuota.campaign_id == bindparam("campaign_id"),
                RecommendationQuota.level == bindparam("level"))
         .scalar_subquery()
     )
+    unit_rows = _unit_applications(bindparam("campaign_id"), bindparam("unit_id"), level).whereclause
     one = select(literal(1).label("one")).subquery()
-    return select(UnitSubmission, quota).select_from(one).outerjoin(
+    return select(UnitSubmission, quota, tallies.by_status_clause(unit_rows)).select_from(one).outerjoin(
         UnitSubmission, and_(UnitSubmission.campaign_id == bindparam("campaign_id"),
                              UnitSubmission.unit_id == bindparam("unit_id")))
-
-
-# Built once: the panel asks it on every page of the review list.
-_SUBMISSION_AND_QUOTA = _submission_and_quota_statement()
-
-
-def _submission_and_quota(campaign_id: int, unit_id: int, level: int) -> tuple[UnitSubmission | None, int | None]:
-    """The unit's submission (None before it submits) and its level's quota (None: no cap), in one statement: the
-    quota as a scalar subquery beside the submission, which is outer-joined to a one-row select so that the quota
-    comes back when there is no submission yet."""
-    return tuple(db.session.execute(
-        _SUBMISSION_AND_QUOTA, {"campaign_id": campaign_id, "unit_id": unit_id, "level": level}).one())
 
 
 UNIT_STATES = {"missing": _l("未提交"), "late": _l("未提交（已截止，过期无效）"), "submitted": _l("已提交")}

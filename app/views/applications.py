@@ -5,6 +5,7 @@ application while 在线报名 is open, and finally 提交 to its first-level un
 上报 to the city office. Every step is app/workflow.py's; this view only collects the opinion and shows results.
 """
 import enum
+from typing import NamedTuple
 
 from flask import abort, current_app, flash, jsonify, make_response, redirect, request, url_for
 from flask_appbuilder import expose, has_access
@@ -18,15 +19,14 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import func
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 from wtforms import SelectField
 
 from app import (
     clock, export_jobs, exports, jobs, labels, masking, request_cache, schedule, scoping, tallies, units, workflow,
 )
 from app.bounds import row_id
-from app.datamodel import ListedColumnsOnly
 from app.extensions import db
 from app.models import Application, ApplicationStatus, Campaign, Unit
 from app.models.application import STATUS_LABELS
@@ -71,7 +71,40 @@ class StatusEqualsConverter(SQLAFilterConverter):
         return [cls(col_name, self.datamodel) for cls in self._classes[key]]
 
 
-class ApplicationListInterface(ListedColumnsOnly, WithDerivedColumns):
+class ListedUnit(NamedTuple):
+    """The unit column of a listed row: its name and its first-level unit's, read as Unit.full_name reads."""
+
+    name: str
+    parent_name: str | None
+
+    def __str__(self) -> str:
+        return f"{self.parent_name} · {self.name}" if self.parent_name is not None else self.name
+
+
+class ListedApplication:
+    """One row of the review list as its select reads it: the columns the list shows and what its computed columns
+    (the masked ID number, 男/女, the status with 过期无效) are worked out from, by the model's own properties. Plain
+    attributes: 25 mapped objects with their units and first-level units cost more than the rest of the query."""
+
+    __slots__ = ("id", "campaign_id", "status", "name", "gender", "id_number", "work_unit", "submitted_at", "unit")
+    id_number_masked = Application.id_number_masked
+    status_label = Application.status_label
+    gender_label = Application.gender_label
+
+    def __init__(self, row):
+        (self.id, self.campaign_id, self.status, self.name, self.gender, self.id_number, self.work_unit,
+         self.submitted_at, unit, parent) = row[:10]
+        self.unit = ListedUnit(unit, parent) if unit is not None else None
+
+
+_LISTED_UNIT, _LISTED_PARENT = aliased(Unit), aliased(Unit)  # aliases: a scope's EXISTS on unit stays uncorrelated
+_LISTED_COLUMNS = (
+    Application.id, Application.campaign_id, Application.status, Application.name, Application.gender,
+    Application.id_number, Application.work_unit, Application.submitted_at, _LISTED_UNIT.name, _LISTED_PARENT.name,
+)
+
+
+class ApplicationListInterface(WithDerivedColumns):
     filter_converter_class = StatusEqualsConverter
 
     def is_listed_status(self, col_name: str) -> bool:
@@ -89,31 +122,43 @@ class ApplicationListInterface(ListedColumnsOnly, WithDerivedColumns):
             return super()._get_attr_value(item, col)
         return value
 
-    def query_count(self, query, filters=None, select_columns=None) -> int:
-        # The scope and the filters on campaign, unit and status are asked of the tallies kept per (campaign, unit,
-        # status): a sum over a few hundred rows instead of a count over the scope's (up to 100,000). The scope of
-        # every unit and of the city office leaves drafts out, which the tallies do not keep; anything else (a name
-        # searched, an applicant's own scope) is counted row by row.
-        # The FROM list is asked of the ids alone: SQLAlchemy compiles the statement to tell, and with every column of
-        # the row that was a twentieth of the page.
-        filtered = self.apply_filters(query, filters).order_by(None)
-        statement = filtered.with_entities(Application.id).statement
-        if [getattr(from_, "name", None) for from_ in statement.get_final_froms()] == [Application.__tablename__]:
-            tallied = tallies.count(statement.whereclause) if statement.whereclause is not None else None
-            if tallied is not None:
-                return tallied
-        return filtered.with_entities(func.count(Application.id)).scalar()
+    def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
+              select_columns=None, outer_default_load=False):
+        """A page of the list, and how many rows the scope and the filters hold, in one statement: the columns the
+        list shows (ListedApplication) with the unit's and its first-level unit's names, and the count as a scalar
+        subquery on the tallies (app/tallies.py) where it can be. FAB's reads mapped objects with joinedload, then
+        counts in a second statement."""
+        rows_query = self.session.query(*_LISTED_COLUMNS).select_from(Application) \
+            .outerjoin(_LISTED_UNIT, _LISTED_UNIT.id == Application.unit_id) \
+            .outerjoin(_LISTED_PARENT, _LISTED_PARENT.id == _LISTED_UNIT.parent_id)
+        rows_query = self.apply_all(rows_query, filters, order_column, order_direction, page, page_size)
+        tallied = self._tallied_count(filters)
+        if tallied is not None:
+            rows_query = rows_query.add_columns(tallied)
+        rows = rows_query.all()
+        if rows and tallied is not None:
+            count = rows[0][-1]
+        elif not rows and not page:  # nothing matches
+            count = 0
+        else:  # a name searched (no tallies for it), or a page past the last (no row to carry the count)
+            count = self.query_count(self.session.query(Application), filters)
+        return count, [ListedApplication(row) for row in rows]
 
-    # The list's columns (name, masked ID number, gender, work unit, unit, status, submission time) and what they
-    # are computed from; the show page and the actions read the whole row with datamodel.get.
-    list_options = (
-        load_only(
-            Application.id, Application.campaign_id, Application.unit_id, Application.status, Application.name,
-            Application.id_number, Application.gender, Application.work_unit, Application.submitted_at,
-        ),
-        joinedload(Application.unit).load_only(Unit.id, Unit.name, Unit.parent_id).joinedload(Unit.parent)
-        .load_only(Unit.id, Unit.name),
-    )
+    def _tallied_count(self, filters):
+        """The count of the scope and the filters on campaign, unit and status as a scalar subquery on the tallies
+        kept per (campaign, unit, status): a sum over a few hundred rows instead of a count over the scope's (up to
+        100,000). None when the filters name something else (a name searched). The scope of every unit and of the
+        city office leaves drafts out, which the tallies do not keep; the filters of this list never join."""
+        where = self.apply_filters(self.session.query(Application), filters).whereclause
+        return tallies.count_clause(where) if where is not None else None
+
+    def query_count(self, query, filters=None, select_columns=None) -> int:
+        """The rows counted by id (not by wrapping the whole select in a subquery), from the tallies if it can be."""
+        tallied = self._tallied_count(filters)
+        if tallied is not None:
+            return self.session.execute(select(tallied)).scalar_one()
+        counted = self.apply_filters(query, filters).with_entities(func.count(Application.id))
+        return counted.order_by(None).scalar()
 
 
 def row_markup(rows, show_href: str, actions, row_label: str, show_title: str, show_label: str) -> Markup:
