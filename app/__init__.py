@@ -42,6 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
     bounds.install(app)
     with app.app_context():
         db.init_app(app)
+        from app import prepared
+
+        prepared.install(db.engine)
         csrf.init_app(app)
         from app import jobs
 
