@@ -5,6 +5,7 @@ application while 在线报名 is open, and finally 提交 to its first-level un
 上报 to the city office. Every step is app/workflow.py's; this view only collects the opinion and shows results.
 """
 import enum
+import re
 from typing import NamedTuple
 
 from flask import abort, current_app, flash, jsonify, make_response, redirect, request, url_for
@@ -60,15 +61,16 @@ class StatusEqualsConverter(SQLAFilterConverter):
     dashboard links to several), not FAB's "starts with" on text ("featured" starts "featured_winner")."""
 
     conversion_table = (("is_listed_status", [FilterEqual, FilterIn]), *SQLAFilterConverter.conversion_table)
-    # FAB converts every column of the model each time it makes a Filters (twice per list page): which filters a
-    # column has depends on its model only, worked out once per process; the filters themselves are made anew.
-    _classes: dict = {}
+    # FAB converts every column of the model each time it makes a Filters (twice per list page), a few hundred filter
+    # objects: they depend on the list's datamodel and the column only, and nothing changes them once made (FAB
+    # shares its search form's between requests already), so they are made once per process.
+    _made: dict = {}
 
     def convert(self, col_name):
-        key = (self.datamodel.obj, col_name)
-        if key not in self._classes:
-            self._classes[key] = [type(flt) for flt in super().convert(col_name) or ()]
-        return [cls(col_name, self.datamodel) for cls in self._classes[key]]
+        key = (self.datamodel, col_name)
+        if key not in self._made:
+            self._made[key] = list(super().convert(col_name) or ())
+        return self._made[key]
 
 
 class ListedUnit(NamedTuple):
@@ -121,6 +123,11 @@ class ApplicationListInterface(WithDerivedColumns):
         if value is None or callable(value) or isinstance(value, enum.Enum):
             return super()._get_attr_value(item, col)
         return value
+
+    def get_inner_filters(self, filters):
+        """Every filter of this list is on the application's own columns and relations (none dotted): all of them are
+        inner, as they are (FAB's copies them into a new Filters, converting every column of the model again)."""
+        return filters
 
     def query(self, filters=None, order_column="", order_direction="", page=None, page_size=None,
               select_columns=None, outer_default_load=False):
@@ -223,10 +230,10 @@ class ApplicationListWidget(ListWidget):
 
 
 class ApplicationSearchWidget(SearchWidget):
-    """FAB's search form, with the inputs that are the same on every page (the name and work-unit boxes and the
-    status dropdown, empty until the user picks a filter: the page's script fills them in), the labels and the
-    filters' names worked out once per process and language; the unit and campaign choices are still read on every
-    page."""
+    """FAB's search form, its inputs written once per process and language wherever they are the same on every page:
+    the name and work-unit boxes and the status dropdown (empty until the user picks a filter: the page's script
+    fills them in), the 评选批次 dropdown for the same campaigns, the unit box unless the address filters on a unit
+    (then it carries that unit); and the labels and the filters' names."""
 
     unchanging = ("name", "work_unit", "status")
     _rendered: dict = {}
@@ -235,19 +242,31 @@ class ApplicationSearchWidget(SearchWidget):
         form, language = self.template_args["form"], str(get_locale())
         form_fields = {}
         for col in self.template_args["include_cols"]:
-            if col in self.unchanging:
-                key = (language, col)
-                if key not in self._rendered:
-                    self._rendered[key] = form[col]()
-                form_fields[col] = self._rendered[key]
-            else:
+            key = self.rendering_key(form, col, language)
+            if key is None:
                 form_fields[col] = form[col]()
+                continue
+            if key not in self._rendered:
+                if len(self._rendered) > 200:  # campaigns renamed many times over: start again
+                    self._rendered.clear()
+                self._rendered[key] = form[col]()
+            form_fields[col] = self._rendered[key]
         if (language, "texts") not in self._rendered:
             self._rendered[language, "texts"] = self.texts(form)
         label_columns, search_filters = self._rendered[language, "texts"]
         kwargs.update(label_columns=label_columns, form_fields=form_fields, search_filters=search_filters,
                       active_filters=self.filters.get_filters_values_tojson())
         return RenderTemplateWidget.__call__(self, **kwargs)
+
+    def rendering_key(self, form, col: str, language: str):
+        """What the input's markup depends on, or None when it is written for this page alone."""
+        if col in self.unchanging:
+            return language, col
+        if col == "campaign":
+            return language, col, tuple(form[col].choices)
+        if col == "unit" and not any(re.match(r"_flt_\d+_unit$", arg) for arg in request.args):
+            return language, col, request.script_root  # its search address is the application's
+        return None
 
     def texts(self, form) -> tuple[dict, dict]:
         """Each search column's label and the names of its filters (等于, 包含, …), translated: the same on every

@@ -5,8 +5,10 @@ from app.datamodel import PortalInterface
 
 
 def status_display(application) -> str:
-    """The status as a reviewer or the citizen reads it, 过期无效 included (derived from the schedule)."""
-    return workflow.status_text(application)
+    """The status as a reviewer or the citizen reads it, 过期无效 included (derived from the schedule): a list page
+    asks each row, worked out once per request for each state of each campaign."""
+    return request_cache.remember(("status_display", application.status, application.campaign_id),
+                                  lambda: workflow.status_text(application))
 
 
 def gender_display(application) -> str:

@@ -72,6 +72,24 @@ def test_the_campaign_filter_offers_every_campaign_and_filters_by_it(two_campaig
     assert len(only_new) == 1 and "本届申报人" in only_new[0]
 
 
+def test_the_search_form_shows_the_unit_filtered_on_and_campaigns_added_since(two_campaigns):
+    """The search inputs are kept per process where they are the same on every page: the unit box carries the unit
+    the address filters on (and no other page's), the 评选批次 dropdown a campaign made after it was first written."""
+    city, street = two_campaigns["city"], two_campaigns["street"]
+    other_street = factories.district_with_streets("朝阳区", ("望京街道",))[1][0]
+
+    def unit_options(html):
+        box = re.search(r'id=\\"unit\\" name=\\"unit\\"\\u003e(.*?)\\u003c/select', html).group(1)
+        return re.findall(r'option value=\\"(\d+)\\"', box)
+
+    assert unit_options(city.get(LIST).text) == []
+    assert unit_options(city.get(f"{LIST}?_flt_0_unit={street.id}").text) == [str(street.id)]
+    assert unit_options(city.get(f"{LIST}?_flt_0_unit={other_street.id}").text) == [str(other_street.id)]
+    assert unit_options(city.get(LIST).text) == []
+    later = factories.campaign(year=2027, name="2027年批次")
+    assert str(htmlsafe_json_dumps(f'<option value="{later.id}">{later.name}</option>'))[1:-1] in city.get(LIST).text
+
+
 def test_the_menu_follows_the_roles_permissions_from_one_page_to_the_next(app, two_campaigns, roles_restored):
     sm = app.appbuilder.sm
     clerk = factories.login(app.test_client(), factories.account(roles.L2_CLERK, unit=two_campaigns["street"]))
