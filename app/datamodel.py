@@ -100,20 +100,3 @@ class PortalInterface(SQLAInterface):
 
     def delete(self, item, *args, **kwargs):
         return self._guarded(super().delete, _("不能删除：仍有其他记录引用它"), item, *args, **kwargs)
-
-
-class ListedColumnsOnly:
-    """A list page's query reads only what the page shows (`list_options`: load_only / joinedload), not every
-    column (an application's deeds are kilobytes a row), and counts the rows by id, not by wrapping the whole
-    select in a subquery."""
-
-    list_options: tuple = ()
-
-    def apply_all(self, query, *args, **kwargs):
-        return super().apply_all(query, *args, **kwargs).options(*self.list_options)
-
-    def query_count(self, query, filters=None, select_columns=None) -> int:
-        from sqlalchemy import func
-
-        counted = self.apply_filters(query, filters).with_entities(func.count(self.obj.id))
-        return counted.order_by(None).scalar()
