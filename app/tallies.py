@@ -50,16 +50,10 @@ def count_clause(where):
             .scalar_subquery().label("tallied_count"))
 
 
-def by_status(where) -> dict[str, int] | None:
-    """count(), per status: {status: applications} (statuses with none left out)."""
-    counted = by_status_clause(where)
-    return read_by_status(db.session.execute(select(counted)).scalar_one()) if counted is not None else None
-
-
 def by_status_clause(where):
-    """by_status() as a scalar subquery, for a statement that reads it beside other columns (a unit's 评审进度 reads
-    it with its submission and quota): one string, "status=n,status=n", for read_by_status(). None when the condition
-    names a column the tallies do not keep."""
+    """count() per status, as a scalar subquery for a statement that reads it beside other columns (a unit's 评审进度
+    reads it with its submission and quota): one string, "status=n,status=n" (statuses with none left out), for
+    read_by_status(). None when the condition names a column the tallies do not keep."""
     try:
         on_tallies = visitors.replacement_traverse(where, {}, _on_tallies)
     except NotTallied:
@@ -71,7 +65,7 @@ def by_status_clause(where):
 
 
 def read_by_status(aggregated: str | None) -> dict[str, int]:
-    """by_status_clause()'s string as by_status()'s dict (the states are identifiers: no "=" or "," in them)."""
+    """by_status_clause()'s string as {status: applications} (the states are identifiers: no "=" or "," in them)."""
     return {status: int(n) for status, n in (pair.split("=") for pair in (aggregated or "").split(",") if pair)}
 
 

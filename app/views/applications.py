@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from wtforms import SelectField
 
@@ -133,13 +133,16 @@ class ApplicationListInterface(WithDerivedColumns):
               select_columns=None, outer_default_load=False):
         """A page of the list, and how many rows the scope and the filters hold, in one statement: the columns the
         list shows (ListedApplication) with the unit's and its first-level unit's names, and the count as a scalar
-        subquery on the tallies (app/tallies.py) where it can be. FAB's reads mapped objects with joinedload, then
-        counts in a second statement."""
+        subquery on the tallies kept per (campaign, unit, status) (app/tallies.py): a sum over a few hundred rows
+        instead of a count over the scope's (up to 100,000). FAB's reads mapped objects with joinedload, then counts
+        in a second statement. The scope of every unit and of the city office leaves drafts out, which the tallies do
+        not keep; the filters of this list never join."""
         rows_query = self.session.query(*_LISTED_COLUMNS).select_from(Application) \
             .outerjoin(_LISTED_UNIT, _LISTED_UNIT.id == Application.unit_id) \
             .outerjoin(_LISTED_PARENT, _LISTED_PARENT.id == _LISTED_UNIT.parent_id)
         rows_query = self.apply_all(rows_query, filters, order_column, order_direction, page, page_size)
-        tallied = self._tallied_count(filters)
+        where = rows_query.whereclause
+        tallied = tallies.count_clause(where) if where is not None else None
         if tallied is not None:
             rows_query = rows_query.add_columns(tallied)
         rows = rows_query.all()
@@ -151,21 +154,14 @@ class ApplicationListInterface(WithDerivedColumns):
             count = self.query_count(self.session.query(Application), filters)
         return count, [ListedApplication(row) for row in rows]
 
-    def _tallied_count(self, filters):
-        """The count of the scope and the filters on campaign, unit and status as a scalar subquery on the tallies
-        kept per (campaign, unit, status): a sum over a few hundred rows instead of a count over the scope's (up to
-        100,000). None when the filters name something else (a name searched). The scope of every unit and of the
-        city office leaves drafts out, which the tallies do not keep; the filters of this list never join."""
-        where = self.apply_filters(self.session.query(Application), filters).whereclause
-        return tallies.count_clause(where) if where is not None else None
-
     def query_count(self, query, filters=None, select_columns=None) -> int:
-        """The rows counted by id (not by wrapping the whole select in a subquery), from the tallies if it can be."""
-        tallied = self._tallied_count(filters)
+        """The rows counted from the tallies if it can be, else by id (not by wrapping the whole select in a
+        subquery)."""
+        filtered = self.apply_filters(query, filters)
+        tallied = tallies.count(filtered.whereclause) if filtered.whereclause is not None else None
         if tallied is not None:
-            return self.session.execute(select(tallied)).scalar_one()
-        counted = self.apply_filters(query, filters).with_entities(func.count(Application.id))
-        return counted.order_by(None).scalar()
+            return tallied
+        return filtered.with_entities(func.count(Application.id)).order_by(None).scalar()
 
 
 def row_markup(rows, show_href: str, actions, row_label: str, show_title: str, show_label: str) -> Markup:
