@@ -52,6 +52,9 @@ def create_app(config: dict | None = None) -> Flask:
         migrate.init_app(app, db, directory=str(app.config["BASE_DIR"] / "migrations"), render_as_batch=True)
         appbuilder = AppBuilder()
         appbuilder.init_app(app, db.session)
+        from app import translations
+
+        translations.install(app)  # after FAB has set Flask-Babel up
         register_views(appbuilder)
         from app.views.presentation import register_template_filters
 
