@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import func
 from sqlalchemy.orm import aliased
@@ -31,7 +32,7 @@ from app.bounds import row_id
 from app.extensions import db
 from app.models import Application, ApplicationStatus, Campaign, Unit
 from app.models.application import STATUS_LABELS
-from app.views import list_header, presentation
+from app.views import list_header, list_markup, presentation
 from app.views.base import PortalModelView
 from app.views.fields import UnitSearchWidget
 from app.views.jobs import offer
@@ -164,55 +165,41 @@ class ApplicationListInterface(WithDerivedColumns):
         return filtered.with_entities(func.count(Application.id)).order_by(None).scalar()
 
 
-def row_markup(rows, show_href: str, actions, row_label: str, show_title: str, show_label: str) -> Markup:
-    """The review list's rows as HTML, the markup FAB's list widget writes (a checkbox named after the applicant when
-    there are actions, the show button, the cells; the name links to the application): written here in one pass,
-    each value escaped, rather than by Jinja cell by cell."""
-    out = []
-    show_title, show_label, row_label = escape(show_title), escape(show_label), escape(row_label)
-    for pk, cells in rows:
-        pk = escape(str(pk))
-        href = escape(show_href.replace("__pk__", pk)) if show_href else ""
-        out.append("<tr>")
-        if actions:
-            out.append(f'<td><input id="{pk}" class="action_check" name="rowid" value="{pk}" type="checkbox" '
-                       f'aria-label="{row_label}：{escape(cells[0]) if cells else ""}"></td>')
-        if show_href:
-            out.append(f'<td><center><div class="btn-group btn-group-xs" style="display: flex;"><a href="{href}" '
-                       f'class="btn btn-sm btn-default" data-toggle="tooltip" rel="tooltip" title="{show_title}">'
-                       f'<span class="sr-only">{show_label}</span><i class="fa fa-search"></i></a></div></center></td>')
-        for index, cell in enumerate(cells):
-            value = escape("" if cell is None else cell)
-            if index == 0 and show_href:
-                out.append(f'<td><a href="{href}" class="row-name">{value}</a></td>')
-            else:
-                out.append(f"<td>{value}</td>")
-        out.append("</tr>\n")
-    return Markup("".join(out))
-
-
 class ApplicationListWidget(ListWidget):
-    """FAB's table, its cells worked out in Python before the template runs: each row is its id and its cells,
-    already formatted, so that the template only writes them out (FAB's looks up and applies each cell's formatter in
-    Jinja, a third of the list's rendering); the show link's route and texts once per page, not once per row."""
-
-    template = "review/list_widget.html"
+    """FAB's table written in Python (app/views/list_markup.py): each row is its id and its cells, formatted here
+    (FAB looks up and applies each cell's formatter in Jinja, a third of the list's rendering), the header's links
+    worked out once per page (app/views/list_header.py), the show link's route and texts once per page, not once per
+    row. The applicant's name is a link to the application, and each row's checkbox is named after it (选择此行：张三),
+    so a screen reader tells the rows apart. The list neither adds, edits nor deletes (its routes are not there):
+    decisions are its actions."""
 
     def __call__(self, **kwargs):
         args = {**self.template_args, **kwargs}
-        args["value_columns"] = list(args["value_columns"])  # FAB's is a generator; read here, kept for FAB's loop
+        view = args["modelview_name"]
+        template_filters = current_app.jinja_env.filters  # FAB's, as its templates use them
+        can_show = template_filters["is_item_visible"]("can_show", view)
+        actions = template_filters["get_actions_on_list"](args["actions"], view)
         formatters = [(col, args["formatters_columns"].get(col)) for col in args["include_columns"]]
-        args["rows"] = [
+        rows = [
             (pk, [formatter(values[col]) if formatter else values[col] for col, formatter in formatters])
             for pk, values in zip(args["pks"], args["value_columns"])
         ]
-        args["header"] = self.header(args)
-        args["row_markup"] = row_markup
-        return current_app.jinja_env.get_template(self.template).render(args)
+        header = self.header(args)
+        show_href = (template_filters["set_link_filters"](url_for(f"{view}.show", pk="__pk__"), args["filters"])
+                     if can_show else "")
+        return list_markup.table(
+            header_html=list_markup.header(header, actions, args["count"]),
+            head_html=list_markup.table_head(args["include_columns"], args["label_columns"], header["sort"], actions,
+                                             can_show),
+            rows_html=list_markup.rows(rows, show_href, actions, _("选择此行"), _("Show record"), _("Show")),
+            form_html=list_markup.action_form(actions, template_filters["safe_url_for"](f"{view}.action_post"),
+                                              generate_csrf()),
+            count=args["count"],
+        )
 
     @staticmethod
     def header(args: dict) -> dict:
-        """The list header's links and texts, for the template to write out (app/views/list_header.py)."""
+        """The list header's links and texts (app/views/list_header.py)."""
         view, page, page_size, count = args["modelview_name"], args["page"], args["page_size"], args["count"]
         return {
             "pages": list_header.page_links(page, page_size, count, view),

@@ -1,5 +1,5 @@
 """The review list's page as a reviewer reads it, after the work FAB did per row and per request was moved to once per
-page (app/views/applications.py, review/list_widget.html) or once per process (app/navbar.py): each row's 过期无效
+page (app/views/applications.py, app/views/list_markup.py) or once per process (app/navbar.py): each row's 过期无效
 from its own campaign's schedule, each row's link to its own record, every campaign in the 评选批次 filter, and a menu
 that follows the role's permissions from one page to the next."""
 import re
@@ -159,7 +159,7 @@ def test_the_page_links_keep_the_filter_and_the_order_and_lead_to_the_other_rows
 
 
 def test_each_row_is_written_escaped_with_its_checkbox_named_after_the_applicant(app):
-    """The rows are written in Python (row_markup): every value escaped as the template escaped it."""
+    """The rows are written in Python (app/views/list_markup.py): every value escaped as the template escaped it."""
     clock.freeze(NOW)
     factories.campaign(year=2026, open_stage=Stage.L2_REVIEW, at=NOW)
     _district, (street, _) = factories.district_with_streets()
@@ -170,3 +170,28 @@ def test_each_row_is_written_escaped_with_its_checkbox_named_after_the_applicant
     assert f'<input id="{application.id}" class="action_check" name="rowid" value="{application.id}"' in row
     assert 'aria-label="选择此行：王&lt;b&gt;小&lt;/b&gt;明"' in row
     assert row.count(f'href="/applications/show/{application.id}"') == 2  # the show button and the name
+
+
+def test_the_actions_menu_kept_per_process_runs_with_each_pages_own_nonce(app):
+    """The 操作 menu is written once per process and language (app/views/list_markup.py): its script carries each
+    page's own CSP nonce, or the browser would refuse it and 推荐/不推荐 would do nothing."""
+    from tests.test_headers import nonce_of
+
+    clock.freeze(NOW)
+    factories.campaign(year=2026, open_stage=Stage.L2_REVIEW, at=NOW)
+    _district, (street, _) = factories.district_with_streets()
+    factories.application(unit=street)
+    clerk = factories.login(app.test_client(), factories.account(roles.L2_CLERK, unit=street))
+    nonces = []
+    for _ in range(2):
+        page = clerk.get(LIST)
+        menu = page.text.split('class="btn btn-default btn-sm dropdown-toggle" data-toggle="dropdown">操作', 1)[1]
+        assert re.search(r"\.recommend_menu_item'\).on\('click'", menu)
+        script_nonce = re.search(r'<script nonce="([^"]+)">\$\(document\)\.ready\(function\(\) \{\s*\$\(\'\.recommend',
+                                 menu).group(1)
+        assert script_nonce == nonce_of(page)
+        nonces.append(script_nonce)
+    assert nonces[0] != nonces[1]
+    # The action form posts with the session's CSRF token.
+    assert re.search(r'<form id="action_form" action="/applications/action_post" method="POST" style="display: none">'
+                     r'<input type="hidden" name="csrf_token" value="[^"]+"/>', page.text)
