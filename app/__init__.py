@@ -59,8 +59,9 @@ def create_app(config: dict | None = None) -> Flask:
         from app.views.presentation import register_template_filters
 
         register_template_filters(app)
-        from app import navbar, static_urls
+        from app import fragments, navbar, static_urls
 
+        fragments.register(app)
         navbar.register(app)
         static_urls.register(app)
         from app.errors import register_error_pages

@@ -4,6 +4,7 @@ import secrets
 
 from flask import Flask, current_app, g, request
 from flask_login import current_user
+from markupsafe import Markup
 
 # Answers browsers and proxies may keep: files that are the same for everyone.
 STATIC_ENDPOINTS = {"static", "appbuilder.static", "favicon"}
@@ -31,6 +32,16 @@ def csp_nonce() -> str:
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(18)
     return g.csp_nonce
+
+
+# Markup kept across requests (app/fragments.py, app/views/list_markup.py) is written with this in place of the
+# nonce, and each page puts its own in.
+NONCE_SLOT = "__portal_csp_nonce__"
+
+
+def with_nonce(markup: str) -> Markup:
+    """Kept markup with this request's nonce in each NONCE_SLOT."""
+    return Markup(markup.replace(NONCE_SLOT, csp_nonce()))
 
 
 def content_security_policy(nonce: str) -> str:

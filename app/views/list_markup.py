@@ -9,9 +9,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from app.headers import csp_nonce
+from app.headers import NONCE_SLOT, csp_nonce, with_nonce
 
-_NONCE = "\x00nonce\x00"  # where each page's own nonce goes in a markup kept across requests
 _actions_menus: dict[tuple, str] = {}
 
 
@@ -61,11 +60,11 @@ def actions_menu(actions: dict) -> str:
         menu = (f'<div class="btn-group"><button type="button" class="btn btn-default btn-sm dropdown-toggle" '
                 f'data-toggle="dropdown">{escape(_("Actions"))}<span class="caret"></span></button>'
                 f'<ul class="dropdown-menu" role="menu">{items}</ul>'
-                f'<script nonce="{_NONCE}">$(document).ready(function() {{\n{handlers}}});</script></div>')
+                f'<script nonce="{NONCE_SLOT}">$(document).ready(function() {{\n{handlers}}});</script></div>')
         if len(_actions_menus) > 100:
             _actions_menus.clear()
         _actions_menus[key] = menu
-    return menu.replace(_NONCE, csp_nonce())
+    return with_nonce(menu)
 
 
 def _links(links) -> str:
