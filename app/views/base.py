@@ -142,6 +142,15 @@ class PortalModelView(ChineseDisplay, StrictActions, ModelView):
                 abort(400)
         return super()._list(**kwargs)
 
+    def update_redirect(self):
+        """FAB's page history (for 后退 and the return after a form), written only when this page is not already its
+        last entry: FAB assigns it to the session on every list and show page, which signs and sends the session
+        cookie again with each answer, a reload or a refreshed list included."""
+        history = session.get("page_history")
+        if history and history[-1] == request.url:
+            return
+        super().update_redirect()
+
     def in_scope(self, items):
         """FAB fetches action rows without base filters: fetch them again through them, or refuse."""
         single = not isinstance(items, list)
