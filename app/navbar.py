@@ -19,9 +19,14 @@ def _entries(menu):
         yield from (child for child in item.childs or () if child and child.name != "-")
 
 
-def navbar_menu(menu) -> Markup:
+def navbar_entries(menu) -> tuple[str, ...]:
+    """The menu's entries this user may open (from the permissions read once per request)."""
     sm = current_app.appbuilder.sm
-    visible = tuple(item.name for item in _entries(menu) if sm.has_access("menu_access", item.name))
+    return tuple(item.name for item in _entries(menu) if sm.has_access("menu_access", item.name))
+
+
+def navbar_menu(menu, visible: tuple[str, ...] | None = None) -> Markup:
+    visible = navbar_entries(menu) if visible is None else visible
     key = (id(menu), str(get_locale()), request.script_root, visible)
     html = _rendered.get(key)
     if html is None:
@@ -34,3 +39,4 @@ def navbar_menu(menu) -> Markup:
 
 def register(app) -> None:
     app.add_template_global(navbar_menu)
+    app.add_template_global(navbar_entries)

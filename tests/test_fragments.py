@@ -42,3 +42,28 @@ def test_a_page_adds_its_own_around_the_kept_ones(client):
     assert page.status_code == 200
     head = page.text.split("</head>", 1)[0]
     assert "css/expert.css" in head and "css/portal.css" in head and "css/bootstrap.min.css" in head
+
+
+def test_each_user_sees_their_own_navbar_and_its_count_as_it_changes(app):
+    """The navbar is kept per user as they see it: their name, their menu, their unread count, each page current."""
+    from app import notifications
+    from app.extensions import db
+
+    fragments._kept.clear()
+    city_account = factories.account(roles.CITY_OFFICE, first_name="王市办")
+    clerk_account = factories.account(roles.L2_CLERK, unit=factories.district_with_streets()[1][0],
+                                      first_name="李街道")
+    city = factories.login(app.test_client(), city_account)
+    clerk = factories.login(app.test_client(), clerk_account)
+
+    def navbar(client):
+        return client.get("/").text.split('<nav class="navbar', 1)[1].split("</nav>", 1)[0]
+
+    assert "王市办" in navbar(city) and "李街道" in navbar(clerk)
+    assert "王市办" not in navbar(clerk)
+    assert "审计日志" in navbar(city) and "审计日志" not in navbar(clerk)  # the city office's menu only
+    assert "notification-count" not in navbar(clerk)
+    notifications.notify([clerk_account], "message", "一条通知", "正文")
+    db.session.commit()
+    assert re.search(r'<span class="badge notification-count">1</span>', navbar(clerk))
+    assert "notification-count" not in navbar(city)
