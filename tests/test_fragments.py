@@ -67,3 +67,28 @@ def test_each_user_sees_their_own_navbar_and_its_count_as_it_changes(app):
     db.session.commit()
     assert re.search(r'<span class="badge notification-count">1</span>', navbar(clerk))
     assert "notification-count" not in navbar(city)
+
+
+def test_the_kept_export_buttons_post_with_each_sessions_own_token(app, csrf_on):
+    """The review list's export forms are kept per level and language: each page's carry its session's CSRF token,
+    which the export accepts (CSRF on, as in production)."""
+    from app import clock
+    from app.models import Stage
+
+    fragments._kept.clear()
+    factories.campaign(year=2026, open_stage=Stage.L2_REVIEW, at=clock.now())
+    _district, (street, other) = factories.district_with_streets()
+    factories.application(unit=street)
+    tokens = []
+    for unit in (street, other):  # two clerks of the same level: the second gets the first one's kept forms
+        clerk, account = app.test_client(), factories.account(roles.L2_CLERK, unit=unit)
+        login_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', clerk.get("/login/").text).group(1)
+        assert clerk.post("/login/", data={"username": account.username, "password": factories.PASSWORD,
+                                           "csrf_token": login_token}).status_code == 302
+        page = clerk.get("/applications/list/").text
+        export_form = page.split('class="btn-group review-export"', 1)[1].split("</form>", 1)[0]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', export_form).group(1)
+        assert clerk.post("/applications/export.xlsx", data={"csrf_token": token}).status_code in (200, 302)
+        assert clerk.post("/applications/export.xlsx", data={}).status_code == 400
+        tokens.append(token)
+    assert tokens[0] != tokens[1] and "__portal" not in page
