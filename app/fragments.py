@@ -4,11 +4,11 @@ review list's export buttons (review/list.html).
 
 The head and foot are the same on every page but for the script nonce: some thirty files' URLs, each script's nonce
 through FAB's macro, and the select2 texts in the page's language; 0.9 ms of a worker's CPU per page, a sixth of the
-signed-in home page's. The review list's export buttons are the same for each level and language but for the CSRF
-token. The navbar is the same on each of a user's pages while the menu they may open, their name,
-the language and their unread count stay the same; 0.9 ms more. Each part is kept with a slot where the nonce goes,
-and each page puts its own nonce in. The key is the part's name, what the template names as the part's inputs, the
-language and the application's root path (the URLs start with it).
+signed-in home page's. The navbar is the same on each of a user's pages while the menu they may open, their name, the
+language and their unread count stay the same; 0.9 ms more. The review list's export buttons are the same for each
+level and language but for the CSRF token. Each part is kept with slots where the nonce and the token go, and each
+page puts its own in. The key is the part's name, what the template names as the part's inputs, the language and the
+application's root path (the URLs start with it).
 
     {% call kept("tail_js") %}…{% endcall %}
     {% call kept("navbar", current_user.id, unread, …) %}…{% endcall %}"""
