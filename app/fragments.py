@@ -1,6 +1,6 @@
 """Parts of the page layout written once per process, not once per page: the stylesheets of every page's <head> and
 the scripts of its <head> and foot (portal_layout.html), the navbar as each user sees it (navbar.html), and the
-review list's export buttons (review/list.html).
+review list's export buttons (review/list.html) and its actions menu (app/views/list_markup.py).
 
 The head and foot are the same on every page but for the script nonce: some thirty files' URLs, each script's nonce
 through FAB's macro, and the select2 texts in the page's language; 0.9 ms of a worker's CPU per page, a sixth of the
@@ -25,9 +25,9 @@ _MOST = 2048  # a few parts × languages, and a navbar per user signed in to thi
 
 
 def kept(name: str, *inputs, caller) -> Markup:
-    """The part `name` as its block writes it (`caller`, the body of the template's call block), once per process
-    for each value of its inputs (hashable), language and root path; this page's nonce and the session's CSRF token
-    in it."""
+    """The part `name` as `caller` writes it (the body of the template's call block, or a function: the review list's
+    actions menu), once per process for each value of its inputs (hashable), language and root path; this page's
+    nonce and the session's CSRF token in it."""
     key = (name, inputs, str(get_locale()), request.script_root)
     markup = _kept.get(key)
     if markup is None:

@@ -34,8 +34,8 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
-# Markup kept across requests (app/fragments.py, app/views/list_markup.py) is written with this in place of the
-# nonce, and each page puts its own in.
+# Markup kept across requests (app/fragments.py) is written with this in place of the nonce, and each page puts its
+# own in.
 NONCE_SLOT = "__portal_csp_nonce__"
 
 

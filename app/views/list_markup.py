@@ -4,14 +4,12 @@ with lib.html's macros), in one pass, each value escaped.
 FAB's widget is three templates deep and calls a macro per part, each translating its texts and looking up its
 routes again: 1.2 ms of a worker's CPU per page for a header, a table head and a form, on top of the rows. Here the
 header's links come worked out (app/views/list_header.py), the actions' menu is written once per process for each
-set of actions and language (its script's nonce left as a slot), and the rest is joined as strings."""
-from flask_babel import get_locale
+set of actions and language (app/fragments.py, each page's nonce put in), and the rest is joined as strings."""
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from app.headers import NONCE_SLOT, csp_nonce, with_nonce
-
-_actions_menus: dict[tuple, str] = {}
+from app.fragments import kept
+from app.headers import csp_nonce
 
 
 def rows(rows, show_href: str, actions, row_label: str, show_title: str, show_label: str) -> Markup:
@@ -41,30 +39,29 @@ def rows(rows, show_href: str, actions, row_label: str, show_title: str, show_la
 
 
 def actions_menu(actions: dict) -> str:
-    """lib.html's render_actions: the 操作 menu and the script that runs an action on the checked rows."""
-    key = (str(get_locale()), tuple((name, action.text, action.icon, action.confirmation)
-                                    for name, action in actions.items()))
-    menu = _actions_menus.get(key)
-    if menu is None:
-        items = "".join(
-            f'<li><a href="#" class="{escape(action.name)}_menu_item"><i class="fa {escape(action.icon)}"></i> '
-            f"{escape(_(action.text))}</a></li>"
-            for action in actions.values()
-        )
-        handlers = "".join(
-            f"$('.{escape(action.name)}_menu_item').on('click', function(){{"
-            f" return modelActions.execute_multiple('{escape(action.name)}', "
-            f"{(chr(39) + escape(action.confirmation) + chr(39)) if action.confirmation else 'false'}); }});\n"
-            for action in actions.values()
-        )
-        menu = (f'<div class="btn-group"><button type="button" class="btn btn-default btn-sm dropdown-toggle" '
-                f'data-toggle="dropdown">{escape(_("Actions"))}<span class="caret"></span></button>'
-                f'<ul class="dropdown-menu" role="menu">{items}</ul>'
-                f'<script nonce="{NONCE_SLOT}">$(document).ready(function() {{\n{handlers}}});</script></div>')
-        if len(_actions_menus) > 100:
-            _actions_menus.clear()
-        _actions_menus[key] = menu
-    return with_nonce(menu)
+    """lib.html's render_actions: the 操作 menu and the script that runs an action on the checked rows; kept per
+    process for each set of actions and language (app/fragments.py), each page's nonce put in."""
+    inputs = tuple((name, str(action.text), action.icon, str(action.confirmation or ""))
+                   for name, action in actions.items())
+    return kept("actions_menu", *inputs, caller=lambda: _actions_menu(actions))
+
+
+def _actions_menu(actions: dict) -> str:
+    items = "".join(
+        f'<li><a href="#" class="{escape(action.name)}_menu_item"><i class="fa {escape(action.icon)}"></i> '
+        f"{escape(_(action.text))}</a></li>"
+        for action in actions.values()
+    )
+    handlers = "".join(
+        f"$('.{escape(action.name)}_menu_item').on('click', function(){{"
+        f" return modelActions.execute_multiple('{escape(action.name)}', "
+        f"{(chr(39) + escape(action.confirmation) + chr(39)) if action.confirmation else 'false'}); }});\n"
+        for action in actions.values()
+    )
+    return (f'<div class="btn-group"><button type="button" class="btn btn-default btn-sm dropdown-toggle" '
+            f'data-toggle="dropdown">{escape(_("Actions"))}<span class="caret"></span></button>'
+            f'<ul class="dropdown-menu" role="menu">{items}</ul>'
+            f'<script nonce="{csp_nonce()}">$(document).ready(function() {{\n{handlers}}});</script></div>')
 
 
 def _links(links) -> str:
