@@ -116,6 +116,8 @@ class AccountDBModelView(GrantedRolesOnly, ChineseDisplay, StrictActions, UserDB
     """FAB's user screen (用户列表): the system administrator's and the city office's, showing the unit an account
     belongs to. Groups are not offered: a group's roles would be a way around the role choices."""
 
+    base_order = ("id", "asc")  # FAB's has none: PostgreSQL's first page was whatever its heap returned
+
     list_columns = ["first_name", "username", "unit", "active", "roles"]
     add_columns = ["first_name", "last_name", "username", "active", "email", "roles", "password", "conf_password"]
     edit_columns = ["first_name", "last_name", "username", "active", "email", "roles"]
