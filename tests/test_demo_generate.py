@@ -110,9 +110,10 @@ def test_a_second_run_is_refused_unless_forced(app):
 
 
 @pytest.mark.postgres
-def test_the_generated_rows_have_planner_statistics_at_once(app):
-    """generate ends with ANALYZE: the planner knows the new rows without waiting for autovacuum (off on the bench
-    server), so the export reads a batch's opinions by index, not the whole history."""
+def test_the_generated_rows_are_vacuumed_with_planner_statistics_at_once(app):
+    """generate ends with VACUUM (ANALYZE), as autovacuum would some time later (it is off on the bench server): the
+    planner knows the new rows, so the export reads a batch's opinions by index, not the whole history; and the
+    tallies' dead versions (one per application written) are gone, which every list page's count reads through."""
     assert invoke(app, "--applications", "23", "--experts", "8").exit_code == 0
     db.session.expire_all()
 
@@ -122,6 +123,12 @@ def test_the_generated_rows_have_planner_statistics_at_once(app):
     assert planned("application") == db.session.query(Application).count() == 23
     assert planned("application_event") == db.session.query(ApplicationEvent).count() > 23
     assert planned("expert") == db.session.query(Expert).count() == 8
+
+    def all_visible(table):  # only VACUUM marks pages all-visible (ANALYZE alone leaves relallvisible at 0)
+        return db.session.execute(text("SELECT relallvisible > 0 AND relallvisible = relpages FROM pg_class"
+                                       " WHERE relname = :t"), {"t": table}).scalar()
+
+    assert all_visible("application_tally") and all_visible("application")
 
 
 def test_too_few_experts_production_and_bad_counts_are_refused(app):
