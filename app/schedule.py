@@ -1,13 +1,16 @@
 """Which stage of which campaign is open: the one place that answers "过期无效" or not."""
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import groupby
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.orm import joinedload
 
 from app import clock, display, request_cache
 from app.extensions import db
 from app.models import Campaign, Stage, StageWindow
+from app.models.campaign import window_open
 
 
 class StageClosed(Exception):
@@ -31,6 +34,94 @@ def current_campaign() -> Campaign | None:
     return every[0] if every else None
 
 
+@dataclass(frozen=True)
+class WindowDates:
+    """A stage window's dates, read only (StageWindow's reading side)."""
+
+    stage: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+    def is_open(self, at: datetime | None = None) -> bool:
+        return window_open(self.starts_at, self.ends_at, at)
+
+
+@dataclass(frozen=True)
+class CampaignDates:
+    """A campaign's id, name and stage windows, read only: what most pages ask of campaigns (is a stage open, when
+    does it end, the 评选批次 choices), without mapped objects."""
+
+    id: int
+    name: str
+    year: int
+    windows: tuple[WindowDates, ...]
+
+    def window(self, stage: Stage | str) -> WindowDates | None:
+        stage = Stage(stage).value
+        return next((w for w in self.windows if w.stage == stage), None)
+
+
+def campaign_dates() -> tuple[CampaignDates, ...]:
+    """Every campaign's dates, the most recent year's first (as campaigns()). Kept per process, keyed by their
+    fingerprint: all the columns read, as one string, which the signed-in user's statement (app/security.py's
+    load_user) reads with the account, so that a signed-in page asks nothing more of campaigns. The fingerprint of
+    what is kept comes from the very statement that read it, so a fingerprint always stands for the same dates, and
+    a window changed by any worker changes the next request's fingerprint. Without one (no signed-in user, a Bearer
+    token, the CLI) the dates are read, once per request."""
+    return request_cache.remember("campaign_dates", _campaign_dates)
+
+
+def current_campaign_dates() -> CampaignDates | None:
+    every = campaign_dates()
+    return every[0] if every else None
+
+
+def campaign_dates_of(campaign_id: int) -> CampaignDates | None:
+    return next((c for c in campaign_dates() if c.id == campaign_id), None)
+
+
+_DATES_COLUMNS = (Campaign.id, Campaign.name, Campaign.year, StageWindow.stage, StageWindow.starts_at,
+                  StageWindow.ends_at)
+_IN_ORDER = (Campaign.year.desc(), Campaign.id.desc(), StageWindow.position, StageWindow.id)
+_kept: dict[str, tuple[CampaignDates, ...]] = {}
+
+
+def dates_fingerprint():
+    """The campaigns' and windows' columns that CampaignDates holds, as one string (a scalar subquery; '' when there
+    is no campaign): equal strings, equal dates."""
+    rows = select(*_DATES_COLUMNS).outerjoin(StageWindow, StageWindow.campaign_id == Campaign.id) \
+        .order_by(*_IN_ORDER).subquery()
+    text = literal("")
+    for column in rows.c:
+        text = text + func.coalesce(cast(column, String), "") + "\x1f"
+    return select(func.coalesce(func.aggregate_strings(text, "\x1e"), "")).scalar_subquery()
+
+
+def remember_fingerprint(fingerprint: str | None) -> None:
+    """The fingerprint as read with the signed-in user (None: not read)."""
+    if fingerprint is not None:
+        request_cache.put("campaign_dates_fingerprint", fingerprint)
+
+
+def _campaign_dates() -> tuple[CampaignDates, ...]:
+    fingerprint = request_cache.remember("campaign_dates_fingerprint", lambda: None)
+    if fingerprint is not None and fingerprint in _kept:
+        return _kept[fingerprint]
+    rows = db.session.execute(_DATES_STATEMENT).all()
+    found = tuple(
+        CampaignDates(*campaign, tuple(WindowDates(*row[3:6]) for row in its_rows if row[3] is not None))
+        for campaign, its_rows in groupby(rows, key=lambda row: tuple(row[:3]))
+    )
+    if len(_kept) >= 16:  # campaigns changed many times over in this process's life: keep the recent ones only
+        _kept.clear()
+    _kept[rows[0][-1] if rows else ""] = found
+    return found
+
+
+_DATES_STATEMENT = select(*_DATES_COLUMNS, dates_fingerprint()) \
+    .outerjoin(StageWindow, StageWindow.campaign_id == Campaign.id).order_by(*_IN_ORDER)
+
+
 def campaign(campaign_id: int) -> Campaign | None:
     """One campaign with its windows: from campaigns() within a request, else read alone."""
     if request_cache.active():
@@ -38,8 +129,8 @@ def campaign(campaign_id: int) -> Campaign | None:
     return db.session.get(Campaign, campaign_id, options=(joinedload(Campaign.windows),))
 
 
-def is_open(stage: Stage | str, campaign: Campaign | None = None, at: datetime | None = None) -> bool:
-    campaign = campaign or current_campaign()
+def is_open(stage: Stage | str, campaign: Campaign | CampaignDates | None = None, at: datetime | None = None) -> bool:
+    campaign = campaign or current_campaign_dates()
     if campaign is None:
         return False
     window = campaign.window(stage)

@@ -32,7 +32,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
-from app import accounts, captcha, duties, masking, notifications, request_cache, scoping, sessions, signin
+from app import accounts, captcha, duties, masking, notifications, request_cache, schedule, scoping, sessions, signin
 from app.audit import audit_as
 from app.datamodel import PortalInterface
 from app.models import Account, AccountSession
@@ -518,18 +518,20 @@ class PortalSecurityManager(SecurityManager):
     def load_user(self, pk):
         """The session's user, if its server-side session is alive (app/sessions.py). One statement reads what every
         page asks first: the account with its roles and groups, the cookie's session row, the navbar's count of
-        unread notifications and the permissions of its roles (four statements before)."""
+        unread notifications, the permissions of its roles (four statements before) and the fingerprint of the
+        campaigns' dates (app/schedule.py's campaign_dates: kept per process while it stands)."""
         if not str(pk).isdigit():
             return None
         found = self.session.execute(self._signed_in_statement, {
             "account_id": int(pk), "session_id": sessions.cookie_session_id()}).unique().all()
         if not found:
             return None
-        user, row, unread, granted = found[0]
+        user, row, unread, granted, campaigns = found[0]
         if not user.is_active or not sessions.touch(user, row):
             return None
         notifications.remember_unread(user, unread)
         self._remember_granted(user, granted)
+        schedule.remember_fingerprint(campaigns)
         return user
 
     @cached_property
@@ -537,7 +539,8 @@ class PortalSecurityManager(SecurityManager):
         """load_user's statement, built once (its account and session row as parameters)."""
         account = self.user_model
         return (
-            select(account, AccountSession, notifications.unread_count_of(account.id), self._granted_to(account.id))
+            select(account, AccountSession, notifications.unread_count_of(account.id), self._granted_to(account.id),
+                   schedule.dates_fingerprint())
             .outerjoin(AccountSession, and_(AccountSession.id == bindparam("session_id"),
                                             AccountSession.account_id == account.id))
             .options(joinedload(account.roles), joinedload(account.groups))

@@ -785,7 +785,7 @@ def unit_progress(actor, campaign=None) -> UnitProgress | None:
     level = unit_level(actor)
     if level is None:  # the city office, and anyone else without a unit to review for: no panel, nothing to read
         return None
-    campaign = campaign or schedule.current_campaign()
+    campaign = campaign or schedule.current_campaign_dates()
     if campaign is None:
         return None
     step = UNIT_STEPS[level]
@@ -969,10 +969,11 @@ VOID_AFTER = {
 
 def _void_deadline(application: Application) -> datetime | None:
     return _status_void_deadline(application.status, application.campaign_id,
-                                 lambda: schedule.campaign(application.campaign_id))
+                                 lambda: schedule.campaign_dates_of(application.campaign_id))
 
 
-def _status_void_deadline(status: str, campaign_id: int, campaign: Callable[[], Campaign]) -> datetime | None:
+def _status_void_deadline(status: str, campaign_id: int,
+                          campaign: Callable[[], schedule.CampaignDates | None]) -> datetime | None:
     stage = VOID_AFTER.get(S(status))
     if stage is None:
         return None
@@ -981,8 +982,8 @@ def _status_void_deadline(status: str, campaign_id: int, campaign: Callable[[], 
     return request_cache.remember(("window_end", campaign_id, stage), lambda: _window_end(campaign(), stage))
 
 
-def _window_end(campaign: Campaign, stage: Stage) -> datetime | None:
-    window = campaign.window(stage)
+def _window_end(campaign: schedule.CampaignDates | None, stage: Stage) -> datetime | None:
+    window = campaign.window(stage) if campaign else None
     return window.ends_at if window else None
 
 
@@ -993,7 +994,7 @@ def is_void(application: Application, at: datetime | None = None) -> bool:
 
 def is_void_status(status: str, campaign_id: int, at: datetime | None = None) -> bool:
     """is_void for an application known by its status and campaign only (an export's plain rows)."""
-    return _past(_status_void_deadline(status, campaign_id, lambda: schedule.campaign(campaign_id)), at)
+    return _past(_status_void_deadline(status, campaign_id, lambda: schedule.campaign_dates_of(campaign_id)), at)
 
 
 def _past(deadline: datetime | None, at: datetime | None) -> bool:

@@ -104,6 +104,15 @@ class Campaign(Model):
         return self.name
 
 
+def window_open(starts_at: datetime | None, ends_at: datetime | None, at: datetime | None = None) -> bool:
+    """Whether a window is open at `at` (now): from its start to its end inclusive, to the second; never when it has
+    no dates."""
+    if starts_at is None or ends_at is None:
+        return False
+    at = (at or clock.now()).replace(microsecond=0)
+    return starts_at <= at <= ends_at
+
+
 def default_windows(year: int) -> list["StageWindow"]:
     """The notice's schedule moved to the given year."""
     windows = []
@@ -153,10 +162,7 @@ class StageWindow(Model):
         return Stage(self.stage).label
 
     def is_open(self, at: datetime | None = None) -> bool:
-        if self.starts_at is None or self.ends_at is None:
-            return False
-        at = (at or clock.now()).replace(microsecond=0)
-        return self.starts_at <= at <= self.ends_at
+        return window_open(self.starts_at, self.ends_at, at)
 
     def status(self, at: datetime | None = None):
         at = (at or clock.now()).replace(microsecond=0)

@@ -20,7 +20,6 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup, escape
 from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from wtforms import SelectField
@@ -54,7 +53,7 @@ def bulk_summary(decision: str, done: list, refused: dict, names: dict) -> tuple
 
 def campaign_choices() -> list[tuple[str, str]]:
     """The 评选批次 filter's choices, oldest first: each campaign's id and name."""
-    return [(str(c.id), c.name) for c in sorted(schedule.campaigns(), key=lambda c: c.id)]
+    return [(str(c.id), c.name) for c in sorted(schedule.campaign_dates(), key=lambda c: c.id)]
 
 
 class StatusEqualsConverter(SQLAFilterConverter):
