@@ -12,7 +12,7 @@ from flask_appbuilder.security.sqla.models import Role
 from flask_login import current_user
 from sqlalchemy import and_, false, or_, select, true
 
-from app import clock, roles
+from app import clock, prepared, roles
 from app.extensions import db
 from app.models import (
     Account,
@@ -171,7 +171,7 @@ def identity_clause(user):
     names = role_names(user)
     if not names:
         return false()
-    not_draft = Application.status != ApplicationStatus.DRAFT.value
+    not_draft = Application.status != prepared.written(ApplicationStatus.DRAFT.value)
     if names & SEES_EVERYTHING:
         return not_draft
     clauses = []
@@ -183,7 +183,8 @@ def identity_clause(user):
     if l1 is not None:
         # Only what its second-level units recommended and submitted reaches a first-level unit (R-REV-2).
         clauses.append(
-            and_(Application.status.in_([s.value for s in L1_VISIBLE]), Application.unit.has(Unit.parent_id == l1))
+            and_(Application.status.in_(prepared.written([s.value for s in L1_VISIBLE])),
+                 Application.unit.has(Unit.parent_id == l1))
         )
     return or_(*clauses) if clauses else false()
 

@@ -257,3 +257,43 @@ def test_a_visitors_page_reads_the_public_permissions_once(client):
     """Every page's menu asks what a visitor may open, once per menu entry: read once per request (main: 18)."""
     assert client.get("/contact/").status_code == 200
     assert factories.count_statements(lambda: client.get("/contact/")) <= 3
+
+
+def test_the_states_and_the_page_size_are_written_into_the_sql(client, world):
+    """app/prepared.py's written(): the scope's states, the state filtered on and LIMIT are in the statement's text
+    (so that PostgreSQL can keep one plan per statement that uses the right index), the user's own words are not."""
+    factories.login(client, world["users"]["l1"])
+    add_applications(world, 8)
+
+    def listed(url):
+        return [" ".join(s.split()) for s, _ in statements_of(client, url)
+                if " ".join(s.split()).lower().startswith("select application.id")]
+
+    (first,) = listed(LIST)
+    assert "'l2_forwarded', 'l1_recommended'" in first and " LIMIT 25" in first, first
+    (reported,) = listed(LIST + "?_flt_0_status=reported")
+    assert "application.status = 'reported'" in reported, reported
+    (named,) = listed(LIST + "?_flt_2_name=" + "申报人")
+    assert "申报人" not in named, named  # a name searched is a parameter, as before
+
+
+def test_a_state_that_is_none_is_searched_as_a_parameter_and_finds_nothing(client, world):
+    factories.login(client, world["users"]["city"])
+    add_applications(world, 4)
+    page = client.get(LIST + "?_flt_0_status=reported'--")
+    assert page.status_code == 200 and "申报人" not in page.text
+
+
+@pytest.mark.postgres
+def test_postgresql_keeps_one_plan_for_a_street_clerks_list(client, world):
+    """Once psycopg prepares the list's statement (its sixth run on a connection), PostgreSQL plans it once for
+    every later page: with the states written into the SQL its plan can use the partial indexes. With them as
+    parameters it planned the statement anew at every request."""
+    factories.login(client, world["users"]["l2"])
+    add_applications(world, 300)
+    for _ in range(12):
+        assert client.get(LIST).status_code == 200
+    plans = db.session.execute(text(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+        " WHERE statement LIKE 'SELECT application.id%'")).all()
+    assert plans and max(generic for generic, _custom in plans) > 0, plans

@@ -57,6 +57,7 @@ from app.models import (
     Application,
     ApplicationEvent,
     ApplicationStatus,
+    ApplicationTally,
     AuditEvent,
     Campaign,
     Expert,
@@ -667,13 +668,18 @@ def analyze() -> None:
     after a bulk load, or never where it is off. Without statistics the planner takes the new tables for nearly empty
     (the export read the whole event history for every batch of opinions); without the vacuum the tallies, updated
     once per application written, keep ~70 dead versions per live row (70,000 at 100,000 applications), which every
-    list page's count and 评审进度 panel read through. VACUUM cannot run in a transaction: it gets a connection of
-    its own. SQLite plans these queries by their indexes and keeps no dead versions."""
+    list page's count and 评审进度 panel read through. Their table is rewritten first (VACUUM FULL: 4.7 MB of pages
+    for 56 kB of rows at 100,000 applications, which the city office's count read whole: 0.85 → 0.34 ms); a
+    campaign's tallies, updated a few times a minute under autovacuum, never grow so. VACUUM cannot run in a
+    transaction: it gets a connection of its own. SQLite plans these queries by their indexes and keeps no dead
+    versions."""
     if db.engine.dialect.name != "postgresql":
         return
     db.session.commit()
-    tables = ", ".join(db.engine.dialect.identifier_preparer.quote(t.name) for t in db.metadata.sorted_tables)
+    quote = db.engine.dialect.identifier_preparer.quote
+    tables = ", ".join(quote(t.name) for t in db.metadata.sorted_tables)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"VACUUM (FULL) {quote(ApplicationTally.__tablename__)}"))
         connection.execute(text(f"VACUUM (ANALYZE) {tables}"))
 
 

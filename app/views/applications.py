@@ -12,7 +12,13 @@ from flask import abort, current_app, flash, jsonify, make_response, redirect, r
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
-from flask_appbuilder.models.sqla.filters import FilterEqual, FilterIn, SQLAFilterConverter
+from flask_appbuilder.models.sqla.filters import (
+    FilterEqual,
+    FilterIn,
+    FilterRelationOneToManyEqual,
+    FilterRelationOneToManyNotEqual,
+    SQLAFilterConverter,
+)
 from flask_appbuilder.widgets import ListWidget, RenderTemplateWidget, SearchWidget
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -25,7 +31,7 @@ from sqlalchemy.orm import aliased
 from wtforms import SelectField
 
 from app import (
-    clock, export_jobs, exports, jobs, labels, masking, request_cache, schedule, scoping, tallies, units, workflow,
+    clock, export_jobs, exports, jobs, labels, masking, prepared, request_cache, schedule, scoping, tallies, units, workflow,
 )
 from app.bounds import row_id
 from app.extensions import db
@@ -56,11 +62,43 @@ def campaign_choices() -> list[tuple[str, str]]:
     return [(str(c.id), c.name) for c in sorted(schedule.campaign_dates(), key=lambda c: c.id)]
 
 
+_STATES = frozenset(s.value for s in ApplicationStatus)
+
+
+class StatusEqual(FilterEqual):
+    """等于 a state, the state written into the SQL (app/prepared.py's written: a rare state gets its own plan)."""
+
+    def apply(self, query, value):
+        if value not in _STATES:
+            return super().apply(query, value)
+        return query.filter(Application.status == prepared.written(value))
+
+
+class StatusIn(FilterIn):
+    def apply(self, query, value):
+        if not value or not set(value) <= _STATES:
+            return super().apply(query, value)
+        return query.filter(Application.status.in_(prepared.written(sorted(set(value)))))
+
+
+class CampaignEqual(FilterRelationOneToManyEqual):
+    """The 评选批次 filtered on, by its id written into the SQL (FAB's reads the campaign first, then sends its id
+    as a parameter)."""
+
+    def apply(self, query, value):
+        if not str(value).isdigit():
+            return super().apply(query, value)
+        return query.filter(Application.campaign_id == prepared.written(int(value)))
+
+
 class StatusEqualsConverter(SQLAFilterConverter):
     """The status is searched by equality on one state or on several (等于 / 属于: an index serves both; the
-    dashboard links to several), not FAB's "starts with" on text ("featured" starts "featured_winner")."""
+    dashboard links to several), not FAB's "starts with" on text ("featured" starts "featured_winner"). The states
+    and the campaign filtered on are written into the SQL (app/prepared.py)."""
 
-    conversion_table = (("is_listed_status", [FilterEqual, FilterIn]), *SQLAFilterConverter.conversion_table)
+    conversion_table = (("is_listed_status", [StatusEqual, StatusIn]),
+                        ("is_listed_campaign", [CampaignEqual, FilterRelationOneToManyNotEqual]),
+                        *SQLAFilterConverter.conversion_table)
     # FAB converts every column of the model each time it makes a Filters (twice per list page), a few hundred filter
     # objects: they depend on the list's datamodel and the column only, and nothing changes them once made (FAB
     # shares its search form's between requests already), so they are made once per process.
@@ -112,6 +150,9 @@ class ApplicationListInterface(WithDerivedColumns):
     def is_listed_status(self, col_name: str) -> bool:
         return col_name == "status"
 
+    def is_listed_campaign(self, col_name: str) -> bool:
+        return col_name == "campaign"
+
     def _get_attr_value(self, item, col):
         # FAB looks a cell up three times (hasattr, "is it a method?", the value), and a translated label
         # (gender_label) is translated at each look and once more when escaped: look once, translate once.
@@ -141,6 +182,8 @@ class ApplicationListInterface(WithDerivedColumns):
             .outerjoin(_LISTED_UNIT, _LISTED_UNIT.id == Application.unit_id) \
             .outerjoin(_LISTED_PARENT, _LISTED_PARENT.id == _LISTED_UNIT.parent_id)
         rows_query = self.apply_all(rows_query, filters, order_column, order_direction, page, page_size)
+        if page_size:  # the page size written into the SQL (app/prepared.py): a plan for LIMIT 25, not for any LIMIT
+            rows_query = rows_query.limit(prepared.written(page_size))
         where = rows_query.whereclause
         tallied = tallies.count_clause(where) if where is not None else None
         if tallied is not None:

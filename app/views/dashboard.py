@@ -11,7 +11,6 @@ from flask import url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.filters import (
     FilterEqual,
-    FilterIn,
     FilterRelationOneToManyEqual,
     SQLAFilterConverter,
 )
@@ -19,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import dashboard, scoping
-from app.views.applications import StatusEqualsConverter
+from app.views.applications import CampaignEqual, StatusEqual, StatusEqualsConverter, StatusIn
 from app.views.objections import CodedChoiceConverter
 
 
@@ -31,15 +30,16 @@ def _filter_index(kind: str, filter_class, converter=SQLAFilterConverter) -> int
 
 
 # The review list searches its status by equality only (app/views/applications.py).
-STATUS_EQUAL = _filter_index("is_listed_status", FilterEqual, StatusEqualsConverter)
-STATUS_IN = _filter_index("is_listed_status", FilterIn, StatusEqualsConverter)
+STATUS_EQUAL = _filter_index("is_listed_status", StatusEqual, StatusEqualsConverter)
+STATUS_IN = _filter_index("is_listed_status", StatusIn, StatusEqualsConverter)
+CAMPAIGN_EQUAL = _filter_index("is_listed_campaign", CampaignEqual, StatusEqualsConverter)
 RELATION_EQUAL = _filter_index("is_relation_many_to_one", FilterRelationOneToManyEqual)
 OBJECTION_STATUS_EQUAL = _filter_index("is_coded_choice", FilterEqual, CodedChoiceConverter)
 
 
 def application_list_url(campaign, statuses=(), unit_id=None) -> str:
     """报名信息 of the campaign: one status (equal), several (in), or one second-level unit."""
-    args = [(f"_flt_{RELATION_EQUAL}_campaign", campaign.id)]
+    args = [(f"_flt_{CAMPAIGN_EQUAL}_campaign", campaign.id)]
     statuses = [getattr(s, "value", s) for s in statuses]
     if len(statuses) == 1:
         args.append((f"_flt_{STATUS_EQUAL}_status", statuses[0]))
