@@ -31,7 +31,8 @@ from sqlalchemy.orm import aliased
 from wtforms import SelectField
 
 from app import (
-    clock, export_jobs, exports, jobs, labels, masking, prepared, request_cache, schedule, scoping, tallies, units, workflow,
+    clock, export_jobs, exports, jobs, labels, masking, prepared, request_cache, schedule, scoping, tallies, units,
+    workflow,
 )
 from app.bounds import row_id
 from app.extensions import db
@@ -75,6 +76,8 @@ class StatusEqual(FilterEqual):
 
 
 class StatusIn(FilterIn):
+    """属于 one of several states (the dashboard's links), written into the SQL as StatusEqual's."""
+
     def apply(self, query, value):
         if not value or not set(value) <= _STATES:
             return super().apply(query, value)
