@@ -80,17 +80,19 @@ def campaign_dates_of(campaign_id: int) -> CampaignDates | None:
     return next((c for c in campaign_dates() if c.id == campaign_id), None)
 
 
-_DATES_COLUMNS = (Campaign.id, Campaign.name, Campaign.year, StageWindow.stage, StageWindow.starts_at,
-                  StageWindow.ends_at)
-_IN_ORDER = (Campaign.year.desc(), Campaign.id.desc(), StageWindow.position, StageWindow.id)
+# Every campaign with its windows, one row per window, in campaigns()'s order.
+_DATES = (
+    select(Campaign.id, Campaign.name, Campaign.year, StageWindow.stage, StageWindow.starts_at, StageWindow.ends_at)
+    .outerjoin(StageWindow, StageWindow.campaign_id == Campaign.id)
+    .order_by(Campaign.year.desc(), Campaign.id.desc(), StageWindow.position, StageWindow.id)
+)
 _kept: dict[str, tuple[CampaignDates, ...]] = {}
 
 
 def dates_fingerprint():
     """The campaigns' and windows' columns that CampaignDates holds, as one string (a scalar subquery; '' when there
     is no campaign): equal strings, equal dates."""
-    rows = select(*_DATES_COLUMNS).outerjoin(StageWindow, StageWindow.campaign_id == Campaign.id) \
-        .order_by(*_IN_ORDER).subquery()
+    rows = _DATES.subquery()
     text = literal("")
     for column in rows.c:
         text = text + func.coalesce(cast(column, String), "") + "\x1f"
@@ -118,15 +120,7 @@ def _campaign_dates() -> tuple[CampaignDates, ...]:
     return found
 
 
-_DATES_STATEMENT = select(*_DATES_COLUMNS, dates_fingerprint()) \
-    .outerjoin(StageWindow, StageWindow.campaign_id == Campaign.id).order_by(*_IN_ORDER)
-
-
-def campaign(campaign_id: int) -> Campaign | None:
-    """One campaign with its windows: from campaigns() within a request, else read alone."""
-    if request_cache.active():
-        return next((c for c in campaigns() if c.id == campaign_id), None)
-    return db.session.get(Campaign, campaign_id, options=(joinedload(Campaign.windows),))
+_DATES_STATEMENT = _DATES.add_columns(dates_fingerprint())
 
 
 def is_open(stage: Stage | str, campaign: Campaign | CampaignDates | None = None, at: datetime | None = None) -> bool:

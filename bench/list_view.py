@@ -13,7 +13,8 @@ the first page, a deep page (the last but one) and a filtered page (status = rep
 --requests sequential requests of the page and of its floor (the same 25 rows of the same scope by bare SQL and a
 trivial template, with the same cookie), requests/s under wrk (2 threads, 4 connections, --duration s) against
 both (and, for comparison only, against the floor without a cookie: no sign-in at all), the ratios page/floor,
-the SQL statements the page sent and the worker's CPU time per request (median; the database's is not in it). One table, then a one-line summary.
+the SQL statements the page sent and the worker's CPU time per request (median; the database's is not in it).
+One table, then a one-line summary.
 
 --code DIR serves another checkout (e.g. /work/main, for the figures before a change) with the same wrapper; its
 migrations must be the database's (run it first, on a fresh database, before this checkout's migrations).
