@@ -166,7 +166,7 @@ with app.app_context():
 BARE = r"""
 import resource, sys, time
 import xlsxwriter
-from sqlalchemy import create_engine, text
+from sqlalchemy import Date, DateTime, column, create_engine, text
 url, out = sys.argv[1], sys.argv[2]
 if url.startswith("postgresql://"):
     url = "postgresql+psycopg://" + url[len("postgresql://"):]
@@ -186,6 +186,11 @@ query = text(
     + opinion.format("'l1_recommend', 'l1_reject'") + ", a.deeds "
     "FROM application a JOIN unit u ON u.id = a.unit_id LEFT JOIN unit p ON p.id = u.parent_id "
     "WHERE a.status != 'draft' ORDER BY u.parent_id, u.id, a.submitted_at, a.id")
+# The birth date and submission time typed, as any program reading them through SQLAlchemy types them: SQLite stores
+# them as text, and untyped they were written as text cells (cheaper than the export's dates); PostgreSQL's driver
+# returns dates either way.
+TYPED = {2: Date(), 12: DateTime()}
+query = query.columns(*[column(f"c{i}", TYPED.get(i)) for i in range(16)])
 workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                      "strings_to_numbers": False})
 sheet = workbook.add_worksheet("报名信息")
