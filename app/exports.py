@@ -246,7 +246,7 @@ def _opinions_of(application_ids: list[int], actors: dict[int, Account],
     """The latest opinion per level of each application: {id: [second level's, first level's]}, each a Said or None.
     actors and who_labels cache the clerks and their "中关村街道 · 张伟" across batches (the same few, over and over).
     Plain tuples, not Opinion objects: this runs for every row of a large export."""
-    rows = db.session.execute(
+    rows = _read(
         select(
             ApplicationEvent.application_id,
             ApplicationEvent.action,
@@ -285,6 +285,12 @@ _UNIT_OPINIONS = ApplicationEvent.action.in_(bindparam("opinion_actions", list(O
                                                        literal_execute=True))
 
 
+def _read(stmt, **execution_options):
+    """The plain rows of a column-only statement, run by Core on the session's connection (in its transaction): the
+    ORM's handling of each row, which such a statement does not need, was a fifth of the reading's time."""
+    return db.session.connection().execute(stmt, execution_options=execution_options)
+
+
 def _among(column, ids: list[int]):
     """column IN ids; on PostgreSQL one array parameter (= ANY), not a placeholder per id to render and send."""
     if db.session.get_bind().dialect.name == "postgresql":
@@ -307,13 +313,13 @@ def entries(stmt, batch_size: int = BATCH_SIZE, progress=None) -> Iterator[tuple
     if db.session.get_bind().dialect.name == "postgresql":
         yield from _streamed(stmt, batch_size, progress, actors, who_labels)
         return
-    ids = list(db.session.scalars(stmt.with_only_columns(Application.id)))
+    ids = list(_read(stmt.with_only_columns(Application.id)).scalars())
     total = len(ids)
     if progress is not None:
         progress(0, total)
     for start in range(0, total, batch_size):
         chunk = ids[start:start + batch_size]
-        rows = db.session.execute(stmt.where(Application.id.in_(chunk))).all()  # in the export's order too
+        rows = _read(stmt.where(Application.id.in_(chunk))).all()  # in the export's order too
         yield from _with_opinions(rows, _opinions_of(chunk, actors, who_labels))  # one removed meanwhile: not there
         if progress is not None:
             progress(min(start + batch_size, total), total)
@@ -333,7 +339,7 @@ def _streamed(stmt, batch_size: int, progress, actors: dict[int, Account], who_l
     if progress is not None:
         progress(0, total)
     done = 0
-    for rows in db.session.execute(stmt, execution_options={"yield_per": batch_size}).partitions():
+    for rows in _read(stmt, yield_per=batch_size).partitions():
         yield from _with_opinions(rows, _opinions_of([row[0] for row in rows], actors, who_labels))
         done += len(rows)
         if progress is not None:
