@@ -55,13 +55,14 @@ def install(engine) -> None:
 
 def written(value):
     """A value written into the statement's SQL instead of sent as a parameter: for the few constants and choices
-    that decide which index serves a list (a scope's states, the state or campaign filtered on, the page size).
+    that decide which index serves a list (a scope's states and first-level unit, the state or campaign filtered on,
+    the page size).
 
     A prepared statement is planned once for every value of its parameters (a generic plan) only when PostgreSQL
     finds that plan no worse than the ones made for the values at hand; a plan for unknown parameters cannot use an
     index whose WHERE names a state (`status <> 'draft'`) nor know that LIMIT is 25, so the review list's statements
     were planned anew at every request (0.7–0.9 ms of the database's time, more than they took to run). Written
     into the SQL, each value makes a statement of its own, planned once with that value known: a rare state gets
-    the plan for a rare state. Only for values from a small set (the states, the campaigns, the page sizes): each
-    distinct value is one more statement kept on every connection."""
+    the plan for a rare state. Only for values from a small set (the states, the campaigns, the page sizes, the
+    first-level units): each distinct value is one more statement kept on every connection."""
     return bindparam(None, value, expanding=isinstance(value, (list, tuple)), literal_execute=True)

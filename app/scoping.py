@@ -182,9 +182,12 @@ def identity_clause(user):
         clauses.append(and_(not_draft, Application.unit_id == l2))
     if l1 is not None:
         # Only what its second-level units recommended and submitted reaches a first-level unit (R-REV-2).
+        # The unit written in too: the first-level units are few, and differ in size (4 to 20 streets) so much that
+        # PostgreSQL found a plan for any of them costlier than each one's own, and planned a filtered page anew at
+        # every request.
         clauses.append(
             and_(Application.status.in_(prepared.written([s.value for s in L1_VISIBLE])),
-                 Application.unit.has(Unit.parent_id == l1))
+                 Application.unit.has(Unit.parent_id == prepared.written(l1)))
         )
     return or_(*clauses) if clauses else false()
 

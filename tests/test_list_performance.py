@@ -271,10 +271,16 @@ def test_the_states_and_the_page_size_are_written_into_the_sql(client, world):
 
     (first,) = listed(LIST)
     assert "'l2_forwarded', 'l1_recommended'" in first and " LIMIT 25" in first, first
+    # The first-level unit too (a few dozen, of very different sizes); a street (hundreds) stays a parameter.
+    assert f"unit.parent_id = {world['users']['l1'].unit_id}" in first, first
     (reported,) = listed(LIST + "?_flt_0_status=reported")
     assert "application.status = 'reported'" in reported, reported
     (named,) = listed(LIST + "?_flt_2_name=" + "申报人")
     assert "申报人" not in named, named  # a name searched is a parameter, as before
+    client.get("/logout/")
+    factories.login(client, world["users"]["l2"])
+    (street,) = listed(LIST)
+    assert f"application.unit_id = {world['users']['l2'].unit_id}" not in street, street
 
 
 def test_a_state_that_is_none_is_searched_as_a_parameter_and_finds_nothing(client, world):
