@@ -254,9 +254,17 @@ class PageSchedule:
         return wait / 1000
 
 
-def export_through_job(client, worker_pid, poll=None):
+def job_ran(log: Path) -> float | None:
+    """Seconds the worker took to run the last job, from its log: Huey's "run_job: … executed in 2.003s" (the job's
+    own row keeps whole seconds only)."""
+    found = re.findall(r"run_job: \S+ executed in ([\d.]+)s", log.read_text(errors="replace"))
+    return float(found[-1]) if found else None
+
+
+def export_through_job(client, worker_pid, poll=None, log=None):
     """Start the export, poll until done (as the job's page does, or every `poll` s), download. Returns (seconds,
-    worker peak increase KB, rows, slowest request, bytes, rows counted by the job, polls)."""
+    worker peak increase KB, rows, slowest request, bytes, rows counted by the job, polls). With the worker's log,
+    prints how much of the time the job ran, and the rest (the start request, the queue, the poll that saw it done)."""
     client.timings.clear()
     Path(f"/proc/{worker_pid}/clear_refs").write_text("5")  # reset VmHWM to the current RSS
     idle = rss_kb(worker_pid)
@@ -288,6 +296,10 @@ def export_through_job(client, worker_pid, poll=None):
     waited = job_thread_waited(sched_before, schedstats(worker_pid))
     if seen["state"] != "done":
         raise SystemExit(f"job failed: {seen}")
+    ran = job_ran(log) if log is not None else None
+    if ran is not None:
+        print(f"  the worker ran the job {ran:.2f} s of {seconds:.2f} s; the rest {seconds - ran:.2f} s (the start "
+              "request, the queue, the poll that saw it done)", flush=True)
     status, _, data = client.request("GET", page + "/download")
     from openpyxl import load_workbook
     import io
@@ -367,13 +379,13 @@ def main():
                 # A worker runs for days: its first job also pays for what the process loads once (modules, compiled
                 # statements and templates, translations). Shown, not in the ratio; the bare process's timer starts
                 # after its imports too.
-                first = export_through_job(client, worker.pid, args.poll)
+                first = export_through_job(client, worker.pid, args.poll, tmp / "servers.log")
                 print(f"  first job of the fresh worker (warm-up, not in the ratio): {first[0]:.1f} s, "
                       f"worker CPU {first[7]:.1f} s", flush=True)
                 emit(f"export {first[2]} rows: first job of a fresh worker", round(first[0], 1), "s")
                 warmed = True
             seconds, peak, rows, slowest, size_bytes, total, polls, cpu, waited = export_through_job(
-                client, worker.pid, args.poll)
+                client, worker.pid, args.poll, tmp / "servers.log")
             bare = subprocess.run([str(BIN / "python"), "-c", BARE, url, str(tmp / "bare.xlsx")], cwd=ROOT, env=env,
                                   capture_output=True, text=True, check=True).stdout.split()
             bare_rows, bare_seconds, bare_peak, bare_cpu = int(bare[0]), float(bare[1]), int(bare[2]), float(bare[3])
