@@ -232,7 +232,7 @@ class PageSchedule:
     """The waits (s) between the job page's status polls, as static/js/job-progress.js makes them from data-poll and
     the answers: the schedule's next step, or sooner when the progress seen says the job will be done first (rows done
     since the first answer with a total, over the time they took, carried over the rows left; never under the first
-    step), and from the first step again once every row is done."""
+    step), and every first step once every row is done."""
 
     def __init__(self, page_html: str):
         self.first, self.growth, self.most = (float(x) for x in re.search(r'data-poll="([^"]+)"', page_html)
@@ -247,7 +247,8 @@ class PageSchedule:
         if counted and status["done"] >= status["total"] and not self.finishing:
             self.finishing, self.delay = True, self.first
         wait = self.delay
-        self.delay = min(self.delay * self.growth, self.most)
+        if not self.finishing:
+            self.delay = min(self.delay * self.growth, self.most)
         if counted and self.since[1] < status["done"] < status["total"]:
             left = (status["total"] - status["done"]) * (now - self.since[0]) / (status["done"] - self.since[1])
             wait = min(wait, max(self.first, left))

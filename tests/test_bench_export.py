@@ -28,12 +28,13 @@ def test_the_bench_waits_between_polls_as_the_job_page_does(export_bench, monkey
     now = [1000.0]  # seconds on the bench's clock
     monkeypatch.setattr(export_bench.time, "perf_counter", lambda: now[0])
     waits = [schedule.next(None)]
-    for done, state in ((10, "running"), (110, "running"), (910, "running"), (1000, "running")):
+    for done, state in ((10, "running"), (110, "running"), (910, "running"), (1000, "running"), (1000, "running"),
+                        (1000, "running")):
         now[0] += waits[-1]
         waits.append(schedule.next({"state": state, "done": done, "total": 1000}))
     # The schedule (200 ms, 300 ms, 450 ms), then 200 ms where it says 675: 90 rows left at 900 rows in 750 ms; then
-    # 200 ms again once every row is done.
-    assert [round(w, 3) for w in waits] == [0.2, 0.3, 0.45, 0.2, 0.2]
+    # every 200 ms once every row is done (only the file is left to finish).
+    assert [round(w, 3) for w in waits] == [0.2, 0.3, 0.45, 0.2, 0.2, 0.2, 0.2]
     # A job that reports no total is asked about on the schedule alone, up to once a second.
     plain = export_bench.PageSchedule(page)
     assert [round(plain.next({"state": "running", "done": 0, "total": None}), 3) for _ in range(6)] == \
