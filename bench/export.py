@@ -255,11 +255,21 @@ class PageSchedule:
         return wait / 1000
 
 
-def job_ran(log: Path) -> float | None:
-    """Seconds the worker took to run the last job, from its log: Huey's "run_job: … executed in 2.003s" (the job's
-    own row keeps whole seconds only)."""
-    found = re.findall(r"run_job: \S+ executed in ([\d.]+)s", log.read_text(errors="replace"))
-    return float(found[-1]) if found else None
+def jobs_ran(log: Path) -> list[float]:
+    """Seconds the worker took to run each job so far, from its log: Huey's "run_job: … executed in 2.003s" (the
+    job's own row keeps whole seconds only)."""
+    return [float(s) for s in re.findall(r"run_job: \S+ executed in ([\d.]+)s", log.read_text(errors="replace"))]
+
+
+def job_ran(log: Path, before: int) -> float | None:
+    """The time of the job after the first `before` ones: Huey logs it just after the job's row says done, so the
+    poll that saw it done may come first; waits for the line up to 2 s."""
+    for _ in range(40):
+        ran = jobs_ran(log)
+        if len(ran) > before:
+            return ran[before]
+        time.sleep(0.05)
+    return None
 
 
 def export_through_job(client, worker_pid, poll=None, log=None):
@@ -267,6 +277,7 @@ def export_through_job(client, worker_pid, poll=None, log=None):
     worker peak increase KB, rows, slowest request, bytes, rows counted by the job, polls). With the worker's log,
     prints how much of the time the job ran, and the rest (the start request, the queue, the poll that saw it done)."""
     client.timings.clear()
+    jobs_before = len(jobs_ran(log)) if log is not None else 0
     Path(f"/proc/{worker_pid}/clear_refs").write_text("5")  # reset VmHWM to the current RSS
     idle = rss_kb(worker_pid)
     cpu_before, sched_before = cpu_seconds(worker_pid), schedstats(worker_pid)
@@ -297,7 +308,7 @@ def export_through_job(client, worker_pid, poll=None, log=None):
     waited = job_thread_waited(sched_before, schedstats(worker_pid))
     if seen["state"] != "done":
         raise SystemExit(f"job failed: {seen}")
-    ran = job_ran(log) if log is not None else None
+    ran = job_ran(log, jobs_before) if log is not None else None
     if ran is not None:
         print(f"  the worker ran the job {ran:.2f} s of {seconds:.2f} s; the rest {seconds - ran:.2f} s (the start "
               "request, the queue, the poll that saw it done)", flush=True)
