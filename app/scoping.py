@@ -168,16 +168,27 @@ def application_clause(user):
 def identity_clause(user):
     """SQL condition on Application: those whose personal data (ID number, phone, address, birth date: the printed
     申报表) this user may read — application_clause without the experts' assigned applications."""
+    return _identity_clause(*identity_key(user))
+
+
+def identity_key(user) -> tuple:
+    """All identity_clause(user) depends on: two users with the same key have the same condition, so a statement
+    built with it serves both (the review list keeps its statements by it: app/views/applications.py). Whether the
+    user sees every application, the applicant whose own these are, the first- and second-level unit clerked for."""
     names = role_names(user)
-    if not names:
-        return false()
-    not_draft = Application.status != prepared.written(ApplicationStatus.DRAFT.value)
     if names & SEES_EVERYTHING:
+        return True, None, None, None
+    return (False, user.id if roles.APPLICANT in names else None, _clerk_unit(user, roles.L1_CLERK),
+            _clerk_unit(user, roles.L2_CLERK))
+
+
+def _identity_clause(everything: bool, applicant_id: int | None, l1: int | None, l2: int | None):
+    not_draft = Application.status != prepared.written(ApplicationStatus.DRAFT.value)
+    if everything:
         return not_draft
     clauses = []
-    if roles.APPLICANT in names:
-        clauses.append(Application.applicant_id == user.id)
-    l1, l2 = _clerk_unit(user, roles.L1_CLERK), _clerk_unit(user, roles.L2_CLERK)
+    if applicant_id is not None:
+        clauses.append(Application.applicant_id == applicant_id)
     if l2 is not None:
         clauses.append(and_(not_draft, Application.unit_id == l2))
     if l1 is not None:
@@ -268,6 +279,13 @@ class _ClauseFilter(BaseFilter):
     name = "scope"
     arg_name = None
     clause = None  # set by subclasses (a staticmethod of the user)
+    # What the clause depends on (a staticmethod of the user giving a hashable), where a statement built with it may
+    # be kept for other requests (the review list's: app/views/applications.py); None: it may not.
+    clause_key = None
+
+    def key(self):
+        """clause_key for the current user, or None."""
+        return type(self).clause_key(current_user) if type(self).clause_key is not None else None
 
     def apply(self, query, value):
         return query.filter(type(self).clause(current_user))
@@ -290,6 +308,7 @@ class ApplicationScopeFilter(_ClauseFilter):
     assigned application (even if the expert role is granted Application in 角色权限)."""
 
     clause = staticmethod(identity_clause)
+    clause_key = staticmethod(identity_key)
 
 
 class AssignmentScopeFilter(_ClauseFilter):

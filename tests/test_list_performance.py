@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from flask import current_app
 from jinja2.utils import htmlsafe_json_dumps
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import and_, event, insert, select, text
 
 from app import notifications, roles
 from app.extensions import db
@@ -303,3 +303,43 @@ def test_postgresql_keeps_one_plan_for_a_street_clerks_list(client, world):
         "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
         " WHERE statement LIKE 'SELECT application.id%'")).all()
     assert plans and max(generic for generic, _custom in plans) > 0, plans
+
+
+def listed_names(html: str) -> list[str]:
+    return re.findall(r'class="row-name">([^<]+)</a>', html)
+
+
+def expected_names(where, offset=0) -> list[str]:
+    """The first-page names the database holds for a scope, in the list's order."""
+    return db.session.scalars(select(Application.name).where(where, Application.status != "draft")
+                              .order_by(Application.submitted_at.desc(), Application.id.desc())
+                              .limit(25).offset(offset)).all()
+
+
+def test_a_kept_statement_serves_each_clerk_the_rows_of_their_own_scope(app, world):
+    """The list's statement is kept per process for a scope, its filters and its order (app/views/applications.py):
+    two street clerks and the district clerk, taking turns in one process, each read their own rows, also filtered."""
+    add_applications(world, 120)
+    street_a, street_b = world["streets"]
+    clerk_b = factories.account(roles.L2_CLERK, unit=street_b)
+    clients = {}
+    for who, account in (("a", world["users"]["l2"]), ("b", clerk_b), ("district", world["users"]["l1"])):
+        clients[who] = factories.login(app.test_client(), account)
+    visible = {"a": Application.unit_id == street_a.id, "b": Application.unit_id == street_b.id,
+               "district": Application.status.in_(["l2_forwarded", "reported"])}
+    for _ in range(2):
+        for who, client in clients.items():
+            assert listed_names(client.get(LIST).text) == expected_names(visible[who]), who
+            filtered = client.get(LIST + "?_flt_0_status=reported").text
+            assert listed_names(filtered) == expected_names(and_(visible[who], Application.status == "reported"))
+
+
+def test_each_page_of_a_kept_statement_shows_its_own_rows(client, world):
+    """The first page's statement has no offset and a later page's takes it as a parameter: page 2, page 3, and
+    page 2 again each show their own 25 rows."""
+    add_applications(world, 120)
+    factories.login(client, world["users"]["l2"])
+    mine = Application.unit_id == world["streets"][0].id
+    for page in (1, 2, 1, 0):
+        html = client.get(f"{LIST}?page_ApplicationView={page}").text
+        assert listed_names(html) == expected_names(mine, offset=25 * page), page

@@ -861,3 +861,24 @@ def test_the_dashboard_of_the_city_office_and_the_auditor_covers_every_district(
 def test_experts_and_citizens_have_no_dashboard(app, world, actor):
     response = factories.login(app.test_client(), world[actor]).get("/dashboard/")
     assert response.status_code in (302, 403) and "dashboard-data" not in response.text
+
+
+def test_users_with_one_identity_key_have_one_identity_clause_and_the_others_another(app, world, strays):
+    """identity_key tells apart every two users whose identity_clause differs (the review list keeps one statement
+    per key for all of them): the same key, the same SQL and values; another key, another condition."""
+    people = {**world, **strays, "l2_twin": factories.account(roles.L2_CLERK, unit=world["a1"]),
+              "city_twin": factories.account(roles.CITY_OFFICE)}
+    people = {name: person for name, person in people.items() if isinstance(person, Account)}
+
+    def sql(user) -> str:
+        return str(scoping.identity_clause(user).compile(db.engine, compile_kwargs={"literal_binds": True}))
+
+    by_key: dict = {}
+    for name, person in people.items():
+        by_key.setdefault(scoping.identity_key(person), set()).add(sql(person))
+    assert all(len(clauses) == 1 for clauses in by_key.values()), by_key
+    clauses = [next(iter(c)) for c in by_key.values()]
+    assert len(set(clauses)) == len(clauses)
+    assert scoping.identity_key(people["l2"]) == scoping.identity_key(people["l2_twin"])
+    assert scoping.identity_key(people["l2"]) != scoping.identity_key(people["l2_sibling"])
+    assert scoping.identity_key(people["city"]) == scoping.identity_key(people["auditor"])
