@@ -348,7 +348,9 @@ class ApplicationSearchWidget(SearchWidget):
         if col in self.unchanging:
             return language, col
         if col == "campaign":
-            return language, col, tuple(form[col].choices)
+            # The field's own choices function: asking the field (form[col].choices) makes WTForms inspect the
+            # function's signature each time, a third of the search form's CPU.
+            return language, col, tuple(campaign_choices())
         if col == "unit" and not any(re.match(r"_flt_\d+_unit$", arg) for arg in request.args):
             return language, col, request.script_root  # its search address is the application's
         return None
