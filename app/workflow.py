@@ -9,7 +9,7 @@ import functools
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -749,6 +749,19 @@ def _unit_applications(campaign_id: int, unit_id: int, level: int):
     return query.filter(Application.unit.has(Unit.parent_id == unit_id))
 
 
+class Submitted(NamedTuple):
+    """A unit's submission as its progress reads it: when, and how many it recommended and did not."""
+
+    id: int
+    at: datetime
+    recommended: int
+    not_recommended: int
+
+    @staticmethod
+    def columns():
+        return UnitSubmission.id, UnitSubmission.at, UnitSubmission.recommended, UnitSubmission.not_recommended
+
+
 @dataclass
 class UnitProgress:
     """What a unit's review page says: the window, the counts, the quota, whether it has submitted."""
@@ -758,7 +771,7 @@ class UnitProgress:
     window_start: datetime | None
     window_end: datetime | None
     window_open: bool
-    submission: UnitSubmission | None
+    submission: Submitted | None
     counts: dict
     quota: int | None = None
     recommended: int = 0
@@ -791,8 +804,10 @@ def unit_progress(actor, campaign=None) -> UnitProgress | None:
     step = UNIT_STEPS[level]
     window = campaign.window(step.stage)
     # From the tallies per (campaign, unit, status) (app/tallies.py): drafts, which no unit sees, are not counted.
-    submission, quota, counts = db.session.execute(
+    # Columns only, read through the session's connection (no ORM entity to load): every review page shows it.
+    *submitted, quota, counts = db.session.connection().execute(
         _progress_statement(level), {"campaign_id": campaign.id, "unit_id": actor.unit_id, "level": level}).one()
+    submission = Submitted(*submitted) if submitted[0] is not None else None
     counts = tallies.read_by_status(counts)
     now = clock.now()
     return UnitProgress(
@@ -818,7 +833,7 @@ def _progress_statement(level: int):
     )
     unit_rows = _unit_applications(bindparam("campaign_id"), bindparam("unit_id"), level).whereclause
     one = select(literal(1).label("one")).subquery()
-    return select(UnitSubmission, quota, tallies.by_status_clause(unit_rows)).select_from(one).outerjoin(
+    return select(*Submitted.columns(), quota, tallies.by_status_clause(unit_rows)).select_from(one).outerjoin(
         UnitSubmission, and_(UnitSubmission.campaign_id == bindparam("campaign_id"),
                              UnitSubmission.unit_id == bindparam("unit_id")))
 
