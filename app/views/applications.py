@@ -199,7 +199,9 @@ class ApplicationListInterface(WithDerivedColumns):
                     self._statements.clear()
                 self._statements[key] = kept
         statement, tallied = kept
-        rows = self.session.execute(statement, {"list_offset": page * page_size} if offset else None).all()
+        # Columns only: run by Core on the session's connection, in its transaction (no ORM handling of the rows).
+        parameters = {"list_offset": page * page_size} if offset else None
+        rows = self.session.connection().execute(statement, parameters).all()
         if rows and tallied:
             count = rows[0][-1]
         elif not rows and not page:  # nothing matches
