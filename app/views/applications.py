@@ -35,7 +35,6 @@ from app import (
     workflow,
 )
 from app.bounds import check_filters, row_id
-from app.fragments import kept
 from app.extensions import db
 from app.models import Application, ApplicationStatus, Campaign, Unit
 from app.models.application import STATUS_LABELS
@@ -307,28 +306,16 @@ class ApplicationSearchWidget(SearchWidget):
     """FAB's search form, its inputs written once per process and language wherever they are the same on every page:
     the name and work-unit boxes and the status dropdown (empty until the user picks a filter: the page's script
     fills them in), the 评选批次 dropdown for the same campaigns, the unit box unless the address filters on a unit
-    (then it carries that unit); and the labels and the filters' names. When every input is such a one and the
-    filters applied are only on the state and the campaign (no typed text), the whole form is kept as well
-    (app/fragments.py, each page's nonce put in)."""
+    (then it carries that unit); and the labels and the filters' names."""
 
     unchanging = ("name", "work_unit", "status")
-    kept_with_filters_on = frozenset({"status", "campaign"})
     _rendered: dict = {}
 
     def __call__(self, **kwargs):
         form, language = self.template_args["form"], str(get_locale())
-        keys = {col: self.rendering_key(form, col, language) for col in self.template_args["include_cols"]}
-        active = self.filters.get_filters_values_tojson()
-        if None in keys.values() or any(col not in self.kept_with_filters_on for col, _name, _value in active):
-            return self.render(form, keys, active, kwargs)
-        active_key = tuple((col, name, tuple(value) if isinstance(value, list) else value)
-                           for col, name, value in active)
-        return kept("review_search", tuple(keys.values()), active_key,
-                    caller=lambda: self.render(form, keys, active, kwargs))
-
-    def render(self, form, keys: dict, active: list, kwargs: dict) -> str:
         form_fields = {}
-        for col, key in keys.items():
+        for col in self.template_args["include_cols"]:
+            key = self.rendering_key(form, col, language)
             if key is None:
                 form_fields[col] = form[col]()
                 continue
@@ -337,12 +324,11 @@ class ApplicationSearchWidget(SearchWidget):
                     self._rendered.clear()
                 self._rendered[key] = form[col]()
             form_fields[col] = self._rendered[key]
-        language = str(get_locale())
         if (language, "texts") not in self._rendered:
             self._rendered[language, "texts"] = self.texts(form)
         label_columns, search_filters = self._rendered[language, "texts"]
         kwargs.update(label_columns=label_columns, form_fields=form_fields, search_filters=search_filters,
-                      active_filters=active)
+                      active_filters=self.filters.get_filters_values_tojson())
         return RenderTemplateWidget.__call__(self, **kwargs)
 
     def rendering_key(self, form, col: str, language: str):

@@ -2,14 +2,13 @@
 page (app/views/applications.py, app/views/list_markup.py) or once per process (app/navbar.py): each row's 过期无效
 from its own campaign's schedule, each row's link to its own record, every campaign in the 评选批次 filter, and a menu
 that follows the role's permissions from one page to the next."""
-import json
 import re
 from datetime import datetime
 
 import pytest
 from jinja2.utils import htmlsafe_json_dumps
 
-from app import clock, fragments, roles
+from app import clock, roles
 from app.extensions import db
 from app.models import Stage
 from tests import factories
@@ -89,32 +88,6 @@ def test_the_search_form_shows_the_unit_filtered_on_and_campaigns_added_since(tw
     assert unit_options(city.get(LIST).text) == []
     later = factories.campaign(year=2027, name="2027年批次")
     assert str(htmlsafe_json_dumps(f'<option value="{later.id}">{later.name}</option>'))[1:-1] in city.get(LIST).text
-
-
-def test_the_kept_search_form_shows_each_pages_own_filters_and_nonce(two_campaigns):
-    """The whole search form is kept per process when it filters on nothing typed (app/views/applications.py): each
-    page still shows the filters it applies (the page's script re-adds them as rows) and carries its own nonce; a
-    typed name is shown on its own page only."""
-    city = two_campaigns["city"]
-
-    def active_filters(html):
-        # new AdminFilters('#filter_form', labels, inputs, operators, active): one argument per line.
-        return json.loads(re.search(r"new AdminFilters\((?:\s*[^\n]+\n){4}\s*([^\n]+)\s*\);", html).group(1))
-
-    def nonce(html):
-        return re.search(r'<script nonce="([^"]+)">\s*\(function\(\$\) \{\s*const filter', html).group(1)
-
-    for _ in range(2):
-        plain = city.get(LIST).text
-        reported = city.get(f"{LIST}?_flt_0_status=reported").text
-        assert active_filters(plain) == []
-        assert active_filters(reported) == [["status", "等于", ["reported"]]]
-        assert active_filters(city.get(f"{LIST}?_flt_0_status=submitted").text) == [["status", "等于", ["submitted"]]]
-    assert nonce(plain) != nonce(reported) and nonce(plain) in re.findall(r'nonce="([^"]+)"', plain)[0]
-    named = city.get(f"{LIST}?_flt_2_name=本届").text
-    assert active_filters(named) == [["name", "包含", ["本届"]]]
-    assert active_filters(city.get(LIST).text) == []
-    assert not any("本届" in repr(key) for key in fragments._kept)  # what is typed is not kept (each search its own)
 
 
 def test_the_menu_follows_the_roles_permissions_from_one_page_to_the_next(app, two_campaigns, roles_restored):
