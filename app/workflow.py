@@ -543,27 +543,32 @@ def perform(actor, application_id: int, action: str, opinion: str | None = None)
         )
         if application is None:
             raise WorkflowError(_("找不到该报名，或者您无权办理它"), status=404)
-        # One reading of the clock for the window check, the stamp and the history: read twice, a submission let in
-        # at the deadline's last second was stamped a second after it when the clock ticked in between.
-        at = clock.now()
-        _check(actor, application, transition, at)
-        opinion = require_opinion(action, opinion)
-        if transition.guard is not None:
-            transition.guard(actor, application)
-        if transition.opinion_needed is not None and opinion is None:
-            why = transition.opinion_needed(application)
-            if why:
-                raise WorkflowError(why, errors={"opinion": why}, status=422)
-        source = application.status
-        application.status = transition.target.value
-        if transition.on_done is not None:
-            transition.on_done(application, at)
-        _event(application, actor, action, source, opinion, at)
-        audit.record(f"application.{action}", "application", application.id, repr(application),
-                     from_status=source, to_status=application.status, opinion=opinion)
-        # In the same transaction: a step that rolls back has told nobody.
-        notifications.application_moved(application, action, actor, opinion)
+        _move(actor, application, transition, opinion)
     return application
+
+
+def _move(actor, application: Application, transition: Transition, opinion: str | None) -> None:
+    """perform()'s step on a locked row, in the caller's transaction: checks, moves, records, tells."""
+    # One reading of the clock for the window check, the stamp and the history: read twice, a submission let in
+    # at the deadline's last second was stamped a second after it when the clock ticked in between.
+    at = clock.now()
+    _check(actor, application, transition, at)
+    opinion = require_opinion(transition.action, opinion)
+    if transition.guard is not None:
+        transition.guard(actor, application)
+    if transition.opinion_needed is not None and opinion is None:
+        why = transition.opinion_needed(application)
+        if why:
+            raise WorkflowError(why, errors={"opinion": why}, status=422)
+    source = application.status
+    application.status = transition.target.value
+    if transition.on_done is not None:
+        transition.on_done(application, at)
+    _event(application, actor, transition.action, source, opinion, at)
+    audit.record(f"application.{transition.action}", "application", application.id, repr(application),
+                 from_status=source, to_status=application.status, opinion=opinion)
+    # In the same transaction: a step that rolls back has told nobody.
+    notifications.application_moved(application, transition.action, actor, opinion)
 
 
 def pick_opinion_needed(application_ids, action: str) -> str | None:
@@ -725,13 +730,36 @@ def pick_top(actor, round_id, action: str, n=None) -> TopPicks:
 
 
 def perform_many(actor, application_ids, action: str, opinion: str | None = None):
-    """The same decision on several applications, each in its own transaction. Returns (done, {id: message})."""
+    """The same decision on several applications, in the given order, as perform() would take each: in one
+    transaction with one savepoint per application, so that a refused one is undone alone and the rest are committed
+    together (one commit, not one per row: 前 K 名入围 of 110 took ~11 s on a loaded machine committing each).
+    The rows are locked at once, in id order, so that two batches over the same rows queue instead of deadlocking;
+    a single perform() locks one row, so it too only ever waits. Returns (done, {id: message})."""
+    ids = list(dict.fromkeys(application_ids))
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        return [], {i: _("未知的操作") for i in ids}
     done, refused = [], {}
-    for application_id in application_ids:
-        try:
-            done.append(perform(actor, application_id, action, opinion))
-        except WorkflowError as error:
-            refused[application_id] = str(error)
+    with atomic(_duplicate_id_number):
+        locked = {
+            application.id: application
+            for application in db.session.query(Application)
+            .filter(Application.id.in_(ids))
+            .order_by(Application.id)
+            .with_for_update()
+            .populate_existing()
+        }
+        for application_id in ids:
+            application = locked.get(application_id)
+            try:
+                if application is None:
+                    raise WorkflowError(_("找不到该报名，或者您无权办理它"), status=404)
+                with db.session.begin_nested():
+                    _move(actor, application, transition, opinion)
+            except WorkflowError as error:
+                refused[application_id] = str(error)
+            else:
+                done.append(application)
     return done, refused
 
 

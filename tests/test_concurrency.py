@@ -81,6 +81,40 @@ def test_fifty_parallel_recommendations_make_one_decision_and_one_audit_event(ap
     assert db.session.query(AuditEvent).filter_by(action="application.l2_recommend").count() == 1
 
 
+def test_two_clerks_deciding_the_same_thirty_in_opposite_orders_at_once_each_decide_them_in_turn_and_no_500(app):
+    """One clerk recommends 30 applications, ticked top to bottom, while another rejects the same 30 bottom to top.
+    A batch is one transaction holding every row it moved until it commits: were the rows locked in the order given,
+    each would hold what the other waits for (a deadlock, a 500). Locked in id order, one waits for the other, and
+    each decides every application in turn."""
+    from app.models import Application, ApplicationEvent
+
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.L2_REVIEW, at=NOW)
+    district, (street,) = factories.district_with_streets("海淀区", ("中关村街道",))
+    ids = [factories.application(unit=street).id for _ in range(30)]
+    clerks = [factories.account(roles.L2_CLERK, unit=street) for _ in range(2)]
+    clients = [factories.login(app.test_client(), clerk) for clerk in clerks]
+    batches = [("recommend", ids), ("reject", ids[::-1])]
+
+    def decide(i):
+        decision, order = batches[i]
+        return clients[i].post("/applications/decide", data={
+            "decision": decision, "ids": ",".join(map(str, order)), "opinion": "材料齐全，事迹属实"})
+
+    for _ in range(3):  # released together three times: each time both batches overlap on every row
+        db.session.query(Application).filter(Application.id.in_(ids)).update({"status": "submitted"})
+        db.session.query(ApplicationEvent).delete()
+        db.session.commit()
+        responses = race(app, 2, decide)
+        assert [r.status_code for r in responses] == [302, 302]
+        db.session.expire_all()
+        statuses = [db.session.get(Application, i).status for i in ids]
+        assert set(statuses) <= {"l2_recommended", "l2_not_recommended"}, statuses
+        # A clerk may change a decision until the unit submits: each batch decided every row, one after the other.
+        events = db.session.query(ApplicationEvent.application_id, ApplicationEvent.actor_id).all()
+        assert sorted(events) == sorted((i, c) for i in ids for c in (clerks[0].id, clerks[1].id))
+
+
 def test_two_clerks_racing_for_the_last_quota_place_one_wins(app):
     from app.models import Application, RecommendationQuota
 

@@ -414,6 +414,36 @@ def test_several_at_once_do_what_they_can_and_say_why_not(chain):
     assert (first.status, second.status) == ("l2_recommended", "submitted")
 
 
+def test_a_batch_is_committed_once_and_counts_its_own_rows_against_the_quota(chain):
+    """Ticking many at once: one commit for the whole batch (not one per row), each row still checked on its own, and
+    the rows recommended earlier in the batch already count against the quota for the later ones."""
+    from sqlalchemy import event
+
+    db.session.add(RecommendationQuota(campaign=chain["campaign"], level=2, max_recommended=3))
+    db.session.commit()
+    mine = [factories.application(unit=chain["street"]) for _ in range(5)]
+    elsewhere = factories.application(unit=chain["sibling"])
+    commits = []
+
+    def committed(connection):
+        commits.append(connection)
+
+    event.listen(db.engine, "commit", committed)
+    try:
+        done, refused_ = workflow.perform_many(chain["l2"], [mine[0].id, elsewhere.id] + [a.id for a in mine[1:]],
+                                               "l2_recommend", "同意")
+    finally:
+        event.remove(db.engine, "commit", committed)
+    assert len(commits) == 1
+    assert [a.id for a in done] == [a.id for a in mine[:3]]
+    assert "无权办理" in refused_[elsewhere.id]
+    assert all("最多推荐 3 人" in refused_[a.id] for a in mine[3:]) and len(refused_) == 3
+    db.session.expire_all()
+    assert [a.status for a in mine] == ["l2_recommended"] * 3 + ["submitted"] * 2
+    assert db.session.query(ApplicationEvent).count() == 3
+    assert db.session.query(AuditEvent).filter_by(action="application.l2_recommend").count() == 3
+
+
 def test_a_first_level_quota_counts_the_whole_district_and_only_it(chain):
     db.session.add(RecommendationQuota(campaign=chain["campaign"], level=1, max_recommended=1))
     db.session.commit()

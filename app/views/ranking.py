@@ -214,12 +214,11 @@ class RankingView(BaseView):
         except workflow.WorkflowError as refused:
             message = (refused.errors or {}).get("n") or str(refused)
             return self._page(stage, order, campaign, errors={f"top_{action}": message}, top_n={action: n})
-        names = {a.id: a.name for a in result.done}
         parts = [_("按复审排名前 %(n)s 名：%(done)s %(d)s 人", n=result.n, done=workflow.PICK_DONE_LABELS[action],
                    d=len(result.done))]
         if result.refused:
-            names.update(dict(db.session.query(Application.id, Application.name)
-                              .filter(Application.id.in_(list(result.refused))).all()))
+            names = dict(db.session.query(Application.id, Application.name)
+                         .filter(Application.id.in_(list(result.refused))).all())
             parts.append(_("%(n)s 份未处理——%(rows)s", n=len(result.refused),
                            rows="；".join(f"{names.get(i) or i}：{m}" for i, m in result.refused.items())))
         if result.tied:
