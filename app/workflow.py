@@ -760,6 +760,8 @@ def perform_many(actor, application_ids, action: str, opinion: str | None = None
                 refused[application_id] = str(error)
             else:
                 done.append(application)
+    if done:  # expired by the commit: read back in one statement, not one per row as the caller reads them
+        db.session.query(Application).filter(Application.id.in_([i for i in ids if i not in refused])).all()
     return done, refused
 
 

@@ -416,7 +416,8 @@ def test_several_at_once_do_what_they_can_and_say_why_not(chain):
 
 def test_a_batch_is_committed_once_and_counts_its_own_rows_against_the_quota(chain):
     """Ticking many at once: one commit for the whole batch (not one per row), each row still checked on its own, and
-    the rows recommended earlier in the batch already count against the quota for the later ones."""
+    the rows recommended earlier in the batch already count against the quota for the later ones; the rows done are
+    handed back read."""
     from sqlalchemy import event
 
     db.session.add(RecommendationQuota(campaign=chain["campaign"], level=2, max_recommended=3))
@@ -435,7 +436,17 @@ def test_a_batch_is_committed_once_and_counts_its_own_rows_against_the_quota(cha
     finally:
         event.remove(db.engine, "commit", committed)
     assert len(commits) == 1
-    assert [a.id for a in done] == [a.id for a in mine[:3]]
+    statements = []
+
+    def sent(*_args):
+        statements.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", sent)
+    try:  # the rows done come back read, in one statement: not one per row as the caller reads them
+        assert [(a.id, a.status) for a in done] == [(a.id, "l2_recommended") for a in mine[:3]]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", sent)
+    assert statements == []
     assert "无权办理" in refused_[elsewhere.id]
     assert all("最多推荐 3 人" in refused_[a.id] for a in mine[3:]) and len(refused_) == 3
     db.session.expire_all()
