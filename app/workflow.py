@@ -490,7 +490,9 @@ def _check(actor, application: Application, transition: Transition, at: datetime
 def _event(application, actor, action, source, opinion=None, at: datetime | None = None) -> None:
     db.session.add(
         ApplicationEvent(
-            application=application,
+            # By id, not through the relationship: setting it appended the event to application.events (a collection
+            # nothing reads before the commit), a fifth of a unit's 上报 of 2,700 applications.
+            application_id=application.id,
             at=at or clock.now(),
             actor_id=actor.id,
             actor_name=actor.username,
