@@ -43,6 +43,7 @@ BENCHES = [
     Bench("upload", "bench/upload.py", quick=["--repeat", "1"]),
     Bench("assign", "bench/assign.py", quick=["--applications", "600", "--experts", "20"]),
     Bench("public_pages", "bench/public_pages.py", quick=["--repeat", "5"]),
+    Bench("bulk_steps", "bench/bulk_steps.py", quick=["--repeat", "1"]),
 ]
 
 PREFIX = "BENCH "
