@@ -1,9 +1,10 @@
 """Every state change of an application, in one table and one function.
 
 `perform(actor, application_id, action)` locks the row, checks role, scope, state and stage window, runs the
-action's own guard, moves the state, writes the history and the audit log, and commits. `submit_unit(actor)` is a
-unit's 提交/上报 of all its decisions at once, under the same rules. HTML views, bulk actions, REST endpoints and
-CLI commands call these two; nothing else sets Application.status.
+action's own guard, moves the state, writes the history and the audit log, and commits; `perform_many` does the same
+to several rows in one transaction, a savepoint each. `submit_unit(actor)` is a unit's 提交/上报 of all its decisions
+at once, under the same rules. HTML views, bulk actions, REST endpoints and CLI commands call these; nothing else sets
+Application.status.
 """
 import functools
 from contextlib import contextmanager
