@@ -116,6 +116,8 @@ PAGES = [
     ("l1", "/accounts/list/", "单位账号"),
     ("sysadmin", "/users/list/", "clerk"),
     ("city", "/experts/list/", "评审专家"),
+    ("city", "/expert-conflicts/list/", "回避关系"),  # its expert filter: every expert, by name
+    ("city", "/expert-conflicts/add", "登记回避关系"),  # every expert and unit; applicants searched as typed
     ("expert", "/expert/", "评审"),
     ("city", "/review-records/", "评审"),
     ("city", "/objections/list/", "异议"),

@@ -3,7 +3,7 @@
 Lists and detail pages are FAB's; the forms are ours, since an expert spans an account and its Expert row and a
 panel its members and units. Every change goes through app/experts.py, whose refusals land at the field.
 """
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.fieldwidgets import Select2ManyWidget, Select2Widget
 from flask_appbuilder.forms import DynamicForm
@@ -11,17 +11,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileAllowed, FileField, FileRequired
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 
-from app import expert_import, experts, import_jobs, masking, rounds, schedule, scoping
+from app import expert_import, experts, import_jobs, masking, rounds, schedule, scoping, units
 from app.bounds import row_id
 from app.datamodel import PortalInterface
 from app.extensions import db
 from app.models import (Application, Expert, ExpertConflict, ExpertPanel, ExpertPanelMember, ExpertPanelUnit,
                         ReviewRound, Unit)
 from app.views.base import PortalModelView, xlsx_download
+from app.views.fields import search_select
 
 EXPERT_LABELS = {
     "name": _l("姓名"),
@@ -44,11 +46,21 @@ def _optional_int(value):
 
 
 def _unit_choices(first_level_only=False):
-    query = db.session.query(Unit)
+    """Every unit (or every first-level one), each second-level unit after its first-level unit: one statement."""
+    query = db.session.query(Unit).options(joinedload(Unit.parent))
     if first_level_only:
         query = query.filter(Unit.level == 1)
     units = sorted(query.all(), key=lambda u: (u.parent.id if u.parent else u.id, u.level, u.id))
     return [(u.id, u.full_name) for u in units]
+
+
+def _experts():
+    """Every expert with their account (their name is the account's): one statement."""
+    return db.session.query(Expert).options(joinedload(Expert.account)).order_by(Expert.id).all()
+
+
+def _expert_choices() -> list[tuple[int, str]]:
+    return [(e.id, f"{e.name}（{e.employer}）") for e in _experts()]
 
 
 def _place_errors(form, error: experts.ExpertError):
@@ -282,8 +294,7 @@ class ExpertPanelView(PortalModelView):
     def _setup(self, form, review_rounds, panel=None):
         form.round_id.choices = [(r.id, str(r)) for r in review_rounds]
         form.experts.choices = [
-            (e.id, f"{e.name}（{e.employer}）" + ("" if e.account.active else _("，已停用")))
-            for e in db.session.query(Expert).order_by(Expert.id)
+            (e.id, f"{e.name}（{e.employer}）" + ("" if e.account.active else _("，已停用"))) for e in _experts()
         ]
         form.units.choices = _unit_choices(first_level_only=True)
 
@@ -365,11 +376,40 @@ class ExpertPanelView(PortalModelView):
 
 # --- 回避关系 ---------------------------------------------------------------------------------------------------
 
+_SEARCH_TEXT_MOST = 50  # characters of a typed name searched
+
+
+def _conflict_applications(actor):
+    """The applications a conflict may name (experts.conflict_application_clause), with their units to label them;
+    None without a current campaign."""
+    campaign = schedule.current_campaign()
+    if campaign is None:
+        return None
+    return db.session.query(Application).options(joinedload(Application.unit).joinedload(Unit.parent)).filter(
+        experts.conflict_application_clause(actor, campaign))
+
+
+def _applicant_label(application) -> str:
+    return f"{application.name}（{application.unit.full_name if application.unit else ''}）"
+
+
+def _applicant_search(field, **_kwargs) -> Markup:
+    """The 回避申报人 box (a field widget): the applicant already chosen (a form sent back with an error), the rest
+    searched on demand (ExpertConflictView.application_choices)."""
+    chosen = []
+    applications = _conflict_applications(current_user) if field.data else None
+    if applications is not None:
+        chosen = [(a.id, _applicant_label(a)) for a in applications.filter(Application.id == field.data)]
+    return search_select(field, url_for("ExpertConflictView.application_choices"), _("输入申报人姓名搜索"), chosen)
+
+
 class ConflictForm(DynamicForm):
     expert = SelectField(_l("专家"), coerce=_optional_int, widget=Select2Widget())
     unit = SelectField(_l("回避单位"), coerce=_optional_int, widget=Select2Widget(),
                        description=_l("选一级单位时包括其全部二级单位"))
-    application = SelectField(_l("回避申报人"), coerce=_optional_int, widget=Select2Widget(),
+    # A campaign has up to 100,000 applicants: searched by name as the city office types, never all on the page.
+    application = SelectField(_l("回避申报人"), coerce=_optional_int, validate_choice=False,
+                              widget=_applicant_search,
                               description=_l("或者只回避本批次的某一位申报人（二者选一）"))
     reason = TextAreaField(_l("回避原因"), description=_l("如“曾在该单位任职”“与申报人是亲属”"))
 
@@ -380,9 +420,15 @@ class ExpertConflictView(PortalModelView):
         joinedload(ExpertConflict.expert).joinedload(Expert.account), joinedload(ExpertConflict.unit),
         joinedload(ExpertConflict.application).joinedload(Application.unit).joinedload(Unit.parent)),
         searched_by_name={"unit"})
-    search_form_extra_fields = {"unit": StringField(_l("回避单位"))}
+    # The expert filter's choices in one statement (FAB's reads every expert, then each one's account).
+    search_form_extra_fields = {
+        "unit": StringField(_l("回避单位")),
+        "expert": SelectField(_l("专家"), choices=lambda: [(str(i), label) for i, label in _expert_choices()],
+                              widget=Select2Widget()),
+    }
     class_permission_name = "ExpertConflict"
-    include_route_methods = {"list", "show", "add", "delete"}
+    method_permission_name = {**PortalModelView.method_permission_name, "application_choices": "write"}
+    include_route_methods = {"list", "show", "add", "delete", "application_choices"}
     list_title = _l("回避关系")
     show_title = _l("回避关系详情")
     base_filters = [["id", scoping.ReviewSetupScopeFilter, None]]
@@ -393,7 +439,7 @@ class ExpertConflictView(PortalModelView):
     show_columns = ["expert", "unit", "application", "reason", "declared_at", "declared_by"]
     search_columns = ["expert", "unit"]
     formatters_columns = {
-        "application": lambda a: f"{a.name}（{a.unit.full_name if a.unit else ''}）" if a is not None else "",
+        "application": lambda a: _applicant_label(a) if a is not None else "",
         "declared_by": lambda a: a.person_label if a is not None else "",
     }
 
@@ -401,14 +447,9 @@ class ExpertConflictView(PortalModelView):
     @has_access
     def add(self):
         form = ConflictForm()
-        form.expert.choices = [(None, _("请选择"))] + [
-            (e.id, f"{e.name}（{e.employer}）") for e in db.session.query(Expert).order_by(Expert.id)]
+        form.expert.choices = [(None, _("请选择"))] + _expert_choices()
         form.unit.choices = [(None, _("（不回避单位）"))] + _unit_choices()
         campaign = schedule.current_campaign()
-        applications = [] if campaign is None else db.session.query(Application).filter(
-            experts.conflict_application_clause(current_user, campaign)).order_by(Application.id).all()
-        form.application.choices = [(None, _("（不回避某位申报人）"))] + [
-            (a.id, f"{a.name}（{a.unit.full_name if a.unit else ''}）") for a in applications]
         if request.method == "GET" and row_id(request.args.get("expert")) is not None:
             form.expert.data = row_id(request.args["expert"])
         title = _("登记回避关系")
@@ -433,6 +474,20 @@ class ExpertConflictView(PortalModelView):
     @has_access
     def delete(self, pk):
         return _delete_row(self, pk, experts.delete_conflict, _("已删除回避关系"), url_for(".list"))
+
+    @expose("/api/applications")
+    @has_access
+    def application_choices(self):
+        """The 回避申报人 box's choices for ?q=<part of a name>: applications of the current campaign a conflict may
+        name, a few at a time, oldest first."""
+        applications = _conflict_applications(current_user)
+        text = request.args.get("q", "").strip()[:_SEARCH_TEXT_MOST]
+        if applications is None:
+            return jsonify(results=[])
+        if text:
+            applications = applications.filter(Application.name.contains(text, autoescape=True))
+        found = applications.order_by(Application.id).limit(units.SEARCH_CHOICES)
+        return jsonify(results=[{"id": a.id, "text": _applicant_label(a)} for a in found])
 
 
 # --- 评审设置 ---------------------------------------------------------------------------------------------------

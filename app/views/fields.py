@@ -130,9 +130,21 @@ class BeijingDateTimeField(Field):
             raise ValueError(_("请按“年-月-日 时:分:秒”填写，例如 %(example)s", example=EXAMPLE))
 
 
+def search_select(field, endpoint: str, placeholder: str, chosen: list[tuple[object, str]]) -> Markup:
+    """A select searched on demand: app/static/js/search-select.js asks `endpoint`?q=… as the user types and offers
+    what it answers ({"results": [{"id", "text"}]}); the page carries only `chosen` (the value already picked, as
+    (value, text)), never every row the search could find."""
+    from markupsafe import escape
+
+    options = "".join(f'<option value="{escape(value)}" selected>{escape(text)}</option>' for value, text in chosen)
+    params = html_params(id=field.id, name=field.name, class_="search-select form-control",
+                         data_endpoint=endpoint, data_placeholder=placeholder)
+    return Markup(f"<select {params}><option value=\"\"></option>{options}</select>")
+
+
 class UnitSearchWidget:
-    """A unit filter searched on demand (app/static/js/unit-search.js asks `endpoint` as the user types): the page
-    carries only the unit(s) already filtered on, not every unit in scope."""
+    """A unit filter searched on demand (search_select): the page carries only the unit(s) already filtered on, not
+    every unit in scope."""
 
     def __init__(self, endpoint: str):
         self.endpoint = endpoint
@@ -141,7 +153,6 @@ class UnitSearchWidget:
         from flask import request, url_for
         from flask_babel import lazy_gettext as _l
         from flask_login import current_user
-        from markupsafe import escape
 
         from app import units
         from app.bounds import row_id
@@ -149,7 +160,5 @@ class UnitSearchWidget:
         pattern = re.compile(rf"^_flt_\d+_{re.escape(field.name)}$")
         wanted = [row_id(v) for key in request.args if pattern.match(key) for v in request.args.getlist(key)]
         chosen = units.search_choices(current_user, ids=[i for i in wanted if i is not None]) if wanted else []
-        options = "".join(f'<option value="{unit.id}">{escape(unit.full_name)}</option>' for unit in chosen)
-        params = html_params(id=field.id, name=field.name, class_="unit-search form-control",
-                             data_endpoint=url_for(self.endpoint), data_placeholder=str(_l("输入单位名称搜索")))
-        return Markup(f"<select {params}><option value=\"\"></option>{options}</select>")
+        return search_select(field, url_for(self.endpoint), str(_l("输入单位名称搜索")),
+                             [(unit.id, unit.full_name) for unit in chosen])

@@ -1,13 +1,14 @@
 """The city office sets up 专家评审 in the browser: adds an expert by typing, imports a sheet through the file picker,
 then makes a 专家组 by picking experts in the select2 widget."""
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from openpyxl import Workbook
+from playwright.sync_api import expect
 
 from app import expert_import, rounds, roles
 from app.extensions import db
-from app.models import Expert, ExpertPanel, Stage
+from app.models import Expert, ExpertConflict, ExpertPanel, Stage
 from tests import factories
 from tests.browser.test_review import Flow
 
@@ -99,3 +100,43 @@ def test_city_office_adds_imports_and_makes_a_panel(page, live_server, tmp_path)
     db.session.refresh(panel)
     assert sorted(e.name for e in panel.experts) == ["张明", "李红"]
     assert [u.unit.name for u in panel.units] == ["东城区"]
+
+
+def test_city_office_declares_a_conflict_with_an_applicant_found_by_typing(page, live_server, requested_urls):
+    """登记回避关系: the applicant box carries no applicant until asked (a campaign has up to 100,000); typing part of
+    the name asks /expert-conflicts/api/applications?q=…, the one picked is saved with the reason typed, and the
+    conflict is listed."""
+    campaign = factories.campaign()
+    rounds.round_for(campaign, Stage.INITIAL_REVIEW)
+    district, (street,) = factories.district_with_streets("东城区", ("东华门街道",))
+    wanted = factories.application(unit=street, campaign=campaign, status="reported", name="李学习")
+    factories.application(unit=street, campaign=campaign, status="reported", name="王读书")
+    expert = factories.expert(first_name="张明", employer="北京开放大学")
+    city = factories.account(roles.CITY_OFFICE, username="cityoffice", first_name="王立群")
+    flow = Flow(page)
+    flow.log_in(city)
+
+    open_menu(page, flow, "回避关系")
+    with page.expect_navigation():
+        page.click("a[href*='/expert-conflicts/add']")
+    flow.check()
+    assert "李学习" not in page.content()
+    page.locator("#group-expert .select2-container").click()
+    page.keyboard.type("张明")
+    page.locator(".select2-results__option", has_text="张明（北京开放大学）").click()
+    page.locator("#group-application .select2-container").click()
+    typed = "/expert-conflicts/api/applications?q=" + quote("学习")
+    with page.expect_response(lambda response: typed in response.url):
+        page.fill(".select2-search__field", "学习")
+    option = page.locator(".select2-results__option", has_text="李学习（东城区 · 东华门街道）")
+    expect(page.locator(".select2-results__option")).to_have_count(1)
+    assert any(typed in url for url in requested_urls)
+    option.click()
+    page.fill("#reason", "亲属")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    flow.check()
+    assert "已登记回避关系" in flow.body()
+    assert "李学习（东城区 · 东华门街道）" in flow.body() and "亲属" in flow.body()
+    conflict = db.session.query(ExpertConflict).one()
+    assert (conflict.expert_id, conflict.application_id, conflict.reason) == (expert.id, wanted.id, "亲属")

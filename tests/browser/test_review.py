@@ -325,7 +325,7 @@ def test_the_unit_filter_finds_a_street_as_the_clerk_types(page, review, request
     page.locator("a.accordion-toggle", has_text="搜索").click()
     page.click("#filter_form .dropdown-toggle")
     page.click("#filter_form a.filter[name=unit]")
-    page.click("#filter_form select.unit-search + .select2-container")
+    page.click("#filter_form select.search-select + .select2-container")
     page.fill(".select2-search__field", "中关村")
     option = page.locator(".select2-results__option", has_text="海淀区 · 中关村街道")
     option.wait_for()

@@ -8,7 +8,7 @@ from openpyxl import Workbook
 
 from app import clock, expert_import, rounds, roles
 from app.extensions import db
-from app.models import Account, Expert, ExpertConflict, ExpertPanel, Stage
+from app.models import Account, Application, Expert, ExpertConflict, ExpertPanel, Stage
 from tests import factories
 
 
@@ -136,11 +136,25 @@ def test_conflicts_are_listed_added_and_deleted(client, review):
     application = factories.application(unit=street, campaign=r["campaign"], status="reported", name="李学习")
     factories.application(unit=street, campaign=r["campaign"], status="draft", name="草稿人")
     page = client.get("/expert-conflicts/add")
-    assert "李学习（东城区 · 东华门街道）" in page.text and "草稿人" not in page.text
+    assert "李学习" not in page.text, "applicants are searched as the name is typed, not all carried by the page"
+    found = client.get("/expert-conflicts/api/applications?q=学习").json["results"]
+    assert found == [{"id": application.id, "text": "李学习（东城区 · 东华门街道）"}]
+    assert client.get("/expert-conflicts/api/applications?q=草稿").json["results"] == []
+    assert [a["text"] for a in client.get("/expert-conflicts/api/applications?q=").json["results"]] == \
+        ["李学习（东城区 · 东华门街道）"]
     expert = r["experts"][0]
     response = client.post("/expert-conflicts/add", data={"expert": expert.id, "unit": "", "application": "",
                                                           "reason": ""})
     assert response.status_code == 422 and "二者选一" in field_error(response, "unit")
+    both = client.post("/expert-conflicts/add", data={"expert": expert.id, "unit": r["east"].id,
+                                                      "application": application.id, "reason": "亲属"})
+    assert both.status_code == 422, "one of the two only"
+    assert f'<option value="{application.id}" selected>李学习（东城区 · 东华门街道）</option>' in both.text, \
+        "the applicant picked is still picked when the form comes back"
+    draft = db.session.query(Application).filter_by(name="草稿人").one()
+    refused = client.post("/expert-conflicts/add", data={"expert": expert.id, "unit": "", "application": draft.id,
+                                                         "reason": ""})
+    assert refused.status_code == 422 and "不在本批次已提交的申报中" in field_error(refused, "application")
     client.post("/expert-conflicts/add", data={"expert": expert.id, "unit": r["east"].id, "application": "",
                                                "reason": "曾在东城区任职"})
     client.post("/expert-conflicts/add", data={"expert": expert.id, "unit": "", "application": application.id,

@@ -1,6 +1,7 @@
-/* The unit filter of a list (app/views/fields.py UnitSearchWidget): a select2 that asks the server for the units
- * whose name contains what is typed (data-endpoint?q=…), instead of a page carrying every unit. FAB's filter bar
- * inserts the select when a filter is added, so selects are taken up as they appear. */
+/* A select searched on demand (app/views/fields.py search_select: a list's unit filter, the applicant a conflict of
+ * interest names): select2 asks the server for what matches what is typed (data-endpoint?q=…), instead of a page
+ * carrying every unit or every applicant. FAB's filter bar inserts its select when a filter is added, so selects are
+ * taken up as they appear. */
 (function () {
   "use strict";
 
@@ -23,7 +24,7 @@
   }
 
   function scan(root) {
-    if (root.querySelectorAll) root.querySelectorAll("select.unit-search").forEach(enhance);
+    if (root.querySelectorAll) root.querySelectorAll("select.search-select").forEach(enhance);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
