@@ -36,6 +36,7 @@ from app.models.review import (
     ExpertConflict,
     ExpertPanel,
     ExpertPanelMember,
+    ExpertPanelUnit,
     ReviewAssignment,
     ReviewRound,
 )
@@ -195,7 +196,7 @@ def round_panels(review_round: ReviewRound) -> list[ExpertPanel]:
         .filter(ExpertPanel.round_id == review_round.id)
         .options(
             selectinload(ExpertPanel.members).selectinload(ExpertPanelMember.expert).selectinload(Expert.account),
-            selectinload(ExpertPanel.units),
+            selectinload(ExpertPanel.units).selectinload(ExpertPanelUnit.unit),
         )
         .order_by(ExpertPanel.id)
         .all()

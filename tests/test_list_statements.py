@@ -122,6 +122,7 @@ PAGES = [
     ("city", "/review-records/", "评审"),
     ("city", "/objections/list/", "异议"),
     ("city", "/review-progress/", "评审"),
+    ("city", "/review-assignments/", "评审分配"),  # the round's assignments, a page at a time
     ("city", "/ranking/", "排名"),
 ]
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from app import assignment, jobs, rounds, schedule
 from app.bounds import row_id
 from app.extensions import db
-from app.models import Application
+from app.models import Application, Unit
 from app.models.review import ASSIGNMENT_LABELS, ReviewAssignment, ReviewRound
 from app.workflow import WorkflowError
 
@@ -40,7 +40,7 @@ class ReviewAssignmentView(BaseView):
         can_write = self.appbuilder.sm.has_access("can_write", self.class_permission_name)
         context = dict(campaign=campaign, stage=stage, round=review_round, result=result,
                        move_errors=move_errors or {}, can_write=can_write, stages=rounds.ROUNDS,
-                       labels=ASSIGNMENT_LABELS, panels=[], loads={}, ranges={}, rows=[], experts=[], missing={},
+                       labels=ASSIGNMENT_LABELS, panels=[], loads={}, ranges={}, rows=[], experts=[], missing=0,
                        expert_filter=request.args.get("expert", ""), application_filter=request.args.get("application", ""),
                        status_filter=request.args.get("status", ""), page=1, pages=1, total=0,
                        is_open=False)
@@ -51,7 +51,8 @@ class ReviewAssignmentView(BaseView):
                 db.session.query(ReviewAssignment)
                 .filter(ReviewAssignment.round_id == review_round.id)
                 .join(Application, Application.id == ReviewAssignment.application_id)
-                .options(selectinload(ReviewAssignment.application).selectinload(Application.unit),
+                .options(selectinload(ReviewAssignment.application).selectinload(Application.unit)
+                         .selectinload(Unit.parent),
                          selectinload(ReviewAssignment.expert))
             )
             if row_id(context["expert_filter"]) is not None:
@@ -69,7 +70,7 @@ class ReviewAssignmentView(BaseView):
             loads = assignment.loads(review_round)
             ranges = {p.id: (min(v), max(v)) for p in panels if (v := [loads.get(m.expert_id, 0) for m in p.members])}
             context.update(panels=panels, loads=loads, ranges=ranges, rows=rows, experts=experts,
-                           missing=assignment.missing(review_round), page=page, pages=pages, total=total,
+                           missing=assignment.missing_count(review_round), page=page, pages=pages, total=total,
                            is_open=rounds.is_open(review_round))
         return self.render_template("review/assignments.html", title=_("评审分配"), **context), status
 

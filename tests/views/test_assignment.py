@@ -32,10 +32,12 @@ def test_the_city_office_runs_the_assignment_and_sees_the_loads(client, round_wo
     assert page.status_code == 200
     text = page_text(page)
     assert "评审分配" in text and "第一组" in text and "自动分配" in text and "还没有分配" in text
+    assert "有 6 份申报还缺评审专家。" in text
     run = client.post(f"/review-assignments/run/{round_world['round'].id}", follow_redirects=True)
     assert run.status_code == 200
     text = page_text(run)
     assert "自动分配完成：新分配 12 份，保留 0 份，调整 0 份。 每位专家的任务数 3–3 份。" in text
+    assert "还缺评审专家" not in text
     assert text.count("申报人0") == 2  # two experts each
     assert db.session.query(ReviewAssignment).count() == 12
 
