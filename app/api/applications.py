@@ -32,6 +32,10 @@ class ApplicationApi(PortalRestApi):
                     "status", "submitted_at"]
     show_columns = list_columns + ["address", "deeds", "campaign_id", "media_purged_at", "events.action",
                                    "events.opinion", "events.actor_name", "events.at"]
+    # What the masked numbers are worked out from, read with the rows (not one statement per row and number); the
+    # answers carry only the columns above.
+    list_select_columns = list_columns + ["id_number", "mobile"]
+    show_select_columns = show_columns + ["id_number", "mobile"]
     search_columns = ["status", "unit", "name"]
 
     @expose("/<int:pk>/decision", methods=["POST"])

@@ -55,3 +55,17 @@ def test_citizens_and_experts_have_no_decisions(app):
     expert = factories.api_client(app, factories.account(roles.EXPERT))
     assert expert.get("/api/v1/application/").status_code == 403
     assert expert.post(f"/api/v1/application/{mine.id}/decision", json={"decision": "recommend"}).status_code == 403
+
+
+def test_a_page_of_the_list_sends_as_many_statements_for_twenty_rows_as_for_one(app):
+    """The masked numbers are worked out from columns read with the rows, not one statement per row and number."""
+    client, mine, theirs = setup(app)
+    once = factories.count_statements(lambda: client.get("/api/v1/application/"))
+    more = [factories.application(unit=mine.unit, name=f"丙{i}") for i in range(19)]
+    rows = []
+    again = factories.count_statements(lambda: rows.extend(client.get("/api/v1/application/").json["result"]))
+    assert len(rows) == 20 and again == once
+    shown = {r["id"]: r for r in rows}[more[0].id]
+    assert shown["id_number_masked"] == more[0].id_number[:6] + "********" + more[0].id_number[-4:]
+    assert shown["mobile_masked"] == more[0].mobile[:3] + "****" + more[0].mobile[-4:]
+    assert "id_number" not in shown and "mobile" not in shown

@@ -84,3 +84,27 @@ def test_round_settings(city):
     locked = city.put(f"/api/v1/review_round/{review_round.id}", json={"experts_per_application": 2})
     assert locked.status_code == 403 and "不能再修改" in locked.json["message"]
     assert city.get(f"/api/v1/review_round/{review_round.id}").json["result"]["editable"] is False
+
+
+def test_the_list_sends_as_many_statements_for_twelve_experts_as_for_two(app, city):
+    """Each expert's account, 所在单位, panels and conflicts are read with the list, not expert by expert."""
+    campaign = factories.campaign()
+    round_ = rounds.round_for(campaign, Stage.INITIAL_REVIEW)
+    district, (street,) = factories.district_with_streets("东城区", ("东华门街道",))
+
+    def experts(n):
+        made = [factories.expert(employer_unit=street) for _ in range(n)]
+        factories.panel(round_, made)
+        for expert in made:
+            factories.conflict(expert, unit=district, reason="曾任职")
+        return made
+
+    experts(2)
+    few = factories.count_statements(lambda: city.get("/api/v1/expert/"))
+    last = experts(10)[-1]
+    listed = []
+    many = factories.count_statements(lambda: listed.extend(city.get("/api/v1/expert/").json["result"]))
+    assert len(listed) == 12 and many == few
+    shown = {e["id"]: e for e in listed}[last.id]
+    assert shown["employer_unit"] == "东城区 · 东华门街道" and shown["panels"][0]["round_id"] == round_.id
+    assert shown["conflicts"] == [{"unit_id": district.id, "application_id": None, "reason": "曾任职"}]
