@@ -39,6 +39,15 @@ def count(where) -> int | None:
     return db.session.execute(select(counted)).scalar_one() if counted is not None else None
 
 
+def on_tallies(where):
+    """`where` (a condition on Application) as the same condition on the tallies, or None when it names a column
+    the tallies do not keep."""
+    try:
+        return visitors.replacement_traverse(where, {}, _on_tallies)
+    except NotTallied:
+        return None
+
+
 def count_clause(where):
     """count() as a scalar subquery, for a statement that reads it beside other columns (the review list reads it
     with its rows); it correlates with nothing. None when the condition names a column the tallies do not keep."""

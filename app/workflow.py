@@ -24,6 +24,7 @@ from app.models import (
     Application,
     ApplicationEvent,
     ApplicationStatus,
+    ApplicationTally,
     Campaign,
     RecommendationQuota,
     ReviewAssignment,
@@ -921,11 +922,12 @@ def units_overview(actor, campaign) -> list[UnitRow]:
     if campaign is None or not units:
         return []
     per_unit: dict[int, dict[str, int]] = {}
+    # From the tallies kept per (campaign, unit, status) (app/tallies.py; drafts, which no count here asks, are not
+    # kept): a few hundred rows, where counting the campaign's applications scanned up to 100,000.
     rows = (
-        db.session.query(Unit.id, Unit.parent_id, Application.status, func.count(Application.id))
-        .join(Application, Application.unit_id == Unit.id)
-        .filter(Application.campaign_id == campaign.id)
-        .group_by(Unit.id, Unit.parent_id, Application.status)
+        db.session.query(ApplicationTally.unit_id, Unit.parent_id, ApplicationTally.status, ApplicationTally.n)
+        .join(Unit, Unit.id == ApplicationTally.unit_id)
+        .filter(ApplicationTally.campaign_id == campaign.id, ApplicationTally.n != 0)
         .all()
     )
     for unit_id, parent_id, status, count in rows:

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from app import clock, dashboard
+from app import clock, dashboard, request_cache
 from app.extensions import db
 from tests import factories
 from tests.dashboard_setup import World, grow
@@ -133,3 +133,23 @@ def test_applications_left_past_their_units_window_read_as_void(world):
     assert not lines["l2_forwarded"].void and "过期无效" not in str(lines["l2_forwarded"].label)
     before = min(w.starts_at for w in world.campaign.windows if w.starts_at)
     assert not any(line.void for group in dashboard.figures(world.city, at=before).stages for line in group.statuses)
+
+
+@pytest.mark.parametrize("who", ["city", "l1", "l2", "auditor"])
+def test_the_counts_read_from_the_tallies_are_the_counts_of_the_applications(world, who, monkeypatch):
+    """Every figure of applications comes from the tallies kept per (campaign, unit, status); counted over the
+    applications themselves (what the page does for a scope the tallies cannot answer) they are the same."""
+    user = getattr(world, who)
+
+    def figures():
+        shown = dashboard.figures(user)
+        units = [(line.unit.name, line.applications) for line in (shown.units.rows if shown.units else [])]
+        own = shown.units.own.applications if shown.units and shown.units.own else None
+        return by_status(shown), units, own, [(c.category.value, c.count) for c in shown.categories]
+
+    tallied = figures()
+    assert sum(tallied[0].values()) > 0
+    monkeypatch.setattr(dashboard.tallies, "on_tallies", lambda _where: None)
+    db.session.expire_all()
+    request_cache.forget()
+    assert figures() == tallied

@@ -130,13 +130,14 @@ class BeijingDateTimeField(Field):
             raise ValueError(_("请按“年-月-日 时:分:秒”填写，例如 %(example)s", example=EXAMPLE))
 
 
-def search_select(field, endpoint: str, placeholder: str, chosen: list[tuple[object, str]]) -> Markup:
+def search_select(field, endpoint: str, placeholder: str, chosen: list[tuple[object, str]], select=True) -> Markup:
     """A select searched on demand: app/static/js/search-select.js asks `endpoint`?q=… as the user types and offers
     what it answers ({"results": [{"id", "text"}]}); the page carries only `chosen` (the value already picked, as
-    (value, text)), never every row the search could find."""
+    (value, text), selected unless `select` is false), never every row the search could find."""
     from markupsafe import escape
 
-    options = "".join(f'<option value="{escape(value)}" selected>{escape(text)}</option>' for value, text in chosen)
+    selected = " selected" if select else ""
+    options = "".join(f'<option value="{escape(value)}"{selected}>{escape(text)}</option>' for value, text in chosen)
     params = html_params(id=field.id, name=field.name, class_="search-select form-control",
                          data_endpoint=endpoint, data_placeholder=placeholder)
     return Markup(f"<select {params}><option value=\"\"></option>{options}</select>")
@@ -160,5 +161,6 @@ class UnitSearchWidget:
         pattern = re.compile(rf"^_flt_\d+_{re.escape(field.name)}$")
         wanted = [row_id(v) for key in request.args if pattern.match(key) for v in request.args.getlist(key)]
         chosen = units.search_choices(current_user, ids=[i for i in wanted if i is not None]) if wanted else []
+        # Not selected here: FAB's filter bar copies this markup for each unit filter added, and sets each one's value.
         return search_select(field, url_for(self.endpoint), str(_l("输入单位名称搜索")),
-                             [(unit.id, unit.full_name) for unit in chosen])
+                             [(unit.id, unit.full_name) for unit in chosen], select=False)
