@@ -38,6 +38,7 @@ from app.datamodel import PortalInterface
 from app.models import Account, AccountSession
 from app.names import Name
 from app.views.base import ChineseDisplay, PortalModelView, StrictActions, display_value
+from app.views.list_widget import PortalListWidget
 
 # Endpoints a holder of a generated password may still reach before choosing their own.
 _ALLOWED_BEFORE_PASSWORD_CHANGE = {
@@ -117,6 +118,7 @@ class AccountDBModelView(GrantedRolesOnly, ChineseDisplay, StrictActions, UserDB
     belongs to. Groups are not offered: a group's roles would be a way around the role choices."""
 
     base_order = ("id", "asc")  # FAB's has none: PostgreSQL's first page was whatever its heap returned
+    list_widget = PortalListWidget  # every portal list's (app/views/list_widget.py)
 
     list_columns = ["first_name", "username", "unit", "active", "roles"]
     add_columns = ["first_name", "last_name", "username", "active", "email", "roles", "password", "conf_password"]

@@ -8,7 +8,7 @@ import enum
 import re
 from typing import NamedTuple
 
-from flask import abort, current_app, flash, jsonify, make_response, redirect, request, url_for
+from flask import abort, flash, jsonify, make_response, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
@@ -19,13 +19,12 @@ from flask_appbuilder.models.sqla.filters import (
     FilterRelationOneToManyNotEqual,
     SQLAFilterConverter,
 )
-from flask_appbuilder.widgets import ListWidget, RenderTemplateWidget, SearchWidget
+from flask_appbuilder.widgets import RenderTemplateWidget, SearchWidget
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy import bindparam, func
 from sqlalchemy.orm import aliased
 from wtforms import SelectField
@@ -38,10 +37,11 @@ from app.bounds import check_filters, row_id
 from app.extensions import db
 from app.models import Application, ApplicationStatus, Campaign, Unit
 from app.models.application import STATUS_LABELS
-from app.views import list_header, list_markup, presentation
+from app.views import presentation
 from app.views.base import PortalModelView
 from app.views.fields import UnitSearchWidget
 from app.views.jobs import offer
+from app.views.list_widget import PortalListWidget
 from app.views.presentation import WithDerivedColumns
 
 
@@ -255,51 +255,11 @@ class ApplicationListInterface(WithDerivedColumns):
         return filtered.with_entities(func.count(Application.id)).order_by(None).scalar()
 
 
-class ApplicationListWidget(ListWidget):
-    """FAB's table written in Python (app/views/list_markup.py): each row is its id and its cells, formatted here
-    (FAB looks up and applies each cell's formatter in Jinja, a third of the list's rendering), the header's links
-    worked out once per page (app/views/list_header.py), the show link's route and texts once per page, not once per
-    row. The applicant's name is a link to the application, and each row's checkbox is named after it (选择此行：张三),
-    so a screen reader tells the rows apart. The list neither adds, edits nor deletes (its routes are not there):
-    decisions are its actions."""
+class ApplicationListWidget(PortalListWidget):
+    """The portal's list (app/views/list_widget.py) with the applicant's name a link to the application. The list
+    neither adds, edits nor deletes (its routes are not there): decisions are its actions."""
 
-    def __call__(self, **kwargs):
-        args = {**self.template_args, **kwargs}
-        view = args["modelview_name"]
-        template_filters = current_app.jinja_env.filters  # FAB's, as its templates use them
-        can_show = template_filters["is_item_visible"]("can_show", view)
-        actions = template_filters["get_actions_on_list"](args["actions"], view)
-        formatters = [(col, args["formatters_columns"].get(col)) for col in args["include_columns"]]
-        rows = [
-            (pk, [formatter(values[col]) if formatter else values[col] for col, formatter in formatters])
-            for pk, values in zip(args["pks"], args["value_columns"])
-        ]
-        header = self.header(args)
-        show_href = (template_filters["set_link_filters"](url_for(f"{view}.show", pk="__pk__"), args["filters"])
-                     if can_show else "")
-        return list_markup.table(
-            header_html=list_markup.header(header, actions, args["count"]),
-            head_html=list_markup.table_head(args["include_columns"], args["label_columns"], header["sort"], actions,
-                                             can_show),
-            rows_html=list_markup.rows(rows, show_href, actions, _("选择此行"), _("Show record"), _("Show")),
-            form_html=list_markup.action_form(actions, template_filters["safe_url_for"](f"{view}.action_post"),
-                                              generate_csrf()),
-            count=args["count"],
-        )
-
-    @staticmethod
-    def header(args: dict) -> dict:
-        """The list header's links and texts (app/views/list_header.py)."""
-        view, page, page_size, count = args["modelview_name"], args["page"], args["page_size"], args["count"]
-        return {
-            "pages": list_header.page_links(page, page_size, count, view),
-            "page_sizes": list_header.page_size_links(page, page_size, count, view),
-            "sort": list_header.sort_links(args["include_columns"], args["order_columns"], view),
-            "page_size_label": _("Page size"),
-            "back_href": url_for("UtilView.back"),
-            "back_label": _("Back"),
-            "count_label": _("Record Count"),
-        }
+    name_links = True
 
 
 class ApplicationSearchWidget(SearchWidget):

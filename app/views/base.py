@@ -13,6 +13,7 @@ from wtforms.fields.core import UnboundField
 
 from app.display import format_time
 from app.views.fields import BeijingDateTimeField
+from app.views.list_widget import PortalListWidget
 
 # FAB's per-method permissions folded into two, so roles.yaml reads "Unit: [can_read, can_write]".
 READ_WRITE = {
@@ -126,6 +127,7 @@ class ReturnsToList:
 
 
 class PortalModelView(ChineseDisplay, StrictActions, ModelView):
+    list_widget = PortalListWidget
     method_permission_name = READ_WRITE
     # FAB's legacy JSON endpoints (/api/read, /api/create...) bypass our forms: not registered at all.
     include_route_methods = {"list", "show", "add", "edit", "delete", "action", "action_post"}

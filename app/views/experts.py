@@ -424,7 +424,7 @@ class ExpertConflictView(PortalModelView):
     search_form_extra_fields = {
         "unit": StringField(_l("回避单位")),
         "expert": SelectField(_l("专家"), choices=lambda: [(str(i), label) for i, label in _expert_choices()],
-                              widget=Select2Widget()),
+                              widget=Select2Widget(), render_kw={"required": True}),
     }
     class_permission_name = "ExpertConflict"
     method_permission_name = {**PortalModelView.method_permission_name, "application_choices": "write"}

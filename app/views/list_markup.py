@@ -1,10 +1,14 @@
-"""The review list's table written in Python: the markup FAB's list widget writes (its list.html and base_list.html
-with lib.html's macros), in one pass, each value escaped.
+"""Every list's table written in Python (app/views/list_widget.py): the markup FAB's list widget writes (its
+list.html and base_list.html with lib.html's macros), in one pass, each value escaped.
 
-FAB's widget is three templates deep and calls a macro per part, each translating its texts and looking up its
-routes again: 1.2 ms of a worker's CPU per page for a header, a table head and a form, on top of the rows. Here the
-header's links come worked out (app/views/list_header.py), the actions' menu is written once per process for each
-set of actions and language (app/fragments.py, each page's nonce put in), and the rest is joined as strings."""
+FAB's widget is three templates deep and calls a macro per part and per row, each translating its texts and looking
+up its routes again (url_for for each row's buttons): 1.2 ms of a worker's CPU per page for a header, a table head
+and a form, on top of the rows, and several ms more for 25 rows with their 查看 / 编辑 / 删除 buttons. Here the
+header's links come worked out (app/views/list_header.py), each button's route once per page, the actions' menu is
+written once per process for each set of actions and language (app/fragments.py, each page's nonce put in), and the
+rest is joined as strings."""
+from typing import NamedTuple
+
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -12,26 +16,67 @@ from app.fragments import kept
 from app.headers import csp_nonce
 
 
-def rows(rows, show_href: str, actions, row_label: str, show_title: str, show_label: str) -> Markup:
-    """The rows: a checkbox named after the applicant when there are actions, the show button, the cells; the name
-    links to the application."""
+PK_SLOT = "__pk__"  # where a row's key goes in its buttons' links
+
+
+class RowButtons(NamedTuple):
+    """lib.html's btn_crud: each row's 查看 / 编辑 / 删除, each link with PK_SLOT where the row's key goes, or None where
+    it is not offered (not permitted, or the view has no such route). `column`: whether the list has the buttons'
+    column at all (FAB's rule: the user may show, edit or delete, whatever the routes)."""
+
+    column: bool
+    show: str | None = None
+    edit: str | None = None
+    delete: str | None = None
+
+
+def _button(href: str, title: str, label: str, icon: str) -> str:
+    return (f'<a href="{href}" class="btn btn-sm btn-default" data-toggle="tooltip" rel="tooltip" title="{title}">'
+            f'<span class="sr-only">{label}</span><i class="fa {icon}"></i></a>')
+
+
+def _buttons(buttons: RowButtons, pk: str, texts: dict) -> str:
+    out = ['<td><center><div class="btn-group btn-group-xs" style="display: flex;">']
+    if buttons.show:
+        out.append(_button(escape(buttons.show.replace(PK_SLOT, pk)), *texts["show"], "fa-search"))
+    if buttons.edit:
+        out.append(_button(escape(buttons.edit.replace(PK_SLOT, pk)), *texts["edit"], "fa-edit"))
+    if buttons.delete:  # lnk_delete: FAB's confirmation, then its hidden delete form posted to the link
+        href = escape(buttons.delete.replace(PK_SLOT, pk))
+        title, label = texts["delete"]
+        out.append(f'<a id="btn-delete-{href}" href="#" class="btn btn-sm btn-default confirm" rel="tooltip" '
+                   f'title="{title}"><span class="sr-only">{label}</span><i class="fa fa-trash"></i></a>'
+                   f'<script nonce="{texts["nonce"]}">document.getElementById("btn-delete-{href}")'
+                   f'.addEventListener("click", function () {{ const adminAction = new AdminActions(); '
+                   f"return adminAction.execute_single_delete('{href}','{texts['confirm']}'); }})</script>")
+    out.append("</div></center></td>")
+    return "".join(out)
+
+
+def rows(rows, buttons: RowButtons, actions, name_links: bool = False) -> Markup:
+    """The rows: a checkbox when there are actions (named after the row's first cell: 选择此行：张三, so that a screen
+    reader tells the rows apart), the buttons, the cells; with name_links, the first cell links to the row's page."""
+    texts = {
+        "show": (escape(_("Show record")), escape(_("Show"))),
+        "edit": (escape(_("Edit record")), escape(_("Edit"))),
+        "delete": (escape(_("Delete record")), escape(_("Delete"))),
+        "confirm": escape(_("Are you sure you want to delete this item?")),
+        "nonce": csp_nonce(),
+    }
+    row_label = escape(_("选择此行"))
     out = []
-    show_title, show_label, row_label = escape(show_title), escape(show_label), escape(row_label)
     for pk, cells in rows:
         pk = escape(str(pk))
-        href = escape(show_href.replace("__pk__", pk)) if show_href else ""
         out.append("<tr>")
         if actions:
             out.append(f'<td><input id="{pk}" class="action_check" name="rowid" value="{pk}" type="checkbox" '
                        f'aria-label="{row_label}：{escape(cells[0]) if cells else ""}"></td>')
-        if show_href:
-            out.append(f'<td><center><div class="btn-group btn-group-xs" style="display: flex;"><a href="{href}" '
-                       f'class="btn btn-sm btn-default" data-toggle="tooltip" rel="tooltip" title="{show_title}">'
-                       f'<span class="sr-only">{show_label}</span><i class="fa fa-search"></i></a></div></center></td>')
+        if buttons.column:
+            out.append(_buttons(buttons, pk, texts))
         for index, cell in enumerate(cells):
             value = escape("" if cell is None else cell)
-            if index == 0 and show_href:
-                out.append(f'<td><a href="{href}" class="row-name">{value}</a></td>')
+            if index == 0 and name_links and buttons.show:
+                out.append(f'<td><a href="{escape(buttons.show.replace(PK_SLOT, pk))}" class="row-name">{value}</a></td>')
             else:
                 out.append(f"<td>{value}</td>")
         out.append("</tr>\n")
@@ -73,7 +118,8 @@ def _links(links) -> str:
 
 
 def header(header: dict, actions: dict, count: int) -> str:
-    """The well above the table: the pages, the page sizes, the actions, back, and the record count."""
+    """The well above the table: the pages, the page sizes, the add button (header["add_href"], if any), the
+    actions, back, and the record count."""
     out = ['<div class="well well-sm">']
     if header["pages"]:
         out.append(f'<ul class="pagination pagination-sm" style="display:inherit;">{_links(header["pages"])}</ul>')
@@ -81,6 +127,10 @@ def header(header: dict, actions: dict, count: int) -> str:
         out.append(f'<div class="btn-group"><button type="button" class="btn btn-default btn-sm dropdown-toggle" '
                    f'data-toggle="dropdown">{escape(header["page_size_label"])}<span class="caret"></span></button>'
                    f'<ul class="dropdown-menu" role="menu">{_links(header["page_sizes"])}</ul></div>')
+    if header.get("add_href"):
+        out.append(f'<a href="{escape(header["add_href"])}" class="btn btn-sm btn-primary" data-toggle="tooltip" '
+                   f'rel="tooltip" title="{escape(_("Add a new record"))}"><span class="sr-only">{escape(_("Add"))}'
+                   f'</span><i class="fa fa-plus"></i></a>')
     if actions:
         out.append(actions_menu(actions))
     back = escape(header["back_label"])
@@ -90,13 +140,13 @@ def header(header: dict, actions: dict, count: int) -> str:
     return "".join(out)
 
 
-def table_head(columns, labels: dict, sort: dict, actions: dict, can_show: bool) -> str:
+def table_head(columns, labels: dict, sort: dict, actions: dict, buttons_column: bool) -> str:
     """The column headers, each sortable one a link (sorted by it: a chevron the way it is sorted)."""
     out = ["<thead><tr>"]
     if actions:
         out.append(f'<th class="action_checkboxes"><input id="check_all" class="action_check_all" name="check_all" '
                    f'type="checkbox" aria-label="{escape(_("全选"))}"></th>')
-    if can_show:
+    if buttons_column:
         out.append('<th class="col-md-1 col-lg-1 col-sm-1" ></th>')
     for column in columns:
         label, link = escape(labels.get(column)), sort.get(column)

@@ -140,3 +140,15 @@ def test_city_office_declares_a_conflict_with_an_applicant_found_by_typing(page,
     assert "李学习（东城区 · 东华门街道）" in flow.body() and "亲属" in flow.body()
     conflict = db.session.query(ExpertConflict).one()
     assert (conflict.expert_id, conflict.application_id, conflict.reason) == (expert.id, wanted.id, "亲属")
+
+    # The list's 删除 button (app/views/list_widget.py writes FAB's): its confirmation, then the row is gone.
+    page.click(f"#btn-delete-\\/expert-conflicts\\/delete\\/{conflict.id}")
+    dialog = page.locator("#modal-confirm")
+    expect(dialog).to_be_visible()
+    assert "确定要删除这条记录吗" in dialog.inner_text()
+    with page.expect_navigation():
+        page.click("#modal-confirm-ok")
+    flow.check()
+    assert "已删除回避关系" in flow.body()
+    db.session.expire_all()
+    assert db.session.query(ExpertConflict).count() == 0
