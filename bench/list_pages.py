@@ -39,6 +39,12 @@ PAGES = [
     ("city", "/objections/list/"),
     ("city", "/review-progress/"),
     ("city", "/ranking/"),
+    # Pages that read a whole campaign (a count, a dropdown) as well as their rows.
+    ("city", "/expert-conflicts/add"),
+    ("city", "/review-assignments/"),
+    ("city", "/dashboard/"),
+    ("l1-haidian", "/dashboard/"),
+    ("city", "/submissions/list/"),
 ]
 
 
