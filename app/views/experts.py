@@ -50,8 +50,8 @@ def _unit_choices(first_level_only=False):
     query = db.session.query(Unit).options(joinedload(Unit.parent))
     if first_level_only:
         query = query.filter(Unit.level == 1)
-    units = sorted(query.all(), key=lambda u: (u.parent.id if u.parent else u.id, u.level, u.id))
-    return [(u.id, u.full_name) for u in units]
+    found = sorted(query.all(), key=lambda u: (u.parent.id if u.parent else u.id, u.level, u.id))
+    return [(u.id, u.full_name) for u in found]
 
 
 def _experts():

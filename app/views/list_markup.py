@@ -76,7 +76,8 @@ def rows(rows, buttons: RowButtons, actions, name_links: bool = False) -> Markup
         for index, cell in enumerate(cells):
             value = escape("" if cell is None else cell)
             if index == 0 and name_links and buttons.show:
-                out.append(f'<td><a href="{escape(buttons.show.replace(PK_SLOT, pk))}" class="row-name">{value}</a></td>')
+                href = escape(buttons.show.replace(PK_SLOT, pk))
+                out.append(f'<td><a href="{href}" class="row-name">{value}</a></td>')
             else:
                 out.append(f"<td>{value}</td>")
         out.append("</tr>\n")

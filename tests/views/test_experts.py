@@ -151,6 +151,9 @@ def test_conflicts_are_listed_added_and_deleted(client, review):
     assert both.status_code == 422, "one of the two only"
     assert f'<option value="{application.id}" selected>李学习（东城区 · 东华门街道）</option>' in both.text, \
         "the applicant picked is still picked when the form comes back"
+    garbage = client.post("/expert-conflicts/add", data={"expert": expert.id, "unit": "", "application": "abc",
+                                                         "reason": ""})
+    assert "选择无效" in field_error(garbage, "application"), "a hand-made id is refused at the field, in Chinese"
     draft = db.session.query(Application).filter_by(name="草稿人").one()
     refused = client.post("/expert-conflicts/add", data={"expert": expert.id, "unit": "", "application": draft.id,
                                                          "reason": ""})
