@@ -1,5 +1,6 @@
 """Form fields the portal's forms share: a date-time typed as 2027-01-06 23:59:59 or picked from a Chinese calendar
-(and, with `picker(..., date_only=True)`, a day such as 审核确定's decision date).
+(and, with `picker(..., date_only=True)`, a day such as 审核确定's decision date); and a select searched on demand
+(`search_select`: a list's unit filter, a conflict's applicant), for choices too many to put on a page.
 
 FAB renders DateTime columns with bootstrap-datepicker, which is English, picks days without a time and overwrites
 what was typed on Tab, Esc or Enter. Every DateTime column in a portal form gets this field instead (see
