@@ -21,6 +21,11 @@
         processResults: function (data) { return data; }
       }
     });
+    // Select2 names its box by what is chosen (a title), so an empty box has no name a screen reader can read out:
+    // it gets the field's label (a form's) or its placeholder (a filter's).
+    var label = select.id ? document.querySelector("label[for='" + select.id + "']") : null;
+    var name = (label && label.textContent.trim()) || select.dataset.placeholder || select.name;
+    jQuery(select).data("select2").$container.find(".select2-selection__rendered").attr("aria-label", name);
   }
 
   function scan(root) {
