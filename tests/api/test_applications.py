@@ -69,3 +69,9 @@ def test_a_page_of_the_list_sends_as_many_statements_for_twenty_rows_as_for_one(
     assert shown["id_number_masked"] == more[0].id_number[:6] + "********" + more[0].id_number[-4:]
     assert shown["mobile_masked"] == more[0].mobile[:3] + "****" + more[0].mobile[-4:]
     assert "id_number" not in shown and "mobile" not in shown
+    # The numbers are read with the rows, never answered: asking for their columns by name gets none of them.
+    for q in ("(select_columns:!(id_number,mobile,name))", "(columns:!(id_number,mobile))"):
+        answer = client.get(f"/api/v1/application/?q={q}")
+        assert answer.status_code == 200 and more[0].id_number not in answer.text and more[0].mobile not in answer.text
+    answer = client.get(f"/api/v1/application/{more[0].id}?q=(select_columns:!(id_number,mobile))")
+    assert more[0].id_number not in answer.text and more[0].mobile not in answer.text
