@@ -8,18 +8,9 @@ from flask import current_app, url_for
 from flask_appbuilder.widgets import ListWidget
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
-from werkzeug.routing import BuildError
 
 from app.views import list_header, list_markup
 from app.views.list_markup import PK_SLOT, RowButtons
-
-
-def _route(endpoint: str, **values) -> str | None:
-    """FAB's safe_url_for: the route's address, or None when the view has no such route."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 class PortalListWidget(ListWidget):
@@ -33,18 +24,19 @@ class PortalListWidget(ListWidget):
         view, filters = args["modelview_name"], args["filters"]
         template_filters = current_app.jinja_env.filters  # FAB's, as its templates use them
         visible, with_filters = template_filters["is_item_visible"], template_filters["set_link_filters"]
+        route = template_filters["safe_url_for"]  # the route's address, or None where the view has no such route
         can_add, can_show, can_edit, can_delete = (visible(f"can_{name}", view)
                                                    for name in ("add", "show", "edit", "delete"))
         actions = template_filters["get_actions_on_list"](args["actions"], view)
-        show = _route(f"{view}.show", pk=PK_SLOT) if can_show else None
-        edit = _route(f"{view}.edit", pk=PK_SLOT) if can_edit else None
+        show = route(f"{view}.show", pk=PK_SLOT) if can_show else None
+        edit = route(f"{view}.edit", pk=PK_SLOT) if can_edit else None
         buttons = RowButtons(
             column=can_show or can_edit or can_delete,
             show=with_filters(show, filters) if show else None,
             edit=with_filters(edit, filters) if edit else None,
-            delete=_route(f"{view}.delete", pk=PK_SLOT) if can_delete else None,
+            delete=route(f"{view}.delete", pk=PK_SLOT) if can_delete else None,
         )
-        add = _route(f"{view}.add") if can_add else None
+        add = route(f"{view}.add") if can_add else None
         formatters = [(col, args["formatters_columns"].get(col)) for col in args["include_columns"]]
         rows = [
             (pk, [formatter(values[col]) if formatter else values[col] for col, formatter in formatters])
@@ -56,7 +48,7 @@ class PortalListWidget(ListWidget):
             head_html=list_markup.table_head(args["include_columns"], args["label_columns"], header["sort"], actions,
                                              buttons.column),
             rows_html=list_markup.rows(rows, buttons, actions, self.name_links),
-            form_html=list_markup.action_form(actions, _route(f"{view}.action_post"), generate_csrf()),
+            form_html=list_markup.action_form(actions, route(f"{view}.action_post"), generate_csrf()),
             count=args["count"],
         )
 
