@@ -307,15 +307,17 @@ def _rows(review_round: ReviewRound, order: str, listed_only: bool, offset: int 
     return rows
 
 
-def _with_totals(review_round: ReviewRound, rows: list[RankedRow]) -> list[RankedRow]:
+def _with_totals(review_round: ReviewRound, rows: list[RankedRow], some: bool = False) -> list[RankedRow]:
+    """Each scored row's totals per expert, from one query: of the whole round, or (some) of these rows only."""
     by_id = {row.application.id: row for row in rows if row.scored}
     if not by_id:
         return rows
-    for application_id, expert_id, total in db.session.execute(
-        select(ReviewAssignment.application_id, ReviewAssignment.expert_id, ReviewAssignment.total)
-        .where(*_submitted(review_round.id))
-        .order_by(ReviewAssignment.application_id, ReviewAssignment.expert_id)
-    ):
+    query = (select(ReviewAssignment.application_id, ReviewAssignment.expert_id, ReviewAssignment.total)
+             .where(*_submitted(review_round.id))
+             .order_by(ReviewAssignment.application_id, ReviewAssignment.expert_id))
+    if some:
+        query = query.where(ReviewAssignment.application_id.in_(list(by_id)))
+    for application_id, expert_id, total in db.session.execute(query):
         row = by_id.get(application_id)
         if row is not None:
             row.totals[expert_id] = Decimal(total)
@@ -329,6 +331,11 @@ def rank(review_round: ReviewRound, order: str = "mean", listed_only: bool = Fal
     NotReady for a large round without stored figures, unless in a background job (background: computed now)."""
     rows = _rows(review_round, order, listed_only, background=background)
     return rows if listed_only else _with_totals(review_round, rows)
+
+
+def with_totals(review_round: ReviewRound, rows: list[RankedRow]) -> list[RankedRow]:
+    """rows (a page of the ranking) with each scored one's totals per expert: one query of these rows' reviews."""
+    return _with_totals(review_round, rows, some=True)
 
 
 def page(review_round: ReviewRound, order: str, number: int, size: int,

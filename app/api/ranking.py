@@ -16,6 +16,18 @@ PICK_ACTIONS = tuple(a for actions in workflow.PICKS.values() for a in actions)
 TOP_ACTIONS = {"candidate_top": "candidate", "feature_top": "feature"}
 
 
+PAGE_SIZE, PAGE_SIZE_MAX = 100, 1000  # rows of a ranking page: as the 评审排名 page, and at most
+
+
+def _page_arg(name: str, default: int, most: int, least: int = 0) -> int | None:
+    """?name= as a whole number in least..most, default when absent; None when it is anything else."""
+    value = request.args.get(name)
+    if value is None:
+        return default
+    number = int(value) if value.isascii() and value.isdigit() else None
+    return number if number is not None and least <= number <= most else None
+
+
 def _number(value):
     return float(value) if value is not None else None
 
@@ -49,7 +61,7 @@ class RankingApi(PortalBaseApi):
     @protect()
     @safe
     def get_ranking(self, round_id):
-        """A round's ranking, best first: `?order=mean|z`.
+        """A round's ranking, best first, a page at a time: `?order=mean|z&page=0&page_size=100`.
         ---
         get:
           parameters:
@@ -59,10 +71,19 @@ class RankingApi(PortalBaseApi):
           - in: query
             name: order
             schema: {type: string, enum: [mean, z]}
+          - in: query
+            name: page
+            description: "the page, from 0 (as FAB's lists)"
+            schema: {type: integer, minimum: 0}
+          - in: query
+            name: page_size
+            description: "rows per page: 100 unless given, at most 1000"
+            schema: {type: integer, minimum: 1, maximum: 1000}
           responses:
-            200: {description: "rows: rank (null: 无评分), tied, mean, z, spread, disagreement, totals per expert;
-                  source: final | live | snapshot (as of ranked_at)"}
-            400: {description: unknown order}
+            200: {description: "count: rows of the whole ranking; rows: the page's, each with rank (null: 无评分),
+                  tied, mean, z, spread, disagreement, totals per expert; source: final | live | snapshot (as of
+                  ranked_at)"}
+            400: {description: unknown order, or a page or page_size that is not a number in range}
             404: {description: no such round}
             409: {description: "a large round's figures are being computed (closed) or were never computed (open)"}
         """
@@ -72,17 +93,22 @@ class RankingApi(PortalBaseApi):
         order = request.args.get("order", "mean")
         if order not in ranking.ORDERS:
             return self.response_400(message=_("order 须为 mean（平均分）或 z（标准化分）"))
+        number, size = _page_arg("page", 0, 10**6), _page_arg("page_size", PAGE_SIZE, PAGE_SIZE_MAX, least=1)
+        if number is None or size is None:
+            return self.response_400(
+                message=_("page 须为不小于 0 的整数，page_size 须为 1 到 %(most)s 的整数", most=PAGE_SIZE_MAX))
         how = ranking.source_of(review_round)
-        try:
-            rows = ranking.rank(review_round, order)
-        except ranking.NotReady as pending:
-            return self.response(409, message=str(pending), source=how)
+        if how in (ranking.COMPUTING, ranking.NOT_YET):
+            return self.response(409, message=ranking.not_ready_message(review_round), source=how)
+        # A round may rank 100,000 applications: a page of them, read as the 评审排名 page reads its own.
+        rows, count = ranking.page(review_round, order, number + 1, size, how)
         return self.response(
             200, round_id=review_round.id, stage=review_round.stage, stage_label=str(review_round.stage_label),
             closed=review_round.is_closed, order=order, disagreement=float(ranking.DISAGREEMENT),
             source=how, ranked_at=review_round.ranked_at.isoformat() if how in (ranking.FINAL, ranking.SNAPSHOT)
             else None,
-            counts=workflow.pick_counts(review_round.campaign_id), rows=[row_json(r) for r in rows],
+            counts=workflow.pick_counts(review_round.campaign_id), count=count, page=number, page_size=size,
+            rows=[row_json(r) for r in ranking.with_totals(review_round, rows)],
         )
 
     @expose("/pick", methods=["POST"])

@@ -31,6 +31,61 @@ def test_the_ranking_as_json_for_the_city_office_and_the_auditor(app, world):
         assert rows[2]["name"] == "丙" and rows[2]["n_reviews"] == 0
 
 
+def _pages(client, round_id, size, **args):
+    """Every page of the ranking through ?page / ?page_size, as a client reads a large round: (count, rows)."""
+    query = "".join(f"&{k}={v}" for k, v in args.items())
+    rows, number = [], 0
+    while True:
+        body = client.get(f"/api/v1/ranking/{round_id}?page={number}&page_size={size}{query}").json
+        assert body["page"] == number and body["page_size"] == size
+        rows += body["rows"]
+        if not body["rows"]:
+            return body["count"], rows
+        number += 1
+
+
+def test_the_ranking_comes_a_page_at_a_time_with_each_rows_totals(app, world):
+    """A round may rank 100,000 applications: the answer is one page (100 rows unless asked) and the whole count; the
+    pages put together are the ranking, each scored row with its experts' totals, the unscored last."""
+    for name, totals in (("甲", (95, 65)), ("乙", (90,)), ("丙", (70, 80)), ("丁", (60,))):
+        world.scored(world.initial, world.applicant(name), *totals)
+    world.applicant("戊")
+    client = factories.api_client(app, world.city)
+    whole = client.get(f"/api/v1/ranking/{world.initial.id}").json
+    assert whole["count"] == 5 and whole["page"] == 0 and whole["page_size"] == 100
+    assert [r["name"] for r in whole["rows"]] == ["乙", "甲", "丙", "丁", "戊"]
+    count, paged = _pages(client, world.initial.id, 2)
+    assert count == 5 and paged == whole["rows"]
+    assert sorted(paged[1]["totals"].values()) == [65.0, 95.0] and paged[4]["totals"] == {}
+    count, by_z = _pages(client, world.initial.id, 3, order="z")
+    assert count == 5 and by_z == client.get(f"/api/v1/ranking/{world.initial.id}?order=z").json["rows"]
+    past = client.get(f"/api/v1/ranking/{world.initial.id}?page=7&page_size=2").json
+    assert past["rows"] == [] and past["count"] == 5
+    for bad in ("page=-1", "page=x", "page_size=0", "page_size=1001", "page_size=", "page=１"):
+        refused = client.get(f"/api/v1/ranking/{world.initial.id}?{bad}")
+        assert refused.status_code == 400 and "page_size 须为 1 到 1000 的整数" in refused.json["message"], bad
+
+
+def test_a_stored_rankings_pages_read_the_stored_figures(app, world, large_rounds, queued_jobs):
+    """A large round's final figures, once stored, are read a page at a time (with the totals of the page's rows)."""
+    from datetime import timedelta
+
+    from app import clock, jobs
+
+    for name, total in (("甲", 90), ("乙", 80), ("丙", 85)):
+        world.scored(world.initial, world.applicant(name), total)
+    world.applicant("丁")
+    client = factories.api_client(app, world.city)
+    clock.freeze(world.campaign.window("initial_review").ends_at + timedelta(hours=1))
+    closed = client.post(f"/api/v1/review_progress/{world.initial.id}/close")
+    assert jobs.run(app, closed.json["round"]["ranking_job_id"]) == "done"
+    db.session.expire_all()
+    count, rows = _pages(client, world.initial.id, 3)
+    assert count == 4 and [r["name"] for r in rows] == ["甲", "丙", "乙", "丁"]
+    assert [r["totals"] and list(r["totals"].values()) for r in rows] == [[90.0], [85.0], [80.0], {}]
+    assert client.get(f"/api/v1/ranking/{world.initial.id}").json["source"] == "final"
+
+
 def test_order_and_unknown_round(app, world):
     client = factories.api_client(app, world.city)
     assert client.get(f"/api/v1/ranking/{world.initial.id}?order=z").json["order"] == "z"
