@@ -96,6 +96,8 @@ FAB_BASE_TEMPLATE = "portal_layout.html"
 FAB_CREATE_DB = False
 FAB_UPDATE_PERMS = False
 FAB_API_SWAGGER_UI = True
+# /api/v1/_openapi and /swagger/v1 are registered by the app (app/api/openapi.py keeps the document once built).
+FAB_ADD_OPENAPI_VIEWS = False
 FAB_PASSWORD_COMPLEXITY_ENABLED = True
 FAB_ADD_SECURITY_API = False
 # The raw permission/view-menu screens: the city office edits roles in 角色列表, which is enough.

@@ -103,6 +103,8 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.api.review_progress import ReviewProgressApi
     from app.api.my_review import MyReviewApi, ReviewReopenApi
     from app.api.units import UnitApi
+    from app.api.openapi import OpenApi
+    from flask_appbuilder.api.manager import SwaggerView
     from app.api.experts import ExpertApi, ReviewRoundApi
     from app.views.experts import ExpertConflictView, ExpertPanelView, ExpertView, ReviewSettingsView
     from app.views.accounts import UnitAccountView
@@ -281,3 +283,5 @@ def register_views(appbuilder: AppBuilder) -> None:
     from app.api.notifications import NotificationApi
 
     appbuilder.add_api(NotificationApi)
+    appbuilder.add_api(OpenApi)  # FAB's, the document kept once built (FAB_ADD_OPENAPI_VIEWS is off)
+    appbuilder.add_view_no_menu(SwaggerView)

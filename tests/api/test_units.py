@@ -58,6 +58,25 @@ def test_openapi_and_swagger_are_served(app):
     assert client.get("/swagger/v1").status_code == 200
 
 
+def test_the_openapi_document_is_built_once_per_address(app, monkeypatch):
+    """FAB built the document (~0.45 s of CPU) at every request; it is kept once built, for each address asked at
+    (its servers name it), and the answer is the same. Other versions are 404; the permission is still checked."""
+    from app.api.openapi import OpenApi
+
+    monkeypatch.setattr(OpenApi, "_kept", {})
+    built = []
+    document = OpenApi._document
+    monkeypatch.setattr(OpenApi, "_document", lambda self, version: built.append(version) or document(self, version))
+    client = factories.api_client(app, factories.account(roles.CITY_OFFICE))
+    first, again = client.get("/api/v1/_openapi"), client.get("/api/v1/_openapi")
+    assert first.status_code == again.status_code == 200 and first.json == again.json and built == ["v1"]
+    assert first.json["servers"] == [{"url": "http://localhost/"}] and "/api/v1/ranking/{round_id}" in first.json["paths"]
+    other = client.get("/api/v1/_openapi", base_url="https://portal.example.cn")
+    assert other.json["servers"] == [{"url": "https://portal.example.cn/"}] and built == ["v1", "v1"]
+    assert client.get("/api/v2/_openapi").status_code == 404
+    assert factories.api_client(app, factories.account(roles.L2_CLERK)).get("/api/v1/_openapi").status_code == 403
+
+
 def test_jwt_sign_in_works_and_a_generated_password_must_be_changed_first(client):
     account = factories.account(roles.CITY_OFFICE, username="desk")
     token = client.post("/api/v1/security/login",
