@@ -307,6 +307,29 @@ def test_closing_stores_the_figures_and_the_ranking_reads_them_unchanged(round_,
     assert ranking.mean_ranks(round_.id) == {r.application.id: r.rank for r in live["mean"] if r.scored}
 
 
+def test_a_live_rounds_pages_are_slices_of_its_ranking(round_, street):
+    """A small round is ranked on request a page at a time (the 评审排名 page, the REST ranking): each page is the same
+    slice of the whole ranking — the scored rows by their position, across the boundary to the unscored ones by name
+    — with one scored application in a state outside the round's (its reviews stay) among the scored, a
+    draft review's application among the unscored, and an application of another state nowhere."""
+    seeded_round(round_, street, n_applications=20, seed=5)
+    gone = applicant(round_, street, "申报人500", status="l1_recommended")
+    review(round_, gone, factories.expert(), 88)
+    applicant(round_, street, "申报人600", status="l2_forwarded")  # never reached the round
+    assert ranking.source_of(round_) == ranking.LIVE
+    for order in ranking.ORDERS:
+        whole = ranking.rank(round_, order, listed_only=True)
+        assert "申报人500" in [r.application.name for r in whole if r.scored]
+        assert [r.application.name for r in whole if not r.scored] == ["申报人900", "申报人901"]
+        for number in (1, 2, 3, 4):
+            rows, total = ranking.page(round_, order, number, 6)
+            assert total == len(whole) == 23
+            expected = whole[(number - 1) * 6:number * 6]
+            assert as_tuples(rows) == as_tuples(expected)
+            assert [r.application.id for r in rows] == [r.application.id for r in expected]
+        assert ranking.page(round_, order, 5, 6) == ([], 23)
+
+
 def test_a_closed_rounds_figures_cannot_go_stale(round_, street):
     """The stored figures come from the submitted totals, which the rules freeze at 结束本轮: reopening a review or
     scoring again is refused. What may still change, the applications' states and who reached the round, is
