@@ -341,8 +341,9 @@ def with_totals(review_round: ReviewRound, rows: list[RankedRow]) -> list[Ranked
 def page(review_round: ReviewRound, order: str, number: int, size: int,
          how: str | None = None) -> tuple[list[RankedRow], int]:
     """Page `number` (from 1) of `size` rows of the ranking, as rank(listed_only=True) would list them, and how many
-    rows the whole ranking has. Stored rows (final or a snapshot) are read by the index of their positions: four
-    queries, none of which reads more than the page and the counts. No rows while the figures are not ready."""
+    rows the whole ranking has. Stored rows (final or a snapshot) are read by the index of their positions, a small
+    round's from its figures computed now, then the unscored by name (_page_rows): four queries, none of which reads
+    more than the round's figures, the page and the counts. No rows while the figures are not ready."""
     if order not in ORDERS:
         raise ValueError(f"unknown order: {order}")
     offset = (number - 1) * size
@@ -359,27 +360,8 @@ def page(review_round: ReviewRound, order: str, number: int, size: int,
                       ~select(figure.application_id).where(figure.round_id == review_round.id,
                                                            figure.application_id == Application.id).exists())
     unscored = db.session.scalar(select(func.count(Application.id)).where(*unscored_where))
-    rows = []
-    if offset < scored:
-        position = getattr(figure, f"{order}_position")
-        query = (
-            select(Application, figure.n_reviews, figure.mean_cents, figure.z_hundredths, figure.spread_cents,
-                   getattr(figure, f"{order}_rank"), getattr(figure, f"{order}_tied"))
-            .join(figure, figure.application_id == Application.id)
-            .where(figure.round_id == review_round.id)
-            .order_by(position).offset(offset).limit(size)
-            .options(joinedload(Application.unit).joinedload(Unit.parent), *_listed())
-        )
-        for application, n_reviews, mean, z, spread, rank_, tied in db.session.execute(query).unique():
-            rows.append(RankedRow(application, n_reviews, Decimal(mean).scaleb(-2), Decimal(z).scaleb(-2),
-                                  Decimal(spread).scaleb(-2), rank_, bool(tied)))
-    if len(rows) < size and unscored:
-        rows += [RankedRow(a) for a in db.session.scalars(
-            select(Application).where(*unscored_where)
-            .order_by(_name_order(), Application.id).offset(max(0, offset - scored)).limit(size - len(rows))
-            .options(joinedload(Application.unit).joinedload(Unit.parent), *_listed())
-        ).unique()]
-    return rows, scored + unscored
+    stored = select(RankingFigure).where(RankingFigure.round_id == review_round.id).subquery("figures")
+    return _page_rows(stored, scored, unscored_where, unscored, order, offset, size), scored + unscored
 
 
 def _live_page(review_round: ReviewRound, order: str, offset: int, size: int) -> tuple[list[RankedRow], int]:
@@ -393,9 +375,16 @@ def _live_page(review_round: ReviewRound, order: str, offset: int, size: int) ->
                       ~select(ReviewAssignment.id).where(*_submitted(review_round.id),
                                                          ReviewAssignment.application_id == Application.id).exists())
     unscored = db.session.scalar(select(func.count(Application.id)).where(*unscored_where))
+    rows = _page_rows(figures(review_round.id), scored, unscored_where, unscored, order, offset, size)
+    return rows, scored + unscored
+
+
+def _page_rows(f, scored: int, unscored_where, unscored: int, order: str, offset: int,
+               size: int) -> list[RankedRow]:
+    """The rows of a page from `offset`: the `scored` applications with figures in f (stored or computed now) by
+    their position, then the `unscored` ones of unscored_where by name."""
     rows = []
     if offset < scored:
-        f = figures(review_round.id)
         query = (
             select(Application, f.c.n_reviews, f.c.mean_cents, f.c.z_hundredths, f.c.spread_cents,
                    f.c[f"{order}_rank"], f.c[f"{order}_tied"])
@@ -412,7 +401,7 @@ def _live_page(review_round: ReviewRound, order: str, offset: int, size: int) ->
             .order_by(_name_order(), Application.id).offset(max(0, offset - scored)).limit(size - len(rows))
             .options(joinedload(Application.unit).joinedload(Unit.parent), *_listed())
         ).unique()]
-    return rows, scored + unscored
+    return rows
 
 
 def _listed():
