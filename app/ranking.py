@@ -277,8 +277,8 @@ def _in_round(review_round: ReviewRound, figure):
                 or_(_in_round_statuses(review_round), figure.c.application_id.isnot(None)))
 
 
-def _rows(review_round: ReviewRound, order: str, listed_only: bool, offset: int | None = None,
-          limit: int | None = None, background: bool = False) -> list[RankedRow]:
+def _rows(review_round: ReviewRound, order: str, listed_only: bool, background: bool = False) -> list[RankedRow]:
+    """The whole ranking in one statement (rank()); a page is read by page() instead."""
     if order not in ORDERS:
         raise ValueError(f"unknown order: {order}")
     f = _source(review_round, background=background)
@@ -293,10 +293,6 @@ def _rows(review_round: ReviewRound, order: str, listed_only: bool, offset: int 
         .options(joinedload(Application.unit).joinedload(Unit.parent),
                  *(_listed() if listed_only else []))
     )
-    if offset:
-        query = query.offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
     rows = []
     for application, n_reviews, mean, z, spread, rank_, tied in db.session.execute(query).unique():
         if n_reviews:

@@ -3,8 +3,8 @@
 FAB builds it at every request from every API's docstrings and schemas (about 0.45 s of a worker's CPU for 70 KB),
 which do not change while the process runs: the Swagger page (/swagger/v1) and every client generator ask for it.
 Registered in FAB's place (FAB_ADD_OPENAPI_VIEWS off): the same class name, so the same routes and permission."""
-from flask import request
-from flask_appbuilder.api import expose, protect, safe
+from flask import current_app, request
+from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_appbuilder.api.manager import OpenApi as FabOpenApi
 from flask_babel import get_locale
 
@@ -53,9 +53,6 @@ class OpenApi(FabOpenApi):
 
     def _document(self, version) -> dict | None:
         """FAB's OpenApi.get, the document itself (None: no API of that version)."""
-        from flask import current_app
-        from flask_appbuilder.api import BaseApi
-
         api_spec = self._create_api_spec(version)
         found = False
         for base_api in current_app.appbuilder.baseviews:
