@@ -315,6 +315,50 @@ def test_a_citizen_whose_unit_never_acted_reads_why_and_whom_to_call(phone_page,
     page.screenshot(path="/tmp/apply-void-notice.png", full_page=True)
 
 
+def test_a_citizen_reads_the_application_and_its_history_whole_on_a_phone(phone_page, citizen):
+    """Found by a screenshot tour: on a 390px phone the read-only application's five columns broke the mobile number
+    into four lines of three digits and the birth date into two, and 办理记录's four columns broke 提交报名 and the
+    clerk's name into a character a line. Now each label and its value make a line (the photo above them) and each
+    event is its time, who and what on one line with the opinion under them."""
+    from app import workflow
+
+    page = phone_page
+    street = citizen["streets"][0]
+    application = factories.application(unit=street, applicant=citizen["account"], campaign=citizen["campaign"],
+                                        mobile="15556453983", id_number=factories.id_number("19790607", 124),
+                                        birth_date=datetime(1979, 6, 7).date(), gender="female",
+                                        work_unit="海淀区中关村街道某社区居委会")
+    clerk = factories.account(roles.L2_CLERK, unit=street, first_name="刘晓燕")
+    workflow.perform(clerk, application.id, "return", "请补充近三年的学习经历和取得的成果后重新提交。")
+    clock.freeze(citizen["campaign"].window(Stage.APPLY).ends_at + timedelta(seconds=1))  # read-only from now on
+    log_in(page, citizen["account"])
+    page.goto("/apply/")
+    assert page.locator("#apply-form").count() == 0
+    assert_no_horizontal_scroll(page)
+
+    def line_height(locator):
+        return locator.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+
+    table = page.locator(".application-table")
+    photo = table.locator(".photo-cell").bounding_box()
+    for label, value in (("出生日期", "1979-06-07"), ("手机号码", "15556453983"), ("姓名", "张学习")):
+        th = table.locator("th", has_text=label)
+        td = th.locator("xpath=following-sibling::td[1]")
+        assert td.inner_text().strip() == value
+        th_box, td_box = th.bounding_box(), td.bounding_box()
+        assert td_box["height"] < 2 * line_height(td) + 14, (label, td_box)  # one line
+        assert abs(th_box["y"] - td_box["y"]) < 2 and td_box["x"] > th_box["x"]  # beside its label
+        assert th_box["y"] >= photo["y"] + photo["height"] - 1  # under the photo
+    events = page.locator("table.history tbody tr")
+    returned = events.filter(has_text="退回修改")
+    cells = returned.locator("td")
+    when, who, what, opinion = (cells.nth(n).bounding_box() for n in range(4))
+    assert who["y"] == when["y"] == what["y"] and what["height"] < 2 * line_height(cells.nth(2)) + 2
+    assert "刘晓燕" in cells.nth(1).inner_text() and who["height"] < 2 * line_height(cells.nth(1)) + 2
+    assert opinion["y"] >= when["y"] + when["height"] and "请补充近三年的学习经历" in cells.nth(3).inner_text()
+    page.screenshot(path="/tmp/apply-read-only-phone.png", full_page=True)
+
+
 def test_the_file_pickers_are_chinese_buttons_whatever_the_browsers_language(phone_page, citizen):
     """Found by the rehearsal's screenshots: the native inputs read "Choose File / No file chosen" in a browser whose
     own language is English. Each is now a 选择照片 / 选择视频 button that opens the phone's picker."""
