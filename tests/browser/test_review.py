@@ -336,3 +336,26 @@ def test_the_unit_filter_finds_a_street_as_the_clerk_types(page, review, request
         page.click("#filter_form button[type=submit]")
     assert "_unit=" in page.url
     assert "王学习" in flow.body() and "孙外区" not in flow.body()
+
+
+def test_a_laptops_list_keeps_each_name_on_one_line(page, review):
+    """Found by a screenshot tour at 1366px: the review list gave the row buttons' column a twelfth of the table (FAB's
+    col-md-1, ~95px for one 16px button) and broke names such as 董立军 into 董立 / 军 beside it. The buttons' column
+    is now as wide as its buttons and a name stays on one line, with long work units and states beside it."""
+    for name in ("董立军", "欧阳晓明"):
+        factories.application(unit=review["street"], name=name,
+                              work_unit="北京市海淀区中关村街道某社区居民委员会文化活动中心",
+                              position="社区教育志愿者服务队队长", address="北京市海淀区中关村东路30号院9号楼4单元1401室")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    flow = Flow(page)
+    flow.log_in(review["l2"])
+    page.goto("/applications/list/")
+    names = page.locator("table a.row-name")
+    assert names.count() == 5
+    for link in names.all():
+        box = link.bounding_box()
+        line = link.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+        assert box["height"] < 1.5 * line, (link.inner_text(), box)  # one line
+    buttons = page.locator("table tbody tr").first.locator(".btn-group").bounding_box()
+    column = page.locator("table thead th.col-md-1").bounding_box()
+    assert column["width"] < buttons["width"] + 24, (column, buttons)
