@@ -359,3 +359,24 @@ def test_a_laptops_list_keeps_each_name_on_one_line(page, review):
     buttons = page.locator("table tbody tr").first.locator(".btn-group").bounding_box()
     column = page.locator("table thead th.col-md-1").bounding_box()
     assert column["width"] < buttons["width"] + 24, (column, buttons)
+
+
+def test_the_submissions_table_keeps_its_short_columns_on_one_line(page, review):
+    """Found by the same tour: beside a unit column as wide as the longest street's name, 提交情况 broke 一级单位 into
+    一级单 / 位 and a contact's name into 孙海 / 峰."""
+    review["district"].contact_name = "孙海峰"
+    factories.unit(name="北京经济技术开发区管理委员会社会事业局代管荣华街道社区服务中心与居民事务综合服务站（亦庄新城）",
+                   parent=review["district"])
+    db.session.commit()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    flow = Flow(page)
+    flow.log_in(review["city"])
+    page.goto("/submissions/list/")
+    row = page.locator("#submissions-table tbody tr", has_text="孙海峰")
+    for index in (1, 2, 4):  # 级别, 联系人, 提交情况
+        cell = row.locator("td").nth(index)
+        line = cell.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+        assert cell.bounding_box()["height"] < 1.5 * line + 10, (cell.inner_text(), cell.bounding_box())
+    for header in page.locator("#submissions-table thead th").all():
+        line = header.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+        assert header.bounding_box()["height"] < 1.5 * line + 10, header.inner_text()
