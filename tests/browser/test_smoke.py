@@ -110,3 +110,17 @@ def test_select2s_multiple_box_names_its_search_field_and_keeps_its_clear_button
     page.keyboard.press("Escape")
     assert page.eval_on_selector("#experts", "s => s.selectedOptions.length") == 0
     assert box.locator(".select2-selection__clear").count() == 0  # nothing chosen, nothing to clear
+
+
+def test_the_city_offices_menu_fits_one_row_on_a_laptop(page):
+    """Found by a screenshot tour: the city office's nine menus, 我的通知, the language and the account took two rows
+    (100px) of a 1366px laptop's 768, inside Bootstrap's 1170px container."""
+    log_in(page, factories.account(role=roles.CITY_OFFICE, username="cityoffice", first_name="欧阳晓明"))
+    for width in (1280, 1366):
+        page.set_viewport_size({"width": width, "height": 768})
+        page.goto("/dashboard/")
+        menus = page.locator("nav.navbar .navbar-nav > li:visible")
+        assert menus.count() >= 12  # 工作台 … 审计, 我的通知, the language, the account
+        tops = {round(box["y"]) for box in (menu.bounding_box() for menu in menus.all())}
+        assert len(tops) == 1, (width, tops)
+        assert page.locator("nav.navbar").bounding_box()["height"] < 60
