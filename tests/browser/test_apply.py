@@ -307,6 +307,7 @@ def test_a_citizen_whose_unit_never_acted_reads_why_and_whom_to_call(phone_page,
     assert f"您选择的推荐单位（中关村街道）未在 {end:%Y-%m-%d %H:%M:%S} 前完成评审推荐，本次报名未能进入下一环节。" in text
     assert "如有疑问请联系 中关村街道 张伟 010-62551234" in text
     assert page.locator("#apply-form").count() == 0
+    assert page.inner_text("table.history tbody").strip() == "暂无办理记录。"  # not a heading over nothing
     assert_no_horizontal_scroll(page)
     # The application's table on a 390px phone: each label (姓名, 出生日期, 手机号码…) on one line, not a character a line.
     for label in page.locator(".application-table th").all():
