@@ -124,3 +124,26 @@ def test_the_score_inputs_are_reached_by_tab_and_labelled(tablet, world):
     page.keyboard.press("Shift+Tab")
     assert page.evaluate("() => document.activeElement.id") == wanted[-1]
     assert factories.PASSWORD  # signed in with the factories' password
+
+
+def test_the_applicants_facts_sit_beside_the_photo(tablet, world):
+    """Found by a screenshot tour: Bootstrap's dl-horizontal clears floats after each entry, so every fact after 性别
+    went below the right-floated photo, leaving a blank the photo's height; and its 160px labels squeezed 北京某老字号
+    餐饮企业 into three lines on a tablet. The facts now make consecutive lines beside the photo."""
+    from app import storage
+    from tests.media import corpus
+
+    first = world["mine"][0]
+    first.application.photo_file = storage.store_bytes(corpus.encoded(corpus.portrait(), "JPEG"), "photo", "jpg")
+    first.application.work_unit = "北京某老字号餐饮企业"
+    db.session.commit()
+    page = tablet
+    Flow(page).log_in(world["alice"].account)
+    page.goto(f"/expert/review/{first.id}")
+    photo = page.locator(".materials img.photo").bounding_box()
+    assert photo["height"] > 150  # the real photo, as a citizen uploaded it
+    facts = page.locator(".materials dl dd").all()
+    line = facts[0].evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+    tops = [fact.bounding_box()["y"] for fact in facts]
+    assert all(later - earlier < 1.5 * line for earlier, later in zip(tops, tops[1:])), tops  # one line each
+    assert tops[-1] < photo["y"] + photo["height"]  # all beside the photo, none pushed below it
