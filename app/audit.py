@@ -7,7 +7,8 @@ from flask import g, has_request_context, request
 from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import event, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import MANYTOONE, Session
+from sqlalchemy.orm.base import NO_VALUE
 
 from app.models import (
     Account,
@@ -126,6 +127,19 @@ def _changes(session, obj, secret: set[str]) -> dict:
         if old == new:
             continue
         changes[key] = "***" if key in secret else [_value(old), _value(new)]
+    for key, rel in _references(state.mapper):
+        # A row pointed elsewhere through its relationship (a form's 所属单位 sets account.unit): its foreign-key
+        # column changes only in the flush, after this listener has looked.
+        history = state.attrs[rel.key].history
+        if not history.added or key in changes or key in secret or key in IGNORED_ATTRIBUTES:
+            continue
+        new = _reference(rel, history.added[0])
+        if history.deleted:
+            old = _reference(rel, history.deleted[0])
+        else:  # the relationship was not loaded: what it pointed to is the stored column
+            old = _stored_values(session, obj, [key]).get(key) if state.identity else None
+        if old != new:
+            changes[key] = [_value(old), _value(new)]
     for rel in ("roles", "permissions"):
         if rel in state.mapper.relationships:
             history = state.attrs[rel].history
@@ -149,7 +163,33 @@ def _snapshot(obj, secret: set[str]) -> dict:
         if rel in state.mapper.relationships and getattr(obj, rel):
             value = getattr(obj, rel)
             snapshot[rel] = [str(v) for v in value] if isinstance(value, list) else str(value)
+    for key, rel in _references(state.mapper):
+        # Set through the relationship (a form's choice), the foreign key is still empty before the flush.
+        if key in snapshot or rel.key in snapshot or key in secret or key in IGNORED_ATTRIBUTES:
+            continue
+        target = state.attrs[rel.key].loaded_value
+        if target is not None and target is not NO_VALUE:
+            snapshot[key] = _value(_reference(rel, target))
     return snapshot
+
+
+def _references(mapper):
+    """(foreign-key column's key, relationship) of each many-to-one relationship on one column: account.unit is
+    ("unit_id", Account.unit)."""
+    for rel in mapper.relationships:
+        if rel.direction is MANYTOONE and not rel.viewonly and len(rel.local_columns) == 1:
+            (column,) = rel.local_columns
+            yield mapper.get_property_by_column(column).key, rel
+
+
+def _reference(rel, target):
+    """What a many-to-one relationship's column would hold for target: its key, or its name while it has none yet
+    (a unit created in the same flush)."""
+    if target is None:
+        return None
+    ((_local, remote),) = rel.local_remote_pairs
+    value = getattr(target, rel.mapper.get_property_by_column(remote).key)
+    return value if value is not None else str(target)
 
 
 @event.listens_for(Session, "before_flush")

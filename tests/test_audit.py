@@ -179,6 +179,54 @@ def test_role_changes_and_moved_units_read_by_name():
     assert ("所属一级单位", "海淀区 → 朝阳区") in detail_lines(moved)
 
 
+
+def test_an_account_moved_through_its_unit_field_is_logged_by_name():
+    """What a form's 所属单位 does (it sets account.unit, not account.unit_id): before, such a move left no event."""
+    from app.views.audit import detail_lines
+
+    district, (street, other_street) = factories.district_with_streets()
+    account = factories.account(roles.L2_CLERK, unit=street)
+    account.unit = other_street
+    db.session.commit()
+    (moved,) = events(action="account.update")
+    assert moved.detail == {"unit_id": [street.id, other_street.id]}
+    assert detail_lines(moved) == [("所属单位", "海淀区 · 中关村街道 → 海淀区 · 学院路街道")]
+    db.session.expire(account)  # the relationship not loaded: the old unit is the stored column
+    account.unit = district
+    db.session.commit()
+    assert events(action="account.update")[-1].detail == {"unit_id": [other_street.id, district.id]}
+    account.unit = district  # the same unit again: nothing changed, nothing logged
+    db.session.commit()
+    assert len(events(action="account.update")) == 2
+
+
+def test_a_street_moved_to_another_district_through_its_parent_is_logged():
+    from app.views.audit import detail_lines
+
+    district, (street, _) = factories.district_with_streets()
+    other = factories.unit(name="朝阳区")
+    street.parent = other
+    db.session.commit()
+    (moved,) = events(action="unit.update")[-1:]
+    assert ("所属一级单位", "海淀区 → 朝阳区") in detail_lines(moved)
+
+
+def test_rows_created_through_their_relationships_name_what_they_point_to():
+    """An expert and a conflict made as the screens make them (relationships, no ids yet): the creation events say
+    whose account, which unit and which applicant, by name."""
+    from app.models import ExpertConflict
+    from app.views.audit import detail_lines
+
+    district, (street, _) = factories.district_with_streets()
+    expert = factories.expert(employer_unit=district, first_name="李明")
+    applicant = factories.application(unit=street, name="王芳")
+    db.session.add(ExpertConflict(expert=expert, application=applicant, reason="同事"))
+    db.session.commit()
+    created = dict(detail_lines(events(action="expert.create")[-1]))
+    assert created["专家账号"].endswith("李明") and created["所在单位（本系统）"] == "海淀区"
+    conflict = dict(detail_lines(events(action="expert_conflict.create")[-1]))
+    assert conflict["回避申报人"] == "王芳" and conflict["专家"] == "李明"
+
 # --- 三员分立 / issue 10: result, refusals, exports, append-only, retention, what never reaches the log -----------
 
 

@@ -255,6 +255,10 @@ def _field_label(object_type: str, key: str) -> str:
     return str(labels.get(key) or _COMMON_LABELS.get(key) or key)
 
 
+# Keys whose stored value is a unit's id, read by the unit's full name.
+UNIT_KEYS = ("unit_id", "parent_id", "unit", "employer_unit_id")
+
+
 def _named(model, value):
     row = db.session.get(model, int(value)) if str(value).isdigit() else None
     if row is None:
@@ -300,7 +304,7 @@ def _review_value(object_type: str, key: str, value):
     if (key == "expert_id" and object_type == "expert_conflict") or (
             key in ("experts", "expert") and object_type == "review_round" and isinstance(value, int)):
         return _by_id(Expert, value)
-    if key in ("declared_by_id", "closed_by_id"):
+    if key in ("declared_by_id", "closed_by_id") or (key == "account_id" and object_type == "expert"):
         return _person(value)
     return None
 
@@ -318,7 +322,7 @@ def value_text(key: str, value, object_type: str = "") -> str:
         return "，".join(f"{_field_label('', k)}：{value_text(k, v)}" for k, v in value.items() if v is not None)
     if isinstance(value, bool):
         return str(display_value(value))
-    if key in ("unit_id", "parent_id", "unit") and isinstance(value, int):
+    if key in UNIT_KEYS and isinstance(value, int):
         return _named(Unit, value)
     if key == "campaign_id":
         return _named(Campaign, value)
@@ -420,7 +424,7 @@ class AuditInterface(PortalInterface):
     def query(self, *args, **kwargs):
         count, rows = super().query(*args, **kwargs)
         unit_ids = {int(value) for event in rows for key, value in (event.detail or {}).items()
-                    if key in ("unit_id", "parent_id", "unit") and str(value).isdigit()}
+                    if key in UNIT_KEYS and str(value).isdigit()}
         if unit_ids:  # into the session's identity map, where value_text's db.session.get finds them
             db.session.query(Unit).filter(Unit.id.in_(unit_ids)).all()
         return count, rows

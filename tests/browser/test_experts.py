@@ -152,3 +152,37 @@ def test_city_office_declares_a_conflict_with_an_applicant_found_by_typing(page,
     assert "已删除回避关系" in flow.body()
     db.session.expire_all()
     assert db.session.query(ExpertConflict).count() == 0
+
+
+def test_an_experts_unit_changed_in_the_form_reads_in_the_audit_log(page, live_server):
+    """所在单位 decides which applicants an expert is kept from (评审分配 avoids that unit): the city office changes
+    it in the expert's form with the picker, and the audit administrator reads the change by name. The form sets the
+    expert's unit as a whole row, not its id; such a change used to leave no event at all."""
+    haidian, dongcheng = factories.unit("海淀区"), factories.unit("东城区")
+    expert = factories.expert(first_name="张明", employer="北京开放大学", employer_unit=haidian)
+    city = factories.account(roles.CITY_OFFICE, username="cityoffice", first_name="王立群")
+    auditor = factories.account(roles.AUDITOR, username="auditor", first_name="赵审计")
+    flow = Flow(page)
+    flow.log_in(city)
+
+    open_menu(page, flow, "专家")
+    with page.expect_navigation():
+        page.click(f"a[href*='/experts/edit/{expert.id}']")
+    flow.check()
+    page.locator("#group-employer_unit .select2-container").click()
+    page.keyboard.type("东城")
+    page.locator(".select2-results__option", has_text="东城区").click()
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    flow.check()
+    db.session.expire_all()
+    assert db.session.get(Expert, expert.id).employer_unit_id == dongcheng.id
+
+    flow.log_in(auditor)
+    page.click(".navbar >> text=审计")
+    with page.expect_navigation():
+        page.click(".navbar .dropdown-menu >> text=审计日志")
+    flow.check()
+    row = page.locator("table.table-hover tbody tr", has_text="所在单位（本系统）").first
+    assert "所在单位（本系统）：海淀区 → 东城区" in row.inner_text()
+    assert "王立群" in row.inner_text()
