@@ -12,13 +12,17 @@ from app.extensions import csrf, db, migrate
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection, connection_record):
+def _sqlite_settings(dbapi_connection, connection_record):
     # SQLite checks foreign keys (and so ON DELETE rules) only when asked, per connection. A writer waits up to 30 s
     # for another's lock (the default is 5 s): the embedded setup's gunicorn workers and a running backup share one file.
+    # Write-ahead logging (a setting of the file, kept once set): readers and the one writer no longer wait for each
+    # other, so a citizen's save does not wait for a long read (an export job's), nor a job's progress for its own read.
+    # The file's -wal and -shm beside it are part of the database: copy it with `flask backup create`, never by hand.
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")  # an in-memory database answers "memory" and stays so
         cursor.close()
 
 

@@ -239,9 +239,14 @@ def _dump_sqlite(target: Path):
     engine = create_engine(f"sqlite:///{target}")
     try:
         with engine.connect() as connection:
-            return table_counts(connection), references(connection), _revision(connection)
+            facts = table_counts(connection), references(connection), _revision(connection)
     finally:
         engine.dispose()
+    # The copy is in the live file's write-ahead mode (app/__init__.py): made one self-contained file again, with
+    # nothing beside it, so that it can be moved and opened read-only as it is.
+    with closing(sqlite3.connect(target)) as copy:
+        copy.execute("PRAGMA journal_mode=DELETE")
+    return facts
 
 
 def _dump_postgres(target: Path):

@@ -303,38 +303,13 @@ NO_OPINIONS = (None, None)
 
 def entries(stmt, batch_size: int = BATCH_SIZE, progress=None) -> Iterator[tuple]:
     """The rows of stmt (export_query) with their opinions, batch_size at a time, as (row, second level's Said,
-    first level's Said). progress(done, total) is told after each batch.
+    first level's Said). progress(done, total) is told first with the total, then after each batch.
 
-    The ids come first, in the export's order (a few MB at 100,000 rows), then each batch is one short query: no
-    cursor stays open between batches, so a background job may record its progress on another connection meanwhile
-    (SQLite would make that writer wait for the open read), and the total is known from the start."""
+    One query, read batch_size rows at a time (PostgreSQL: a server-side cursor), each batch's opinions by one more.
+    A background job records its progress on another connection meanwhile, which neither database makes wait for the
+    open read (SQLite is in write-ahead mode: app/__init__.py)."""
     actors: dict[int, Account] = {}
     who_labels: dict[tuple, str] = {}
-    if db.session.get_bind().dialect.name == "postgresql":
-        yield from _streamed(stmt, batch_size, progress, actors, who_labels)
-        return
-    ids = list(_read(stmt.with_only_columns(Application.id)).scalars())
-    total = len(ids)
-    if progress is not None:
-        progress(0, total)
-    for start in range(0, total, batch_size):
-        chunk = ids[start:start + batch_size]
-        rows = _read(stmt.where(Application.id.in_(chunk))).all()  # in the export's order too
-        yield from _with_opinions(rows, _opinions_of(chunk, actors, who_labels))  # one removed meanwhile: not there
-        if progress is not None:
-            progress(min(start + batch_size, total), total)
-
-
-def _with_opinions(rows, opinions: dict[int, list]) -> Iterator[tuple]:
-    get = opinions.get
-    for row in rows:
-        second, first = get(row[0], NO_OPINIONS)  # row[0]: Application.id, export_query's first column
-        yield row, second, first
-
-
-def _streamed(stmt, batch_size: int, progress, actors: dict[int, Account], who_labels: dict) -> Iterator[tuple]:
-    """entries() on PostgreSQL: one query read through a server-side cursor, batch_size rows at a time (the job's
-    progress is written on another connection, which PostgreSQL does not make wait)."""
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     if progress is not None:
         progress(0, total)
@@ -344,6 +319,13 @@ def _streamed(stmt, batch_size: int, progress, actors: dict[int, Account], who_l
         done += len(rows)
         if progress is not None:
             progress(min(done, total), total)
+
+
+def _with_opinions(rows, opinions: dict[int, list]) -> Iterator[tuple]:
+    get = opinions.get
+    for row in rows:
+        second, first = get(row[0], NO_OPINIONS)  # row[0]: Application.id, export_query's first column
+        yield row, second, first
 
 
 # --- the workbook --------------------------------------------------------------------------------------------

@@ -132,6 +132,7 @@ def app():
             upgrade()
             sync_security()
             db_ext.session.remove()
+            db_ext.engine.dispose()  # SQLite: the last connection closed writes the -wal into the file copied below
         if not TEST_DATABASE_URL:
             _MIGRATED_SQLITE = tmp / "migrated.db"
             shutil.copyfile(database, _MIGRATED_SQLITE)

@@ -343,3 +343,31 @@ def test_every_cell_of_a_few_rows_is_written_as_before(tmp_path):
 ])
 def test_a_cell_drops_control_characters_but_keeps_breaks_tabs_and_wide_spaces(value, cell):
     assert exports._text(value) == cell
+
+
+def test_a_citizens_save_does_not_wait_for_an_export_half_read(app):
+    """An export job reads its rows as one query, a batch at a time, for as long as the workbook takes; meanwhile the
+    portal writes (a citizen saves, the job records its progress). On SQLite that holds because the database is in
+    write-ahead mode (app/__init__.py): with the old rollback journal the open read made every writer wait, here for
+    good (no waiting allowed), there up to the 30 s busy timeout and then fail."""
+    from sqlalchemy import text, update
+
+    district, (street, _) = factories.district_with_streets()
+    city = factories.account(roles.CITY_OFFICE)
+    for n in range(5):
+        factories.application(unit=street, name=f"申报人{n}")
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    read = exports.entries(exports.export_query(city), batch_size=2)
+    first = next(read)  # the read is open, 3 rows still to come
+    with db.engine.connect() as writer:
+        if writer.dialect.name == "sqlite":
+            writer.exec_driver_sql("PRAGMA busy_timeout=0")
+        writer.execute(update(Application).where(Application.id == first[0][0]).values(work_unit="海淀区图书馆"))
+        writer.commit()
+        if writer.dialect.name == "sqlite":
+            writer.exec_driver_sql("PRAGMA busy_timeout=30000")
+    assert len([first, *read]) == 5
+    assert db.session.execute(text("SELECT work_unit FROM application WHERE id = :id"),
+                              {"id": first[0][0]}).scalar_one() == "海淀区图书馆"
