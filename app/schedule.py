@@ -196,6 +196,31 @@ def year_refused(year) -> str | None:
     return None
 
 
+def moment_refused(moment) -> str | None:
+    """Why a stage cannot start or end at this moment (a year outside YEARS: 0001 or 9999 typed, which the date
+    arithmetic of the windows then fails on), or None."""
+    if moment is not None and moment.year not in YEARS:
+        return _("时间须在 %(first)s 年至 %(last)s 年之间", first=YEARS.start, last=YEARS.stop - 1)
+    return None
+
+
+MAX_QUOTA = 100_000  # places: a campaign names 100 winners; more than a campaign's applications is a typing mistake
+
+
+def quotas_refused(winner_quota, featured_quota) -> dict[str, str]:
+    """What is wrong with a campaign's 拟评选人数 and 重点宣传人数, by field (empty: nothing): at least one winner, and
+    the featured among them. The database's check constraints say the same, but only as a refused save."""
+    errors = {}
+    if isinstance(winner_quota, int) and not 1 <= winner_quota <= MAX_QUOTA:
+        errors["winner_quota"] = _("拟评选人数须在 1 至 %(max)s 之间", max=f"{MAX_QUOTA:,}")
+    if isinstance(featured_quota, int):
+        if featured_quota < 0:
+            errors["featured_quota"] = _("重点宣传人数不能为负数")
+        elif "winner_quota" not in errors and isinstance(winner_quota, int) and featured_quota > winner_quota:
+            errors["featured_quota"] = _("重点宣传人数不能多于拟评选人数（%(n)s）", n=winner_quota)
+    return errors
+
+
 def ensure_windows(campaign: Campaign) -> None:
     """Give a new campaign the notice's schedule for its year, unless it has one."""
     from app.models.campaign import default_windows

@@ -30,18 +30,25 @@ class CampaignApi(PortalRestApi):
     validators_columns = {"year": _year}
 
     def pre_add(self, item):
-        _clean_name(item)
+        _check(item)
         schedule.ensure_windows(item)
 
     def pre_update(self, item):
-        _clean_name(item)
+        _check(item)
 
 
-def _clean_name(campaign: Campaign) -> None:
+def _check(campaign: Campaign) -> None:
+    """The screen's rules: a name (cleaned), quotas that make sense (else the database's check refused the save as a
+    conflict, "与已有记录冲突")."""
     try:
         campaign.name = names.clean(campaign.name, _("批次名称"))
     except names.BadName as bad:
         raise Refused(bad) from None
+    if not campaign.name:
+        raise Refused(_("请填写批次名称"))
+    refused = schedule.quotas_refused(campaign.winner_quota, campaign.featured_quota)
+    if refused:
+        raise Refused("；".join(refused.values()))
 
 
 class StageWindowApi(PortalRestApi):
@@ -59,6 +66,9 @@ class StageWindowApi(PortalRestApi):
     edit_columns = ["starts_at", "ends_at"]
 
     def pre_update(self, item):
+        refused = schedule.moment_refused(item.starts_at) or schedule.moment_refused(item.ends_at)
+        if refused:
+            raise Refused(refused)
         if (item.starts_at is None) != (item.ends_at is None):
             raise Refused(_("开始时间和截止时间须同时填写，或同时留空（未设定）"))
         if item.starts_at is not None and item.ends_at <= item.starts_at:

@@ -12,6 +12,12 @@ from app.names import Name
 from app.views.base import PortalModelView, ReturnsToList
 
 
+def within_years(form, field):
+    refused = schedule.moment_refused(field.data)
+    if refused:
+        raise ValidationError(refused)
+
+
 def ends_after_start(form, field):
     starts_at = form.starts_at.data
     if starts_at is None and (form.starts_at.raw_data or [""])[0].strip():
@@ -36,7 +42,7 @@ class StageWindowView(ReturnsToList, PortalModelView):
     show_columns = list_columns
     edit_columns = ["starts_at", "ends_at"]
     search_columns = ["campaign"]
-    validators_columns = {"ends_at": [ends_after_start]}
+    validators_columns = {"starts_at": [within_years], "ends_at": [within_years, ends_after_start]}
     description_columns = {
         "starts_at": _l("按“年-月-日 时:分:秒”填写，或点日历按钮选择。"),
         "ends_at": _l("含该秒：例如 2026-04-27 23:59:59。延期或提前都会记入审计日志。"),
@@ -64,6 +70,14 @@ def real_year(form, field):
             raise ValidationError(refused)
 
 
+def valid_quota(form, field):
+    """拟评选人数 / 重点宣传人数 (app/schedule.py's rule), at the field: the database's check would refuse the save as
+    a whole, with a message about duplicates, and the form would be gone."""
+    refused = schedule.quotas_refused(form.winner_quota.data, form.featured_quota.data).get(field.name)
+    if refused:
+        raise ValidationError(refused)
+
+
 class CampaignView(PortalModelView):
     route_base = "/campaigns"
     datamodel = PortalInterface(Campaign)
@@ -81,7 +95,8 @@ class CampaignView(PortalModelView):
     edit_columns = list_columns
     search_columns = ["name", "year"]
     related_views = [StageWindowView]
-    validators_columns = {"name": [Name()], "year": [real_year]}
+    validators_columns = {"name": [Name()], "year": [real_year], "winner_quota": [valid_quota],
+                          "featured_quota": [valid_quota]}
     show_template = "appbuilder/general/model/show_cascade.html"
     description_columns = {"year": _l("新批次的时间安排按通知的日期生成到该年度，创建后可逐项调整。")}
 

@@ -62,3 +62,34 @@ def test_a_window_time_with_an_offset_is_converted_to_beijing_time(app):
     assert response.status_code == 200
     db.session.refresh(window)
     assert window.ends_at == datetime(2027, 5, 1, 7, 0, 0)
+
+
+def test_a_campaign_without_a_name_or_with_quotas_that_make_no_sense_is_refused_in_words(app):
+    """No name, no winner, more featured than winners: refused with what is wrong (the database's check refused them
+    as 「与已有记录冲突」, 409, before — or took an empty name)."""
+    client = factories.api_client(app, factories.account(roles.CITY_OFFICE))
+    for body, said in (({"name": "", "year": 2027}, "请填写批次名称"),
+                       ({"name": "第十批", "year": 2027, "winner_quota": 0}, "拟评选人数须在 1 至 100,000 之间"),
+                       ({"name": "第十批", "year": 2027, "winner_quota": -5}, "拟评选人数须在 1 至 100,000 之间"),
+                       ({"name": "第十批", "year": 2027, "featured_quota": -1}, "重点宣传人数不能为负数"),
+                       ({"name": "第十批", "year": 2027, "winner_quota": 5, "featured_quota": 10},
+                        "重点宣传人数不能多于拟评选人数（5）")):
+        response = client.post("/api/v1/campaign/", json=body)
+        assert response.status_code == 422 and response.json["message"] == said, body
+    campaign = factories.campaign(year=2027)
+    response = client.put(f"/api/v1/campaign/{campaign.id}", json={"featured_quota": 101})
+    assert response.status_code == 422 and response.json["message"] == "重点宣传人数不能多于拟评选人数（100）"
+
+
+def test_a_window_in_year_1_or_9999_is_refused(app):
+    """Year 0001 with an offset failed with a 500; 9999 was stored, and `flask campaign open-stage` then failed."""
+    campaign = factories.campaign(year=2027)
+    window = campaign.window(Stage.APPLY)
+    client = factories.api_client(app, factories.account(roles.CITY_OFFICE))
+    for moment in ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59+14:00", "9999-12-31T23:59:59", "1999-12-31T23:59:59"):
+        response = client.put(f"/api/v1/stage_window/{window.id}", json={"starts_at": "2027-04-04T00:00:00",
+                                                                          "ends_at": moment})
+        assert response.status_code == 422, (moment, response.json)
+        assert "时间" in str(response.json["message"]), moment
+    db.session.refresh(window)
+    assert window.ends_at == datetime(2027, 4, 27, 23, 59, 59)

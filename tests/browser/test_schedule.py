@@ -258,3 +258,47 @@ def test_the_calendar_speaks_english_on_an_english_page(page, live_server, offic
                              "'aria-label')).join(' ')).match(/[\\u4e00-\\u9fff]+/g)")
     assert not chinese, chinese
     page.goto("/lang/zh")
+
+
+def test_quotas_and_a_years_end_that_make_no_sense_are_refused_at_their_fields(page, live_server, office, csrf_on):
+    """新增评选批次 with 0 winners, then more featured than winners: each refused at its field, what was typed kept
+    (the database's check refused the save with 「与已有记录冲突」 and the form was gone). A window ending in 9999: the
+    end field says which years."""
+    flow = Flow(page)
+    flow.log_in(office["city"])
+    page.click(".navbar >> text=评选管理")
+    with page.expect_navigation():
+        page.click(".navbar .dropdown-menu >> text=评选批次")
+    with page.expect_navigation():
+        page.click("a[href*='/campaigns/add']")
+    flow.check()
+    page.locator("#name").fill("第十批")
+    page.locator("#year").fill("2028")
+    page.locator("#winner_quota").fill("0")
+    save(page)
+    row = page.locator("tr", has=page.locator("#winner_quota"))
+    assert "拟评选人数须在 1 至 100,000 之间" in row.locator(".alert-danger").inner_text()
+    assert (page.locator("#name").input_value(), page.locator("#year").input_value()) == ("第十批", "2028")
+    assert page.locator("#winner_quota").input_value() == "0"
+    flow.check()
+    page.locator("#winner_quota").fill("5")
+    page.locator("#featured_quota").fill("10")
+    save(page)
+    row = page.locator("tr", has=page.locator("#featured_quota"))
+    assert "重点宣传人数不能多于拟评选人数（5）" in row.locator(".alert-danger").inner_text()
+    page.locator("#featured_quota").fill("2")
+    save(page)
+    flow.check()
+    assert "第十批" in flow.body() and urlsplit(page.url).path.startswith("/campaigns/")
+
+    open_window_form(flow, office["window"])
+    end = page.locator("#ends_at")
+    end.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("9999-12-31 23:59:59")
+    page.keyboard.press("Tab")
+    save(page)
+    row = page.locator("tr", has=page.locator("#ends_at"))
+    assert "时间须在 2000 年至 2100 年之间" in row.locator(".alert-danger").inner_text()
+    assert page.locator("#ends_at").input_value() == "9999-12-31 23:59:59"
+    flow.check()
