@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from app import clock, media_intake, names, schedule
+from app.bounds import row_id
 from app.extensions import db
 from app.identity import IdNumberError, derived_from, parse_id_number
 from app.models import Application, ApplicationStatus, Campaign, PastWinner, Unit
@@ -37,7 +38,9 @@ def apply_fields(application: Application, data: dict) -> dict[str, str]:
     clean: dict = {}
     for field, limit in TEXT_LIMITS.items():
         if field in data:
-            value = data.get(field) or ""
+            value = _text(data, field, errors)
+            if value is None:
+                continue
             if field == "name":
                 try:
                     value = names.clean(value, _("姓名"))
@@ -48,8 +51,8 @@ def apply_fields(application: Application, data: dict) -> dict[str, str]:
             if field not in errors and len(value) > limit:
                 errors[field] = _("不能超过 %(n)s 个字", n=limit)
             clean[field] = value or None
-    if "id_number" in data:
-        raw = (data.get("id_number") or "").strip()
+    if "id_number" in data and (raw := _text(data, "id_number", errors)) is not None:
+        raw = raw.strip()
         clean["id_number"] = None
         if raw:
             try:
@@ -58,6 +61,11 @@ def apply_fields(application: Application, data: dict) -> dict[str, str]:
                 errors["id_number"] = str(bad)
             else:
                 clean["id_number"] = resident.number
+                if application.status != ApplicationStatus.DRAFT.value and resident.number != application.id_number and id_number_taken(
+                        application, resident.number):
+                    # A returned application is a submitted one: one per ID number and campaign (the database's
+                    # unique index would refuse the save as a whole).
+                    errors["id_number"] = _("该身份证号已在本批次提交过报名，每人每批次只能报名一次")
     # Birth date and gender are the ID number's, never entered apart from it (the model recomputes them on save):
     # a value sent along is only checked against the number, so that a differing one is not silently dropped.
     id_stated = None if "id_number" in errors else derived_from(clean.get("id_number", application.id_number))
@@ -78,36 +86,52 @@ def apply_fields(application: Application, data: dict) -> dict[str, str]:
             errors["birth_date"] = _("出生日期格式应为 YYYY-MM-DD")
         elif born is not None and id_stated is not None and born != id_stated[0]:
             errors["birth_date"] = _("出生日期由身份证号自动生成，与身份证号不一致；请核对身份证号")
-    if "mobile" in data:
-        raw = (data.get("mobile") or "").strip()
+    if "mobile" in data and (raw := _text(data, "mobile", errors)) is not None:
+        raw = raw.strip()
         clean["mobile"] = None
         if raw:
             try:
                 clean["mobile"] = normalize_mobile(raw)
             except PhoneError as bad:
                 errors["mobile"] = str(bad)
-    if "deeds" in data:
-        deeds = (data.get("deeds") or "").replace("\r\n", "\n").strip()
+    if "deeds" in data and (deeds := _text(data, "deeds", errors)) is not None:
+        deeds = deeds.replace("\r\n", "\n").strip()
         if len(deeds) > DEEDS_MAX_CHARS:
             errors["deeds"] = _("个人先进事迹不能超过 %(max)s 字，现在是 %(n)s 字", max=DEEDS_MAX_CHARS, n=len(deeds))
         clean["deeds"] = deeds or None
     if "unit_id" in data:
-        unit_id = data.get("unit_id") or None
+        unit_id = data.get("unit_id")
         clean["unit_id"] = None
-        if unit_id:
-            unit = db.session.get(Unit, int(unit_id)) if str(unit_id).isdigit() else None
+        if unit_id not in (None, ""):
+            unit = db.session.get(Unit, row_id(unit_id)) if row_id(unit_id) is not None else None
             if unit is None or unit.level != 2:
                 errors["unit_id"] = _("请依次选择单位类别、一级单位和二级单位")
             else:
                 clean["unit_id"] = unit.id
     for flag in ("is_permanent_resident", "declaration_confirmed"):
         if flag in data:
-            clean[flag] = bool(data.get(flag))
+            value = data.get(flag)
+            if value is None or isinstance(value, bool):  # the page's checkbox, or a REST client's true / false
+                clean[flag] = bool(value)
+            else:  # "false" or "否" is not a no to be read as a yes
+                errors[flag] = _("须为 true 或 false")
     for field, value in clean.items():
         if field not in errors:
             setattr(application, field, value)
     application.derive_from_id_number()
     return errors
+
+
+def _text(data: dict, field: str, errors: dict) -> str | None:
+    """The text given for field ("" for none); None, with the field's error, when it is not text: the page always
+    sends text, a REST client may send a number, a list or an object."""
+    value = data.get(field)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    errors[field] = _("须为文字")
+    return None
 
 
 REQUIRED = {
@@ -142,12 +166,13 @@ def completeness_errors(application: Application) -> dict[str, str]:
     return errors
 
 
-def id_number_taken(application: Application) -> bool:
+def id_number_taken(application: Application, id_number: str | None = None) -> bool:
+    """Whether another application of the campaign was submitted with id_number (by default the application's)."""
     return (
         db.session.query(Application.id)
         .filter(
             Application.campaign_id == application.campaign_id,
-            Application.id_number == application.id_number,
+            Application.id_number == (id_number or application.id_number),
             Application.id != application.id,
             Application.status != ApplicationStatus.DRAFT.value,
         )

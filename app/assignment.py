@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app import audit, clock, jobs, notifications, rounds, scoping
+from app.bounds import row_id
 from app.extensions import db
 from app.models import Application, ApplicationStatus, Unit
 from app.models.review import (
@@ -499,10 +500,9 @@ def move(actor, assignment_id: int, expert_id) -> ReviewAssignment:
             raise WorkflowError(_("该评审任务「%(s)s」，不能改派", s=row.status_label), status=409)
         def refuse(message):
             return WorkflowError(message, errors={"expert_id": message}, status=422)
-        try:
-            expert_id = int(expert_id)
-        except (TypeError, ValueError):
-            raise refuse(_("请选择专家")) from None
+        expert_id = row_id(expert_id)  # an id, as a number or its digits; not true, 1.5, "２" or past INTEGER
+        if expert_id is None:
+            raise refuse(_("请选择专家"))
         member = (
             db.session.query(ExpertPanelMember)
             .filter_by(round_id=row.round_id, expert_id=expert_id).one_or_none()
@@ -570,12 +570,15 @@ def replacement_for(review_round: ReviewRound, application: Application) -> Expe
 def decline(actor, assignment_id: int, reason: str | None) -> DeclineResult:
     """The expert declares a conflict on an assigned application: the review is declined (kept for the record), the
     conflict recorded, and another expert of the panel gets it when one is free of conflicts."""
-    reason = (reason or "").strip()
     try:
         expert = _expert_of(actor)
         row = _locked_assignment(assignment_id)
         if expert is None or row.expert_id != expert.id:
             raise WorkflowError(_("找不到该评审任务"), status=404)
+        if reason is not None and not isinstance(reason, str):  # a REST body's number or object
+            message = _("回避理由须为文字")
+            raise WorkflowError(message, errors={"reason": message}, status=422)
+        reason = (reason or "").strip()
         if not reason:
             message = _("请填写回避理由")
             raise WorkflowError(message, errors={"reason": message}, status=422)

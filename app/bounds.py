@@ -77,6 +77,8 @@ def _rison_arguments(value: str):
 
     try:
         arguments = prison.loads(value)
+    except RecursionError:  # "((": prison recurses without end; FAB's own parse would then fail the request with a 500
+        raise Refusal(_("查询参数 q 无法解析：请检查括号是否成对，例如 (page:0,page_size:25)")) from None
     except Exception:  # noqa: BLE001  (prison raises more than its ParserException on some input)
         try:
             arguments = json.loads(value)

@@ -124,7 +124,7 @@ def check_phone(phone, exclude_account_id: int | None = None) -> str:
 def check_employer_unit(unit_id) -> Unit | None:
     if unit_id in (None, "", 0):
         return None
-    unit = db.session.get(Unit, int(unit_id))
+    unit = db.session.get(Unit, row_id(unit_id)) if row_id(unit_id) is not None else None  # "abc", 1e20: no unit
     if unit is None:
         raise ExpertError(_("所选单位不存在"), field="employer_unit")
     return unit

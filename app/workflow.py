@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import applications, audit, clock, notifications, ranking, request_cache, roles, schedule, scoping, tallies
+from app.bounds import row_id
 from app.extensions import db
 from app.models import (
     Application,
@@ -408,8 +409,11 @@ DECISION_LABELS = {"recommend": _l("推荐"), "reject": _l("不推荐"), "return
 DONE_LABELS = {"recommend": _l("已推荐"), "reject": _l("已不推荐"), "return": _l("已退回")}
 
 
-def workflow_action(actor, decision: str) -> str | None:
-    """The action a decision means for this actor (None: no such decision at the actor's level)."""
+def workflow_action(actor, decision) -> str | None:
+    """The action a decision means for this actor (None: no such decision at the actor's level, or no decision at all:
+    a REST body may carry a list or an object there)."""
+    if not isinstance(decision, str):
+        return None
     return DECISIONS.get(decision, {}).get(unit_level(actor))
 
 
@@ -422,10 +426,21 @@ def opinion_message(action: str) -> str:
     return _("请填写推荐意见")
 
 
+# The longest opinion, reason or note a decision records (review/decide.html's textarea says the same).
+OPINION_MAX_CHARS = 2000
+
+
 def require_opinion(action: str, opinion: str | None) -> str | None:
-    """The opinion as recorded (stripped; None when none is needed and none given); refuses a missing one."""
+    """The opinion as recorded (stripped; None when none is needed and none given); refuses a missing one, one that
+    is not text (a REST body's number or list) and one longer than OPINION_MAX_CHARS."""
     transition = TRANSITIONS.get(action)
+    if opinion is not None and not isinstance(opinion, str):
+        message = _("意见须为文字")
+        raise WorkflowError(message, errors={"opinion": message}, status=422)
     opinion = (opinion or "").strip() or None
+    if opinion is not None and len(opinion) > OPINION_MAX_CHARS:
+        message = _("意见不能超过 %(max)s 字，现在是 %(n)s 字", max=OPINION_MAX_CHARS, n=len(opinion))
+        raise WorkflowError(message, errors={"opinion": message}, status=422)
     if transition is not None and transition.opinion_required and not opinion:
         message = opinion_message(action)
         raise WorkflowError(message, errors={"opinion": message}, status=422)
@@ -636,7 +651,7 @@ def shortlist_top(actor, round_id, k) -> TopShortlist:
     if k < 1:
         message = _("请填写入围人数（大于 0 的整数）")
         raise WorkflowError(message, errors={"k": message}, status=422)
-    review_round = db.session.get(ReviewRound, round_id) if str(round_id).isdigit() else None
+    review_round = db.session.get(ReviewRound, row_id(round_id)) if row_id(round_id) is not None else None
     if review_round is None or review_round.stage != Stage.INITIAL_REVIEW.value:
         raise WorkflowError(_("找不到该初审轮次"), status=404)
     chosen, extra = ranking.top(_ranked(review_round, "k"), k)
@@ -692,7 +707,7 @@ def pick_top(actor, round_id, action: str, n=None) -> TopPicks:
                             status=403)
     if action not in TOP_PICKS:
         raise WorkflowError(_("未知的操作"), status=400)
-    review_round = db.session.get(ReviewRound, int(round_id)) if str(round_id).isdigit() else None
+    review_round = db.session.get(ReviewRound, row_id(round_id)) if row_id(round_id) is not None else None
     if review_round is None or review_round.stage != Stage.FINAL_REVIEW.value:
         raise WorkflowError(_("找不到该复审轮次"), status=404)
     campaign = review_round.campaign

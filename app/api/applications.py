@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import labels, scoping, workflow
-from app.api.base import PortalRestApi
+from app.api.base import PortalRestApi, refusal_body
 from app.datamodel import PortalInterface
 from app.models import Application
 
@@ -55,13 +55,15 @@ class ApplicationApi(PortalRestApi):
         if self.datamodel.get(pk, self._base_filters) is None:
             return self.response_404()
         body = request.get_json(silent=True) or {}
+        if not isinstance(body, dict):
+            return self.response_400(message=_("请求内容须为 JSON 对象，例如 {\"decision\": \"recommend\", \"opinion\": \"…\"}"))
         action_name = workflow.workflow_action(current_user, body.get("decision", ""))
         if action_name is None:
             return self.response_400(message=_("decision 须为 recommend、reject 或 return（退回仅限二级单位）"))
         try:
             application = workflow.perform(current_user, pk, action_name, body.get("opinion"))
         except workflow.WorkflowError as refused:
-            return self.response(refused.status, message=str(refused))
+            return self.response(refused.status, **refusal_body(refused))
         return self.response(200, id=application.id, status=application.status,
                              status_label=str(application.status_label))
 

@@ -97,6 +97,8 @@ class ReviewAssignmentApi(PortalRestApi):
         if self.datamodel.get(pk, self._base_filters) is None:
             return self.response_404()
         body = request.get_json(silent=True) or {}
+        if not isinstance(body, dict):
+            return self.response_400(message=_("请求内容须为 JSON 对象，例如 {\"expert_id\": 12}"))
         try:
             row = assignment.move(current_user, pk, body.get("expert_id"))
         except WorkflowError as refused:
@@ -118,6 +120,8 @@ class ReviewAssignmentApi(PortalRestApi):
             422: {description: "reason missing: errors.reason"}
         """
         body = request.get_json(silent=True) or {}
+        if not isinstance(body, dict):
+            return self.response_400(message=_("请求内容须为 JSON 对象，例如 {\"reason\": \"…\"}"))
         try:
             done = assignment.decline(current_user, pk, body.get("reason"))
         except WorkflowError as refused:

@@ -75,7 +75,27 @@ def answers_refusals(endpoint):
     return answered
 
 
-class PortalBaseApi(BaseApi):
+class ChineseAnswers:
+    """FAB's own answers in the portal's words, as every other refusal of its APIs: its 401 "Not authorized", 403
+    "Forbidden", 404 "Not found" and the 500 its @safe gives any uncaught error ("Fatal error"; the traceback itself
+    only where FAB_API_SHOW_STACKTRACE asks for it)."""
+
+    def response_401(self):
+        return self.response(401, message=_("请先登录：请求须带有效的令牌（Authorization: Bearer …）"))
+
+    def response_403(self):
+        return self.response(403, message=_("您的账号没有权限访问该页面或该记录。"))
+
+    def response_404(self):
+        return self.response(404, message=_("找不到该页面或记录，或者您无权查看它。"))
+
+    def response_500(self, message=None):
+        if message is None or message in ("Fatal error", "Internal error"):
+            message = _("处理您的请求时出错，已记录下来，请稍后重试；如仍有问题，请联系市学习办。")
+        return self.response(500, message=message)
+
+
+class PortalBaseApi(ChineseAnswers, BaseApi):
     """A hand-written REST API of the portal: a Bearer token or the browser's sign-in."""
 
     allow_browser_login = True
@@ -141,7 +161,10 @@ class BeijingDateTime(fields.DateTime):
     """A moment with an offset (…Z, …+00:00) is converted to the Beijing time it is stored as (app/clock.py)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return clock.beijing(super()._deserialize(value, attr, data, **kwargs))
+        try:
+            return clock.beijing(super()._deserialize(value, attr, data, **kwargs))
+        except OverflowError:  # 0001-01-01T00:00:00+05:00 is before the first day Python can write in Beijing time
+            raise ValidationError(_("时间超出范围")) from None
 
 
 class BoundedRelated(Related):
@@ -213,7 +236,7 @@ def chinese_messages(messages):
     return _("该项的值无效")
 
 
-class PortalRestApi(ModelRestApi):
+class PortalRestApi(ChineseAnswers, ModelRestApi):
     method_permission_name = READ_WRITE
     allow_browser_login = True
     model2schemaconverter = PortalSchemaConverter
@@ -268,7 +291,10 @@ class PortalRestApi(ModelRestApi):
         return self._answer_refusal(super().put_headless, pk)
 
     def delete_headless(self, pk):
-        return self._answer_refusal(super().delete_headless, pk)
+        answer = self._answer_refusal(super().delete_headless, pk)
+        if answer.status_code == 200:  # FAB's {"message": "OK"}
+            return self.response(200, message=_("已删除"))
+        return answer
 
     def _offers(self, method: str) -> bool:
         return self.include_route_methods is None or method in self.include_route_methods

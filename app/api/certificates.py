@@ -4,7 +4,7 @@ from flask_appbuilder.api import BaseApi, expose
 from flask_babel import lazy_gettext as _l
 
 from app import certificates, labels, scoping
-from app.api.base import PortalRestApi
+from app.api.base import ChineseAnswers, PortalRestApi
 from app.datamodel import PortalInterface
 from app.models import Certificate
 
@@ -25,7 +25,7 @@ class CertificateApi(PortalRestApi):
     openapi_spec_tag = "Certificates"
 
 
-class PublicCertificateApi(BaseApi):
+class PublicCertificateApi(ChineseAnswers, BaseApi):
     """No sign-in: anyone may check one code at a time (rate limited per address, app/__init__.py)."""
 
     route_base = "/api/v1/public/zhengshu"

@@ -34,6 +34,12 @@ def expert_json(expert: Expert) -> dict:
 
 
 def _input(body: dict, expert: Expert | None = None) -> experts.ExpertInput:
+    """The body as the form's fields; what should be text and is not (a number, a list) is refused at its field."""
+    wrong = [experts.ExpertError(_("须为文字"), field=key) for key in ("name", "employer", "field", "phone", "username")
+             if body.get(key) is not None and not isinstance(body[key], str)]
+    if wrong:
+        raise experts.ExpertErrors(wrong)
+
     def given(key, current):
         return body[key] if key in body else current
 

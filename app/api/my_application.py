@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import applications, media_intake, request_limits, schedule, workflow
+from app.api.base import ChineseAnswers
 from app.extensions import db
 from app.models import Application
 
@@ -40,7 +41,7 @@ def as_json(application: Application) -> dict:
     return data
 
 
-class MyApplicationApi(BaseApi):
+class MyApplicationApi(ChineseAnswers, BaseApi):
     resource_name = "my_application"
     class_permission_name = "MyApplication"
     method_permission_name = {"get": "read", "put": "write", "upload": "write", "submit": "write"}
@@ -84,12 +85,12 @@ class MyApplicationApi(BaseApi):
             409: {description: already submitted}
             422: {description: bad fields listed in errors; every valid field was saved}
         """
-        if not request.is_json or not isinstance(request.json, dict):
+        if not isinstance(request.get_json(silent=True), dict):  # not JSON, unreadable JSON, or not an object
             return self.response_400(message=_("请以 JSON 提交"))
         campaign = schedule.current_campaign()
         if campaign is None:
             return self.response_404()
-        data = {k: v for k, v in request.json.items() if k in FIELDS}
+        data = {k: v for k, v in request.get_json().items() if k in FIELDS}
         try:
             saved = applications.save_draft(current_user, campaign, data)
         except applications.NotEditable as refused:

@@ -4,6 +4,7 @@ from flask import request
 from flask_appbuilder.api import BaseApi, expose, safe
 
 from app import publicity
+from app.api.base import ChineseAnswers
 
 
 def _campaign_json(campaign) -> dict | None:
@@ -15,7 +16,7 @@ def _period_json(notice: publicity.Notice) -> dict | None:
     return {"starts_at": period[0], "ends_at": period[1]} if period else None
 
 
-class PublicApi(BaseApi):
+class PublicApi(ChineseAnswers, BaseApi):
     """No @protect: everything here is public, and answers only what the public pages show."""
 
     resource_name = "public"

@@ -148,6 +148,8 @@ class RankingApi(PortalBaseApi):
         """
         body = json_object(_("请求内容须为 JSON 对象"), missing_ok=True)
         action = body.get("action", "")
+        if not isinstance(action, str):  # a list or an object is no action (and no key of TOP_ACTIONS)
+            action = ""
         reason = body.get("reason")
         if reason is not None and not isinstance(reason, str):
             return self.response_400(message=_("reason 须为文字"))

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app import clock, rounds, schedule, scoping
 from app.api.base import PortalBaseApi, answers_refusals, json_object
+from app.bounds import row_id
 from app.extensions import db
 from app.models import ReviewRound
 
@@ -169,7 +170,7 @@ class ReviewProgressApi(PortalBaseApi):
         expert_ids = json_object(_("请求内容须为 JSON 对象"), missing_ok=True).get("expert_ids")
         if expert_ids is not None and (
             not isinstance(expert_ids, list)
-            or not all(isinstance(i, int) and not isinstance(i, bool) for i in expert_ids)
+            or not all(isinstance(i, int) and row_id(i) is not None for i in expert_ids)  # no true, none past INTEGER
         ):
             return self.response_400(message=_("expert_ids 须为专家编号（整数）的列表"))
         return self.response(200, reminded=rounds.remind(current_user, round_id, expert_ids))

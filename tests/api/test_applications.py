@@ -75,3 +75,55 @@ def test_a_page_of_the_list_sends_as_many_statements_for_twenty_rows_as_for_one(
         assert answer.status_code == 200 and more[0].id_number not in answer.text and more[0].mobile not in answer.text
     answer = client.get(f"/api/v1/application/{more[0].id}?q=(select_columns:!(id_number,mobile))")
     assert more[0].id_number not in answer.text and more[0].mobile not in answer.text
+
+
+def test_a_decision_in_the_wrong_shape_is_answered_in_chinese_not_with_a_500(app):
+    """A client's mistakes are the client's: a body that is no object, a decision that is no word, an opinion that is
+    no text or longer than the page's 2,000 characters — each answered with what to fix, and nothing decided."""
+    client, mine, _ = setup(app)
+    url = f"/api/v1/application/{mine.id}/decision"
+    for body in ([1], "recommend"):
+        response = client.post(url, json=body)
+        assert response.status_code == 400 and response.json["message"].startswith("请求内容须为 JSON 对象"), body
+    for decision in (["recommend"], {"a": 1}, 1):
+        response = client.post(url, json={"decision": decision, "opinion": "同意"})
+        assert response.status_code == 400 and response.json["message"].startswith("decision 须为"), decision
+    for opinion in (123, ["同意"], {"x": 1}):
+        response = client.post(url, json={"decision": "recommend", "opinion": opinion})
+        assert response.status_code == 422 and response.json["errors"] == {"opinion": "意见须为文字"}, opinion
+    response = client.post(url, json={"decision": "recommend", "opinion": "好" * 2001})
+    assert response.status_code == 422
+    assert response.json["errors"] == {"opinion": "意见不能超过 2000 字，现在是 2001 字"}
+    assert client.get(f"/api/v1/application/{mine.id}").json["result"]["status"] == "submitted"
+    response = client.post(url, json={"decision": "recommend", "opinion": "好" * 2000})
+    assert response.status_code == 200 and response.json["status"] == "l2_recommended"
+
+
+def test_the_apis_own_answers_are_chinese(app):
+    """FAB's 404 "Not found", 403 "Forbidden", 500 "Fatal error" and its rison parser's endless recursion on "((" (a
+    500): every answer of the API says in Chinese what happened."""
+    client, mine, theirs = setup(app)
+    assert client.get(f"/api/v1/application/{theirs.id}").json == {"message": "找不到该页面或记录，或者您无权查看它。"}
+    for q in ("((", "(((((", "!((("):
+        response = client.get(f"/api/v1/application/?q={q}")
+        assert response.status_code == 400 and response.json["message"].startswith("查询参数 q 无法解析"), q
+    citizen = factories.api_client(app, factories.account(roles.APPLICANT))
+    response = citizen.get("/api/v1/unit/")
+    assert response.status_code == 403 and response.json == {"message": "您的账号没有权限访问该页面或该记录。"}
+    anonymous = app.test_client(use_cookies=False)
+    response = anonymous.get("/api/v1/unit/")
+    assert response.status_code == 401 and "请先登录" in response.json["message"]
+
+
+def test_an_unexpected_error_is_answered_in_chinese(app, monkeypatch):
+    from app import workflow
+
+    client, mine, _ = setup(app)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(workflow, "perform", broken)
+    response = client.post(f"/api/v1/application/{mine.id}/decision", json={"decision": "recommend", "opinion": "同意"})
+    assert response.status_code == 500
+    assert response.json == {"message": "处理您的请求时出错，已记录下来，请稍后重试；如仍有问题，请联系市学习办。"}

@@ -140,3 +140,27 @@ def test_openapi_shows_it(app):
     assert {"/api/v1/review_assignment/", "/api/v1/review_assignment/run/{pk}",
             "/api/v1/review_assignment/{pk}/decline"} <= set(paths)
     assert "put" in paths["/api/v1/review_assignment/{pk}"]
+
+
+def test_a_move_or_a_decline_in_the_wrong_shape_is_the_fields_error(app, world):
+    """改派 to true, 1.5, "２" or an id past any row's is no expert (it was read as expert 1 or failed with a 500); a
+    body that is no object, a reason that is no text: answered in Chinese, nothing changed."""
+    row = factories.assignment(world["round"], world["apps"][0], world["experts"][0])
+    office = factories.api_client(app, factories.account(roles.CITY_OFFICE))
+    for expert_id in (True, 1.5, "２", 99999999999999999999, None, {"id": 1}):
+        response = office.put(f"/api/v1/review_assignment/{row.id}", json={"expert_id": expert_id})
+        assert response.status_code == 422 and response.json["errors"] == {"expert_id": "请选择专家"}, expert_id
+    response = office.put(f"/api/v1/review_assignment/{row.id}", json=[1])
+    assert response.status_code == 400 and response.json["message"].startswith("请求内容须为 JSON 对象")
+    expert = factories.api_client(app, world["experts"][0].account)
+    response = expert.post(f"/api/v1/review_assignment/{row.id}/decline", json=[1])
+    assert response.status_code == 400 and response.json["message"].startswith("请求内容须为 JSON 对象")
+    for reason in (5, {"a": 1}, ["亲属"]):
+        response = expert.post(f"/api/v1/review_assignment/{row.id}/decline", json={"reason": reason})
+        assert response.status_code == 422 and response.json["errors"] == {"reason": "回避理由须为文字"}, reason
+    theirs = factories.assignment(world["round"], world["apps"][1], world["experts"][1])
+    response = expert.post(f"/api/v1/review_assignment/{theirs.id}/decline", json={"reason": 5})
+    assert response.status_code == 404  # someone else's: not found, whatever the body
+    db.session.expire_all()
+    assert {r.status for r in db.session.query(ReviewAssignment)} == {"assigned"}
+    assert db.session.get(ReviewAssignment, row.id).expert_id == world["experts"][0].id

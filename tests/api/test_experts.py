@@ -108,3 +108,22 @@ def test_the_list_sends_as_many_statements_for_twelve_experts_as_for_two(app, ci
     shown = {e["id"]: e for e in listed}[last.id]
     assert shown["employer_unit"] == "东城区 · 东华门街道" and shown["panels"][0]["round_id"] == round_.id
     assert shown["conflicts"] == [{"unit_id": district.id, "application_id": None, "reason": "曾任职"}]
+
+
+def test_what_should_be_text_or_a_unit_is_refused_at_its_field(city):
+    """A number, a list or an object where the form has text, or a unit no row can be: each a 422 at its field in
+    Chinese (each was a 500), nothing created or changed."""
+    body = {"name": "张明", "employer": "北京开放大学", "phone": "13911112222"}
+    for key, value in (("phone", 13911112222), ("username", {"a": 1}), ("field", 123), ("name", ["张明"]),
+                       ("employer", True)):
+        response = city.post("/api/v1/expert/", json={**body, key: value})
+        assert response.status_code == 422 and response.json["errors"] == {key: ["须为文字"]}, key
+    for unit_id in ("abc", 99999999999999999999, 1.5, True):
+        response = city.post("/api/v1/expert/", json={**body, "employer_unit_id": unit_id})
+        assert response.status_code == 422 and response.json["errors"] == {"employer_unit": ["所选单位不存在"]}, unit_id
+    assert db.session.query(Expert).count() == 0
+    created = city.post("/api/v1/expert/", json=body).json["result"]
+    response = city.put(f"/api/v1/expert/{created['id']}", json={"phone": 13911113333})
+    assert response.status_code == 422 and response.json["errors"] == {"phone": ["须为文字"]}
+    response = city.put(f"/api/v1/expert/{created['id']}", json={"employer_unit_id": 99999999999999999999})
+    assert response.status_code == 422 and response.json["errors"] == {"employer_unit": ["所选单位不存在"]}

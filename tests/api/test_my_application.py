@@ -145,3 +145,45 @@ def test_birth_date_and_gender_cannot_be_set_apart_from_the_id_number(setup):
     assert client.put("/api/v1/my_application/", json={"gender": "male", "birth_date": "1985-06-15"}).status_code == 200
     response = client.put("/api/v1/my_application/", json={"gender": "female"})
     assert response.status_code == 422 and client.get("/api/v1/my_application/").json["result"]["gender"] == "male"
+
+
+def test_what_a_client_sends_in_the_wrong_shape_is_refused_at_its_field_and_the_rest_is_saved(setup):
+    """A phone app may send a number where the page sends text, an object, "false" for a checkbox, an id no row can
+    have: each is a 422 at its field in Chinese (it was a 500, and nothing was saved), every valid field is kept."""
+    client, street = setup
+    response = client.put("/api/v1/my_application/", json={
+        "work_unit": "北京某研究院", "mobile": 13911588771, "address": {"street": "学院路"}, "position": True,
+        "deeds": ["学习"], "id_number": 110108198506151234, "unit_id": 99999999999999999999,
+        "is_permanent_resident": "false", "declaration_confirmed": "否",
+    })
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {
+        "mobile": "须为文字", "address": "须为文字", "position": "须为文字", "deeds": "须为文字", "id_number": "须为文字",
+        "unit_id": "请依次选择单位类别、一级单位和二级单位",
+        "is_permanent_resident": "须为 true 或 false", "declaration_confirmed": "须为 true 或 false",
+    }
+    saved = client.get("/api/v1/my_application/").json["result"]
+    assert saved["work_unit"] == "北京某研究院"
+    assert (saved["is_permanent_resident"], saved["declaration_confirmed"]) == (False, False)
+    response = client.put("/api/v1/my_application/", json={"unit_id": str(street.id), "is_permanent_resident": True})
+    assert response.status_code == 200 and response.json["result"]["is_permanent_resident"] is True
+    for body in ("{a", "[1]", '"x"'):
+        response = client.put("/api/v1/my_application/", data=body, content_type="application/json")
+        assert response.status_code == 400 and response.json["message"] == "请以 JSON 提交", body
+
+
+def test_a_returned_application_cannot_take_an_id_number_submitted_by_another(setup):
+    """A returned application is still a submitted one (one per ID number and campaign): an ID number already
+    submitted is the field's error, as at 提交报名 — not the database's refusal of the whole save (a 500 before)."""
+    from app.extensions import db
+    from app.models import Account
+
+    client, street = setup
+    applicant = db.session.query(Account).filter_by(username="13911588771").one()
+    mine = factories.application(unit=street, applicant=applicant, status="returned")
+    taken = factories.application(unit=street).id_number
+    response = client.put("/api/v1/my_application/", json={"position": "新职务", "id_number": taken})
+    assert response.status_code == 422
+    assert response.json["errors"] == {"id_number": "该身份证号已在本批次提交过报名，每人每批次只能报名一次"}
+    saved = client.get("/api/v1/my_application/").json["result"]
+    assert saved["position"] == "新职务" and saved["id_number"] == mine.id_number

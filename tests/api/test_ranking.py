@@ -189,3 +189,16 @@ def test_a_large_rounds_ranking_waits_for_its_job_and_the_round_says_so(app, wor
     ranked = client.get(f"/api/v1/ranking/{world.initial.id}")
     assert ranked.status_code == 200 and ranked.json["source"] == "final"
     assert [r["name"] for r in ranked.json["rows"]] == ["甲", "乙"]
+
+
+def test_a_pick_in_the_wrong_shape_is_answered_in_chinese(app, world):
+    """An action that is a list or an object, a round id past any row's: 400 / 404 in Chinese (each was a 500)."""
+    client = factories.api_client(app, world.city)
+    for action in (["shortlist"], {"a": 1}, 5):
+        response = client.post("/api/v1/ranking/pick", json={"application_id": 1, "action": action, "reason": "r"})
+        assert response.status_code == 400 and response.json["message"].startswith("action 须为"), action
+    response = client.post("/api/v1/ranking/pick", json={"action": "shortlist_top", "round_id": 99999999999999999999,
+                                                         "k": 5})
+    assert response.status_code == 404 and response.json["message"] == "找不到该初审轮次"
+    response = client.post("/api/v1/ranking/pick", json={"action": "candidate_top", "round_id": 99999999999999999999})
+    assert response.status_code == 404 and response.json["message"] == "找不到该复审轮次"

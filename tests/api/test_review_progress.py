@@ -52,7 +52,8 @@ def test_remind_over_rest(world):
     assert api.post(url, json={"expert_ids": [world["zhang"].id, world["zhao"].id]}).json == {"reminded": 2}
     assert api.post(url).json == {"reminded": 3}
     assert db.session.query(InboxMessage).count() == 5
-    for bad in ({"expert_ids": "all"}, {"expert_ids": ["1"]}, {"expert_ids": [True]}):
+    for bad in ({"expert_ids": "all"}, {"expert_ids": ["1"]}, {"expert_ids": [True]},
+                {"expert_ids": [99999999999999999999]}):  # past any id: was a 500
         response = api.post(url, json=bad)
         assert response.status_code == 400 and "expert_ids" in response.json["message"]
     assert db.session.query(AuditEvent).filter_by(action="review_round.remind").count() == 2

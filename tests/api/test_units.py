@@ -89,3 +89,27 @@ def test_jwt_sign_in_works_and_a_generated_password_must_be_changed_first(client
 
     db.session.commit()
     assert fresh.get("/api/v1/unit/", headers=bearer).status_code == 401
+
+
+def test_a_contact_phone_is_checked_and_written_as_the_screens_write_it(app):
+    """The contact phone is whom citizens are told to call: the API checks it as the screens and the Excel import do
+    (it stored "abc" before) and writes it the same way; deleting answers in Chinese."""
+    clock.freeze(NOW)
+    factories.campaign(open_stage=Stage.UNIT_ACCOUNTS, at=NOW)
+    district, (street, _) = factories.district_with_streets()
+    client = factories.api_client(app, factories.account(roles.L1_CLERK, unit=district))
+    for phone, said in (("不是电话<script>", "电话号码无效"), ("abc", "电话号码无效"), (82364980123, "须为文字"),
+                        (["010-82364980"], "须为文字")):
+        response = client.put(f"/api/v1/unit/{street.id}", json={"contact_phone": phone})
+        assert response.status_code == 422 and said in str(response.json), phone
+        response = client.post("/api/v1/unit/", json={"name": "电话测试街道", "parent": district.id, "contact_phone": phone})
+        assert response.status_code == 422 and said in str(response.json), phone
+    db.session.expire_all()
+    assert db.session.get(Unit, street.id).contact_phone is None
+    assert client.put(f"/api/v1/unit/{street.id}", json={"contact_phone": "８２３６４９８０"}).status_code == 200
+    assert client.get(f"/api/v1/unit/{street.id}").json["result"]["contact_phone"] == "010-82364980"
+    created = client.post("/api/v1/unit/", json={"name": "电话测试街道", "parent": district.id,
+                                                 "contact_phone": "139 1158 8771"})
+    assert created.status_code == 201, created.json
+    assert client.get(f"/api/v1/unit/{created.json['id']}").json["result"]["contact_phone"] == "13911588771"
+    assert client.delete(f"/api/v1/unit/{created.json['id']}").json == {"message": "已删除"}
