@@ -5,6 +5,7 @@ number was issued (1984 onwards), not where its holder was born, so that rule re
 many areas (370102 历下区 born 1970, say). We check the province part only.
 """
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,7 +35,7 @@ def derived_from(number: str | None) -> tuple[date, str] | None:
     no date. Birth date and gender are never entered apart from the ID number: the application model recomputes them
     from it on every save (app/models/application.py)."""
     number = (number or "").strip().upper()
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):  # ASCII only: \d would also take other scripts' digits
         return None
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
@@ -45,10 +46,11 @@ def derived_from(number: str | None) -> tuple[date, str] | None:
 
 def parse_id_number(text: str, today: date) -> ResidentId:
     """Validate an 18-digit ID number; raises IdNumberError with a Chinese message."""
-    number = (text or "").strip().upper().replace(" ", "")
+    # Full-width digits, Ｘ and spaces (a phone's Chinese keyboard types them) read as their ASCII selves.
+    number = unicodedata.normalize("NFKC", text or "").strip().upper().replace(" ", "")
     if len(number) != 18:
         raise IdNumberError("身份证号应为 18 位（最后一位可以是 X）")
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):  # ASCII: \d also takes other scripts' digits
         raise IdNumberError("身份证号格式不正确：前 17 位须为数字，最后一位为数字或 X")
     if number[-1] != ric.calc_check_digit(number):
         raise IdNumberError("身份证号校验位不正确，请核对后重新填写")

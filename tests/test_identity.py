@@ -16,6 +16,18 @@ def test_a_valid_number_gives_birth_date_and_gender():
     assert parse_id_number(factories.id_number("19850615", 124), TODAY).gender == "female"
 
 
+
+def test_full_width_digits_and_spaces_from_a_phones_keyboard_read_as_the_number():
+    """A Chinese keyboard types １１０１０８… and Ｘ: the same number, not 「前 17 位须为数字」."""
+    number = factories.id_number("19850615", 123)
+    wide = number.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+    assert parse_id_number(f"　{wide[:6]}　{wide[6:]} ", TODAY).number == number
+    with_x = next(n for n in (factories.id_number("19850615", s) for s in range(1, 200)) if n.endswith("X"))
+    assert parse_id_number(with_x[:-1] + "ｘ", TODAY).number == with_x
+    with pytest.raises(IdNumberError, match="格式不正确"):  # Arabic-Indic digits are digits, not these
+        parse_id_number("١" * 17 + "1", TODAY)
+
+
 @pytest.mark.parametrize(
     "number, message",
     [
