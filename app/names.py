@@ -11,6 +11,7 @@ import unicodedata
 
 from flask_babel import gettext as _
 from wtforms import ValidationError
+from wtforms.validators import StopValidation
 
 # Unicode categories no name needs: control (Cc: tabs, line breaks), format (Cf: zero-width space U+200B-U+200F,
 # bidi embeddings and overrides U+202A-U+202E and isolates U+2066-U+2069, the BOM U+FEFF, soft hyphen), private use,
@@ -45,13 +46,18 @@ def clean(value, what: str | None = None) -> str:
 class Name:
     """WTForms validator: normalises the field's data in place, or shows why not at the field."""
 
-    def __init__(self, what: str | None = None):
+    def __init__(self, what: str | None = None, required: bool = False):
         self.what = what
+        self.required = required
 
     def __call__(self, form, field):
-        if field.data is None:
-            return
-        try:
-            field.data = clean(field.data, str(self.what) if self.what else str(field.label.text))
-        except BadName as bad:
-            raise ValidationError(str(bad)) from None
+        what = str(self.what) if self.what else str(field.label.text)
+        if field.data is not None:
+            try:
+                field.data = clean(field.data, what)
+            except BadName as bad:
+                raise ValidationError(str(bad)) from None
+        if self.required and not field.data:
+            # Spaces only passed FAB's InputRequired (it reads what was typed) and were saved as an empty name.
+            # StopValidation: a ValidationError would be cleared by an Optional() later in the chain.
+            raise StopValidation(_("请填写%(what)s", what=what))

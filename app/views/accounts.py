@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 from wtforms import StringField, ValidationError
+from wtforms.validators import StopValidation
 
 from app import accounts, masking, scoping, signin
 from app.extensions import db
@@ -25,7 +26,11 @@ def valid_new_username(form, field):
 
 
 def unit_manageable(form, field):
-    if field.data is not None and not scoping.can_manage_unit(current_user, field.data):
+    if field.data is None:
+        # StopValidation: FAB's Optional() after this one (the column is nullable: citizens have no unit) would clear
+        # a ValidationError, and the service's refusal came as a flash on another page, the form lost.
+        raise StopValidation(_("请选择所属单位"))
+    if not scoping.can_manage_unit(current_user, field.data):
         raise ValidationError(_("只能为本单位的二级单位创建账号"))
 
 
@@ -68,7 +73,7 @@ class UnitAccountView(AccountWindowGate, PortalModelView):
     search_form_extra_fields = {"unit": StringField(_l("所属单位"))}
     validators_columns = {
         "username": [valid_new_username],
-        "first_name": [Name()],
+        "first_name": [Name(required=True)],
         "unit": [unit_manageable],
         "phone": [valid_contact_phone],
     }

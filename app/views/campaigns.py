@@ -5,6 +5,7 @@ from app.datamodel import PortalInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import ValidationError
+from wtforms.validators import StopValidation
 
 from app import labels, schedule
 from app.models import Campaign, StageWindow
@@ -23,7 +24,9 @@ def ends_after_start(form, field):
     if starts_at is None and (form.starts_at.raw_data or [""])[0].strip():
         return  # the start could not be read: its own field says so, not this one
     if (starts_at is None) != (field.data is None):
-        raise ValidationError(_("开始时间和截止时间须同时填写，或同时留空（未设定）"))
+        # StopValidation, not ValidationError: an empty end is next seen by FAB's Optional(), which clears the
+        # field's errors (WTForms) — the form passed, and the database's check refused the save ("数据库错误").
+        raise StopValidation(_("开始时间和截止时间须同时填写，或同时留空（未设定）"))
     if starts_at is not None and field.data <= starts_at:
         raise ValidationError(_("截止时间必须晚于开始时间"))
 
@@ -95,7 +98,7 @@ class CampaignView(PortalModelView):
     edit_columns = list_columns
     search_columns = ["name", "year"]
     related_views = [StageWindowView]
-    validators_columns = {"name": [Name()], "year": [real_year], "winner_quota": [valid_quota],
+    validators_columns = {"name": [Name(required=True)], "year": [real_year], "winner_quota": [valid_quota],
                           "featured_quota": [valid_quota]}
     show_template = "appbuilder/general/model/show_cascade.html"
     description_columns = {"year": _l("新批次的时间安排按通知的日期生成到该年度，创建后可逐项调整。")}

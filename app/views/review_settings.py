@@ -6,13 +6,28 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, ValidationError
 
 from app import schedule, workflow
 from app.datamodel import PortalInterface
 from app.extensions import db
 from app.models import Campaign, RecommendationQuota
 from app.views.base import PortalModelView, ReturnsToList
+
+
+def valid_quota(form, field):
+    """每个单位最多推荐人数, at its field: a negative one was refused after the form (on the list page, the form lost)."""
+    if field.data is not None and not 0 <= field.data <= schedule.MAX_QUOTA:
+        raise ValidationError(_("人数须在 0 至 %(max)s 之间", max=f"{schedule.MAX_QUOTA:,}"))
+
+
+def level_not_set(form, field):
+    """One quota per campaign and level: a second one was the database's refusal (「与已有记录冲突」) on the list."""
+    campaign = form.campaign.data
+    if campaign is not None and db.session.query(RecommendationQuota).filter_by(
+            campaign_id=campaign.id, level=field.data).first() is not None:
+        raise ValidationError(_("%(campaign)s 的%(level)s推荐名额已设定，请在列表中修改", campaign=campaign.name,
+                                level=_("一级单位") if field.data == 1 else _("二级单位")))
 
 
 class RecommendationQuotaView(ReturnsToList, PortalModelView):
@@ -30,9 +45,10 @@ class RecommendationQuotaView(ReturnsToList, PortalModelView):
     edit_columns = ["max_recommended"]
     add_form_extra_fields = {
         "level": SelectField(_l("单位级别"), coerce=int, choices=[(2, _l("二级单位")), (1, _l("一级单位"))],
-                             validators=[DataRequired()]),
+                             validators=[DataRequired(), level_not_set]),
     }
-    description_columns = {"max_recommended": _l("不设定则不限；例如 1 表示每个单位至多推荐 1 人")}
+    validators_columns = {"max_recommended": [valid_quota]}
+    description_columns = {"max_recommended": _l("例如 1 表示每个单位至多推荐 1 人；某一级没有设定名额时，该级单位推荐人数不限")}
 
     def pre_add(self, item):
         if item.max_recommended is None or item.max_recommended < 0:

@@ -33,6 +33,9 @@ class UniqueNameUnderParent:
 
 
 def valid_contact_phone(form, field):
+    if isinstance(field.data, str) and not field.data.strip():
+        field.data = None  # spaces only: no phone (they were stored as typed, past the check)
+        return
     if field.data:
         try:
             field.data = normalize_contact_phone(field.data)

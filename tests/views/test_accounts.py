@@ -219,3 +219,25 @@ def test_fresh_demo_accounts_are_not_sent_to_change_their_password(app, security
     for username in ("city", "l1-haidian", "l2-haidian-zhongguancun", "expert6", "auditor"):
         browser = factories.login(app.test_client(), username, app.config["DEMO_PASSWORD"])
         assert "resetmypassword" not in browser.get("/").headers.get("Location", ""), username
+
+
+def test_a_unit_account_without_a_unit_a_name_of_spaces_or_a_phone_of_spaces(client):
+    """No 所属单位 chosen: said at the field with the form kept (it was a flash on the home page, everything typed
+    gone); 联系人姓名 of spaces is no name (it was saved empty); 联系电话 of spaces is no phone (it was saved as
+    typed, past the phone check)."""
+    factories.login(client, factories.account(roles.CITY_OFFICE))
+    district = factories.unit()
+    response = client.post("/accounts/add", data={"username": "newclerk1", "first_name": "张三", "phone": "13800138001"})
+    assert response.status_code == 200 and "请选择所属单位" in response.text
+    assert 'value="newclerk1"' in response.text and 'value="13800138001"' in response.text
+    response = client.post("/accounts/add", data={"unit": district.id, "username": "newclerk1", "first_name": "   "})
+    assert response.status_code == 200 and "请填写联系人姓名" in response.text
+    response = client.post("/accounts/add", data={"unit": district.id, "username": "newclerk1", "first_name": "张三",
+                                                  "phone": "   "})
+    assert response.status_code == 302
+    from app.models import Account
+
+    account = db.session.query(Account).filter_by(username="newclerk1").one()
+    assert (account.first_name, account.phone) == ("张三", None)
+    response = client.post(f"/accounts/edit/{account.id}", data={"first_name": "   ", "phone": "   ", "active": "y"})
+    assert response.status_code == 200 and "请填写联系人姓名" in response.text

@@ -158,3 +158,42 @@ def test_the_window_form_names_its_campaign_and_stage(client, window):
     html = client.get(f"/campaigns/windows/edit/{window.id}").text
     assert f"调整阶段时间：{window.campaign.name} · 在线报名" in html
     assert client.get("/campaigns/windows/edit/999999").status_code == 404
+
+
+def test_a_start_without_an_end_is_refused_at_the_end_as_typed(client, window):
+    """The start filled, the end left empty: WTForms' Optional() on the empty end cleared the rule's error, the form
+    passed, and the database refused the save — 「数据库错误」 on the list, the form gone."""
+    response = client.post(f"/campaigns/windows/edit/{window.id}", data={"starts_at": "2027-04-05 00:00:00", "ends_at": ""})
+    assert response.status_code == 200
+    assert "开始时间和截止时间须同时填写" in _error_at(response.text, "ends_at")
+    assert 'value="2027-04-05 00:00:00"' in _input(response.text, "starts_at")
+    db.session.refresh(window)
+    assert (window.starts_at, window.ends_at) == (datetime(2027, 4, 4), datetime(2027, 4, 27, 23, 59, 59))
+
+
+def test_a_quota_out_of_range_or_set_twice_is_refused_at_its_field(client):
+    """-1, 123456 (whatever a street has, it has not that many) and a second quota for the same campaign and level:
+    each at its field with the form kept (they were a flash on the list, or 「与已有记录冲突」)."""
+    campaign = factories.campaign(year=2027)
+    factories.login(client, factories.account(roles.CITY_OFFICE))
+    for typed in ("-1", "123456"):
+        response = client.post("/quotas/add", data={"campaign": campaign.id, "level": 2, "max_recommended": typed})
+        assert response.status_code == 200
+        assert _error_at(response.text, "max_recommended") == "人数须在 0 至 100,000 之间", typed
+        assert f'value="{typed}"' in _input(response.text, "max_recommended")
+    assert client.post("/quotas/add", data={"campaign": campaign.id, "level": 2, "max_recommended": 1}).status_code == 302
+    response = client.post("/quotas/add", data={"campaign": campaign.id, "level": 2, "max_recommended": 3})
+    assert response.status_code == 200
+    assert f"{campaign.name} 的二级单位推荐名额已设定，请在列表中修改" in response.text
+    quota = db.session.query(RecommendationQuota).one()
+    assert quota.max_recommended == 1
+    response = client.post(f"/quotas/edit/{quota.id}", data={"max_recommended": "-3"})
+    assert response.status_code == 200 and _error_at(response.text, "max_recommended") == "人数须在 0 至 100,000 之间"
+
+
+def test_a_campaign_name_of_spaces_only_is_no_name(client):
+    factories.login(client, factories.account(roles.CITY_OFFICE))
+    response = client.post("/campaigns/add", data={"name": "   ", "year": "2031", "winner_quota": "10",
+                                                   "featured_quota": "2"})
+    assert response.status_code == 200 and _error_at(response.text, "name") == "请填写批次名称"
+    assert 'value="2031"' in _input(response.text, "year")
