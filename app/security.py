@@ -37,7 +37,7 @@ from app.audit import audit_as
 from app.datamodel import PortalInterface
 from app.models import Account, AccountSession
 from app.names import Name
-from app.views.base import ChineseDisplay, PortalModelView, StrictActions, display_value
+from app.views.base import CheckedListArgs, ChineseDisplay, PortalModelView, StrictActions, display_value
 from app.views.list_widget import PortalListWidget
 
 # Endpoints a holder of a generated password may still reach before choosing their own.
@@ -113,7 +113,7 @@ class GrantedRolesOnly:
         self._check_roles(item)
 
 
-class AccountDBModelView(GrantedRolesOnly, ChineseDisplay, StrictActions, UserDBModelView):
+class AccountDBModelView(GrantedRolesOnly, CheckedListArgs, ChineseDisplay, StrictActions, UserDBModelView):
     """FAB's user screen (用户列表): the system administrator's and the city office's, showing the unit an account
     belongs to. Groups are not offered: a group's roles would be a way around the role choices."""
 
@@ -210,13 +210,13 @@ class PortalResetPasswordView(ResetPasswordView):
 
 
 # Subclassed only for StrictActions; they keep FAB's permission names, so roles.yaml and existing roles hold.
-class PortalRoleModelView(StrictActions, RoleModelView):
+class PortalRoleModelView(CheckedListArgs, StrictActions, RoleModelView):
     class_permission_name = "RoleModelView"
     # FAB labels only name and permissions; its search offers "User" and "Groups" too, unlabelled.
     label_columns = {**RoleModelView.label_columns, "user": _l("用户"), "groups": _l("Groups")}
 
 
-class PortalGroupModelView(StrictActions, UserGroupModelView):
+class PortalGroupModelView(CheckedListArgs, StrictActions, UserGroupModelView):
     class_permission_name = "UserGroupModelView"
 
 

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import accounts, names, scoping, sheets, units
+from app.models import Unit
 from app.phones import PhoneError, normalize_contact_phone
 
 COLUMNS = [_l("二级单位名称"), _l("账号用户名"), _l("联系人姓名"), _l("联系电话")]
@@ -21,6 +22,9 @@ class ImportRow:
 
 
 ImportResult = sheets.ImportResult  # created: (unit name, username, password)
+
+
+CONTACT_NAME_MAX = Unit.contact_name.property.columns[0].type.length  # 50: the unit's column, the form's limit
 
 
 def template_bytes() -> bytes:
@@ -43,7 +47,6 @@ def read_rows(stream) -> tuple[list[ImportRow], list[tuple[int, str]]]:
 
 def import_sheet(security_manager, user, parent, stream) -> ImportResult:
     """Check every row, then create all units and accounts in the current transaction, or none (caller commits)."""
-    from app.models import Unit
 
     result = ImportResult()
     try:
@@ -83,6 +86,8 @@ def import_sheet(security_manager, user, parent, stream) -> ImportResult:
         else:
             if not row.contact_name:
                 result.errors.append((row.number, _("请填写联系人姓名")))
+            elif len(row.contact_name) > CONTACT_NAME_MAX:  # the single form's limit (the unit's column)
+                result.errors.append((row.number, _("联系人姓名不能超过 %(n)s 个字", n=CONTACT_NAME_MAX)))
         if row.phone:
             try:
                 row.phone = normalize_contact_phone(row.phone)

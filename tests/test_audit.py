@@ -458,3 +458,16 @@ def test_an_objection_and_the_approval_read_in_words(app):
         assert text in listing, text
     for raw in ("objection.", "campaign.approve", "verifying", "partly_upheld", "document_number", "winners"):
         assert raw not in listing, raw
+
+
+def test_a_quota_set_for_a_campaign_names_the_campaign_in_chinese():
+    """The quota's 评选批次 is recorded as campaign_id since rows made through relationships name what they point to;
+    its label came from FAB's own for the view's column, "Campaign Id"."""
+    from app.models import RecommendationQuota
+    from app.views.audit import detail_lines
+
+    campaign = factories.campaign(year=2027)
+    db.session.add(RecommendationQuota(campaign=campaign, level=2, max_recommended=1))
+    db.session.commit()
+    lines = dict(detail_lines(events(action="recommendation_quota.create")[-1]))
+    assert lines["评选批次"] == campaign.name and "Campaign Id" not in lines

@@ -140,3 +140,14 @@ def test_import_under_someone_elses_district_is_refused_by_the_importer_itself(a
     result = unit_import.import_sheet(app.appbuilder.sm, clerk, other, sheet(("建外街道", "l2-jianwai", "张", "")))
     assert result.errors == [(0, "只能在本单位下创建二级单位")] and not result.created
     assert db.session.query(Unit).filter_by(name="建外街道").count() == 0
+
+
+def test_a_contact_name_longer_than_the_form_takes_is_the_rows_error(app):
+    """3,000 characters were imported (the unit's column holds 50 on PostgreSQL; the single form refuses more), the
+    account's name cut to 64 unseen."""
+    district, clerk = _setup()
+    result = unit_import.import_sheet(app.appbuilder.sm, clerk, district,
+                                      sheet(("学院路街道", "l2-ok", "张伟", ""), ("上地街道", "l2-long", "长" * 51, "")))
+    assert not result.ok and result.errors == [(3, "联系人姓名不能超过 50 个字")]
+    db.session.rollback()
+    assert db.session.query(Unit).filter_by(name="学院路街道").count() == 0

@@ -251,8 +251,17 @@ def actor_label(event):
 
 
 def _field_label(object_type: str, key: str) -> str:
-    labels = FIELD_LABELS.get(object_type, {})
-    return str(labels.get(key) or _COMMON_LABELS.get(key) or key)
+    label = FIELD_LABELS.get(object_type, {}).get(key)
+    if label is None or str(label) == _fab_label(key):
+        # FAB fills a view's label_columns with a label of its own for every column it was not given ("Campaign
+        # Id"): the portal's words for such a key are the common ones.
+        label = _COMMON_LABELS.get(key) or label
+    return str(label or key)
+
+
+def _fab_label(key: str) -> str:
+    """The label FAB makes up for a column (BaseModelView._prettify_column)."""
+    return re.sub("[._]", " ", key).title()
 
 
 # Keys whose stored value is a unit's id, read by the unit's full name.

@@ -37,3 +37,29 @@ def test_every_sortable_header_sorts(client, role):
                 assert response.status_code == 200, link
                 checked += 1
     assert checked > 10
+
+
+@pytest.mark.parametrize("url", [
+    "/applications/list/?page_ApplicationView=abc",
+    "/applications/list/?psize_ApplicationView=1e3",
+    "/audit/list/?page_AuditEventView=%EF%BC%92",  # a full-width 2
+    "/applications/list/?_oc_ApplicationView=unit&_od_ApplicationView=asc",
+    "/applications/list/?_oc_ApplicationView=nonexistent&_od_ApplicationView=desc",
+    "/accounts/list/?_oc_UnitAccountView=password&_od_UnitAccountView=asc",
+    "/users/list/?_oc_AccountDBModelView=password&_od_AccountDBModelView=asc",
+    "/users/list/?_flt_1_roles=1",
+    "/users/list/?_flt_1_groups=1",
+])
+def test_a_hand_made_page_sort_or_filter_is_the_400_page_not_a_500_nor_a_sort_by_password(client, url):
+    """Found by probing addresses: FAB read page_ and psize_ with int() and sorted by whatever _oc_ named (a 500 on
+    a column that is not sortable, the password's hash on one that is not even listed)."""
+    factories.login(client, factories.account(roles.CITY_OFFICE))
+    response = client.get(url)
+    assert response.status_code == 400 and "请求有误" in response.text
+
+
+def test_a_listed_sort_and_page_still_work(client):
+    factories.login(client, factories.account(roles.CITY_OFFICE))
+    for url in ("/applications/list/?_oc_ApplicationView=name&_od_ApplicationView=asc&page_ApplicationView=0",
+                "/users/list/?_oc_AccountDBModelView=username&_od_AccountDBModelView=desc&psize_AccountDBModelView=50"):
+        assert client.get(url).status_code == 200, url
