@@ -110,6 +110,7 @@ class ChineseDisplay:
         self.formatters_columns = {**shown, **self.formatters_columns}
 
     def _init_forms(self):
+        self.validators_columns = _FreshLists(self.validators_columns)
         super()._init_forms()
         # WTForms labels the blank option of an optional relation with its value, "__None".
         for form in (self.add_form, self.edit_form, self.search_form):
@@ -124,8 +125,27 @@ class ChineseDisplay:
         for form in (self.add_form, self.edit_form):
             for field in vars(form).values():
                 if isinstance(field, UnboundField) and issubclass(field.field_class, IntegerField):
-                    within = NumberRange(min=-(2**31), max=2**31 - 1, message=_l("数值超出范围"))
-                    field.kwargs["validators"] = [*field.kwargs.get("validators", []), within]
+                    field.kwargs["validators"] = [*field.kwargs.get("validators", []), _within_integer]
+
+
+_INTEGER_RANGE = NumberRange(min=-(2**31), max=2**31 - 1, message=_l("数值超出范围"))
+
+
+def _within_integer(form, field):
+    """A number the column holds; nothing to say of a value that is no number at all (the field says so already:
+    NumberRange added 「数值超出范围」 to 「不是有效的整数」)."""
+    if field.data is not None:
+        _INTEGER_RANGE(form, field)
+
+
+class _FreshLists(dict):
+    """A view's validators_columns as FAB's form builder gets them: a copy of a column's list each time. FAB appends
+    its own validators (Length, InputRequired) to the list it is given, so the add form's and the edit form's both
+    ended up in the one list, and every length error of a form showed two or three times."""
+
+    def get(self, key, default=None):
+        value = super().get(key, default)
+        return list(value) if isinstance(value, list) else value
 
 
 class ReturnsToList:

@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_appbuilder.forms import DynamicForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import SelectField, ValidationError
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, StopValidation
 
 from app import import_jobs, labels, scoping, unit_import, units
 from app.extensions import db
@@ -29,7 +29,8 @@ class UniqueNameUnderParent:
         try:
             field.data = units.check_name(field.data, self.parent_of(form), exclude_id=getattr(form, "_id", None))
         except units.UnitError as bad:
-            raise ValidationError(str(bad)) from bad
+            # StopValidation: the name's one message (FAB's Length after this one said the length again, in its words).
+            raise StopValidation(str(bad)) from bad
 
 
 def valid_contact_phone(form, field):
@@ -40,7 +41,7 @@ def valid_contact_phone(form, field):
         try:
             field.data = normalize_contact_phone(field.data)
         except PhoneError as bad:
-            raise ValidationError(str(bad)) from bad
+            raise StopValidation(str(bad)) from bad  # its one message, not FAB's length message after it too
 
 
 def _edited_parent(form):

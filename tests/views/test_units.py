@@ -109,3 +109,21 @@ def test_second_level_clerk_sees_only_its_own_unit(client):
     page = client.get("/units/second-level/list/").text
     assert streets[0].name in page and streets[1].name not in page
     assert client.get("/units/second-level/add").status_code in (302, 403)
+
+
+def test_each_field_says_what_is_wrong_once(client):
+    """Thousands of characters in every field: one message per field (the unit's name said its length three times,
+    twice in FAB's words: FAB appended its Length to the list the add and the edit form share), and a number that is
+    no number is only 「不是有效的整数」, not also 「数值超出范围」."""
+    import re
+
+    factories.login(client, factories.account(roles.CITY_OFFICE))
+    response = client.post("/units/first-level/add", data={"name": "长" * 5000, "category": "district",
+                                                           "contact_name": "长" * 5000, "contact_phone": "1" * 5000})
+    errors = [" ".join(m.split()) for m in re.findall(r'<div class="alert alert-danger">(.*?)</div>', response.text, re.S)]
+    assert errors == ["单位名称不能超过 100 个字", "字段长度不能超过 50 个字符。",
+                      "电话号码无效：请填写 11 位手机号或带区号的固定电话"]
+    response = client.post("/campaigns/add", data={"name": "第十批", "year": "2031", "winner_quota": "abc",
+                                                   "featured_quota": "2"})
+    errors = [" ".join(m.split()) for m in re.findall(r'<div class="alert alert-danger">(.*?)</div>', response.text, re.S)]
+    assert errors == ["不是有效的整数。"]
