@@ -9,7 +9,7 @@ from flask import request, url_for
 from markupsafe import Markup
 
 # What url_for writes for a value, unchanged by its quoting; each link then gets its value in its place.
-_SLOT = "__slot__"
+SLOT = _SLOT = "__slot__"  # where link_with's one changing value goes
 PAGE_SIZES = range(25, 125, 25)  # FAB's choices
 
 

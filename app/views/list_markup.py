@@ -181,3 +181,10 @@ def table(*, header_html: str, head_html: str, rows_html: str, form_html: str, c
             f"}});</script>"
         )
     return Markup(f'{header_html}<b>{escape(_("No records found"))}</b>')
+
+
+def past_the_end(*, header_html: str, count: int, last_href: str) -> Markup:
+    """A page past the last one: FAB showed the count over an empty table, with no word and no way back."""
+    message = escape(_("这一页没有记录（共 %(n)s 条）。", n=f"{count:,}"))
+    return Markup(f'{header_html}<p class="list-past-end"><b>{message}</b> '
+                  f'<a href="{escape(last_href)}">{escape(_("回到最后一页"))}</a></p>')

@@ -43,6 +43,11 @@ class PortalListWidget(ListWidget):
             for pk, values in zip(args["pks"], args["value_columns"])
         ]
         header = self.header(args, with_filters(add, filters) if add else None)
+        if not rows and args["count"] > 0:  # a page past the last (a bookmark, rows gone since): say so, offer the last
+            pages = list_header.page_count(args["count"], args["page_size"])
+            last = list_header.link_with(**{f"page_{view}": list_header.SLOT})(pages - 1)
+            return list_markup.past_the_end(header_html=list_markup.header(header, actions, args["count"]),
+                                            count=args["count"], last_href=last)
         return list_markup.table(
             header_html=list_markup.header(header, actions, args["count"]),
             head_html=list_markup.table_head(args["include_columns"], args["label_columns"], header["sort"], actions,

@@ -63,3 +63,15 @@ def test_a_listed_sort_and_page_still_work(client):
     for url in ("/applications/list/?_oc_ApplicationView=name&_od_ApplicationView=asc&page_ApplicationView=0",
                 "/users/list/?_oc_AccountDBModelView=username&_od_AccountDBModelView=desc&psize_AccountDBModelView=50"):
         assert client.get(url).status_code == 200, url
+
+
+def test_a_page_past_the_last_says_so_and_links_the_last_page(client):
+    """FAB showed 记录数目 3 over an empty table (a bookmark of page 5, or rows gone since), no word, no way back."""
+    campaign = factories.campaign(open_stage="publicity")
+    factories.candidates(3, campaign, featured=1)
+    factories.login(client, factories.account(roles.CITY_OFFICE))
+    page = client.get("/applications/list/?page_ApplicationView=99&psize_ApplicationView=2").text
+    assert "这一页没有记录（共 3 条）。" in page
+    last = re.search(r'<p class="list-past-end">.*?<a href="([^"]+)">回到最后一页</a>', page, re.S).group(1)
+    assert "page_ApplicationView=1" in last.replace("&amp;", "&")
+    assert "table-hover" in client.get(last.replace("&amp;", "&")).text  # the last page, with its row
