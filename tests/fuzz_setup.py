@@ -53,3 +53,11 @@ def chinese_field_error(page: str) -> bool:
         if re.search(r"[\u4e00-\u9fff]", page[match.start():match.start() + 2000]):
             return True
     return False
+
+
+def refused_after_the_form(page: str) -> bool:
+    """Whether a page shows a flashed refusal (FAB's dismissable alert-danger): where a form that should have said
+    what was wrong at a field sent the user instead."""
+    import re
+
+    return re.search(r'alert-danger[^>]*>\s*<button[^>]*data-dismiss="alert"', page) is not None
