@@ -15,12 +15,7 @@ def test_an_account_without_its_unit_is_refused_at_the_unit_and_nothing_typed_is
     city = factories.account(roles.CITY_OFFICE, username="cityoffice", first_name="王立群")
     flow = Flow(page)
     flow.log_in(city)
-    page.click(".navbar >> text=单位与账号")
-    with page.expect_navigation():
-        page.click(".navbar .dropdown-menu >> text=单位账号")
-    with page.expect_navigation():
-        page.click("a[href*='/accounts/add']")
-    flow.check()
+    flow.open_add_form("单位与账号", "单位账号", "/accounts/add")
     page.locator("#username").fill("zgc-clerk")
     page.locator("#first_name").fill("张伟")
     page.locator("#phone").fill("13800138001")

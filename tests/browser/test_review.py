@@ -67,6 +67,16 @@ class Flow:
         assert urlsplit(page.url).path != "/login/", f"login of {account.username} failed"
         self.check()  # where the login lands
 
+    def open_add_form(self, menu: str, entry: str, add_path: str):
+        """menu → entry through the navbar, then the list's 新增 link to add_path; the form checked for English."""
+        page = self.page
+        page.click(f".navbar >> text={menu}")
+        with page.expect_navigation():
+            page.click(f".navbar .dropdown-menu >> text={entry}")
+        with page.expect_navigation():
+            page.click(f"a[href*='{add_path}']")
+        self.check()
+
     def open_review_list(self):
         """评审推荐 → 报名信息, through the navbar."""
         page = self.page

@@ -266,12 +266,7 @@ def test_quotas_and_a_years_end_that_make_no_sense_are_refused_at_their_fields(p
     end field says which years."""
     flow = Flow(page)
     flow.log_in(office["city"])
-    page.click(".navbar >> text=评选管理")
-    with page.expect_navigation():
-        page.click(".navbar .dropdown-menu >> text=评选批次")
-    with page.expect_navigation():
-        page.click("a[href*='/campaigns/add']")
-    flow.check()
+    flow.open_add_form("评选管理", "评选批次", "/campaigns/add")
     page.locator("#name").fill("第十批")
     page.locator("#year").fill("2028")
     page.locator("#winner_quota").fill("0")
