@@ -176,7 +176,6 @@ class PortalModelView(CheckedListArgs, ChineseDisplay, StrictActions, ModelView)
     list_widget_args = {}
     page_size = 25
 
-
     def update_redirect(self):
         """FAB's page history (for 后退 and the return after a form), written only when this page is not already its
         last entry: FAB assigns it to the session on every list and show page, which signs and sends the session
