@@ -61,10 +61,11 @@ def apply_fields(application: Application, data: dict) -> dict[str, str]:
                 errors["id_number"] = str(bad)
             else:
                 clean["id_number"] = resident.number
-                if application.status != ApplicationStatus.DRAFT.value and resident.number != application.id_number and id_number_taken(
-                        application, resident.number):
-                    # A returned application is a submitted one: one per ID number and campaign (the database's
-                    # unique index would refuse the save as a whole).
+                # A returned application is a submitted one: one per ID number and campaign (the database's unique
+                # index would refuse the save as a whole).
+                submitted = application.status != ApplicationStatus.DRAFT.value
+                if submitted and resident.number != application.id_number and id_number_taken(application,
+                                                                                               resident.number):
                     errors["id_number"] = _("该身份证号已在本批次提交过报名，每人每批次只能报名一次")
     # Birth date and gender are the ID number's, never entered apart from it (the model recomputes them on save):
     # a value sent along is only checked against the number, so that a differing one is not silently dropped.

@@ -187,4 +187,5 @@ def past_the_end(*, header_html: str, count: int, last_href: str) -> Markup:
     """A page past the last one: FAB showed the count over an empty table, with no word and no way back."""
     message = escape(_("这一页没有记录（共 %(n)s 条）。", n=f"{count:,}"))
     back = escape(_("回到最后一页"))  # outside the f-string: pybabel does not read into one
-    return Markup(f'{header_html}<p class="list-past-end"><b>{message}</b> <a href="{escape(last_href)}">{back}</a></p>')
+    return Markup(f'{header_html}<p class="list-past-end"><b>{message}</b> '
+                  f'<a href="{escape(last_href)}">{back}</a></p>')

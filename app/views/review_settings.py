@@ -50,10 +50,6 @@ class RecommendationQuotaView(ReturnsToList, PortalModelView):
     validators_columns = {"max_recommended": [valid_quota]}
     description_columns = {"max_recommended": _l("例如 1 表示每个单位至多推荐 1 人；某一级没有设定名额时，该级单位推荐人数不限")}
 
-    def pre_add(self, item):
-        if item.max_recommended is None or item.max_recommended < 0:
-            raise ValueError(_("人数不能为负数"))
-
 
 # 提交情况's columns a user may sort by: key -> the value sorted on (empty values last either way).
 SORT_KEYS = {

@@ -377,3 +377,21 @@ def test_the_file_pickers_are_chinese_buttons_whatever_the_browsers_language(pho
     page.locator("#photo").focus()  # still reached by the keyboard, the button outlined
     assert page.locator("label.file-pick[for=photo]").evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
     assert_no_horizontal_scroll(page)
+
+
+def test_a_full_width_id_number_from_a_phones_keyboard_fills_in_birth_date_and_gender_and_is_saved(phone_page, citizen):
+    """A Chinese keyboard types １１０１０８…: the page reads it as the server does (NFKC), fills 出生日期
+    and 性别, and saving keeps the number in its ASCII form (it was 「前 17 位须为数字」)."""
+    page = phone_page
+    log_in(page, citizen["account"])
+    page.goto("/apply/")
+    wide = ID_NUMBER.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+    page.locator("#id_number").click()
+    page.keyboard.insert_text(wide)  # as an IME commits it
+    page.locator("#id_number").blur()
+    assert page.input_value("#birth_date") == "1985-06-15" and page.input_value("#gender") == "male"
+    with page.expect_navigation():
+        page.click("button[name=intent][value=save]")
+    group = page.locator(".form-group", has=page.locator("#id_number"))
+    assert "has-error" not in (group.get_attribute("class") or "")
+    assert page.input_value("#id_number") == ID_NUMBER

@@ -56,7 +56,8 @@
   // --- ID number: birth date and gender follow from it ------------------------------------------------------------
   var idNumber = document.getElementById("id_number");
   idNumber.addEventListener("change", function () {
-    var v = idNumber.value.trim().toUpperCase();
+    // A phone's Chinese keyboard types full-width digits and spaces: read them as the server does (NFKC).
+    var v = idNumber.value.normalize("NFKC").replace(/\s/g, "").toUpperCase();
     if (!/^\d{17}[\dX]$/.test(v)) return;
     var birth = v.substr(6, 4) + "-" + v.substr(10, 2) + "-" + v.substr(12, 2);
     document.getElementById("birth_date").value = birth;
